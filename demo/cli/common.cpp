@@ -1,0 +1,101 @@
+#include "common.h"
+
+#include <cstdio>
+#include <cstring>
+
+void read_model_options(Args &a, ModelOptions &o) {
+    if (!a.str("--model", &o.path)) o.path = default_model_path();
+    a.str("--tokenizer", &o.tokenizer);
+    a.i64("--threads", &o.threads);
+    a.str("--isa", &o.isa);
+    a.i64("--budget-mb", &o.budget_mb);
+    a.i64("--ctx", &o.ctx);
+    a.i64("--sinks", &o.sinks);
+    a.i64("--batch", &o.batch);
+    a.i64("--sessions", &o.sessions);
+    a.i64("--max-text", &o.max_text);
+}
+
+bool parse_isa(const std::string &n, sm_isa *out) {
+    if (n == "auto") *out = SM_ISA_AUTO;
+    else if (n == "scalar") *out = SM_ISA_SCALAR;
+    else if (n == "avx2") *out = SM_ISA_AVX2;
+    else if (n == "avx512") *out = SM_ISA_AVX512;
+    else if (n == "neon") *out = SM_ISA_NEON;
+    else return false;
+    return true;
+}
+
+Loaded::~Loaded() {
+    sm_model_destroy(model);
+    sm_runtime_destroy(rt);
+}
+
+int report(sm_runtime *rt, sm_status st, const char *what) {
+    fprintf(stderr, "error: %s: %s%s%s\n", what, sm_status_string(st), rt && *sm_last_error(rt) ? ": " : "",
+            rt ? sm_last_error(rt) : "");
+    return 1;
+}
+
+int usage_error(const char *msg) {
+    fprintf(stderr, "error: %s\n", msg);
+    return 2;
+}
+
+bool load_model(const ModelOptions &o, Loaded &out) {
+    sm_runtime_desc rd = sm_runtime_desc_default();
+    if (!parse_isa(o.isa, &rd.isa)) {
+        fprintf(stderr, "error: --isa must be auto, scalar, avx2, avx512 or neon\n");
+        return false;
+    }
+    if (o.threads < 0 || o.threads > 64) {
+        fprintf(stderr, "error: --threads must be in [0, 64]\n");
+        return false;
+    }
+    rd.threads = static_cast<int>(o.threads);
+    sm_model_desc md = sm_model_desc_default();
+    md.n_ctx = static_cast<int32_t>(o.ctx);
+    md.n_sinks = static_cast<int32_t>(o.sinks);
+    md.max_batch = static_cast<int32_t>(o.batch);
+    md.max_sessions = static_cast<int32_t>(o.sessions);
+    md.all_logits = o.all_logits;
+    md.async_worker = o.async_worker;
+    if (o.max_text > 0) md.max_text_bytes = static_cast<int32_t>(o.max_text);
+    const char *tok = o.tokenizer.empty() ? nullptr : o.tokenizer.c_str();
+    if (o.budget_mb > 0) {
+        rd.memory_budget = static_cast<size_t>(o.budget_mb) << 20;
+    } else {
+        // Ask first, then make a runtime of exactly the size the plan needs.
+        sm_runtime_desc probe = rd;
+        probe.memory_budget = 4096;
+        probe.threads = 0;
+        sm_runtime *p = nullptr;
+        sm_status st = sm_runtime_create(&probe, &p);
+        if (st != SM_OK) {
+            fprintf(stderr, "error: cannot create a runtime (isa %s): %s\n", o.isa.c_str(), sm_status_string(st));
+            return false;
+        }
+        size_t need = 0;
+        st = sm_model_memory_required(p, o.path.c_str(), tok, &md, &need);
+        if (st != SM_OK) {
+            report(p, st, "load");
+            sm_runtime_destroy(p);
+            return false;
+        }
+        sm_runtime_destroy(p);
+        rd.memory_budget = need;
+    }
+    sm_status st = sm_runtime_create(&rd, &out.rt);
+    if (st != SM_OK) {
+        fprintf(stderr, "error: cannot create a runtime (isa %s, %zu bytes): %s\n", o.isa.c_str(), rd.memory_budget,
+                sm_status_string(st));
+        return false;
+    }
+    st = sm_model_load(out.rt, o.path.c_str(), tok, &md, &out.model);
+    if (st != SM_OK) {
+        report(out.rt, st, "load");
+        return false;
+    }
+    sm_model_get_info(out.model, &out.info);
+    return true;
+}

@@ -1,0 +1,42 @@
+// smallmind: the command-line face of the runtime (and of its benchmarks in perf/).
+#include "commands.h"
+
+#include <cstdio>
+#include <cstring>
+
+namespace {
+
+struct Command {
+    const char *name;
+    int (*run)(int, char **);
+    const char *help;
+};
+
+const Command kCommands[] = {
+    {"generate", cmd_generate, "--model PATH [--prompt TEXT | --tokens 1,2,3] [-n N] [--temp T] [--top-k K] [--top-p P]\n"
+                               "            [--min-p P] [--seed S] [--ids] [--threads N] [--step-budget-us B] [--ctx C] [--sinks S]\n"
+                               "            [--stop TEXT]... [--repeat-penalty R] [--isa auto|scalar|avx2|avx512] [--ignore-eos]"},
+    {"info", cmd_info, "--model PATH: architecture, hyperparameters, tensor types, planned memory"},
+    {"logits", cmd_logits, "--model PATH --tokens 1,2,3 --out FILE: every position's logits as float32 rows"},
+    {"convert", cmd_convert, "--llama2c CHECKPOINT --tokenizer TOKENIZER.bin --out MODEL.gguf"},
+    {"tokenize", cmd_tokenize, "--model PATH (--text T | --file F) [--ids] [--bos] [--special]"},
+    {"detokenize", cmd_detokenize, "--model PATH --tokens 1,2,3"},
+};
+
+int help() {
+    printf("usage: smallmind COMMAND [options]   (--model defaults to assets/stories260K.gguf)\n\n");
+    for (const Command &c : kCommands) printf("  %-16s %s\n", c.name, c.help);
+    printf("\nCommon options: --threads N (total, caller included), --isa, --budget-mb M, --ctx C, --sinks S,\n"
+           "--batch B, --sessions K, --tokenizer TOKENIZER.bin (llama2.c checkpoints)\n");
+    return 0;
+}
+
+} // namespace
+
+int main(int argc, char **argv) {
+    if (argc < 2 || !strcmp(argv[1], "help") || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) return help();
+    for (const Command &c : kCommands)
+        if (!strcmp(argv[1], c.name)) return c.run(argc, argv);
+    fprintf(stderr, "error: unknown command '%s' (smallmind help lists them)\n", argv[1]);
+    return 2;
+}

@@ -1,0 +1,312 @@
+/* SmallMind: an embeddable runtime for small Llama-family language models.
+ *
+ * The one public header. C ABI, `sm_` prefix, opaque handles, status codes.
+ *
+ * Data flows one way: file -> plan -> arena -> step -> tokens.
+ *   sm_runtime_create   one fixed memory budget (one allocation), optional thread pool
+ *   sm_model_load       plans every byte the model and its sessions need; fails with
+ *                       SM_ERR_BUDGET (and the bytes needed) if the plan does not fit
+ *   sm_session_create   takes a KV-cache slot from the model's fixed pool
+ *   sm_session_step     does a bounded slice of work and returns; never allocates
+ *
+ * Threading: a runtime and everything created from it is used from one thread at a
+ * time (the host's), except sm_session_poll and sm_session_cancel, which are safe
+ * while the runtime's worker thread runs the model (sm_model_start_async).
+ */
+#ifndef SMALLMIND_H
+#define SMALLMIND_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define SM_VERSION_MAJOR 0
+#define SM_VERSION_MINOR 3
+#define SM_VERSION_PATCH 0
+
+/* ------------------------------------------------------------------ status */
+
+typedef enum sm_status {
+    SM_OK = 0,
+    SM_ERR_INVALID_ARGUMENT = 1, /* NULL handle or pointer, value out of range */
+    SM_ERR_IO = 2,               /* file cannot be opened, read or written */
+    SM_ERR_FORMAT = 3,           /* truncated or corrupt file, wrong tensor shape */
+    SM_ERR_UNSUPPORTED = 4,      /* valid file, but a feature SmallMind lacks (quant type...) */
+    SM_ERR_BUDGET = 5,           /* the runtime's memory budget is too small */
+    SM_ERR_CAPACITY = 6,         /* a planned capacity (sessions, text length...) is exceeded */
+    SM_ERR_STATE = 7,            /* call not valid in the object's current state */
+    SM_ERR_MISMATCH = 8,         /* saved state belongs to another model or version */
+    SM_ERR_CANCELLED = 9,        /* work was cancelled by the host */
+    SM_ERR_INTERNAL = 10
+} sm_status;
+
+/* A short constant English name for a status ("budget too small"...). Never NULL. */
+const char *sm_status_string(sm_status status);
+
+/* ------------------------------------------------------------------ runtime */
+
+typedef struct sm_runtime sm_runtime;
+typedef struct sm_model sm_model;
+typedef struct sm_session sm_session;
+
+/* Instruction sets. SM_ISA_AUTO picks the best the CPU has; a lower one can be forced
+ * (tests and benchmarks cover every path on one machine). */
+typedef enum sm_isa {
+    SM_ISA_AUTO = 0,
+    SM_ISA_SCALAR = 1,
+    SM_ISA_AVX2 = 2,   /* AVX2 + FMA + F16C */
+    SM_ISA_AVX512 = 3, /* AVX-512 F/BW/DQ/VL (+VNNI when present) */
+    SM_ISA_NEON = 4    /* AArch64 Advanced SIMD (+dotprod when present) */
+} sm_isa;
+
+/* Host allocator: the runtime asks it for exactly one block (the arena) at creation. */
+typedef struct sm_allocator {
+    void *(*alloc)(void *user, size_t bytes, size_t alignment);
+    void (*free)(void *user, void *ptr);
+    void *user;
+} sm_allocator;
+
+/* Host job system (Jolt style): run fn(ctx, i) for every i in [0, n) on the host's
+ * threads and return when all are done. The runtime calls it from the thread that
+ * called a step function; the calling thread may run tasks itself. */
+typedef struct sm_job_system {
+    void (*parallel_for)(void *user, void (*fn)(void *ctx, int task), void *ctx, int n_tasks);
+    int max_parallelism; /* tasks worth creating per call (>= 1) */
+    void *user;
+} sm_job_system;
+
+typedef enum sm_log_level { SM_LOG_ERROR = 0, SM_LOG_WARN = 1, SM_LOG_INFO = 2, SM_LOG_DEBUG = 3 } sm_log_level;
+typedef void (*sm_log_fn)(void *user, sm_log_level level, const char *message);
+
+typedef struct sm_runtime_desc {
+    uint32_t struct_size;   /* sizeof(sm_runtime_desc) */
+    size_t memory_budget;   /* bytes; every model, session and scratch buffer fits in it */
+    int threads;            /* threads doing the work, the caller's included: 0 or 1 = the
+                               caller's thread only, N = the caller plus N-1 pool threads */
+    sm_isa isa;             /* SM_ISA_AUTO, or force a lower instruction set */
+    const sm_allocator *allocator; /* NULL: mimalloc */
+    const sm_job_system *jobs;     /* NULL: the runtime's own pool (threads > 0) or none */
+    sm_log_fn log;
+    void *log_user;
+} sm_runtime_desc;
+
+sm_runtime_desc sm_runtime_desc_default(void); /* 256 MiB, 0 threads, AUTO */
+
+sm_status sm_runtime_create(const sm_runtime_desc *desc, sm_runtime **out);
+void sm_runtime_destroy(sm_runtime *rt); /* NULL is ignored */
+
+/* The message of the last failed call on this runtime or any object created from it,
+ * e.g. "memory budget too small: need 41943040 bytes, have 33554432". Never NULL. */
+const char *sm_last_error(const sm_runtime *rt);
+
+/* The instruction set the runtime's kernels use ("avx512", "avx2", "scalar", "neon"). */
+const char *sm_runtime_isa(const sm_runtime *rt);
+
+typedef struct sm_memory_stats {
+    size_t budget;     /* the arena's size */
+    size_t used;       /* bytes handed out to models and sessions */
+    size_t peak;
+} sm_memory_stats;
+sm_status sm_runtime_memory(const sm_runtime *rt, sm_memory_stats *out);
+
+/* ------------------------------------------------------------------ model */
+
+typedef struct sm_model_desc {
+    uint32_t struct_size;     /* sizeof(sm_model_desc) */
+    int32_t max_sessions;     /* KV-cache slots in the pool (default 1) */
+    int32_t n_ctx;            /* attention span per session in positions; 0 = the model's
+                                 training context, capped at 2048 */
+    int32_t n_sinks;          /* attention-sink positions kept when the ring wraps (default 4) */
+    int32_t max_batch;        /* rows per forward pass: prefill chunk and batched decode
+                                 (default 64) */
+    int32_t max_text_bytes;   /* longest text one tokenize or submit call accepts (default 16384) */
+    int32_t all_logits;       /* plan logits for every row of a batch (sm_session_eval) */
+    int32_t async_worker;     /* make the worker thread for sm_model_start_async at load */
+} sm_model_desc;
+
+sm_model_desc sm_model_desc_default(void);
+
+/* The exact number of arena bytes sm_model_load would take for these files and desc. */
+sm_status sm_model_memory_required(sm_runtime *rt, const char *path, const char *tokenizer_path,
+                                   const sm_model_desc *desc, size_t *bytes);
+
+/* Loads a GGUF file or a llama2.c checkpoint (.bin). A llama2.c checkpoint carries no
+ * vocabulary: pass its tokenizer.bin as tokenizer_path (NULL otherwise). */
+sm_status sm_model_load(sm_runtime *rt, const char *path, const char *tokenizer_path,
+                        const sm_model_desc *desc, sm_model **out);
+void sm_model_destroy(sm_model *model); /* all its sessions must be destroyed first */
+
+typedef struct sm_model_info {
+    char architecture[32];
+    char name[64];
+    char weight_type[16];     /* the main weights' type: "f32", "f16", "q8_0"... */
+    char tokenizer[16];       /* "llama" (SentencePiece BPE), "gpt2" (byte-level BPE), "none" */
+    int32_t n_vocab, dim, hidden_dim, n_layers, n_heads, n_kv_heads, head_dim;
+    int32_t n_ctx_train;      /* context the model was trained with */
+    int32_t n_ctx, n_sinks, max_sessions, max_batch; /* as planned */
+    float rope_theta, norm_eps;
+    int32_t bos, eos;         /* -1 when absent */
+    int64_t n_params;
+    size_t weight_bytes, kv_bytes, activation_bytes, total_bytes;
+} sm_model_info;
+
+sm_status sm_model_get_info(const sm_model *model, sm_model_info *out);
+
+/* One line per planned buffer ("weights  1234 bytes") into buf, for `smallmind info`.
+ * Writes at most cap bytes (NUL included); *needed (optional) gets the full length. */
+sm_status sm_model_describe(const sm_model *model, char *buf, size_t cap, size_t *needed);
+
+/* ------------------------------------------------------------------ text */
+
+typedef enum sm_tokenize_flags {
+    SM_TOKENIZE_ADD_BOS = 1,      /* prepend BOS (when the model has one) */
+    SM_TOKENIZE_PARSE_SPECIAL = 2 /* match control tokens like <|im_start|> in the text */
+} sm_tokenize_flags;
+
+/* Text to token ids. Invalid UTF-8 is read as U+FFFD per bad byte, never an error.
+ * If cap is too small, returns SM_ERR_CAPACITY with *n_tokens set to the count needed. */
+sm_status sm_tokenize(sm_model *model, const char *text, size_t len, uint32_t flags,
+                      int32_t *tokens, size_t cap, size_t *n_tokens);
+
+/* Token ids to text (the exact bytes; no leading-space removal). */
+sm_status sm_detokenize(sm_model *model, const int32_t *tokens, size_t n, char *buf, size_t cap,
+                        size_t *len);
+
+/* The model's chat template applied to messages (roles "system", "user", "assistant"),
+ * ending with the assistant prefix when add_assistant is set. */
+typedef struct sm_chat_message { const char *role; const char *content; } sm_chat_message;
+sm_status sm_chat_format(const sm_model *model, const sm_chat_message *messages, size_t n,
+                         int add_assistant, char *buf, size_t cap, size_t *len);
+
+/* ------------------------------------------------------------------ sampling */
+
+/* Returns nonzero if the token may be sampled next. Called only for tokens that survive
+ * the other filters, most likely first; keep it cheap. */
+typedef int (*sm_token_filter_fn)(void *user, int32_t token);
+
+typedef struct sm_logit_bias { int32_t token; float bias; } sm_logit_bias;
+
+typedef struct sm_sampler_desc {
+    float temperature;        /* 0 = greedy (argmax) */
+    int32_t top_k;            /* 0 = off */
+    float top_p;              /* 1 = off */
+    float min_p;              /* 0 = off */
+    float repeat_penalty;     /* 1 = off (llama.cpp's rule: divide positive logits) */
+    float frequency_penalty;  /* 0 = off */
+    float presence_penalty;   /* 0 = off */
+    int32_t penalty_window;   /* last N tokens the penalties look at (default 64) */
+    const sm_logit_bias *logit_bias; size_t n_logit_bias;
+    sm_token_filter_fn filter; void *filter_user;
+    uint64_t seed;
+} sm_sampler_desc;
+
+/* ------------------------------------------------------------------ session */
+
+typedef enum sm_phase {
+    SM_PHASE_IDLE = 0,    /* nothing submitted */
+    SM_PHASE_PREFILL = 1, /* consuming submitted tokens */
+    SM_PHASE_DECODE = 2,  /* generating */
+    SM_PHASE_DONE = 3     /* finished (see sm_finish_reason); submit more to go on */
+} sm_phase;
+
+typedef enum sm_finish_reason {
+    SM_FINISH_NONE = 0, SM_FINISH_EOS = 1, SM_FINISH_MAX_TOKENS = 2, SM_FINISH_STOP_STRING = 3,
+    SM_FINISH_CHOICE = 4, SM_FINISH_CANCELLED = 5
+} sm_finish_reason;
+
+typedef struct sm_session_desc {
+    uint32_t struct_size;           /* sizeof(sm_session_desc) */
+    sm_sampler_desc sampler;
+    int32_t max_tokens;             /* tokens generated per submit (0 = until EOS or cancel) */
+    int32_t stop_at_eos;            /* default 1 */
+    const char *const *stop_strings; size_t n_stop_strings; /* copied at creation */
+    /* Built-in choice constraint: the generated text must be exactly one of these
+     * strings; generation ends as soon as one is complete. Copied at creation. */
+    const char *const *choices; size_t n_choices;
+} sm_session_desc;
+
+sm_session_desc sm_session_desc_default(void);
+
+/* Takes a KV slot from the model's pool: SM_ERR_CAPACITY when all are in use. */
+sm_status sm_session_create(sm_model *model, const sm_session_desc *desc, sm_session **out);
+void sm_session_destroy(sm_session *session);
+
+/* Queue input. Text is tokenized now (BOS added at the start of a fresh session when the
+ * model asks for it). Generation starts after the queued tokens are consumed. */
+sm_status sm_session_submit_text(sm_session *s, const char *utf8, size_t len);
+sm_status sm_session_submit_tokens(sm_session *s, const int32_t *tokens, size_t n);
+
+/* Forget everything (tokens, KV cache, sampler state); keeps the slot and settings. */
+sm_status sm_session_reset(sm_session *s);
+/* Stop generating after the current unit of work; the result reports SM_FINISH_CANCELLED. */
+sm_status sm_session_cancel(sm_session *s);
+
+typedef struct sm_step_result {
+    sm_phase phase;
+    sm_finish_reason finish;      /* set once, when the phase becomes DONE */
+    const int32_t *tokens;        /* tokens generated since the previous result */
+    size_t n_tokens;
+    const char *text;             /* their text, whole UTF-8 characters only (not NUL-ended) */
+    size_t text_len;
+    float progress;               /* 0..1 through the current prefill or token */
+    uint32_t units;               /* units of work done by this call */
+    uint64_t elapsed_us;
+} sm_step_result;
+
+/* Does at most budget_us of work (plus at most one unit: a layer of a chunk) on the
+ * model's shared work, for every session that has some (sessions are batched), and
+ * returns this session's new output. budget_us = 0: run until this session is DONE.
+ * Pointers in *out stay valid until the next call on this session. The tokens are the
+ * same for every budget and thread count. */
+sm_status sm_session_step(sm_session *s, uint32_t budget_us, sm_step_result *out);
+
+/* Model-wide step (several NPCs): advances all sessions' work within the budget. Each
+ * session's output is then read with sm_session_poll. */
+sm_status sm_model_step(sm_model *model, uint32_t budget_us, uint32_t *units_done);
+
+/* Collects a session's output produced by sm_model_step or the async worker.
+ * Never blocks; safe to call while the async worker runs. */
+sm_status sm_session_poll(sm_session *s, sm_step_result *out);
+
+/* Worker mode: a runtime-owned thread (or one task of the host's job system) runs
+ * sm_model_step continuously while any session has work. The host polls sessions. */
+sm_status sm_model_start_async(sm_model *model);
+sm_status sm_model_stop_async(sm_model *model); /* waits for the current unit to end */
+
+/* Teacher-forced evaluation: feeds tokens and writes n * n_vocab logits (row i = the
+ * logits after token i) into logits (may be NULL). Needs all_logits in the model desc
+ * to write more than the last row. Runs to completion. */
+sm_status sm_session_eval(sm_session *s, const int32_t *tokens, size_t n, float *logits,
+                          size_t logits_cap);
+
+/* The logits after the last consumed token (n_vocab floats, before sampling filters). */
+sm_status sm_session_logits(const sm_session *s, const float **logits, int32_t *n_vocab);
+
+typedef struct sm_session_info {
+    sm_phase phase;
+    int64_t n_past;        /* positions consumed so far (grows past n_ctx: the ring wraps) */
+    int32_t n_pending;     /* submitted tokens not yet consumed */
+    int32_t n_generated;   /* tokens generated since the last submit */
+} sm_session_info;
+sm_status sm_session_get_info(const sm_session *s, sm_session_info *out);
+
+/* Save to a caller-owned buffer: tokens, KV cache, sampler and RNG state. With buf NULL,
+ * *size gets the bytes needed. A restored session continues with exactly the tokens the
+ * original would have produced. State from another model gives SM_ERR_MISMATCH. */
+sm_status sm_session_save(const sm_session *s, void *buf, size_t cap, size_t *size);
+sm_status sm_session_load(sm_session *s, const void *buf, size_t size);
+
+/* ------------------------------------------------------------------ tools */
+
+/* Converts a llama2.c checkpoint and tokenizer.bin into a GGUF file (F32 weights and the
+ * full tokenizer metadata, llama.cpp's tensor and key names). */
+sm_status sm_convert_llama2c(sm_runtime *rt, const char *checkpoint_path,
+                             const char *tokenizer_path, const char *gguf_out_path);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* SMALLMIND_H */

@@ -1,0 +1,409 @@
+// sm_model_*: open a file, plan every byte, check the budget, then fill one arena block.
+#include "api/handles.h"
+#include "core/clock.h"
+#include "core/futex.h"
+
+#include <cstdio>
+#include <cstring>
+#include <new>
+
+using namespace sm;
+
+namespace {
+
+constexpr int kMaxHeadDim = 256;
+
+sm_model_desc resolve_desc(const sm_model_desc *d, const Hparams &hp) {
+    sm_model_desc r = d ? *d : sm_model_desc_default();
+    if (r.n_ctx <= 0) r.n_ctx = hp.n_ctx_train < 2048 ? hp.n_ctx_train : 2048;
+    if (r.max_batch <= 0) r.max_batch = 64;
+    if (r.max_sessions <= 0) r.max_sessions = 1;
+    if (r.max_text_bytes <= 0) r.max_text_bytes = 16384;
+    if (r.n_sinks < 0) r.n_sinks = 0;
+    if (r.n_sinks >= r.n_ctx) r.n_sinks = r.n_ctx - 1;
+    return r;
+}
+
+sm_status check_desc(const sm_model_desc &d, Error &err) {
+    if (d.max_sessions > kMaxSegments)
+        return err.set(SM_ERR_INVALID_ARGUMENT, "max_sessions %d exceeds %d", d.max_sessions, kMaxSegments);
+    if (d.max_batch > 4096) return err.set(SM_ERR_INVALID_ARGUMENT, "max_batch %d exceeds 4096", d.max_batch);
+    if (d.n_ctx < 2 || d.n_ctx > (1 << 22)) return err.set(SM_ERR_INVALID_ARGUMENT, "n_ctx %d is not in [2, 4194304]", d.n_ctx);
+    if (d.max_text_bytes > (1 << 28)) return err.set(SM_ERR_INVALID_ARGUMENT, "max_text_bytes %d is too large", d.max_text_bytes);
+    return SM_OK;
+}
+
+// 64-bit FNV-1a: a saved session names the model it came from.
+uint64_t fnv(uint64_t h, const void *p, size_t n) {
+    const uint8_t *b = static_cast<const uint8_t *>(p);
+    for (size_t i = 0; i < n; i++) h = (h ^ b[i]) * 0x100000001b3ull;
+    return h;
+}
+
+// Activation buffers depend on the weight types (each type's activation format), so the
+// forward pass is measured against the matrices' types and shapes.
+size_t activation_bytes(sm_runtime *rt, const ModelFile &f, const Weights &measured, const ForwardDesc &fd) {
+    auto shape = [](const TensorSource &t) {
+        kern::Matrix x;
+        x.type = t.l2c_group ? TensorType::F32 : t.type;
+        x.rows = static_cast<int32_t>(t.ne1);
+        x.cols = static_cast<int32_t>(t.ne0);
+        x.row_bytes = row_bytes(x.type, t.ne0);
+        return x;
+    };
+    std::vector<LayerWeights> layers(f.layers.size());
+    for (size_t l = 0; l < f.layers.size(); l++) {
+        const LayerSources &s = f.layers[l];
+        LayerWeights &w = layers[l];
+        w.wq = shape(s.wq), w.wk = shape(s.wk), w.wv = shape(s.wv), w.wo = shape(s.wo);
+        w.w1 = shape(s.w1), w.w2 = shape(s.w2), w.w3 = shape(s.w3);
+    }
+    Weights w = measured;
+    w.layers = layers.data();
+    w.output = shape(f.tied() ? f.tok_embd : f.output);
+    return Forward::bytes_needed(f.hp, w, *rt->kernels, fd);
+}
+
+struct Loaded {
+    ModelFile file;
+    size_t tok_tables = 0, tok_scratch = 0;
+};
+
+// Everything but the copying: open, validate, size each part. `m` receives the plan and
+// the resolved desc.
+sm_status plan_model(sm_runtime *rt, const char *path, const char *tok_path, const sm_model_desc *d, Loaded &L,
+                     sm_model &m, Error &err) {
+    SM_TRY(open_model_file(path, tok_path, L.file, err));
+    const Hparams &hp = L.file.hp;
+    if (hp.head_dim > kMaxHeadDim) return err.set(SM_ERR_UNSUPPORTED, "head size %d exceeds %d", hp.head_dim, kMaxHeadDim);
+    m.hp = hp;
+    m.desc = resolve_desc(d, hp);
+    SM_TRY(check_desc(m.desc, err));
+    const text::VocabSource &v = L.file.vocab;
+    m.has_tokenizer = !v.tokens.empty();
+    if (m.has_tokenizer) {
+        if (v.tokens.size() > static_cast<size_t>(hp.n_vocab))
+            return err.set(SM_ERR_FORMAT, "%s: the vocabulary has %zu tokens but the embedding only %d rows", path, v.tokens.size(), hp.n_vocab);
+        if (text::Tokenizer::plan(v, m.desc.max_text_bytes, &L.tok_tables, &L.tok_scratch, err) != SM_OK)
+            return err.wrap("%s: tokenizer", path);
+        snprintf(m.tokenizer_name, sizeof m.tokenizer_name, "%.*s", (int)v.model.size(), v.model.data());
+    }
+
+    Bump wm = Bump::measuring();
+    Weights w;
+    SM_TRY(bind_weights(L.file, wm, w, err));
+    m.geo = KvGeometry::make(hp.n_layers, hp.n_kv_heads, hp.head_dim, m.desc.n_ctx, m.desc.n_sinks, m.desc.max_batch);
+    ForwardDesc fd;
+    fd.max_batch = m.desc.max_batch;
+    fd.max_segments = m.desc.max_sessions;
+    fd.max_out_rows = m.desc.all_logits ? m.desc.max_batch
+                                        : (m.desc.max_sessions < m.desc.max_batch ? m.desc.max_sessions : m.desc.max_batch);
+    m.limits.n_vocab = hp.n_vocab;
+    m.limits.pending_cap = m.desc.max_text_bytes + 256;
+    m.limits.history_cap = m.desc.n_ctx;
+    const size_t per_session = Session::bytes_needed(m.limits) + sizeof(sm_session) + 2 * kCacheLine;
+    m.token_buf_cap = static_cast<size_t>(m.desc.max_text_bytes) + 16;
+
+    MemoryPlan &p = m.plan;
+    p = MemoryPlan{};
+    p.add("model", sizeof(sm_model) + sizeof(sm::Session *) * static_cast<size_t>(m.desc.max_sessions));
+    p.add("weights", wm.used);
+    if (m.has_tokenizer) {
+        p.add("tokenizer tables", L.tok_tables);
+        p.add("tokenizer scratch", L.tok_scratch + m.token_buf_cap * sizeof(int32_t));
+    }
+    p.add("activations", activation_bytes(rt, L.file, w, fd));
+    p.add("kv cache", m.geo.bytes() * static_cast<size_t>(m.desc.max_sessions));
+    p.add("sessions", per_session * static_cast<size_t>(m.desc.max_sessions));
+    p.add("scheduler", Scheduler::bytes_needed(m.desc.max_sessions, m.desc.max_batch));
+    uint64_t fp = 0xcbf29ce484222325ull;
+    fp = fnv(fp, &hp, sizeof hp);
+    fp = fnv(fp, &m.geo, sizeof m.geo);
+    fp = fnv(fp, L.file.tok_embd.data, L.file.tok_embd.bytes < 4096 ? L.file.tok_embd.bytes : 4096);
+    fp = fnv(fp, L.file.output_norm.data, L.file.output_norm.bytes);
+    m.fingerprint = fp;
+    return SM_OK;
+}
+
+void worker_main(sm_model *m);
+
+} // namespace
+
+extern "C" {
+
+sm_model_desc sm_model_desc_default(void) {
+    sm_model_desc d;
+    memset(&d, 0, sizeof d);
+    d.struct_size = sizeof d;
+    d.max_sessions = 1;
+    d.n_ctx = 0;
+    d.n_sinks = 4;
+    d.max_batch = 64;
+    d.max_text_bytes = 16384;
+    return d;
+}
+
+sm_status sm_model_memory_required(sm_runtime *rt, const char *path, const char *tok_path, const sm_model_desc *desc,
+                                   size_t *bytes) {
+    if (!rt) return SM_ERR_INVALID_ARGUMENT;
+    Error err;
+    if (!path || !bytes) {
+        err.set(SM_ERR_INVALID_ARGUMENT, "path or bytes is NULL");
+        return rt->fail(err);
+    }
+    if (desc && desc->struct_size != sizeof(sm_model_desc)) {
+        err.set(SM_ERR_INVALID_ARGUMENT, "sm_model_desc.struct_size is %u, expected %zu", desc->struct_size, sizeof(sm_model_desc));
+        return rt->fail(err);
+    }
+    try {
+        Loaded L;
+        sm_model *m = new sm_model;
+        sm_status st = plan_model(rt, path, tok_path, desc, L, *m, err);
+        *bytes = st == SM_OK ? m->plan.total : 0;
+        delete m;
+        return st == SM_OK ? SM_OK : rt->fail(err);
+    } catch (const std::bad_alloc &) {
+        err.set(SM_ERR_BUDGET, "out of heap memory while reading '%s'", path);
+        return rt->fail(err);
+    }
+}
+
+sm_status sm_model_load(sm_runtime *rt, const char *path, const char *tok_path, const sm_model_desc *desc,
+                        sm_model **out) {
+    if (!rt) return SM_ERR_INVALID_ARGUMENT;
+    Error err;
+    if (!out || !path) {
+        err.set(SM_ERR_INVALID_ARGUMENT, "%s is NULL", out ? "path" : "out");
+        return rt->fail(err);
+    }
+    *out = nullptr;
+    if (desc && desc->struct_size != sizeof(sm_model_desc)) {
+        err.set(SM_ERR_INVALID_ARGUMENT, "sm_model_desc.struct_size is %u, expected %zu", desc->struct_size, sizeof(sm_model_desc));
+        return rt->fail(err);
+    }
+    try {
+        Loaded L;
+        sm_model plan;
+        if (plan_model(rt, path, tok_path, desc, L, plan, err) != SM_OK) return rt->fail(err);
+        const size_t need = plan.plan.total;
+        void *block = rt->arena.alloc(need);
+        if (!block) {
+            err.set(SM_ERR_BUDGET, "memory budget too small: '%s' needs %zu bytes (weights %zu, kv cache %zu), the runtime has %zu free of %zu (raise sm_runtime_desc.memory_budget, or lower n_ctx / max_sessions / max_batch)",
+                    path, need, plan.plan.items[1].bytes, plan.geo.bytes() * static_cast<size_t>(plan.desc.max_sessions),
+                    rt->arena.largest_free(), rt->arena.budget());
+            return rt->fail(err);
+        }
+        Bump a = Bump::over(block, need);
+        sm_model *m = new (a.take(sizeof(sm_model))) sm_model;
+        m->rt = rt;
+        m->block = block;
+        m->desc = plan.desc;
+        m->hp = plan.hp;
+        m->has_tokenizer = plan.has_tokenizer;
+        memcpy(m->tokenizer_name, plan.tokenizer_name, sizeof m->tokenizer_name);
+        m->geo = plan.geo;
+        m->limits = plan.limits;
+        m->plan = plan.plan;
+        m->fingerprint = plan.fingerprint;
+        m->token_buf_cap = plan.token_buf_cap;
+        const int S = m->desc.max_sessions;
+        m->slot_ptrs = a.take_n<Session *>(static_cast<size_t>(S));
+
+        Bump wb = Bump::over(a.take(m->plan.items[1].bytes), m->plan.items[1].bytes);
+        if (bind_weights(L.file, wb, m->w, err) != SM_OK) {
+            rt->arena.free(block);
+            return rt->fail(err);
+        }
+        int item = 2;
+        if (m->has_tokenizer) {
+            const size_t tb = m->plan.items[item++].bytes;
+            Bump tbump = Bump::over(a.take(tb), tb);
+            if (m->tok.build(L.file.vocab, tbump, err) != SM_OK) {
+                m->~sm_model();
+                rt->arena.free(block);
+                err.wrap("%s: tokenizer", path);
+                return rt->fail(err);
+            }
+            const size_t sb = m->plan.items[item++].bytes;
+            m->token_buf = a.take_n<int32_t>(m->token_buf_cap);
+            m->tok_scratch_bytes = sb - m->token_buf_cap * sizeof(int32_t);
+            m->tok_scratch = static_cast<uint8_t *>(a.take(m->tok_scratch_bytes));
+        }
+        ForwardDesc fd;
+        fd.max_batch = m->desc.max_batch;
+        fd.max_segments = S;
+        fd.max_out_rows = m->desc.all_logits ? m->desc.max_batch : (S < m->desc.max_batch ? S : m->desc.max_batch);
+        {
+            const size_t fb = m->plan.items[item++].bytes;
+            Bump fbump = Bump::over(a.take(fb), fb);
+            m->fwd.init(m->hp, m->w, rt->kernels, &rt->par, fd, fbump);
+        }
+        const size_t kb = m->plan.items[item++].bytes;
+        uint8_t *kv = static_cast<uint8_t *>(a.take(kb));
+        const size_t sessb = m->plan.items[item++].bytes;
+        Bump sb = Bump::over(a.take(sessb), sessb);
+        m->slots = static_cast<sm_session *>(sb.take(sizeof(sm_session) * static_cast<size_t>(S)));
+        for (int i = 0; i < S; i++) {
+            sm_session *s = new (&m->slots[i]) sm_session;
+            s->model = m;
+            s->slot = i;
+            s->geo = &m->geo;
+            s->kv.geo = &m->geo;
+            s->kv.data = reinterpret_cast<float *>(kv + m->geo.bytes() * static_cast<size_t>(i));
+            s->tok = m->has_tokenizer ? &m->tok : nullptr;
+            s->lim = m->limits;
+            s->layout(sb);
+            sm_sampler_desc sd = sm_session_desc_default().sampler;
+            s->sampler.init(sd, m->hp.n_vocab, sb);
+            m->slot_ptrs[i] = nullptr;
+        }
+        const size_t schb = m->plan.items[item++].bytes;
+        Bump schbump = Bump::over(a.take(schb), schb);
+        m->sched.init(&m->fwd, m->slot_ptrs, S, m->desc.max_batch, fd.max_out_rows, schbump);
+        if (a.overflowed() || sb.overflowed()) {
+            err.set(SM_ERR_INTERNAL, "memory plan mismatch for '%s' (%zu planned, %zu used)", path, need, a.used);
+            m->~sm_model();
+            rt->arena.free(block);
+            return rt->fail(err);
+        }
+        if (m->desc.async_worker) m->worker = std::thread(worker_main, m);
+        *out = m;
+        return SM_OK;
+    } catch (const std::bad_alloc &) {
+        err.set(SM_ERR_BUDGET, "out of heap memory while reading '%s'", path);
+        return rt->fail(err);
+    }
+}
+
+void sm_model_destroy(sm_model *m) {
+    if (!m) return;
+    if (m->worker.joinable()) {
+        m->worker_quit.store(true);
+        m->worker_wake.fetch_add(1);
+        futex_wake_all(&m->worker_wake);
+        m->worker.join();
+    }
+    sm_runtime *rt = m->rt;
+    void *block = m->block;
+    for (int i = 0; i < m->desc.max_sessions; i++) m->slots[i].~sm_session();
+    m->~sm_model();
+    rt->arena.free(block);
+}
+
+sm_status sm_model_get_info(const sm_model *m, sm_model_info *out) {
+    if (!m || !out) return SM_ERR_INVALID_ARGUMENT;
+    memset(out, 0, sizeof *out);
+    snprintf(out->architecture, sizeof out->architecture, "%s", m->hp.arch);
+    snprintf(out->name, sizeof out->name, "%s", m->hp.name);
+    snprintf(out->weight_type, sizeof out->weight_type, "%s", type_name(static_cast<uint32_t>(m->w.main_type)));
+    snprintf(out->tokenizer, sizeof out->tokenizer, "%s", m->has_tokenizer ? m->tokenizer_name : "none");
+    const Hparams &h = m->hp;
+    out->n_vocab = h.n_vocab;
+    out->dim = h.dim;
+    out->hidden_dim = h.hidden_dim;
+    out->n_layers = h.n_layers;
+    out->n_heads = h.n_heads;
+    out->n_kv_heads = h.n_kv_heads;
+    out->head_dim = h.head_dim;
+    out->n_ctx_train = h.n_ctx_train;
+    out->n_ctx = m->desc.n_ctx;
+    out->n_sinks = m->geo.n_sinks;
+    out->max_sessions = m->desc.max_sessions;
+    out->max_batch = m->desc.max_batch;
+    out->rope_theta = h.rope_theta;
+    out->norm_eps = h.norm_eps;
+    out->bos = m->has_tokenizer ? m->tok.bos() : -1;
+    out->eos = m->has_tokenizer ? m->tok.eos() : -1;
+    out->n_params = m->w.n_params;
+    out->weight_bytes = m->w.bytes;
+    out->kv_bytes = m->geo.bytes() * static_cast<size_t>(m->desc.max_sessions);
+    for (int i = 0; i < m->plan.n; i++)
+        if (strcmp(m->plan.items[i].name, "activations") == 0) out->activation_bytes = m->plan.items[i].bytes;
+    out->total_bytes = m->plan.total;
+    return SM_OK;
+}
+
+sm_status sm_model_describe(const sm_model *m, char *buf, size_t cap, size_t *needed) {
+    if (!m || (!buf && cap)) return SM_ERR_INVALID_ARGUMENT;
+    char tmp[2048];
+    size_t n = 0;
+    for (int i = 0; i < m->plan.n; i++)
+        n += static_cast<size_t>(snprintf(tmp + n, sizeof tmp - n, "%-18s %12zu bytes\n", m->plan.items[i].name, m->plan.items[i].bytes));
+    n += static_cast<size_t>(snprintf(tmp + n, sizeof tmp - n, "%-18s %12zu bytes\n", "total", m->plan.total));
+    if (needed) *needed = n + 1;
+    if (cap) {
+        size_t c = n < cap - 1 ? n : cap - 1;
+        memcpy(buf, tmp, c);
+        buf[c] = 0;
+    }
+    return SM_OK;
+}
+
+} // extern "C"
+
+// ---------------------------------------------------------------- stepping
+
+namespace {
+
+void worker_main(sm_model *m) {
+    uint32_t seen = m->worker_wake.load();
+    while (!m->worker_quit.load(std::memory_order_acquire)) {
+        if (m->worker_run.load(std::memory_order_acquire)) {
+            // Short slices, so stop requests are honoured within about a millisecond.
+            m->worker_busy.store(true); // seq_cst: a Dekker handshake with stop_async
+            int units = 0;
+            if (m->worker_run.load()) units = m->sched.step(now_ns() + 1000000);
+            m->worker_busy.store(false, std::memory_order_release);
+            if (units > 0) continue;
+        }
+        const uint32_t now = m->worker_wake.load(std::memory_order_acquire);
+        if (now != seen) {
+            seen = now;
+            continue;
+        }
+        futex_wait(&m->worker_wake, seen);
+    }
+}
+
+} // namespace
+
+extern "C" {
+
+sm_status sm_model_step(sm_model *m, uint32_t budget_us, uint32_t *units_done) {
+    if (!m) return SM_ERR_INVALID_ARGUMENT;
+    if (m->worker_run.load()) {
+        Error err;
+        err.set(SM_ERR_STATE, "the async worker is running this model; poll sessions instead");
+        return m->rt->fail(err);
+    }
+    const uint64_t deadline = budget_us ? now_ns() + static_cast<uint64_t>(budget_us) * 1000 : 0;
+    const int units = m->sched.step(deadline);
+    if (units_done) *units_done = static_cast<uint32_t>(units);
+    return SM_OK;
+}
+
+sm_status sm_model_start_async(sm_model *m) {
+    if (!m) return SM_ERR_INVALID_ARGUMENT;
+    if (!m->worker.joinable()) {
+        Error err;
+        err.set(SM_ERR_STATE, "the model was loaded without sm_model_desc.async_worker");
+        return m->rt->fail(err);
+    }
+    m->worker_run.store(true, std::memory_order_release);
+    m->worker_wake.fetch_add(1, std::memory_order_acq_rel);
+    futex_wake_all(&m->worker_wake);
+    return SM_OK;
+}
+
+sm_status sm_model_stop_async(sm_model *m) {
+    if (!m) return SM_ERR_INVALID_ARGUMENT;
+    m->worker_run.store(false);
+    m->worker_wake.fetch_add(1, std::memory_order_acq_rel);
+    futex_wake_all(&m->worker_wake);
+    // The worker ends its current slice (about a millisecond plus one unit); afterwards
+    // it sees worker_run false and sleeps, and the host owns the sessions again.
+    while (m->worker_busy.load()) std::this_thread::yield();
+    return SM_OK;
+}
+
+} // extern "C"

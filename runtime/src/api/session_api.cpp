@@ -1,0 +1,233 @@
+// sm_session_*: slots of the model's pool; stepping goes through the model's scheduler.
+#include "api/handles.h"
+#include "core/clock.h"
+#include "core/futex.h"
+
+#include <cstring>
+
+using namespace sm;
+
+namespace {
+
+sm_status fail(sm_model *m, sm_status code, const char *msg) {
+    Error err;
+    err.set(code, "%s", msg);
+    return m->rt->fail(err);
+}
+
+bool async_running(const sm_model *m) { return m->worker_run.load(std::memory_order_acquire); }
+
+void wake_worker(sm_model *m) {
+    if (!async_running(m)) return;
+    m->worker_wake.fetch_add(1, std::memory_order_acq_rel);
+    futex_wake_all(&m->worker_wake);
+}
+
+} // namespace
+
+extern "C" {
+
+sm_session_desc sm_session_desc_default(void) {
+    sm_session_desc d;
+    memset(&d, 0, sizeof d);
+    d.struct_size = sizeof d;
+    d.sampler.temperature = 0.8f;
+    d.sampler.top_k = 40;
+    d.sampler.top_p = 0.95f;
+    d.sampler.min_p = 0.05f;
+    d.sampler.repeat_penalty = 1.0f;
+    d.sampler.penalty_window = 64;
+    d.sampler.seed = 42;
+    d.max_tokens = 0;
+    d.stop_at_eos = 1;
+    return d;
+}
+
+sm_status sm_session_create(sm_model *m, const sm_session_desc *desc, sm_session **out) {
+    if (!m) return SM_ERR_INVALID_ARGUMENT;
+    if (!out) return fail(m, SM_ERR_INVALID_ARGUMENT, "out is NULL");
+    *out = nullptr;
+    if (desc && desc->struct_size != sizeof(sm_session_desc))
+        return fail(m, SM_ERR_INVALID_ARGUMENT, "sm_session_desc.struct_size does not match this header");
+    if (async_running(m)) return fail(m, SM_ERR_STATE, "stop the async worker before creating sessions");
+    sm_session *s = nullptr;
+    int i = 0;
+    for (; i < m->desc.max_sessions; i++)
+        if (!m->slots[i].in_use) {
+            s = &m->slots[i];
+            break;
+        }
+    if (!s) {
+        Error err;
+        err.set(SM_ERR_CAPACITY, "all %d session slots are in use (raise sm_model_desc.max_sessions)", m->desc.max_sessions);
+        return m->rt->fail(err);
+    }
+    const sm_session_desc d = desc ? *desc : sm_session_desc_default();
+    Error err;
+    if (s->configure(d, err) != SM_OK) return m->rt->fail(err);
+    s->reset();
+    s->in_use = true;
+    m->slot_ptrs[i] = s;
+    *out = s;
+    return SM_OK;
+}
+
+void sm_session_destroy(sm_session *s) {
+    if (!s || !s->in_use) return;
+    sm_model *m = s->model;
+    if (async_running(m)) sm_model_stop_async(m);
+    // A forward in flight still holds this slot's rows: finish it first.
+    while (s->in_flight) m->sched.step(0);
+    m->slot_ptrs[s->slot] = nullptr;
+    s->in_use = false;
+    s->reset();
+}
+
+sm_status sm_session_submit_tokens(sm_session *s, const int32_t *tokens, size_t n) {
+    if (!s || !s->in_use) return SM_ERR_INVALID_ARGUMENT;
+    if (!tokens && n) return fail(s->model, SM_ERR_INVALID_ARGUMENT, "tokens is NULL");
+    Error err;
+    if (s->submit(tokens, n, err) != SM_OK) return s->model->rt->fail(err);
+    wake_worker(s->model);
+    return SM_OK;
+}
+
+sm_status sm_session_submit_text(sm_session *s, const char *utf8, size_t len) {
+    if (!s || !s->in_use) return SM_ERR_INVALID_ARGUMENT;
+    sm_model *m = s->model;
+    if (!utf8 && len) return fail(m, SM_ERR_INVALID_ARGUMENT, "text is NULL");
+    if (!m->has_tokenizer) return fail(m, SM_ERR_STATE, "the model has no tokenizer; submit tokens");
+    const uint32_t flags = s->host_submitted == 0 && m->tok.add_bos() ? static_cast<uint32_t>(text::kAddBos) : 0u;
+    size_t n = 0;
+    Error err;
+    if (len > static_cast<size_t>(m->desc.max_text_bytes)) {
+        err.set(SM_ERR_CAPACITY, "text of %zu bytes exceeds sm_model_desc.max_text_bytes (%d)", len, m->desc.max_text_bytes);
+        return m->rt->fail(err);
+    }
+    Bump scratch = Bump::over(m->tok_scratch, m->tok_scratch_bytes);
+    if (m->tok.encode(std::string_view(utf8 ? utf8 : "", len), flags, m->token_buf, m->token_buf_cap, &n, scratch, err) != SM_OK)
+        return m->rt->fail(err);
+    if (s->submit(m->token_buf, n, err) != SM_OK) return m->rt->fail(err);
+    wake_worker(m);
+    return SM_OK;
+}
+
+sm_status sm_session_reset(sm_session *s) {
+    if (!s || !s->in_use) return SM_ERR_INVALID_ARGUMENT;
+    if (async_running(s->model)) return fail(s->model, SM_ERR_STATE, "stop the async worker before resetting a session");
+    while (s->in_flight) s->model->sched.step(0);
+    s->reset();
+    return SM_OK;
+}
+
+sm_status sm_session_cancel(sm_session *s) {
+    if (!s || !s->in_use) return SM_ERR_INVALID_ARGUMENT;
+    s->cancel.store(true, std::memory_order_release);
+    wake_worker(s->model);
+    return SM_OK;
+}
+
+sm_status sm_session_step(sm_session *s, uint32_t budget_us, sm_step_result *out) {
+    if (!s || !s->in_use) return SM_ERR_INVALID_ARGUMENT;
+    sm_model *m = s->model;
+    if (!out) return fail(m, SM_ERR_INVALID_ARGUMENT, "out is NULL");
+    if (async_running(m)) return fail(m, SM_ERR_STATE, "the async worker is running this model; use sm_session_poll");
+    const uint64_t t0 = now_ns();
+    const uint64_t deadline = budget_us ? t0 + static_cast<uint64_t>(budget_us) * 1000 : 0;
+    const int units = m->sched.step(deadline, budget_us ? nullptr : s);
+    s->poll(out);
+    out->units = static_cast<uint32_t>(units);
+    out->elapsed_us = (now_ns() - t0) / 1000;
+    return SM_OK;
+}
+
+sm_status sm_session_poll(sm_session *s, sm_step_result *out) {
+    if (!s || !s->in_use || !out) return SM_ERR_INVALID_ARGUMENT;
+    s->poll(out);
+    out->units = 0;
+    out->elapsed_us = 0;
+    return SM_OK;
+}
+
+sm_status sm_session_eval(sm_session *s, const int32_t *tokens, size_t n, float *logits, size_t logits_cap) {
+    if (!s || !s->in_use) return SM_ERR_INVALID_ARGUMENT;
+    sm_model *m = s->model;
+    if (!tokens && n) return fail(m, SM_ERR_INVALID_ARGUMENT, "tokens is NULL");
+    if (async_running(m)) return fail(m, SM_ERR_STATE, "stop the async worker before sm_session_eval");
+    const size_t V = static_cast<size_t>(m->hp.n_vocab);
+    if (logits && n > 1 && !m->desc.all_logits)
+        return fail(m, SM_ERR_STATE, "logits for every token need the model loaded with sm_model_desc.all_logits = 1");
+    if (logits && logits_cap < n * V) {
+        Error err;
+        err.set(SM_ERR_CAPACITY, "logits buffer holds %zu floats, %zu tokens need %zu", logits_cap, n, n * V);
+        return m->rt->fail(err);
+    }
+    s->eval = true;
+    s->eval_all = m->desc.all_logits != 0 && logits;
+    s->eval_out = logits;
+    s->eval_rows = 0;
+    s->eval_rows_cap = logits ? n : 0;
+    Error err;
+    sm_status st = SM_OK;
+    for (size_t done = 0; done < n && st == SM_OK;) {
+        size_t chunk = n - done, room = s->pending.free_space();
+        if (chunk > room) chunk = room;
+        st = s->submit(tokens + done, chunk, err);
+        done += chunk;
+        m->sched.step(0, s);
+    }
+    if (logits && n == 1 && !s->eval_all && st == SM_OK) memcpy(logits, s->last_logits, sizeof(float) * V);
+    s->eval = s->eval_all = false;
+    s->eval_out = nullptr;
+    return st == SM_OK ? SM_OK : m->rt->fail(err);
+}
+
+sm_status sm_session_logits(const sm_session *s, const float **logits, int32_t *n_vocab) {
+    if (!s || !s->in_use || !logits) return SM_ERR_INVALID_ARGUMENT;
+    if (!s->has_logits) return fail(s->model, SM_ERR_STATE, "no logits yet: nothing has been evaluated");
+    *logits = s->last_logits;
+    if (n_vocab) *n_vocab = s->lim.n_vocab;
+    return SM_OK;
+}
+
+sm_status sm_session_get_info(const sm_session *s, sm_session_info *out) {
+    if (!s || !s->in_use || !out) return SM_ERR_INVALID_ARGUMENT;
+    out->phase = static_cast<sm_phase>(s->out_phase.load());
+    out->n_past = s->out_n_past.load();
+    out->n_pending = static_cast<int32_t>(s->pending.size());
+    out->n_generated = s->generated;
+    return SM_OK;
+}
+
+sm_status sm_session_save(const sm_session *s, void *buf, size_t cap, size_t *size) {
+    if (!s || !s->in_use || !size) return SM_ERR_INVALID_ARGUMENT;
+    sm_model *m = s->model;
+    if (async_running(m)) return fail(m, SM_ERR_STATE, "stop the async worker before saving a session");
+    if (s->in_flight) return fail(m, SM_ERR_STATE, "the session is inside a forward pass; step until it has finished");
+    const size_t need = s->save(nullptr, 0, m->fingerprint);
+    *size = need;
+    if (!buf) return SM_OK;
+    if (cap < need) {
+        Error err;
+        err.set(SM_ERR_CAPACITY, "buffer of %zu bytes; the session needs %zu", cap, need);
+        return m->rt->fail(err);
+    }
+    s->save(static_cast<uint8_t *>(buf), cap, m->fingerprint);
+    return SM_OK;
+}
+
+sm_status sm_session_load(sm_session *s, const void *buf, size_t size) {
+    if (!s || !s->in_use) return SM_ERR_INVALID_ARGUMENT;
+    sm_model *m = s->model;
+    if (!buf) return fail(m, SM_ERR_INVALID_ARGUMENT, "buffer is NULL");
+    if (async_running(m)) return fail(m, SM_ERR_STATE, "stop the async worker before loading a session");
+    while (s->in_flight) m->sched.step(0);
+    Error err;
+    if (s->load(static_cast<const uint8_t *>(buf), size, m->fingerprint, err) != SM_OK) {
+        s->reset();
+        return m->rt->fail(err);
+    }
+    return SM_OK;
+}
+
+} // extern "C"

@@ -1,0 +1,71 @@
+#include "core/arena.h"
+#include "core/bump.h"
+
+#include <cstring>
+#include <mimalloc.h>
+
+namespace sm {
+
+bool Arena::init(size_t budget, const sm_allocator *allocator) {
+    budget_ = align_up(budget, kCacheLine);
+    if (allocator && allocator->alloc) {
+        allocator_ = *allocator;
+        base_ = static_cast<uint8_t *>(allocator_.alloc(allocator_.user, budget_, kCacheLine));
+    } else {
+        own_mimalloc_ = true;
+        base_ = static_cast<uint8_t *>(mi_malloc_aligned(budget_, kCacheLine));
+    }
+    n_blocks_ = 0;
+    used_ = peak_ = 0;
+    return base_ != nullptr;
+}
+
+void Arena::release() {
+    if (!base_) return;
+    if (own_mimalloc_) mi_free(base_);
+    else if (allocator_.free) allocator_.free(allocator_.user, base_);
+    base_ = nullptr;
+}
+
+void *Arena::alloc(size_t bytes) {
+    if (!base_ || n_blocks_ == kMaxBlocks) return nullptr;
+    bytes = align_up(bytes ? bytes : 1, kCacheLine);
+    size_t at = 0;
+    int i = 0;
+    for (; i < n_blocks_; i++) {
+        if (blocks_[i].offset - at >= bytes) break;
+        at = blocks_[i].offset + blocks_[i].size;
+    }
+    if (i == n_blocks_ && budget_ - at < bytes) return nullptr;
+    memmove(&blocks_[i + 1], &blocks_[i], sizeof(Block) * (n_blocks_ - i));
+    blocks_[i] = {at, bytes};
+    n_blocks_++;
+    used_ += bytes;
+    if (used_ > peak_) peak_ = used_;
+    return base_ + at;
+}
+
+void Arena::free(void *p) {
+    if (!p) return;
+    size_t off = static_cast<size_t>(static_cast<uint8_t *>(p) - base_);
+    for (int i = 0; i < n_blocks_; i++) {
+        if (blocks_[i].offset == off) {
+            used_ -= blocks_[i].size;
+            memmove(&blocks_[i], &blocks_[i + 1], sizeof(Block) * (n_blocks_ - i - 1));
+            n_blocks_--;
+            return;
+        }
+    }
+}
+
+size_t Arena::largest_free() const {
+    size_t at = 0, best = 0;
+    for (int i = 0; i < n_blocks_; i++) {
+        if (blocks_[i].offset - at > best) best = blocks_[i].offset - at;
+        at = blocks_[i].offset + blocks_[i].size;
+    }
+    if (budget_ - at > best) best = budget_ - at;
+    return best;
+}
+
+} // namespace sm

@@ -1,0 +1,497 @@
+#include "infer/forward.h"
+#include "core/clock.h"
+
+#include <cmath>
+#include <cstring>
+
+namespace sm {
+
+namespace {
+
+constexpr int kMinRows = 16;        // smallest matmul slice worth a clock check
+constexpr int kRowsPerTask = 8;     // below this, one thread does the slice
+constexpr int kOpsPerLayer = 9;     // kAttnNorm .. kDown
+
+size_t act_bytes_for(const kern::Kernels &k, const kern::Matrix &m) { return k.act_row_bytes(m.type, m.cols); }
+
+} // namespace
+
+// ---------------------------------------------------------------- memory
+
+size_t Forward::bytes_needed(const Hparams &hp, const Weights &w, const kern::Kernels &k, const ForwardDesc &d) {
+    Forward f;
+    f.hp_ = hp;
+    f.w_ = &w;
+    f.k_ = &k;
+    f.d_ = d;
+    Bump m = Bump::measuring();
+    f.layout(m);
+    return m.used;
+}
+
+void Forward::layout(Bump &a) {
+    const size_t B = static_cast<size_t>(d_.max_batch), O = static_cast<size_t>(d_.max_out_rows);
+    const size_t dim = static_cast<size_t>(hp_.dim), qd = static_cast<size_t>(hp_.q_dim());
+    const size_t kv = static_cast<size_t>(hp_.kv_dim()), hid = static_cast<size_t>(hp_.hidden_dim);
+    const size_t half = static_cast<size_t>(hp_.head_dim / 2);
+    inv_freq_ = a.take_n<double>(half);
+    x_ = a.take_n<float>(B * dim);
+    xb_ = a.take_n<float>(B * (dim > qd ? dim : qd));
+    q_ = a.take_n<float>(B * qd);
+    q_sink_ = a.take_n<float>(B * qd);
+    k_buf_ = a.take_n<float>(B * kv);
+    v_buf_ = a.take_n<float>(B * kv);
+    att_ = a.take_n<float>(B * qd);
+    hb_ = a.take_n<float>(B * hid);
+    hb2_ = a.take_n<float>(B * hid);
+    proj_ = a.take_n<float>(B * dim);
+    logits_ = a.take_n<float>(O * static_cast<size_t>(hp_.n_vocab));
+    cs_ = a.take_n<float>(B * 2 * half);
+    cs_sink_ = a.take_n<float>(B * 2 * half);
+    // The widest activation row any matrix wants, for each of three buffers (q, k and v
+    // may each want their own format in mixed-quantization files).
+    act_cap_ = act_bytes_for(*k_, w_->output);
+    for (int l = 0; l < hp_.n_layers && w_->layers; l++) {
+        const LayerWeights &L = w_->layers[l];
+        for (const kern::Matrix *m : {&L.wq, &L.wk, &L.wv, &L.wo, &L.w1, &L.w2, &L.w3}) {
+            size_t b = act_bytes_for(*k_, *m);
+            if (b > act_cap_) act_cap_ = b;
+        }
+    }
+    if (!w_->layers) { // measuring without weights bound: assume float activations
+        size_t widest = (hid > dim ? hid : dim) * sizeof(float) + 64;
+        if (widest > act_cap_) act_cap_ = widest;
+    }
+    act_cap_ = align_up(act_cap_, kCacheLine);
+    for (auto &buf : act_) buf = a.take_n<uint8_t>(act_cap_ * B);
+    tokens_ = a.take_n<int32_t>(B);
+    segs_ = a.take_n<Segment>(static_cast<size_t>(d_.max_segments));
+    out_rows_ = a.take_n<int32_t>(O);
+}
+
+void Forward::init(const Hparams &hp, const Weights &w, const kern::Kernels *k, const Parallel *par,
+                   const ForwardDesc &d, Bump &arena) {
+    hp_ = hp;
+    w_ = &w;
+    k_ = k;
+    par_ = par;
+    d_ = d;
+    layout(arena);
+    for (int i = 0; i < hp_.head_dim / 2; i++)
+        inv_freq_[i] = 1.0 / pow(static_cast<double>(hp_.rope_theta), (2.0 * i) / hp_.head_dim);
+    busy_ = false;
+    op_ = kDone;
+}
+
+// ---------------------------------------------------------------- batch set-up
+
+void Forward::begin(const Segment *segs, int n_segs, const int32_t *tokens) {
+    n_segs_ = n_segs;
+    n_rows_ = 0;
+    n_out_ = 0;
+    any_wrapped_ = false;
+    for (int s = 0; s < n_segs; s++) {
+        Segment &g = segs_[s];
+        g = segs[s];
+        g.row0 = n_rows_;
+        g.out_row0 = n_out_;
+        g.n_out = g.all_logits ? g.n_rows : (g.want_logits ? 1 : 0);
+        for (int i = 0; i < g.n_out; i++) out_rows_[n_out_ + i] = g.row0 + (g.all_logits ? i : g.n_rows - 1);
+        n_rows_ += g.n_rows;
+        n_out_ += g.n_out;
+        const KvGeometry &geo = *g.kv->geo;
+        if (geo.n_sinks > 0 && g.pos0 + g.n_rows - 1 >= geo.n_ctx) any_wrapped_ = true;
+    }
+    memcpy(tokens_, tokens, sizeof(int32_t) * static_cast<size_t>(n_rows_));
+    busy_ = n_rows_ > 0;
+    layer_ = 0;
+    op_ = kEmbed;
+    sub_ = 0;
+    done_ = 0;
+    units_done_ = 0;
+    units_total_ = 1 + hp_.n_layers * kOpsPerLayer + 2;
+}
+
+float Forward::progress() const {
+    if (!busy_) return 1.0f;
+    int at = op_ == kEmbed ? 0 : op_ >= kHeadNorm ? 1 + hp_.n_layers * kOpsPerLayer + (op_ - kHeadNorm)
+                                                   : 1 + layer_ * kOpsPerLayer + (op_ - kAttnNorm);
+    return static_cast<float>(at) / static_cast<float>(units_total_);
+}
+
+void Forward::advance() {
+    sub_ = 0;
+    done_ = 0;
+    switch (op_) {
+    case kEmbed: op_ = kAttnNorm; break;
+    case kDown:
+        if (++layer_ < hp_.n_layers) op_ = kAttnNorm;
+        else if (n_out_ > 0) op_ = kHeadNorm;
+        else op_ = kDone, busy_ = false; // no session wants logits from this batch
+        break;
+    case kHead: op_ = kDone; busy_ = false; break;
+    default: op_ = static_cast<Op>(op_ + 1); break;
+    }
+}
+
+// ---------------------------------------------------------------- helpers
+
+namespace {
+
+struct MatmulTask {
+    const kern::Kernels *k;
+    const kern::Matrix *w;
+    const void *act;
+    size_t act_bytes;
+    int M;
+    float *y;
+    int64_t ldy;
+    int n0, n1, n_tasks;
+};
+
+void matmul_task(void *ctx, int t) {
+    const MatmulTask &m = *static_cast<const MatmulTask *>(ctx);
+    const int rows = m.n1 - m.n0;
+    const int a = m.n0 + static_cast<int>(static_cast<int64_t>(rows) * t / m.n_tasks);
+    const int b = m.n0 + static_cast<int>(static_cast<int64_t>(rows) * (t + 1) / m.n_tasks);
+    if (b > a) m.k->matmul(*m.w, m.act, m.act_bytes, m.M, m.y, m.ldy, a, b);
+}
+
+struct AttnTask {
+    const kern::Kernels *k;
+    const kern::AttnArgs *args; // per segment
+    int n_heads, p0, p1, n_tasks;
+};
+
+void attention_task(void *ctx, int t) {
+    const AttnTask &a = *static_cast<const AttnTask *>(ctx);
+    const int n = a.p1 - a.p0;
+    int p = a.p0 + n * t / a.n_tasks;
+    const int end = a.p0 + n * (t + 1) / a.n_tasks;
+    while (p < end) { // (segment, head) pairs, grouped into head runs per segment
+        const int seg = p / a.n_heads, h0 = p % a.n_heads;
+        int h1 = h0 + (end - p);
+        if (h1 > a.n_heads) h1 = a.n_heads;
+        a.k->attention(a.args[seg], h0, h1);
+        p += h1 - h0;
+    }
+}
+
+} // namespace
+
+void Forward::matmul_rows(const kern::Matrix &w, const void *act, size_t act_bytes, int M, float *y, int64_t ldy,
+                          int n0, int n1) {
+    int n_tasks = (n1 - n0) / kRowsPerTask;
+    const int width = par_ ? par_->width() : 1;
+    if (n_tasks > width) n_tasks = width;
+    if (n_tasks < 1) n_tasks = 1;
+    MatmulTask t{k_, &w, act, act_bytes, M, y, ldy, n0, n1, n_tasks};
+    if (n_tasks == 1 || !par_) matmul_task(&t, 0);
+    else par_->run(matmul_task, &t, n_tasks);
+}
+
+// Converts the input rows once for all matrices that read them, one buffer per distinct
+// activation format.
+void Forward::prepare(const kern::Matrix *const *ws, int n, const float *x, int64_t ldx, int M, int K) {
+    for (int i = 0; i < 3; i++) act_fmt_[i] = -1;
+    for (int i = 0; i < n; i++) {
+        const int fmt = k_->act_format(ws[i]->type);
+        int slot = 0;
+        while (slot < 3 && act_fmt_[slot] != -1 && act_fmt_[slot] != fmt) slot++;
+        if (act_fmt_[slot] == fmt) continue;
+        act_fmt_[slot] = fmt;
+        act_row_bytes_[slot] = k_->act_row_bytes(ws[i]->type, K);
+        k_->prepare_act(ws[i]->type, x, ldx, M, K, act_[slot]);
+    }
+}
+
+const void *Forward::act_for(const kern::Matrix &w, size_t *row_bytes) const {
+    const int fmt = k_->act_format(w.type);
+    for (int i = 0; i < 3; i++)
+        if (act_fmt_[i] == fmt) {
+            *row_bytes = act_row_bytes_[i];
+            return act_[i];
+        }
+    *row_bytes = 0;
+    return nullptr;
+}
+
+// ---------------------------------------------------------------- the program
+
+int Forward::divisible_total() const {
+    const LayerWeights *L = op_ >= kAttnNorm && op_ <= kDown ? &w_->layers[layer_] : nullptr;
+    switch (op_) {
+    case kQkv: return (sub_ == 0 ? L->wq : sub_ == 1 ? L->wk : L->wv).rows;
+    case kAttention: return n_segs_ * hp_.n_heads;
+    case kAttnOut: return L->wo.rows;
+    case kUpGate: return (sub_ == 0 ? L->w1 : L->w3).rows;
+    case kDown: return L->w2.rows;
+    case kHead: return w_->output.rows;
+    default: return 0;
+    }
+}
+
+// The predicted cost in ns of `amount` rows (or attention pairs) of the current op.
+// Matrix products cost their weight bytes or their multiply-adds, whichever bounds;
+// attention its multiply-adds over the visible keys. Two rates, learned as we go.
+double Forward::op_cost_ns(int amount) const {
+    const LayerWeights *L = op_ >= kAttnNorm && op_ <= kDown ? &w_->layers[layer_] : nullptr;
+    const kern::Matrix *m = nullptr;
+    int M = n_rows_;
+    switch (op_) {
+    case kQkv: m = sub_ == 0 ? &L->wq : sub_ == 1 ? &L->wk : &L->wv; break;
+    case kAttnOut: m = &L->wo; break;
+    case kUpGate: m = sub_ == 0 ? &L->w1 : &L->w3; break;
+    case kDown: m = &L->w2; break;
+    case kHead: m = &w_->output; M = n_out_; break;
+    case kAttention: return attention_macs(amount) * ns_per_attn_;
+    default: return 0;
+    }
+    const double bytes = static_cast<double>(m->row_bytes) * amount;
+    const double macs = static_cast<double>(m->cols) * amount * M;
+    return (bytes > macs * 0.125 ? bytes : macs * 0.125) * ns_per_byte_;
+}
+
+double Forward::attention_macs(int pairs) const {
+    double per_pair = 0;
+    for (int s = 0; s < n_segs_; s++) {
+        const Segment &g = segs_[s];
+        const int64_t end = g.pos0 + g.n_rows;
+        const double keys = end < g.kv->geo->n_ctx ? static_cast<double>(end) : g.kv->geo->n_ctx;
+        per_pair += 2.0 * g.n_rows * keys * hp_.head_dim;
+    }
+    return per_pair / (n_segs_ > 0 ? n_segs_ : 1) * pairs;
+}
+
+int Forward::run(uint64_t deadline_ns) {
+    int units = 0;
+    while (busy_) {
+        const uint64_t now = now_ns();
+        const int total = divisible_total();
+        int cap = total - done_;
+        if (deadline_ns) {
+            const uint64_t left = deadline_ns > now ? deadline_ns - now : 0;
+            if (total > 0) {
+                const double per = op_cost_ns(1);
+                double fit_d = per > 0 ? static_cast<double>(left) / per : 1e9;
+                int fit = fit_d > 1e9 ? 1 << 30 : static_cast<int>(fit_d);
+                const int min = op_ == kAttention ? 1 : kMinRows;
+                if (fit < min) {
+                    if (units > 0) break; // the next slice would overrun: stop here
+                    fit = min;
+                }
+                if (fit < cap) cap = fit;
+            } else if (units > 0 && left == 0) {
+                break;
+            }
+        }
+        const int amount = total > 0 ? (cap < total - done_ ? cap : total - done_) : 0;
+        const bool attn = op_ == kAttention;
+        const double predicted = total > 0 ? op_cost_ns(amount) : 0;
+        const uint64_t t0 = now_ns();
+        run_unit(cap);
+        const double dt = static_cast<double>(now_ns() - t0);
+        units++;
+        units_done_++;
+        // Learn the rates (exponential average; one slow sample moves them a fifth).
+        if (predicted > 0) {
+            double &rate = attn ? ns_per_attn_ : ns_per_byte_;
+            rate = rate * 0.8 + rate * (dt / predicted) * 0.2;
+        }
+    }
+    return units;
+}
+
+int Forward::run_unit(int cap) {
+    const Hparams &p = hp_;
+    const int B = n_rows_, dim = p.dim, qd = p.q_dim(), kvd = p.kv_dim(), hid = p.hidden_dim, hd = p.head_dim;
+    const LayerWeights *L = op_ >= kAttnNorm && op_ <= kDown ? &w_->layers[layer_] : nullptr;
+
+    // A divisible op runs rows [done_, done_ + cap) of its current matrix, then moves on
+    // to the next matrix (or op) once a matrix is complete.
+    auto slice = [&](const kern::Matrix &w, float *y, int64_t ldy, int M) {
+        size_t ab;
+        const void *act = act_for(w, &ab);
+        int n1 = done_ + cap;
+        if (n1 > w.rows) n1 = w.rows;
+        matmul_rows(w, act, ab, M, y, ldy, done_, n1);
+        const int did = n1 - done_;
+        done_ = n1;
+        return did;
+    };
+
+    switch (op_) {
+    case kEmbed: {
+        for (int r = 0; r < B; r++) k_->get_row(w_->tok_embd, tokens_[r], x_ + static_cast<int64_t>(r) * dim);
+        // RoPE angles for every row (double: exact at any position), and for rows past
+        // the window the rotation that moves their query to just after the sinks.
+        const int half = hd / 2;
+        for (int s = 0; s < n_segs_; s++) {
+            const Segment &g = segs_[s];
+            const KvGeometry &geo = *g.kv->geo;
+            const int64_t sink_pos = geo.n_ctx - 1;
+            for (int i = 0; i < g.n_rows; i++) {
+                const int r = g.row0 + i;
+                const int64_t pos = g.pos0 + i;
+                float *cs = cs_ + static_cast<int64_t>(r) * hd, *css = cs_sink_ + static_cast<int64_t>(r) * hd;
+                for (int j = 0; j < half; j++) {
+                    const double a = static_cast<double>(pos) * inv_freq_[j];
+                    cs[2 * j] = static_cast<float>(cos(a));
+                    cs[2 * j + 1] = static_cast<float>(sin(a));
+                    if (geo.n_sinks > 0 && pos >= geo.n_ctx) {
+                        const double d = static_cast<double>(sink_pos - pos) * inv_freq_[j];
+                        css[2 * j] = static_cast<float>(cos(d));
+                        css[2 * j + 1] = static_cast<float>(sin(d));
+                    }
+                }
+            }
+        }
+        advance();
+        return 1;
+    }
+    case kAttnNorm: {
+        for (int r = 0; r < B; r++)
+            k_->rmsnorm(xb_ + static_cast<int64_t>(r) * dim, x_ + static_cast<int64_t>(r) * dim, L->attn_norm, dim, p.norm_eps);
+        const kern::Matrix *ws[3] = {&L->wq, &L->wk, &L->wv};
+        prepare(ws, 3, xb_, dim, B, dim);
+        advance();
+        return 1;
+    }
+    case kQkv: {
+        const kern::Matrix &w = sub_ == 0 ? L->wq : sub_ == 1 ? L->wk : L->wv;
+        float *y = sub_ == 0 ? q_ : sub_ == 1 ? k_buf_ : v_buf_;
+        const int did = slice(w, y, sub_ == 0 ? qd : kvd, B);
+        if (done_ == w.rows) {
+            done_ = 0;
+            if (++sub_ == 3) advance();
+        }
+        return did;
+    }
+    case kRope: {
+        for (int r = 0; r < B; r++) {
+            k_->rope(q_ + static_cast<int64_t>(r) * qd, p.n_heads, hd, cs_ + static_cast<int64_t>(r) * hd);
+            k_->rope(k_buf_ + static_cast<int64_t>(r) * kvd, p.n_kv_heads, hd, cs_ + static_cast<int64_t>(r) * hd);
+        }
+        for (int s = 0; s < n_segs_; s++) {
+            const Segment &g = segs_[s];
+            const KvCache &kv = *g.kv;
+            float *kc = kv.k(layer_), *vc = kv.v(layer_);
+            const int64_t n_slots = kv.geo->n_slots;
+            for (int i = 0; i < g.n_rows; i++) {
+                const int r = g.row0 + i;
+                const int64_t pos = g.pos0 + i, slot = kv.slot(pos);
+                for (int h = 0; h < p.n_kv_heads; h++) {
+                    const int64_t at = (h * n_slots + slot) * hd;
+                    memcpy(kc + at, k_buf_ + static_cast<int64_t>(r) * kvd + h * hd, sizeof(float) * static_cast<size_t>(hd));
+                    memcpy(vc + at, v_buf_ + static_cast<int64_t>(r) * kvd + h * hd, sizeof(float) * static_cast<size_t>(hd));
+                }
+                if (kv.geo->n_sinks > 0 && pos >= kv.geo->n_ctx) {
+                    float *qs = q_sink_ + static_cast<int64_t>(r) * qd;
+                    memcpy(qs, q_ + static_cast<int64_t>(r) * qd, sizeof(float) * static_cast<size_t>(qd));
+                    k_->rope(qs, p.n_heads, hd, cs_sink_ + static_cast<int64_t>(r) * hd);
+                }
+            }
+        }
+        advance();
+        return 1;
+    }
+    case kAttention: {
+        // One AttnArgs per segment, on the stack: the planner caps segments at kMaxSegments.
+        kern::AttnArgs args[kMaxSegments];
+        for (int s = 0; s < n_segs_; s++) {
+            const Segment &g = segs_[s];
+            kern::AttnArgs &a = args[s];
+            a.q = q_ + static_cast<int64_t>(g.row0) * qd;
+            a.q_sink = q_sink_ + static_cast<int64_t>(g.row0) * qd;
+            a.ldq = qd;
+            a.n_q = g.n_rows;
+            a.pos0 = g.pos0;
+            a.k = g.kv->k(layer_);
+            a.v = g.kv->v(layer_);
+            a.n_slots = g.kv->geo->n_slots;
+            a.n_sinks = g.kv->geo->n_sinks;
+            a.window = g.kv->geo->window();
+            a.n_heads = p.n_heads;
+            a.n_kv_heads = p.n_kv_heads;
+            a.head_dim = hd;
+            a.scale = 1.0f / sqrtf(static_cast<float>(hd));
+            a.out = att_ + static_cast<int64_t>(g.row0) * qd;
+            a.ldo = qd;
+        }
+        const int total = n_segs_ * p.n_heads;
+        int p1 = done_ + cap;
+        if (p1 > total) p1 = total;
+        int n_tasks = par_ ? par_->width() : 1;
+        if (n_tasks > p1 - done_) n_tasks = p1 - done_;
+        AttnTask t{k_, args, p.n_heads, done_, p1, n_tasks};
+        if (n_tasks <= 1 || !par_) attention_task(&t, 0);
+        else par_->run(attention_task, &t, n_tasks);
+        const int did = p1 - done_;
+        done_ = p1;
+        if (done_ == total) advance();
+        return did;
+    }
+    case kAttnOut: {
+        if (done_ == 0) {
+            const kern::Matrix *ws[1] = {&L->wo};
+            prepare(ws, 1, att_, qd, B, qd);
+        }
+        const int did = slice(L->wo, proj_, dim, B);
+        if (done_ == L->wo.rows) {
+            for (int r = 0; r < B; r++) k_->add(x_ + static_cast<int64_t>(r) * dim, proj_ + static_cast<int64_t>(r) * dim, dim);
+            advance();
+        }
+        return did;
+    }
+    case kFfnNorm: {
+        for (int r = 0; r < B; r++)
+            k_->rmsnorm(xb_ + static_cast<int64_t>(r) * dim, x_ + static_cast<int64_t>(r) * dim, L->ffn_norm, dim, p.norm_eps);
+        const kern::Matrix *ws[2] = {&L->w1, &L->w3};
+        prepare(ws, 2, xb_, dim, B, dim);
+        advance();
+        return 1;
+    }
+    case kUpGate: {
+        const kern::Matrix &w = sub_ == 0 ? L->w1 : L->w3;
+        const int did = slice(w, sub_ == 0 ? hb_ : hb2_, hid, B);
+        if (done_ == w.rows) {
+            done_ = 0;
+            if (++sub_ == 2) advance();
+        }
+        return did;
+    }
+    case kSwiglu: {
+        for (int r = 0; r < B; r++) k_->swiglu(hb_ + static_cast<int64_t>(r) * hid, hb2_ + static_cast<int64_t>(r) * hid, hid);
+        const kern::Matrix *ws[1] = {&L->w2};
+        prepare(ws, 1, hb_, hid, B, hid);
+        advance();
+        return 1;
+    }
+    case kDown: {
+        const int did = slice(L->w2, proj_, dim, B);
+        if (done_ == L->w2.rows) {
+            for (int r = 0; r < B; r++) k_->add(x_ + static_cast<int64_t>(r) * dim, proj_ + static_cast<int64_t>(r) * dim, dim);
+            advance();
+        }
+        return did;
+    }
+    case kHeadNorm: {
+        for (int i = 0; i < n_out_; i++)
+            k_->rmsnorm(xb_ + static_cast<int64_t>(i) * dim, x_ + static_cast<int64_t>(out_rows_[i]) * dim, w_->output_norm, dim,
+                        p.norm_eps);
+        const kern::Matrix *ws[1] = {&w_->output};
+        prepare(ws, 1, xb_, dim, n_out_, dim);
+        advance();
+        return 1;
+    }
+    case kHead: {
+        const int did = slice(w_->output, logits_, p.n_vocab, n_out_);
+        if (done_ == w_->output.rows) advance();
+        return did;
+    }
+    case kDone: return 0;
+    }
+    return 0;
+}
+
+} // namespace sm

@@ -1,0 +1,119 @@
+// The forward pass as a sequence of resumable units of work.
+//
+// A batch is a list of segments: runs of consecutive positions of one session (a prefill
+// chunk, or the one token a decoding session feeds back). All segments go through the
+// layers together, so each weight is read once per forward for every session.
+//
+// The work is an ordered list of ops per layer (norm, projections, RoPE + cache write,
+// attention, output projection, SwiGLU MLP), then the head (final norm, classifier).
+// Matrix products are split by output rows and attention by heads, as finely as the
+// caller's deadline needs; the kernels compute every element the same way whatever the
+// split, so results never depend on the slicing or the thread count.
+#pragma once
+#include "core/bump.h"
+#include "core/parallel.h"
+#include "format/model_file.h"
+#include "infer/kv_cache.h"
+#include "kernels/kernels.h"
+#include "model/weights.h"
+
+#include <cstdint>
+
+namespace sm {
+
+struct Segment {
+    const KvCache *kv = nullptr;
+    int64_t pos0 = 0;     // absolute position of the first row
+    int n_rows = 0;
+    bool want_logits = true;  // logits of the last row (a prompt's middle chunks need none)
+    bool all_logits = false; // logits for every row (teacher-forced evaluation)
+    void *owner = nullptr;   // the session, for whoever consumes the logits
+    // filled by begin():
+    int row0 = 0, out_row0 = 0, n_out = 0;
+};
+
+constexpr int kMaxSegments = 64; // sessions batched into one forward
+
+struct ForwardDesc {
+    int max_batch = 64;     // rows per forward
+    int max_segments = 1;   // sessions per forward
+    int max_out_rows = 1;   // logits rows per forward
+};
+
+class Forward {
+public:
+    static size_t bytes_needed(const Hparams &hp, const Weights &w, const kern::Kernels &k, const ForwardDesc &d);
+    void init(const Hparams &hp, const Weights &w, const kern::Kernels *k, const Parallel *par, const ForwardDesc &d,
+              Bump &arena);
+
+    // Starts a forward pass. Segments (<= max_segments, rows <= max_batch in total) and
+    // tokens are copied. The caller has checked the sizes.
+    void begin(const Segment *segs, int n_segs, const int32_t *tokens);
+    bool busy() const { return busy_; }
+    // Runs units until the deadline (now_ns() clock; 0 = no deadline) and returns how
+    // many ran. Runs at least one unit when busy: a step always makes progress.
+    int run(uint64_t deadline_ns);
+    float progress() const;
+
+    int n_segments() const { return n_segs_; }
+    const Segment &segment(int i) const { return segs_[i]; }
+    // Logits of output row i (valid once !busy()).
+    const float *logits(int out_row) const { return logits_ + static_cast<int64_t>(out_row) * hp_.n_vocab; }
+    int n_out() const { return n_out_; }
+
+    // Cost model, learned from the units run so far (for the frame budget).
+    double ns_per_weight_byte() const { return ns_per_byte_; }
+
+private:
+    enum Op : uint8_t {
+        kEmbed, kAttnNorm, kQkv, kRope, kAttention, kAttnOut, kFfnNorm, kUpGate, kSwiglu, kDown, kHeadNorm, kHead,
+        kDone
+    };
+    void layout(Bump &a);
+    void advance(); // to the next op
+    // One unit of the current op; `cap` limits divisible ops (rows / heads); returns the
+    // amount done.
+    int run_unit(int cap);
+    int divisible_total() const; // rows (matmul) or head-segment pairs (attention) of the op
+    void matmul_rows(const kern::Matrix &w, const void *act, size_t act_bytes, int M, float *y, int64_t ldy, int n0,
+                     int n1);
+    void prepare(const kern::Matrix *const *ws, int n, const float *x, int64_t ldx, int M, int K);
+    const void *act_for(const kern::Matrix &w, size_t *row_bytes) const;
+    double op_cost_ns(int amount) const;
+    double attention_macs(int pairs) const;
+
+    Hparams hp_;
+    const Weights *w_ = nullptr;
+    const kern::Kernels *k_ = nullptr;
+    const Parallel *par_ = nullptr;
+    ForwardDesc d_;
+    double *inv_freq_ = nullptr; // head_dim / 2
+
+    // activations: rows x width
+    float *x_ = nullptr, *xb_ = nullptr, *q_ = nullptr, *q_sink_ = nullptr, *k_buf_ = nullptr, *v_buf_ = nullptr;
+    float *att_ = nullptr, *hb_ = nullptr, *hb2_ = nullptr, *proj_ = nullptr, *logits_ = nullptr;
+    float *cs_ = nullptr, *cs_sink_ = nullptr; // per row: head_dim/2 (cos, sin) pairs
+    uint8_t *act_[3] = {nullptr, nullptr, nullptr};
+    int act_fmt_[3] = {-1, -1, -1};
+    size_t act_row_bytes_[3] = {0, 0, 0};
+    size_t act_cap_ = 0; // bytes per act buffer per row
+    int32_t *tokens_ = nullptr;
+    Segment *segs_ = nullptr;
+    int32_t *out_rows_ = nullptr; // batch row of each logits row
+
+    // progress through the program
+    bool busy_ = false;
+    int n_rows_ = 0, n_segs_ = 0, n_out_ = 0;
+    int layer_ = 0;
+    Op op_ = kDone;
+    int sub_ = 0;   // which matrix of a multi-matrix op (q/k/v, gate/up)
+    int done_ = 0;  // rows or heads done within the current matrix / attention
+    int units_total_ = 0, units_done_ = 0;
+    bool any_wrapped_ = false;
+
+    // Learned rates; the first guesses are pessimistic so the first slices are small.
+    double ns_per_byte_ = 0.5;  // per weight byte streamed (or 8 multiply-adds)
+    double ns_per_attn_ = 0.5;  // per attention multiply-add
+};
+
+} // namespace sm

@@ -1,0 +1,15 @@
+// AVX-512 VNNI Q8_0 / Q4_0 products (vpdpbusd): same lanes, same bits as matmul_q8.cpp.
+#if defined(__x86_64__)
+#define SM_ISA_VNNI 1
+#include "kernels/x86/isa_avx512_begin.h"
+#include "kernels/avx512/api.h"
+#include "kernels/avx512/int8.h"
+#include "kernels/common/gemm_q8.h"
+
+namespace sm::kern::avx512vnni {
+void matmul_q8(const Matrix &w, const void *act, size_t arb, int M, float *y, int64_t ldy, int n0, int n1) {
+    gemm_q8<IntAvx512, 4, 4>(w, act, arb, M, y, ldy, n0, n1);
+}
+} // namespace sm::kern::avx512vnni
+#include "kernels/x86/isa_end.h"
+#endif

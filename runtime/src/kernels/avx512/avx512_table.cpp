@@ -1,0 +1,48 @@
+// The AVX-512 tables. Plain code: it only routes to the ISA files, never inlines them.
+// Two variants with identical results: VNNI (vpdpbusd) when the CPU has it.
+#if defined(__x86_64__)
+#include "kernels/avx512/api.h"
+#include "kernels/common/act.h"
+#include "quant/quant.h"
+
+#include <cstring>
+
+namespace sm::kern {
+namespace {
+
+int act_format(TensorType w) { return act_format_of(w); }
+size_t act_row_bytes(TensorType w, int K) { return act_row_bytes_of(w, K); }
+
+void prepare_act(TensorType w, const float *x, int64_t ldx, int M, int K, void *act) {
+    const size_t rb = act_row_bytes_of(w, K);
+    if (act_is_q8(w)) return avx512::prepare_act_q8(x, ldx, M, K, act, rb);
+    for (int m = 0; m < M; m++) memcpy(static_cast<uint8_t *>(act) + m * rb, x + m * ldx, rb);
+}
+
+template <bool Vnni>
+void matmul(const Matrix &w, const void *act, size_t arb, int M, float *y, int64_t ldy, int n0, int n1) {
+    if (act_is_q8(w.type)) {
+        if (Vnni) avx512vnni::matmul_q8(w, act, arb, M, y, ldy, n0, n1);
+        else avx512::matmul_q8(w, act, arb, M, y, ldy, n0, n1);
+    } else {
+        avx512::matmul_float(w, static_cast<const float *>(act), static_cast<int64_t>(arb / sizeof(float)), M, y, ldy, n0, n1);
+    }
+}
+
+void get_row(const Matrix &w, int64_t r, float *out) {
+    if (!quant::dequantize_row(w.type, w.row(r), out, w.cols)) memset(out, 0, sizeof(float) * static_cast<size_t>(w.cols));
+}
+
+} // namespace
+
+extern const Kernels kAvx512Kernels = {
+    SM_ISA_AVX512, "avx512", act_format, act_row_bytes, prepare_act, matmul<false>, get_row,
+    avx512::rmsnorm, avx512::rope, avx512::swiglu, avx512::add, avx512::attention,
+};
+extern const Kernels kAvx512VnniKernels = {
+    SM_ISA_AVX512, "avx512vnni", act_format, act_row_bytes, prepare_act, matmul<true>, get_row,
+    avx512::rmsnorm, avx512::rope, avx512::swiglu, avx512::add, avx512::attention,
+};
+
+} // namespace sm::kern
+#endif

@@ -1,0 +1,150 @@
+// Matrix products whose weights become floats (F32, F16, BF16, Q4_K, Q6_K), written once
+// over a vector traits type V (kernels/<isa>/vec.h) and instantiated inside each ISA's
+// target region. Everything here has internal linkage.
+//
+// Every y[m][n] is one chain of fused multiply-adds over k in increasing order, starting
+// from 0: acc = fma(x[m][k], w[n][k], acc). Blocking only decides when the chain pauses
+// in y (an exact store and reload), so the bits never depend on M, [n0, n1) or tiling.
+//
+// Method: NR = NV * W weight rows are converted and transposed into a k-major panel of
+// KC x NR floats on the stack (so one load gives NR outputs' weights at one k), then an
+// MR x NR register tile of accumulators runs over it for every MR rows of x, each x
+// value broadcast once per k: the classic outer-product GEMM micro-kernel. The panel is
+// reused by all M rows; at M = 1 the same code is the decode GEMV.
+#pragma once
+#include "kernels/kernels.h"
+#include "quant/blocks.h"
+#include "quant/fp16.h"
+
+#include <cstdint>
+#include <cstring>
+
+namespace sm::kern {
+namespace {
+
+// ---- weight row loaders: W elements of a row starting at k (n <= W valid, rest zero)
+template <class V> struct LoadF32 {
+    static typename V::T load(const uint8_t *row, int k, int n) { return V::load_n(reinterpret_cast<const float *>(row) + k, n); }
+};
+template <class V> struct LoadF16 {
+    static typename V::T load(const uint8_t *row, int k, int n) { return V::f16_n(reinterpret_cast<const uint16_t *>(row) + k, n); }
+};
+template <class V> struct LoadBF16 {
+    static typename V::T load(const uint8_t *row, int k, int n) { return V::bf16_n(reinterpret_cast<const uint16_t *>(row) + k, n); }
+};
+// K-quants compute exactly ggml's dequantization (d1 * q - m1, and (d * sc) * q), so the
+// weights entering the products equal get_row's. W divides 16: a load never crosses a
+// sub-block.
+template <class V> struct LoadQ4K {
+    static typename V::T load(const uint8_t *row, int k, int) {
+        const auto *blk = reinterpret_cast<const quant::BlockQ4K *>(row) + k / quant::kQKK;
+        const int j = k % quant::kQKK, g = j / 64, hi = (j / 32) & 1, l = j % 32;
+        uint8_t sc, m;
+        quant::scale_min_k4(2 * g + hi, blk->scales, &sc, &m);
+        const float d1 = fp16_to_f32(blk->d) * sc, m1 = fp16_to_f32(blk->dmin) * m;
+        const uint8_t *q = blk->qs + 32 * g + l;
+        return V::sub(V::mul(V::set1(d1), hi ? V::nib_hi(q) : V::nib_lo(q)), V::set1(m1));
+    }
+};
+template <class V> struct LoadQ6K {
+    static typename V::T load(const uint8_t *row, int k, int) {
+        const auto *blk = reinterpret_cast<const quant::BlockQ6K *>(row) + k / quant::kQKK;
+        const int j = k % quant::kQKK, h = j / 128, qd = (j % 128) / 32, l = j % 32;
+        const float dsc = fp16_to_f32(blk->d) * static_cast<float>(blk->scales[8 * h + l / 16 + 2 * qd]);
+        const typename V::T q = V::q6(blk->ql + 64 * h + l + (qd & 1) * 32, (qd >> 1) * 4, blk->qh + 32 * h + l, 2 * qd);
+        return V::mul(V::set1(dsc), q);
+    }
+};
+
+template <class V, int NV> struct GemmShape {
+    static constexpr int W = V::W, NR = NV * V::W;
+    // The panel (KC x NR floats, at most 32 KiB) stays in L1 while every x row uses it.
+    static constexpr int KC = 256;
+};
+
+// Panel[k][j] = w[nb + j][kb + k] for k < kc, j < NR (rows past nrows are zero).
+template <class V, class L, int NV>
+void pack_panel(const Matrix &w, int nb, int nrows, int kb, int kc, float *panel) {
+    constexpr int W = V::W, NR = NV * W;
+    typename V::T r[W];
+    for (int g = 0; g < NV; g++) {
+        for (int kk = 0; kk < kc; kk += W) {
+            const int nk = kc - kk < W ? kc - kk : W;
+            for (int i = 0; i < W; i++) {
+                const int n = g * W + i;
+                r[i] = n < nrows ? L::load(w.row(nb + n), kb + kk, nk) : V::zero();
+            }
+            V::transpose(r);
+            for (int t = 0; t < nk; t++) V::storeu(panel + (kk + t) * NR + g * W, r[t]);
+        }
+    }
+}
+
+// y[r][0..ncols) (+)= sum_k x[r][k] * panel[k][.], for R rows of x.
+template <class V, int R, int NV>
+void micro_tile(const float *x, int64_t ldx, const float *panel, int kc, float *y, int64_t ldy, int ncols, bool first) {
+    constexpr int W = V::W, NR = NV * W;
+    typename V::T acc[R][NV];
+    for (int r = 0; r < R; r++)
+        for (int v = 0; v < NV; v++) {
+            const int nv = ncols - v * W;
+            if (first) acc[r][v] = V::zero();
+            else acc[r][v] = nv >= W ? V::loadu(y + r * ldy + v * W) : V::load_n(y + r * ldy + v * W, nv > 0 ? nv : 0);
+        }
+    for (int k = 0; k < kc; k++) {
+        typename V::T b[NV];
+        for (int v = 0; v < NV; v++) b[v] = V::loadu(panel + k * NR + v * W);
+        for (int r = 0; r < R; r++) {
+            const typename V::T a = V::bcast(x + r * ldx + k);
+            for (int v = 0; v < NV; v++) acc[r][v] = V::fma(a, b[v], acc[r][v]);
+        }
+    }
+    for (int r = 0; r < R; r++)
+        for (int v = 0; v < NV; v++) {
+            const int nv = ncols - v * W;
+            if (nv >= W) V::storeu(y + r * ldy + v * W, acc[r][v]);
+            else if (nv > 0) V::store_n(y + r * ldy + v * W, acc[r][v], nv);
+        }
+}
+
+template <class V, int MR, int NV, int R = MR>
+void micro_rows(int rows, const float *x, int64_t ldx, const float *panel, int kc, float *y, int64_t ldy, int ncols, bool first) {
+    if constexpr (R > 0) {
+        if (rows == R) return micro_tile<V, R, NV>(x, ldx, panel, kc, y, ldy, ncols, first);
+        micro_rows<V, MR, NV, R - 1>(rows, x, ldx, panel, kc, y, ldy, ncols, first);
+    }
+}
+
+template <class V, class L, int MR, int NV>
+void gemm_float_t(const Matrix &w, const float *x, int64_t ldx, int M, float *y, int64_t ldy, int n0, int n1) {
+    using S = GemmShape<V, NV>;
+    alignas(64) float panel[S::KC * S::NR];
+    const int K = w.cols;
+    for (int nb = n0; nb < n1; nb += S::NR) {
+        const int nrows = n1 - nb < S::NR ? n1 - nb : S::NR;
+        for (int kb = 0; kb < K; kb += S::KC) {
+            const int kc = K - kb < S::KC ? K - kb : S::KC;
+            pack_panel<V, L, NV>(w, nb, nrows, kb, kc, panel);
+            for (int m = 0; m < M; m += MR) {
+                const int rows = M - m < MR ? M - m : MR;
+                micro_rows<V, MR, NV>(rows, x + m * ldx + kb, ldx, panel, kc, y + m * ldy + nb, ldy, nrows, kb == 0);
+            }
+        }
+    }
+}
+
+// The float-activation matmul for every float-convertible weight type.
+template <class V, int MR, int NV>
+void gemm_float(const Matrix &w, const float *x, int64_t ldx, int M, float *y, int64_t ldy, int n0, int n1) {
+    switch (w.type) {
+    case TensorType::F32: gemm_float_t<V, LoadF32<V>, MR, NV>(w, x, ldx, M, y, ldy, n0, n1); break;
+    case TensorType::F16: gemm_float_t<V, LoadF16<V>, MR, NV>(w, x, ldx, M, y, ldy, n0, n1); break;
+    case TensorType::BF16: gemm_float_t<V, LoadBF16<V>, MR, NV>(w, x, ldx, M, y, ldy, n0, n1); break;
+    case TensorType::Q4_K: gemm_float_t<V, LoadQ4K<V>, MR, NV>(w, x, ldx, M, y, ldy, n0, n1); break;
+    case TensorType::Q6_K: gemm_float_t<V, LoadQ6K<V>, MR, NV>(w, x, ldx, M, y, ldy, n0, n1); break;
+    default: break;
+    }
+}
+
+} // namespace
+} // namespace sm::kern

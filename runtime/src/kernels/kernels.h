@@ -1,0 +1,105 @@
+// The compute kernels, one table per instruction set, filled at compile time and picked
+// once at runtime creation. Every table computes the same functions; ref/ is the scalar
+// oracle the others are tested against.
+//
+// Determinism contract (the sessions' "same seed, same tokens for every slicing and
+// thread count" rests on it): within one table, every output element is computed by the
+// same sequence of floating-point operations whatever the batch size M, the row range
+// [n0, n1) or the head range a call covers. Tables may differ from each other.
+//
+// Memory contract: kernels allocate nothing; they may use up to 64 KiB of stack.
+#pragma once
+#include "format/tensor_type.h"
+#include "smallmind/smallmind.h"
+
+#include <cstddef>
+#include <cstdint>
+
+namespace sm::kern {
+
+// A weight matrix as stored in GGUF: `rows` rows of `cols` elements (ggml ne0 = cols),
+// each row row_bytes long. For y = W x, rows is the output size N, cols the input K.
+struct Matrix {
+    TensorType type = TensorType::F32;
+    int32_t rows = 0, cols = 0;
+    size_t row_bytes = 0;
+    const void *data = nullptr;
+    const uint8_t *row(int64_t r) const { return static_cast<const uint8_t *>(data) + r * static_cast<int64_t>(row_bytes); }
+};
+
+// Attention of a run of consecutive query positions of one session over its KV ring.
+//
+// Key j (absolute position) lives in slot(j) = j < n_sinks ? j
+//                                          : n_sinks + (j - n_sinks) % (n_slots - n_sinks).
+// A query at absolute position p sees
+//   - all keys j <= p, scored with q, while p < n_sinks + window (nothing evicted yet);
+//   - otherwise the sinks j < n_sinks, scored with q_sink, and the window
+//     p - window < j <= p, scored with q.
+// q is RoPE-rotated at p and keys at j, so window scores see the true distance p - j;
+// q_sink is q rotated at n_sinks + window - 1 instead, so sinks sit just before the
+// window as in StreamingLLM's "positions within the cache", without re-rotating keys.
+//
+// The softmax is computed online over key tiles of kAttnTile keys aligned to absolute
+// multiples of kAttnTile (the sinks forming one extra tile first), so a query's result
+// depends only on its position, never on which other queries share the call.
+// exp() is never evaluated for keys a query cannot see.
+constexpr int kAttnTile = 64;
+
+struct AttnArgs {
+    const float *q = nullptr;      // n_q rows of n_heads * head_dim, row stride ldq floats
+    const float *q_sink = nullptr; // same layout (read only for queries past the window)
+    int64_t ldq = 0;
+    int n_q = 0;
+    int64_t pos0 = 0;              // query r sits at absolute position pos0 + r
+    const float *k = nullptr;      // k[(kv_head * n_slots + slot) * head_dim + d]
+    const float *v = nullptr;      // same layout
+    int n_slots = 0, n_sinks = 0, window = 0;
+    int n_heads = 0, n_kv_heads = 0, head_dim = 0;
+    float scale = 1.0f;            // 1 / sqrt(head_dim)
+    float *out = nullptr;          // n_q rows of n_heads * head_dim, row stride ldo
+    int64_t ldo = 0;
+};
+
+inline int64_t attn_slot(int64_t j, int n_sinks, int n_slots) {
+    return j < n_sinks ? j : n_sinks + (j - n_sinks) % (n_slots - n_sinks);
+}
+
+struct Kernels {
+    sm_isa isa;
+    const char *name;
+
+    // ---- matrix products: y[m * ldy + n] = sum_k W[n][k] * x[m][k]
+    // Inputs are "activations": rows of K floats converted once into the format the
+    // weight type's kernel wants (F32 weights may use the floats as they are). Weights of
+    // different types can share activations when act_format() returns the same value.
+    int (*act_format)(TensorType w);
+    size_t (*act_row_bytes)(TensorType w, int K);
+    void (*prepare_act)(TensorType w, const float *x, int64_t ldx, int M, int K, void *act);
+    void (*matmul)(const Matrix &w, const void *act, size_t act_row_bytes, int M, float *y, int64_t ldy, int n0,
+                   int n1);
+
+    // Row r of W as floats (embedding lookup), exactly GGUF's dequantization.
+    void (*get_row)(const Matrix &w, int64_t r, float *out);
+
+    // ---- element-wise
+    // out = x * weight / sqrt(mean(x^2) + eps)
+    void (*rmsnorm)(float *out, const float *x, const float *weight, int n, float eps);
+    // Rotates adjacent pairs (x[2i], x[2i+1]) of each head by angle i: cs holds
+    // head_dim/2 pairs (cos, sin), the same for every head.
+    void (*rope)(float *x, int n_heads, int head_dim, const float *cs);
+    // gate[i] = silu(gate[i]) * up[i]
+    void (*swiglu)(float *gate, const float *up, int n);
+    // y[i] += x[i]
+    void (*add)(float *y, const float *x, int n);
+
+    // ---- attention for heads [h0, h1) of every query row (see AttnArgs).
+    void (*attention)(const AttnArgs &a, int h0, int h1);
+};
+
+// The table for an instruction set, or nullptr when it was not compiled in.
+const Kernels *kernels_for(sm_isa isa);
+
+// Scalar reference table, always available.
+extern const Kernels kRefKernels;
+
+} // namespace sm::kern

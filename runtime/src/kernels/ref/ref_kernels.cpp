@@ -1,0 +1,240 @@
+// The scalar oracle: plain loops, one accumulator, k in order. Every SIMD table is
+// tested against these functions.
+#include "kernels/kernels.h"
+#include "quant/act_q8.h"
+#include "quant/blocks.h"
+#include "quant/fp16.h"
+#include "quant/quant.h"
+
+#include <cmath>
+#include <cstring>
+
+namespace sm::kern {
+
+namespace {
+
+// Q8_0 and Q4_0 multiply 8-bit activations (quant/act_q8.h) in integers; everything
+// else takes the floats as they are.
+bool int_act(TensorType w) { return w == TensorType::Q8_0 || w == TensorType::Q4_0; }
+
+int act_format(TensorType w) { return int_act(w) ? 1 : 0; }
+
+size_t act_row_bytes(TensorType w, int K) {
+    return int_act(w) ? quant::act_q8_layout(K).bytes : static_cast<size_t>(K) * sizeof(float);
+}
+
+void prepare_act(TensorType w, const float *x, int64_t ldx, int M, int K, void *act) {
+    const size_t rb = act_row_bytes(w, K);
+    for (int m = 0; m < M; m++) {
+        uint8_t *dst = static_cast<uint8_t *>(act) + static_cast<size_t>(m) * rb;
+        if (int_act(w)) quant::quantize_act_q8(x + m * ldx, K, dst);
+        else memcpy(dst, x + m * ldx, sizeof(float) * static_cast<size_t>(K));
+    }
+}
+
+void get_row(const Matrix &w, int64_t r, float *out) {
+    if (!quant::dequantize_row(w.type, w.row(r), out, w.cols))
+        memset(out, 0, sizeof(float) * static_cast<size_t>(w.cols));
+}
+
+// Integer dot per 32-block, then acc += (d_w * d_x) * isum block after block.
+void matmul_q8(const Matrix &w, const uint8_t *act, size_t act_rb, int M, float *y, int64_t ldy, int n0, int n1) {
+    const quant::ActQ8Layout l = quant::act_q8_layout(w.cols);
+    for (int m = 0; m < M; m++) {
+        const uint8_t *xr = act + static_cast<size_t>(m) * act_rb;
+        const int8_t *xq = reinterpret_cast<const int8_t *>(xr);
+        for (int n = n0; n < n1; n++) {
+            float acc = 0.0f;
+            for (int b = 0; b < l.nb; b++) {
+                int32_t isum = 0;
+                float dw;
+                if (w.type == TensorType::Q8_0) {
+                    const auto *blk = reinterpret_cast<const quant::BlockQ8_0 *>(w.row(n)) + b;
+                    for (int j = 0; j < 32; j++) isum += blk->qs[j] * xq[32 * b + j];
+                    dw = fp16_to_f32(blk->d);
+                } else {
+                    const auto *blk = reinterpret_cast<const quant::BlockQ4_0 *>(w.row(n)) + b;
+                    for (int j = 0; j < 16; j++)
+                        isum += ((blk->qs[j] & 0xF) - 8) * xq[32 * b + j] + ((blk->qs[j] >> 4) - 8) * xq[32 * b + j + 16];
+                    dw = fp16_to_f32(blk->d);
+                }
+                float dx;
+                memcpy(&dx, xr + l.d_off + 4 * static_cast<size_t>(b), 4);
+                acc += (dw * dx) * static_cast<float>(isum);
+            }
+            y[m * ldy + n] = acc;
+        }
+    }
+}
+
+// K-quants: dequantize (bit-exact with ggml) one super-block at a time, then dot.
+void matmul_kquant(const Matrix &w, const float *x, int64_t ldx, int M, float *y, int64_t ldy, int n0, int n1) {
+    const size_t bb = type_traits(w.type).block_bytes;
+    float wf[quant::kQKK];
+    for (int m = 0; m < M; m++) {
+        const float *xm = x + m * ldx;
+        for (int n = n0; n < n1; n++) {
+            float acc = 0.0f;
+            for (int k0 = 0; k0 < w.cols; k0 += quant::kQKK) {
+                quant::dequantize_row(w.type, w.row(n) + (k0 / quant::kQKK) * bb, wf, quant::kQKK);
+                for (int k = 0; k < quant::kQKK; k++) acc += wf[k] * xm[k0 + k];
+            }
+            y[m * ldy + n] = acc;
+        }
+    }
+}
+
+template <class Load> void matmul_rows(const Matrix &w, const float *x, int64_t ldx, int M, float *y, int64_t ldy,
+                                       int n0, int n1, Load load) {
+    for (int m = 0; m < M; m++) {
+        const float *xm = x + m * ldx;
+        for (int n = n0; n < n1; n++) {
+            const uint8_t *row = w.row(n);
+            float acc = 0.0f;
+            for (int k = 0; k < w.cols; k++) acc += load(row, k) * xm[k];
+            y[m * ldy + n] = acc;
+        }
+    }
+}
+
+void matmul(const Matrix &w, const void *act, size_t act_row_bytes, int M, float *y, int64_t ldy, int n0, int n1) {
+    const float *x = static_cast<const float *>(act);
+    const int64_t ldx = static_cast<int64_t>(act_row_bytes / sizeof(float));
+    switch (w.type) {
+    case TensorType::F32:
+        matmul_rows(w, x, ldx, M, y, ldy, n0, n1, [](const uint8_t *r, int k) {
+            float f;
+            memcpy(&f, r + 4 * k, 4);
+            return f;
+        });
+        break;
+    case TensorType::F16:
+        matmul_rows(w, x, ldx, M, y, ldy, n0, n1, [](const uint8_t *r, int k) {
+            uint16_t h;
+            memcpy(&h, r + 2 * k, 2);
+            return fp16_to_f32(h);
+        });
+        break;
+    case TensorType::BF16:
+        matmul_rows(w, x, ldx, M, y, ldy, n0, n1, [](const uint8_t *r, int k) {
+            uint16_t h;
+            memcpy(&h, r + 2 * k, 2);
+            return bf16_to_f32(h);
+        });
+        break;
+    case TensorType::Q8_0:
+    case TensorType::Q4_0: matmul_q8(w, static_cast<const uint8_t *>(act), act_row_bytes, M, y, ldy, n0, n1); break;
+    case TensorType::Q4_K:
+    case TensorType::Q6_K: matmul_kquant(w, x, ldx, M, y, ldy, n0, n1); break;
+    default:
+        for (int m = 0; m < M; m++)
+            for (int n = n0; n < n1; n++) y[m * ldy + n] = NAN;
+        break;
+    }
+}
+
+void rmsnorm(float *out, const float *x, const float *weight, int n, float eps) {
+    float ss = 0.0f;
+    for (int i = 0; i < n; i++) ss += x[i] * x[i];
+    const float s = 1.0f / sqrtf(ss / static_cast<float>(n) + eps);
+    for (int i = 0; i < n; i++) out[i] = weight[i] * (s * x[i]);
+}
+
+void rope(float *x, int n_heads, int head_dim, const float *cs) {
+    for (int h = 0; h < n_heads; h++) {
+        float *v = x + h * head_dim;
+        for (int i = 0; i < head_dim / 2; i++) {
+            const float c = cs[2 * i], s = cs[2 * i + 1];
+            const float a = v[2 * i], b = v[2 * i + 1];
+            v[2 * i] = a * c - b * s;
+            v[2 * i + 1] = a * s + b * c;
+        }
+    }
+}
+
+void swiglu(float *gate, const float *up, int n) {
+    for (int i = 0; i < n; i++) {
+        const float g = gate[i];
+        gate[i] = g / (1.0f + expf(-g)) * up[i];
+    }
+}
+
+void add(float *y, const float *x, int n) {
+    for (int i = 0; i < n; i++) y[i] += x[i];
+}
+
+// Online softmax state of one (query, head).
+struct Online {
+    float max = -INFINITY, sum = 0.0f;
+    float acc[512];
+};
+
+// Folds keys [j0, j1) (absolute positions) into the state, scoring with qv.
+void fold_tile(Online &st, const float *qv, const AttnArgs &a, int kvh, int64_t j0, int64_t j1) {
+    float scores[kAttnTile];
+    const int hd = a.head_dim;
+    int n = 0;
+    float tile_max = -INFINITY;
+    for (int64_t j = j0; j < j1; j++, n++) {
+        const float *kr = a.k + (static_cast<int64_t>(kvh) * a.n_slots + attn_slot(j, a.n_sinks, a.n_slots)) * hd;
+        float s = 0.0f;
+        for (int d = 0; d < hd; d++) s += qv[d] * kr[d];
+        s *= a.scale;
+        scores[n] = s;
+        if (s > tile_max) tile_max = s;
+    }
+    const float new_max = tile_max > st.max ? tile_max : st.max;
+    const float corr = expf(st.max - new_max); // exp(-inf) = 0 on the first tile
+    st.sum *= corr;
+    for (int d = 0; d < hd; d++) st.acc[d] *= corr;
+    n = 0;
+    for (int64_t j = j0; j < j1; j++, n++) {
+        const float p = expf(scores[n] - new_max);
+        st.sum += p;
+        const float *vr = a.v + (static_cast<int64_t>(kvh) * a.n_slots + attn_slot(j, a.n_sinks, a.n_slots)) * hd;
+        for (int d = 0; d < hd; d++) st.acc[d] += p * vr[d];
+    }
+    st.max = new_max;
+}
+
+// Keys [lo, hi] in tiles aligned to absolute multiples of kAttnTile.
+void fold_range(Online &st, const float *qv, const AttnArgs &a, int kvh, int64_t lo, int64_t hi) {
+    int64_t j = lo;
+    while (j <= hi) {
+        int64_t end = (j / kAttnTile + 1) * kAttnTile;
+        if (end > hi + 1) end = hi + 1;
+        fold_tile(st, qv, a, kvh, j, end);
+        j = end;
+    }
+}
+
+void attention(const AttnArgs &a, int h0, int h1) {
+    const int group = a.n_heads / a.n_kv_heads;
+    for (int r = 0; r < a.n_q; r++) {
+        const int64_t p = a.pos0 + r;
+        for (int h = h0; h < h1; h++) {
+            const int kvh = h / group;
+            const float *qv = a.q + r * a.ldq + h * a.head_dim;
+            Online st;
+            for (int d = 0; d < a.head_dim; d++) st.acc[d] = 0.0f;
+            if (p < a.n_sinks + a.window) {
+                fold_range(st, qv, a, kvh, 0, p);
+            } else {
+                if (a.n_sinks > 0) fold_tile(st, a.q_sink + r * a.ldq + h * a.head_dim, a, kvh, 0, a.n_sinks);
+                fold_range(st, qv, a, kvh, p - a.window + 1, p);
+            }
+            float *o = a.out + r * a.ldo + h * a.head_dim;
+            const float inv = 1.0f / st.sum;
+            for (int d = 0; d < a.head_dim; d++) o[d] = st.acc[d] * inv;
+        }
+    }
+}
+
+} // namespace
+
+const Kernels kRefKernels = {
+    SM_ISA_SCALAR, "scalar", act_format, act_row_bytes, prepare_act, matmul, get_row,
+    rmsnorm,       rope,     swiglu,     add,           attention,
+};
+
+} // namespace sm::kern

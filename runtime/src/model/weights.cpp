@@ -1,0 +1,99 @@
+#include "model/weights.h"
+#include "quant/fp16.h"
+
+#include <cstring>
+
+namespace sm {
+
+namespace {
+
+size_t stored_bytes(const TensorSource &t, bool vector) {
+    if (vector || t.l2c_group) return static_cast<size_t>(t.ne0 * t.ne1) * sizeof(float);
+    return row_bytes(t.type, t.ne0) * static_cast<size_t>(t.ne1);
+}
+
+void copy_vector(const TensorSource &t, float *dst) {
+    const int64_t n = t.ne0 * t.ne1;
+    for (int64_t i = 0; i < n; i++) {
+        if (t.type == TensorType::F32) {
+            memcpy(dst + i, t.data + 4 * i, 4);
+        } else {
+            uint16_t h;
+            memcpy(&h, t.data + 2 * i, 2);
+            dst[i] = t.type == TensorType::F16 ? fp16_to_f32(h) : bf16_to_f32(h);
+        }
+    }
+}
+
+void dequantize_llama2c(const TensorSource &t, float *dst) {
+    const uint64_t n = static_cast<uint64_t>(t.ne0 * t.ne1);
+    const int8_t *q = reinterpret_cast<const int8_t *>(t.data);
+    const uint8_t *scales = t.data + n;
+    for (uint64_t g = 0; g < n / t.l2c_group; g++) {
+        float s;
+        memcpy(&s, scales + 4 * g, 4);
+        for (uint32_t i = 0; i < t.l2c_group; i++) dst[g * t.l2c_group + i] = q[g * t.l2c_group + i] * s;
+    }
+}
+
+const float *place_vector(const TensorSource &t, Bump &arena, Weights &w) {
+    float *dst = arena.take_n<float>(static_cast<size_t>(t.ne0 * t.ne1));
+    w.bytes += stored_bytes(t, true);
+    w.n_params += t.ne0 * t.ne1;
+    if (dst) copy_vector(t, dst);
+    return dst;
+}
+
+kern::Matrix place_matrix(const TensorSource &t, Bump &arena, Weights &w) {
+    kern::Matrix m;
+    m.type = t.l2c_group ? TensorType::F32 : t.type;
+    m.rows = static_cast<int32_t>(t.ne1);
+    m.cols = static_cast<int32_t>(t.ne0);
+    m.row_bytes = row_bytes(m.type, t.ne0);
+    const size_t bytes = stored_bytes(t, false);
+    uint8_t *dst = static_cast<uint8_t *>(arena.take(bytes));
+    w.bytes += bytes;
+    w.n_params += t.ne0 * t.ne1;
+    if (dst) {
+        if (t.l2c_group) dequantize_llama2c(t, reinterpret_cast<float *>(dst));
+        else memcpy(dst, t.data, bytes);
+    }
+    m.data = dst;
+    return m;
+}
+
+} // namespace
+
+sm_status bind_weights(const ModelFile &f, Bump &arena, Weights &w, Error &err) {
+    const Hparams &hp = f.hp;
+    w = Weights{};
+    w.n_layers = hp.n_layers;
+    w.layers = arena.take_n<LayerWeights>(static_cast<size_t>(hp.n_layers));
+    w.tok_embd = place_matrix(f.tok_embd, arena, w);
+    w.output = f.tied() ? w.tok_embd : place_matrix(f.output, arena, w);
+    w.output_norm = place_vector(f.output_norm, arena, w);
+    size_t by_type[32] = {0};
+    for (int l = 0; l < hp.n_layers; l++) {
+        const LayerSources &s = f.layers[static_cast<size_t>(l)];
+        LayerWeights L;
+        L.attn_norm = place_vector(s.attn_norm, arena, w);
+        L.ffn_norm = place_vector(s.ffn_norm, arena, w);
+        L.wq = place_matrix(s.wq, arena, w);
+        L.wk = place_matrix(s.wk, arena, w);
+        L.wv = place_matrix(s.wv, arena, w);
+        L.wo = place_matrix(s.wo, arena, w);
+        L.w1 = place_matrix(s.w1, arena, w);
+        L.w2 = place_matrix(s.w2, arena, w);
+        L.w3 = place_matrix(s.w3, arena, w);
+        for (const kern::Matrix *m : {&L.wq, &L.wk, &L.wv, &L.wo, &L.w1, &L.w2, &L.w3})
+            by_type[static_cast<uint32_t>(m->type) & 31] += m->row_bytes * static_cast<size_t>(m->rows);
+        if (w.layers) w.layers[l] = L;
+    }
+    size_t best = 0;
+    for (uint32_t t = 0; t < 32; t++)
+        if (by_type[t] > best) best = by_type[t], w.main_type = static_cast<TensorType>(t);
+    if (arena.overflowed()) return err.set(SM_ERR_INTERNAL, "weights overflow their planned block");
+    return SM_OK;
+}
+
+} // namespace sm

@@ -1,0 +1,57 @@
+// GGUF quantized block layouts, byte for byte as ggml defines them (ggml-common.h),
+// plus the activation block SmallMind's integer kernels read.
+#pragma once
+#include <cstdint>
+
+namespace sm::quant {
+
+constexpr int kQK = 32;   // elements per Q8_0 / Q4_0 block
+constexpr int kQKK = 256; // elements per K-quant super-block
+
+// Q8_0: x[j] = d * qs[j].
+struct BlockQ8_0 {
+    uint16_t d; // fp16
+    int8_t qs[kQK];
+};
+
+// Q4_0: x[j] = d * ((qs[j] & 15) - 8), x[j + 16] = d * ((qs[j] >> 4) - 8), j < 16.
+struct BlockQ4_0 {
+    uint16_t d; // fp16
+    uint8_t qs[kQK / 2];
+};
+
+// Q4_K: 8 sub-blocks of 32 with 6-bit scales and mins packed in 12 bytes
+// (see scale_min_k4); within each 64-element group the low nibbles of qs[0..31] are the
+// first 32 elements and the high nibbles the next 32. x = d*sc*q - dmin*m.
+struct BlockQ4K {
+    uint16_t d, dmin; // fp16
+    uint8_t scales[12];
+    uint8_t qs[kQKK / 2];
+};
+
+// Q6_K: 16 sub-blocks of 16 with int8 scales; 4 low bits in ql, 2 high bits in qh.
+// x = d * scales[s] * (q - 32).
+struct BlockQ6K {
+    uint8_t ql[kQKK / 2];
+    uint8_t qh[kQKK / 4];
+    int8_t scales[kQKK / 16];
+    uint16_t d; // fp16
+};
+
+static_assert(sizeof(BlockQ8_0) == 34, "ggml block_q8_0");
+static_assert(sizeof(BlockQ4_0) == 18, "ggml block_q4_0");
+static_assert(sizeof(BlockQ4K) == 144, "ggml block_q4_K");
+static_assert(sizeof(BlockQ6K) == 210, "ggml block_q6_K");
+
+// Scale and min j (0..7) of a Q4_K super-block, as ggml's get_scale_min_k4.
+inline void scale_min_k4(int j, const uint8_t *q, uint8_t *sc, uint8_t *m) {
+    if (j < 4) {
+        *sc = q[j] & 63;
+        *m = q[j + 4] & 63;
+    } else {
+        *sc = static_cast<uint8_t>((q[j + 4] & 0xF) | ((q[j - 4] >> 6) << 4));
+        *m = static_cast<uint8_t>((q[j + 4] >> 4) | ((q[j] >> 6) << 4));
+    }
+}
+
+} // namespace sm::quant

@@ -1,0 +1,52 @@
+// The sampling chain, applied to one logits row:
+//   logit bias -> repetition / frequency / presence penalties over a window of recent
+//   tokens -> allowed-token constraint (choice strings) -> greedy, or
+//   top-k -> top-p -> min-p (on the untempered distribution, llama.cpp's order) ->
+//   temperature -> the host's filter callback (most likely first) -> draw.
+// One uniform draw per sampled token, so a seed gives the same tokens everywhere.
+#pragma once
+#include "core/bump.h"
+#include "session/rng.h"
+#include "smallmind/smallmind.h"
+
+#include <cstdint>
+
+namespace sm {
+
+// Says whether a token may come next; the session implements it for choice strings.
+struct TokenConstraint {
+    bool (*allows)(const void *ctx, int32_t token) = nullptr;
+    const void *ctx = nullptr;
+};
+
+class Sampler {
+public:
+    static constexpr int kMaxLogitBias = 256;
+    static size_t bytes_needed(int n_vocab);
+    // Copies the desc (logit biases included). false if it has more biases than planned.
+    bool init(const sm_sampler_desc &d, int n_vocab, Bump &arena);
+    bool configure(const sm_sampler_desc &d); // same storage, new settings (and seed)
+    void reseed(uint64_t seed) { rng_.seed(seed); }
+
+    // recent: the last n_recent tokens, oldest first (the penalty window).
+    // Returns -1 only if the constraint allows no token at all.
+    int32_t sample(const float *logits, const int32_t *recent, int n_recent, const TokenConstraint *c);
+
+    Rng &rng() { return rng_; }
+    const Rng &rng() const { return rng_; }
+    const sm_sampler_desc &desc() const { return d_; }
+
+private:
+    struct Cand { float logit; int32_t id; };
+    int32_t pick_greedy(int n);
+
+    sm_sampler_desc d_{};
+    int n_vocab_ = 0;
+    Rng rng_;
+    sm_logit_bias *bias_ = nullptr;
+    Cand *cand_ = nullptr;
+    float *prob_ = nullptr;
+    int32_t *window_ = nullptr; // sorted copy of the penalty window
+};
+
+} // namespace sm

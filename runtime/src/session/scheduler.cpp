@@ -1,0 +1,89 @@
+#include "session/scheduler.h"
+#include "core/clock.h"
+
+namespace sm {
+
+size_t Scheduler::bytes_needed(int n_slots, int max_batch) {
+    Bump m = Bump::measuring();
+    m.take_n<int32_t>(static_cast<size_t>(max_batch));
+    m.take_n<Segment>(static_cast<size_t>(n_slots));
+    return m.used;
+}
+
+void Scheduler::init(Forward *fwd, Session **slots, int n_slots, int max_batch, int max_out_rows, Bump &arena) {
+    fwd_ = fwd;
+    slots_ = slots;
+    n_slots_ = n_slots;
+    max_batch_ = max_batch;
+    max_out_rows_ = max_out_rows;
+    tokens_ = arena.take_n<int32_t>(static_cast<size_t>(max_batch));
+    segs_ = arena.take_n<Segment>(static_cast<size_t>(n_slots));
+}
+
+bool Scheduler::start_batch() {
+    int rows = 0, outs = 0;
+    n_segs_ = 0;
+    for (int i = 0; i < n_slots_ && rows < max_batch_; i++) {
+        Session *s = slots_[(next_ + i) % n_slots_];
+        if (!s || !s->has_work()) continue;
+        bool want_logits = false;
+        // An eval session may want a logits row per token: it takes only what fits.
+        const bool all = s->eval && s->eval_all;
+        int room = max_batch_ - rows;
+        if (all && room > max_out_rows_ - outs) room = max_out_rows_ - outs;
+        if (room <= 0 || (!all && outs >= max_out_rows_)) break;
+        const int n = s->take_rows(tokens_ + rows, room, &want_logits);
+        if (n == 0) continue;
+        Segment &g = segs_[n_segs_++];
+        g = Segment{};
+        g.kv = &s->kv;
+        g.pos0 = s->n_past;
+        g.n_rows = n;
+        g.all_logits = all;
+        g.want_logits = want_logits;
+        g.owner = s;
+        rows += n;
+        outs += g.all_logits ? n : (g.want_logits ? 1 : 0);
+    }
+    next_ = (next_ + 1) % (n_slots_ > 0 ? n_slots_ : 1);
+    if (n_segs_ == 0) return false;
+    fwd_->begin(segs_, n_segs_, tokens_);
+    return true;
+}
+
+void Scheduler::finish_batch() {
+    for (int i = 0; i < fwd_->n_segments(); i++) {
+        const Segment &g = fwd_->segment(i);
+        Session *s = static_cast<Session *>(g.owner);
+        s->consume(tokens_ + g.row0, g.n_rows, g.n_out ? fwd_->logits(g.out_row0) : nullptr, g.n_out);
+        s->out_progress.store(0.0f, std::memory_order_relaxed);
+    }
+    unconsumed_ = false;
+}
+
+bool Scheduler::session_idle(const Session *s) const { return !s->in_flight && !s->has_work(); }
+
+int Scheduler::step(uint64_t deadline_ns, const Session *until) {
+    int units = 0;
+    for (;;) {
+        if (fwd_->busy()) {
+            units += fwd_->run(deadline_ns);
+            const float p = fwd_->progress();
+            for (int i = 0; i < fwd_->n_segments(); i++)
+                static_cast<Session *>(fwd_->segment(i).owner)->out_progress.store(p, std::memory_order_relaxed);
+            if (fwd_->busy()) break; // out of time
+            unconsumed_ = true;
+        }
+        if (unconsumed_) {
+            if (deadline_ns && units > 0 && now_ns() >= deadline_ns) break;
+            finish_batch(); // sampling: one unit
+            units++;
+        }
+        if (until && session_idle(until)) break;
+        if (deadline_ns && units > 0 && now_ns() >= deadline_ns) break;
+        if (!start_batch()) break;
+    }
+    return units;
+}
+
+} // namespace sm

@@ -1,0 +1,35 @@
+// Drives the shared forward pass for all of a model's sessions: gathers the rows every
+// session has ready into one batch (decode tokens and prefill chunks together), runs it
+// unit by unit against the caller's deadline, then hands each session its logits.
+#pragma once
+#include "infer/forward.h"
+#include "session/session.h"
+
+namespace sm {
+
+class Scheduler {
+public:
+    void init(Forward *fwd, Session **slots, int n_slots, int max_batch, int max_out_rows, Bump &arena);
+    static size_t bytes_needed(int n_slots, int max_batch);
+
+    // Works until the deadline (now_ns() clock; 0 = none) or until nothing is left (or,
+    // when `until` is given, until that session has nothing left). Returns units done.
+    int step(uint64_t deadline_ns, const Session *until = nullptr);
+    bool busy() const { return fwd_->busy() || unconsumed_; }
+
+private:
+    bool start_batch();
+    void finish_batch();
+    bool session_idle(const Session *s) const;
+
+    Forward *fwd_ = nullptr;
+    Session **slots_ = nullptr;
+    int n_slots_ = 0, max_batch_ = 0, max_out_rows_ = 0;
+    int next_ = 0;              // round-robin start, for fairness between sessions
+    bool unconsumed_ = false;   // a finished forward whose logits were not handed out
+    int32_t *tokens_ = nullptr; // the batch's tokens, row order
+    Segment *segs_ = nullptr;
+    int n_segs_ = 0;
+};
+
+} // namespace sm

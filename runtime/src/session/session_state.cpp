@@ -1,0 +1,200 @@
+// A session's state as bytes, for game save files: position, recent tokens, queued input,
+// sampler and RNG, partial UTF-8 and held-back text, the KV slots in use. A checksum
+// catches corruption; the model fingerprint catches a state from another model.
+#include "session/session.h"
+
+#include <cstring>
+
+namespace sm {
+
+namespace {
+
+constexpr uint32_t kMagic = 0x31534d53; // "SMS1"
+constexpr uint32_t kVersion = 1;
+
+uint64_t fnv(const uint8_t *p, size_t n) {
+    uint64_t h = 0xcbf29ce484222325ull;
+    for (size_t i = 0; i < n; i++) h = (h ^ p[i]) * 0x100000001b3ull;
+    return h;
+}
+
+// Writes when there is room, counts always: one pass gives the size, a second the bytes.
+struct Writer {
+    uint8_t *buf;
+    size_t cap, n = 0;
+    void put(const void *p, size_t len) {
+        if (buf && n + len <= cap) memcpy(buf + n, p, len);
+        n += len;
+    }
+    template <class T> void val(T v) { put(&v, sizeof v); }
+};
+
+struct Reader {
+    const uint8_t *buf;
+    size_t size, n = 0;
+    bool ok = true;
+    void get(void *p, size_t len) {
+        if (!ok || size - n < len) {
+            ok = false;
+            return;
+        }
+        memcpy(p, buf + n, len);
+        n += len;
+    }
+    template <class T> T val() {
+        T v{};
+        get(&v, sizeof v);
+        return v;
+    }
+};
+
+} // namespace
+
+size_t Session::save(uint8_t *buf, size_t cap, uint64_t fingerprint) const {
+    Writer w{buf, cap};
+    w.val(kMagic);
+    w.val(kVersion);
+    w.val(fingerprint);
+    w.val<int32_t>(lim.n_vocab);
+    w.val<int32_t>(geo->n_slots);
+    w.val<int64_t>(n_past);
+    w.val<int32_t>(last_token);
+    w.val<int32_t>(last_fed);
+    w.val<int32_t>(generated);
+    w.val<uint8_t>(feed_last);
+    w.val<uint8_t>(generating);
+    w.val<uint8_t>(static_cast<uint8_t>(phase));
+    w.val<uint8_t>(has_logits);
+    const sm_sampler_desc &d = sampler.desc();
+    w.val(d.temperature);
+    w.val(d.top_k);
+    w.val(d.top_p);
+    w.val(d.min_p);
+    w.val(d.repeat_penalty);
+    w.val(d.frequency_penalty);
+    w.val(d.presence_penalty);
+    w.val(d.penalty_window);
+    w.val(d.seed);
+    w.put(sampler.rng().s, sizeof sampler.rng().s);
+    w.val<int32_t>(max_tokens);
+    w.val<uint8_t>(stop_at_eos);
+    w.val<uint8_t>(static_cast<uint8_t>(utf8.pending()));
+    w.put(utf8.pending_bytes(), 4);
+    w.val<int32_t>(n_hold);
+    w.put(hold, static_cast<size_t>(n_hold));
+    w.val<int32_t>(n_gen_text);
+    w.put(gen_text, static_cast<size_t>(n_gen_text));
+    const int64_t n_hist = n_history < lim.history_cap ? n_history : lim.history_cap;
+    w.val<int64_t>(n_hist);
+    w.put(history + (n_history - n_hist), sizeof(int32_t) * static_cast<size_t>(n_hist));
+    // Input queued but not consumed yet (read without taking it).
+    int32_t queued[1024];
+    const size_t n_pending = pending.size();
+    w.val<int64_t>(static_cast<int64_t>(n_pending));
+    if (n_pending <= 1024) {
+        pending.peek(queued, 1024);
+        w.put(queued, sizeof(int32_t) * n_pending);
+    } else {
+        w.n += sizeof(int32_t) * n_pending; // too long to snapshot: reported as a size only
+    }
+    if (has_logits) w.put(last_logits, sizeof(float) * static_cast<size_t>(lim.n_vocab));
+    // KV: slots [0, used) of every layer, k and v, every KV head.
+    const int64_t used = n_past < geo->n_slots ? n_past : geo->n_slots;
+    w.val<int64_t>(used);
+    for (int l = 0; l < geo->n_layers; l++)
+        for (int kv_i = 0; kv_i < 2; kv_i++) {
+            const float *base = kv_i == 0 ? kv.k(l) : kv.v(l);
+            for (int h = 0; h < geo->n_kv_heads; h++)
+                w.put(base + static_cast<size_t>(h) * geo->n_slots * geo->head_dim,
+                      sizeof(float) * static_cast<size_t>(used) * geo->head_dim);
+        }
+    const uint64_t sum = buf && w.n <= cap ? fnv(buf, w.n) : 0;
+    w.val(sum);
+    return w.n;
+}
+
+sm_status Session::load(const uint8_t *buf, size_t size, uint64_t fingerprint, Error &err) {
+    Reader r{buf, size};
+    if (size < 16 + 8) return err.set(SM_ERR_FORMAT, "saved session of %zu bytes is too short", size);
+    uint64_t sum;
+    memcpy(&sum, buf + size - 8, 8);
+    if (r.val<uint32_t>() != kMagic) return err.set(SM_ERR_FORMAT, "not a saved SmallMind session");
+    const uint32_t version = r.val<uint32_t>();
+    if (version != kVersion) return err.set(SM_ERR_MISMATCH, "saved session version %u, this build reads %u", version, kVersion);
+    if (r.val<uint64_t>() != fingerprint)
+        return err.set(SM_ERR_MISMATCH, "the saved session belongs to another model (or other n_ctx / n_sinks / max_batch)");
+    if (fnv(buf, size - 8) != sum) return err.set(SM_ERR_FORMAT, "saved session is corrupt (checksum mismatch)");
+    if (r.val<int32_t>() != lim.n_vocab || r.val<int32_t>() != geo->n_slots)
+        return err.set(SM_ERR_MISMATCH, "saved session has another vocabulary or cache size");
+    reset();
+    n_past = r.val<int64_t>();
+    last_token = r.val<int32_t>();
+    last_fed = r.val<int32_t>();
+    generated = r.val<int32_t>();
+    feed_last = r.val<uint8_t>() != 0;
+    generating = r.val<uint8_t>() != 0;
+    phase = static_cast<sm_phase>(r.val<uint8_t>());
+    has_logits = r.val<uint8_t>() != 0;
+    sm_sampler_desc d = sampler.desc();
+    d.temperature = r.val<float>();
+    d.top_k = r.val<int32_t>();
+    d.top_p = r.val<float>();
+    d.min_p = r.val<float>();
+    d.repeat_penalty = r.val<float>();
+    d.frequency_penalty = r.val<float>();
+    d.presence_penalty = r.val<float>();
+    d.penalty_window = r.val<int32_t>();
+    d.seed = r.val<uint64_t>();
+    sampler.configure(d);
+    r.get(sampler.rng().s, sizeof sampler.rng().s);
+    max_tokens = r.val<int32_t>();
+    stop_at_eos = r.val<uint8_t>() != 0;
+    const int n_utf8 = r.val<uint8_t>();
+    unsigned char pend[4];
+    r.get(pend, 4);
+    if (n_utf8 > 3) return err.set(SM_ERR_FORMAT, "saved session: bad UTF-8 state");
+    utf8.restore(pend, n_utf8);
+    n_hold = r.val<int32_t>();
+    if (n_hold < 0 || n_hold > SessionLimits::kHoldCap) return err.set(SM_ERR_FORMAT, "saved session: bad held text");
+    r.get(hold, static_cast<size_t>(n_hold));
+    n_gen_text = r.val<int32_t>();
+    if (n_gen_text < 0 || n_gen_text > SessionLimits::kGenTextCap) return err.set(SM_ERR_FORMAT, "saved session: bad text");
+    r.get(gen_text, static_cast<size_t>(n_gen_text));
+    const int64_t n_hist = r.val<int64_t>();
+    if (n_hist < 0 || n_hist > lim.history_cap) return err.set(SM_ERR_FORMAT, "saved session: bad history");
+    r.get(history, sizeof(int32_t) * static_cast<size_t>(n_hist));
+    n_history = n_hist;
+    const int64_t n_pending = r.val<int64_t>();
+    if (n_pending < 0 || n_pending > 1024 || n_pending > lim.pending_cap)
+        return err.set(SM_ERR_CAPACITY, "saved session has %lld queued tokens; at most 1024 are saved", (long long)n_pending);
+    int32_t queued[1024];
+    r.get(queued, sizeof(int32_t) * static_cast<size_t>(n_pending));
+    if (has_logits) r.get(last_logits, sizeof(float) * static_cast<size_t>(lim.n_vocab));
+    const int64_t used = r.val<int64_t>();
+    if (used < 0 || used > geo->n_slots || (n_past < geo->n_slots && used != n_past))
+        return err.set(SM_ERR_FORMAT, "saved session: KV size does not match its position");
+    for (int l = 0; l < geo->n_layers; l++)
+        for (int kv_i = 0; kv_i < 2; kv_i++) {
+            float *base = kv_i == 0 ? kv.k(l) : kv.v(l);
+            for (int h = 0; h < geo->n_kv_heads; h++)
+                r.get(base + static_cast<size_t>(h) * geo->n_slots * geo->head_dim, sizeof(float) * static_cast<size_t>(used) * geo->head_dim);
+        }
+    r.val<uint64_t>();
+    if (!r.ok || r.n != size) {
+        reset();
+        return err.set(SM_ERR_FORMAT, "saved session is truncated or has trailing bytes");
+    }
+    for (int64_t i = 0; i < n_pending; i++)
+        if (queued[i] < 0 || queued[i] >= lim.n_vocab) {
+            reset();
+            return err.set(SM_ERR_FORMAT, "saved session: queued token out of range");
+        }
+    pending.push(queued, static_cast<size_t>(n_pending));
+    seen_submit = submit_seq.load();
+    host_submitted = n_past + n_pending;
+    out_n_past.store(n_past);
+    out_phase.store(phase);
+    return SM_OK;
+}
+
+} // namespace sm

@@ -1,0 +1,147 @@
+// The smallmind command as a user runs it: exact stdout, exit codes, files it writes.
+#include <catch2/catch.hpp>
+
+#include "model_fixture.h"
+
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <sstream>
+#include <sys/wait.h>
+#include <unistd.h>
+
+namespace {
+
+// The smallmind binary built next to this test binary.
+std::string cli() {
+    char buf[4096];
+    ssize_t n = readlink("/proc/self/exe", buf, sizeof buf - 1);
+    std::string exe(buf, n > 0 ? static_cast<size_t>(n) : 0);
+    return exe.substr(0, exe.find_last_of('/')) + "/smallmind";
+}
+
+struct Run {
+    int code;
+    std::string out, err;
+};
+
+Run run(const std::string &args) {
+    const std::string err_path = smtest::temp_path("cli_stderr.txt");
+    const std::string cmd = "cd '" + smtest::repo_path("") + "' && '" + cli() + "' " + args + " 2>'" + err_path + "'";
+    Run r;
+    FILE *p = popen(cmd.c_str(), "r");
+    REQUIRE(p);
+    char buf[65536];
+    size_t n;
+    while ((n = fread(buf, 1, sizeof buf, p)) > 0) r.out.append(buf, n);
+    const int st = pclose(p);
+    r.code = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+    auto e = smtest::read_file(err_path);
+    r.err.assign(e.begin(), e.end());
+    return r;
+}
+
+bool have_cli() {
+    if (access(cli().c_str(), X_OK) == 0) return true;
+    WARN("smallmind binary not built next to the tests: CLI tests skipped");
+    return false;
+}
+
+} // namespace
+
+TEST_CASE("cli: generate prints the fixture story greedily from the default model", "[cli]") {
+    if (!have_cli()) return;
+    Run r = run("generate --prompt \"Once upon a time\" -n 176 --temp 0");
+    INFO(r.err);
+    CHECK(r.code == 0);
+    CHECK(r.out == smtest::Stories::get().text);
+    // Sliced into 50 us steps, the same text.
+    Run s = run("generate --prompt \"Once upon a time\" -n 176 --temp 0 --step-budget-us 50");
+    CHECK(s.out == r.out);
+}
+
+TEST_CASE("cli: generate --tokens 1 --ids prints the fixture's first 180 ids", "[cli]") {
+    if (!have_cli()) return;
+    Run r = run("generate --model ../shared/models/stories260K.gguf --tokens 1 -n 180 --ids");
+    INFO(r.err);
+    REQUIRE(r.code == 0);
+    std::istringstream in(r.out);
+    std::vector<int32_t> ids;
+    for (int x; in >> x;) ids.push_back(x);
+    const auto &fx = smtest::Stories::get();
+    CHECK(ids == std::vector<int32_t>(fx.ids.begin(), fx.ids.begin() + 180));
+}
+
+TEST_CASE("cli: sampling is seeded and slicing-invariant", "[cli]") {
+    if (!have_cli()) return;
+    Run a = run("generate -n 80 --temp 0.9 --seed 5");
+    Run b = run("generate -n 80 --temp 0.9 --seed 5 --step-budget-us 20 --threads 2");
+    Run c = run("generate -n 80 --temp 0.9 --seed 6");
+    CHECK(a.code == 0);
+    CHECK(a.out == b.out);
+    CHECK(a.out != c.out);
+}
+
+TEST_CASE("cli: convert reproduces assets/stories260K.gguf byte for byte", "[cli]") {
+    if (!have_cli()) return;
+    const std::string out = smtest::temp_path("converted.gguf");
+    Run r = run("convert --llama2c ../shared/models/stories260K.bin --tokenizer ../shared/models/tok512.bin --out '" + out + "'");
+    INFO(r.err);
+    REQUIRE(r.code == 0);
+    CHECK(smtest::read_file(out) == smtest::read_file(smtest::repo_path("assets/stories260K.gguf")));
+}
+
+TEST_CASE("cli: logits writes every position's logits, matching the fixture", "[cli]") {
+    if (!have_cli()) return;
+    const auto &fx = smtest::Stories::get();
+    std::string ids;
+    for (int32_t t : fx.inputs()) ids += (ids.empty() ? "" : ",") + std::to_string(t);
+    const std::string out = smtest::temp_path("logits.f32");
+    Run r = run("logits --model ../shared/models/stories260K.bin --tokenizer ../shared/models/tok512.bin --tokens " + ids +
+                " --out '" + out + "'");
+    INFO(r.err);
+    REQUIRE(r.code == 0);
+    auto b = smtest::read_file(out);
+    REQUIRE(b.size() == 256 * 512 * 4);
+    double d = 0;
+    for (size_t i = 0; i < 256 * 512; i++) {
+        float f;
+        memcpy(&f, b.data() + 4 * i, 4);
+        d = std::max(d, std::fabs(double(f) - fx.logits[i]));
+    }
+    CHECK(d <= 1e-4);
+}
+
+TEST_CASE("cli: info, tokenize and detokenize", "[cli]") {
+    if (!have_cli()) return;
+    Run i = run("info");
+    CHECK(i.code == 0);
+    CHECK(i.out.find("kv cache") != std::string::npos);
+    Run t = run("tokenize --text \"Once upon a time\" --ids");
+    CHECK(t.code == 0);
+    CHECK(t.out == "403 407 261 378\n");
+    Run d = run("detokenize --tokens 403,407,261,378");
+    CHECK(d.out == " Once upon a time");
+    const std::string f = smtest::temp_path("text.txt");
+    smtest::write_file(f, {'O', 'n', 'c', 'e', '\n'});
+    Run tf = run("tokenize --file '" + f + "' --ids --bos");
+    CHECK(tf.out.rfind("1 403 ", 0) == 0); // BOS first, the newline kept as a byte token
+}
+
+TEST_CASE("cli: bad input is an error message and a non-zero exit, never a crash", "[cli]") {
+    if (!have_cli()) return;
+    Run a = run("generate --model /nonexistent.gguf");
+    CHECK(a.code == 1);
+    CHECK(a.err.find("/nonexistent.gguf") != std::string::npos);
+    Run b = run("generate --frobnicate 3");
+    CHECK(b.code == 2);
+    CHECK(b.err.find("--frobnicate") != std::string::npos);
+    Run c = run("generate --tokens 1,99999 -n 3");
+    CHECK(c.code == 1);
+    CHECK(c.err.find("99999") != std::string::npos);
+    Run d = run("generate --budget-mb 1");
+    CHECK(d.code == 1);
+    CHECK(d.err.find("budget") != std::string::npos);
+    Run e = run("frobnicate");
+    CHECK(e.code == 2);
+}

@@ -1,0 +1,96 @@
+// The fast forward pass (batched, resumable, per-ISA kernels) through the public API:
+// fixture logits on every ISA and file, chunk and thread invariance, zero allocations.
+#include <catch2/catch.hpp>
+
+#include "model_fixture.h"
+
+#include <cmath>
+#include <cstring>
+#include <vector>
+
+namespace {
+
+std::vector<float> eval_all(const std::string &path, sm_isa isa, int max_batch, int threads, int n_ctx = 256) {
+    smtest::Loaded L;
+    sm_model_desc md = sm_model_desc_default();
+    md.all_logits = 1;
+    md.max_batch = max_batch;
+    md.n_ctx = n_ctx;
+    REQUIRE(smtest::load(L, path, isa, md, threads));
+    const auto in = smtest::Stories::get().inputs();
+    std::vector<float> logits(in.size() * 512);
+    REQUIRE(sm_session_eval(L.session, in.data(), in.size(), logits.data(), logits.size()) == SM_OK);
+    return logits;
+}
+
+double max_diff(const std::vector<float> &a, const std::vector<float> &b) {
+    double m = 0;
+    for (size_t i = 0; i < a.size(); i++) m = std::max(m, std::fabs(double(a[i]) - b[i]));
+    return m;
+}
+
+} // namespace
+
+TEST_CASE("forward: logits within 1e-4 of the fixture, every file and ISA", "[infer]") {
+    const auto &fx = smtest::Stories::get();
+    for (sm_isa isa : smtest::isas_here())
+        for (const char *kind : {"bin", "gguf", "assets"}) {
+            const auto logits = eval_all(smtest::stories_path(kind), isa, 64, 1);
+            const double d = max_diff(logits, fx.logits);
+            INFO(kind << " on " << smtest::isa_label(isa) << ": max |diff| = " << d);
+            CHECK(d <= 1e-4);
+            // Greedy ids: each row's argmax is the next fixture id (first 180: later rows
+            // hold a near tie, see the fixture's README).
+            int mismatches = 0;
+            for (int pos = 0; pos < 180; pos++) {
+                const float *row = &logits[static_cast<size_t>(pos) * 512];
+                int best = 0;
+                for (int v = 1; v < 512; v++)
+                    if (row[v] > row[best]) best = v;
+                mismatches += best != fx.ids[static_cast<size_t>(pos)];
+            }
+            CHECK(mismatches == 0);
+        }
+}
+
+TEST_CASE("forward: the three files give the same logits", "[infer]") {
+    const auto a = eval_all(smtest::stories_path("bin"), SM_ISA_AUTO, 64, 1);
+    const auto b = eval_all(smtest::stories_path("gguf"), SM_ISA_AUTO, 64, 1);
+    const auto c = eval_all(smtest::stories_path("assets"), SM_ISA_AUTO, 64, 1);
+    CHECK(max_diff(a, b) == 0.0);
+    CHECK(max_diff(a, c) == 0.0);
+}
+
+TEST_CASE("forward: bit-identical whatever the chunking and the thread count", "[infer]") {
+    for (sm_isa isa : smtest::isas_here()) {
+        INFO(smtest::isa_label(isa));
+        const auto base = eval_all(smtest::stories_path("gguf"), isa, 64, 1);
+        for (int batch : {1, 7, 33, 256}) CHECK(max_diff(base, eval_all(smtest::stories_path("gguf"), isa, batch, 1)) == 0.0);
+        CHECK(max_diff(base, eval_all(smtest::stories_path("gguf"), isa, 64, 2)) == 0.0);
+        CHECK(max_diff(base, eval_all(smtest::stories_path("gguf"), isa, 5, 3)) == 0.0);
+    }
+}
+
+TEST_CASE("forward: no heap allocation while generating 100 tokens", "[infer][alloc]") {
+    for (sm_isa isa : smtest::isas_here()) {
+        for (int threads : {1, 2}) {
+            smtest::Loaded L;
+            sm_session_desc sd = sm_session_desc_default();
+            sd.max_tokens = 100;
+            sd.stop_at_eos = 0;
+            REQUIRE(smtest::load(L, smtest::stories_path("gguf"), isa, sm_model_desc_default(), threads, &sd));
+            REQUIRE(sm_session_submit_text(L.session, "Once upon a time", 16) == SM_OK);
+            size_t tokens = 0;
+            sm_step_result r;
+            const uint64_t before = smtest::heap_allocations();
+            for (int guard = 0; guard < 100000 && tokens < 100; guard++) {
+                REQUIRE(sm_session_step(L.session, 200, &r) == SM_OK);
+                tokens += r.n_tokens;
+            }
+            const uint64_t after = smtest::heap_allocations();
+            INFO(smtest::isa_label(isa) << ", " << threads << " threads");
+            CHECK(tokens == 100);
+            CHECK(after - before == 0);
+        }
+    }
+}
