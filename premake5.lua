@@ -92,6 +92,16 @@ project "smallmind_cli"
     files { "demo/cli/**.h", "demo/cli/**.cpp", "perf/**.h", "perf/**.cpp" }
     includedirs { "demo/cli", "perf" }
     runtime_links()
+    -- perf/alloc_counter.cpp counts our allocations for `smallmind bench`.
+    linkoptions { "-Wl,--wrap=malloc,--wrap=calloc,--wrap=realloc,--wrap=posix_memalign,--wrap=aligned_alloc" }
+
+-- The SDL2 chat demo with its performance HUD (Debian: libsdl2-dev, libstb-dev).
+project "smallmind_chat"
+    kind "WindowedApp"
+    files { "demo/chat/**.h", "demo/chat/**.cpp" }
+    includedirs { "demo/chat", "/usr/include/SDL2", "/usr/include/stb" }
+    runtime_links()
+    links { "SDL2" }
 
 -- Catch2 v2 tests, mirroring runtime/src.
 project "smallmind_tests"

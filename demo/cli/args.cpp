@@ -1,4 +1,5 @@
 #include "args.h"
+#include "config.h"
 
 #include <cerrno>
 #include <cstdio>
@@ -7,7 +8,23 @@
 #include <unistd.h>
 
 Args::Args(int argc, char **argv, int first) {
-    for (int i = first; i < argc; i++) a_.push_back(argv[i]);
+    std::string config;
+    for (int i = first; i < argc; i++) {
+        if (std::string(argv[i]) == "--config" && i + 1 < argc) {
+            config = argv[++i];
+            continue;
+        }
+        a_.push_back(argv[i]);
+    }
+    n_given_ = a_.size();
+    // The file's values go after the command line's, so take() finds the flags first.
+    if (!config.empty()) {
+        std::string error;
+        if (!read_config(config, &a_, &error)) {
+            fprintf(stderr, "error: --config %s\n", error.c_str());
+            ok_ = false;
+        }
+    }
     used_.assign(a_.size(), false);
 }
 
@@ -99,7 +116,7 @@ bool Args::ids(const char *name, std::vector<int32_t> *out) {
 }
 
 bool Args::finish(const char *command) {
-    for (size_t i = 0; i < a_.size(); i++)
+    for (size_t i = 0; i < n_given_; i++)
         if (!used_[i]) {
             fprintf(stderr, "error: %s: unknown argument '%s' (see smallmind help)\n", command, a_[i].c_str());
             ok_ = false;

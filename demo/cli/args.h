@@ -21,6 +21,7 @@ private:
     const char *take(const char *name);
     std::vector<std::string> a_;
     std::vector<bool> used_;
+    size_t n_given_ = 0; // a_[n_given_..] came from --config: never reported as unknown
     bool ok_ = true;
 };
 

@@ -1,6 +1,11 @@
 // smallmind: the command-line face of the runtime (and of its benchmarks in perf/).
 #include "commands.h"
 
+#include "bench.h"
+#include "frames.h"
+#include "perplexity.h"
+#include "synth_model.h"
+
 #include <cstdio>
 #include <cstring>
 
@@ -21,13 +26,18 @@ const Command kCommands[] = {
     {"convert", cmd_convert, "--llama2c CHECKPOINT --tokenizer TOKENIZER.bin --out MODEL.gguf"},
     {"tokenize", cmd_tokenize, "--model PATH (--text T | --file F) [--ids] [--bos] [--special]"},
     {"detokenize", cmd_detokenize, "--model PATH --tokens 1,2,3"},
+    {"bench", cmd_bench, "--model PATH [--threads N] [--pp 128,512] [--tg 128] [--reps R] [--json]: prefill / decode tok/s"},
+    {"frames", cmd_frames, "--model PATH [--budget-us 2000] [--frames N] [--threads T] [--sessions K] [--json]: 60 FPS loop"},
+    {"perplexity", cmd_perplexity, "--model PATH (--file F | --tokens-file F | --generate N) [--ctx C] [--sinks S] [--skip N]"},
+    {"synth-model", cmd_synth_model, "--preset tiny|24m|134m|smol --type f32|f16|q8_0|q4_0 [--seed S] --out PATH"},
 };
 
 int help() {
     printf("usage: smallmind COMMAND [options]   (--model defaults to assets/stories260K.gguf)\n\n");
     for (const Command &c : kCommands) printf("  %-16s %s\n", c.name, c.help);
     printf("\nCommon options: --threads N (total, caller included), --isa, --budget-mb M, --ctx C, --sinks S,\n"
-           "--batch B, --sessions K, --tokenizer TOKENIZER.bin (llama2.c checkpoints)\n");
+           "--batch B, --sessions K, --tokenizer TOKENIZER.bin (llama2.c checkpoints), --config FILE.toml\n"
+           "(defaults for any flag; see demo/cli/example.toml)\n");
     return 0;
 }
 

@@ -145,3 +145,21 @@ TEST_CASE("cli: bad input is an error message and a non-zero exit, never a crash
     Run e = run("frobnicate");
     CHECK(e.code == 2);
 }
+
+TEST_CASE("cli: --config gives defaults from TOML; flags win; unknown keys are errors", "[cli]") {
+    if (!have_cli()) return;
+    const std::string cfg = smtest::temp_path("cfg.toml");
+    const std::string text = "[sampler]\ntemperature = 0.0\n[generate]\nmax_tokens = 176\nprompt = \"Once upon a time\"\n";
+    smtest::write_file(cfg, std::vector<uint8_t>(text.begin(), text.end()));
+    Run r = run("generate --config '" + cfg + "'");
+    CHECK(r.code == 0);
+    CHECK(r.out == smtest::Stories::get().text);
+    Run shorter = run("generate --config '" + cfg + "' -n 4");
+    CHECK(shorter.out.size() < r.out.size());
+    const std::string bad = smtest::temp_path("bad.toml");
+    const std::string b = "[model]\nbogus = 1\n";
+    smtest::write_file(bad, std::vector<uint8_t>(b.begin(), b.end()));
+    Run e = run("generate --config '" + bad + "'");
+    CHECK(e.code == 2);
+    CHECK(e.err.find("model.bogus") != std::string::npos);
+}

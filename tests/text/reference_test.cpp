@@ -122,6 +122,7 @@ std::vector<std::string> tricky_strings() {
         "<html><body>Hi</body></html>", "a+b=c; d<=e >= f", "$100 ~tilde ^caret |pipe `tick`",
         "snake_case and kebab-case", "...!!!???", " ... ", "C++ && Rust || Go", "email@example.com",
         "https://example.com/path?q=1&r=2", "    indented code", "\tdef f(x):\n\t\treturn x*2\n",
+        " \xE1\xBD\xBD\xE2\x84\xA6x", "\xE1\xBE\xBE\xE1\xBF\x93\xE1\xBF\x9B\xE2\x84\xAA", "\xD5\xA1\xD5\xA2 \xE1\x8F\xB8",
         "Mixed123Text456", "ALLCAPS lowercase MiXeD", "ÀÉÎÕÜ àéîõü", "ﬁ ﬂ", "ǅ ǈ",
     };
 }

@@ -294,7 +294,7 @@ typedef struct sm_session_info {
 sm_status sm_session_get_info(const sm_session *s, sm_session_info *out);
 
 /* Save to a caller-owned buffer: tokens, KV cache, sampler and RNG state. With buf NULL,
- * *size gets the bytes needed. A restored session continues with exactly the tokens the
+ * *size gets the bytes needed. A forward pass in flight is completed first. A restored session continues with exactly the tokens the
  * original would have produced. State from another model gives SM_ERR_MISMATCH. */
 sm_status sm_session_save(const sm_session *s, void *buf, size_t cap, size_t *size);
 sm_status sm_session_load(sm_session *s, const void *buf, size_t size);

@@ -76,8 +76,8 @@ void sm_session_destroy(sm_session *s) {
     if (!s || !s->in_use) return;
     sm_model *m = s->model;
     if (async_running(m)) sm_model_stop_async(m);
-    // A forward in flight still holds this slot's rows: finish it first.
-    while (s->in_flight) m->sched.step(0);
+    // A forward in flight may still hold this slot's rows: finish it first.
+    m->sched.drain();
     m->slot_ptrs[s->slot] = nullptr;
     s->in_use = false;
     s->reset();
@@ -115,7 +115,7 @@ sm_status sm_session_submit_text(sm_session *s, const char *utf8, size_t len) {
 sm_status sm_session_reset(sm_session *s) {
     if (!s || !s->in_use) return SM_ERR_INVALID_ARGUMENT;
     if (async_running(s->model)) return fail(s->model, SM_ERR_STATE, "stop the async worker before resetting a session");
-    while (s->in_flight) s->model->sched.step(0);
+    s->model->sched.drain();
     s->reset();
     return SM_OK;
 }
@@ -203,7 +203,7 @@ sm_status sm_session_save(const sm_session *s, void *buf, size_t cap, size_t *si
     if (!s || !s->in_use || !size) return SM_ERR_INVALID_ARGUMENT;
     sm_model *m = s->model;
     if (async_running(m)) return fail(m, SM_ERR_STATE, "stop the async worker before saving a session");
-    if (s->in_flight) return fail(m, SM_ERR_STATE, "the session is inside a forward pass; step until it has finished");
+    m->sched.drain(); // a forward in flight finishes first (at most one token's work)
     const size_t need = s->save(nullptr, 0, m->fingerprint);
     *size = need;
     if (!buf) return SM_OK;
@@ -221,7 +221,7 @@ sm_status sm_session_load(sm_session *s, const void *buf, size_t size) {
     sm_model *m = s->model;
     if (!buf) return fail(m, SM_ERR_INVALID_ARGUMENT, "buffer is NULL");
     if (async_running(m)) return fail(m, SM_ERR_STATE, "stop the async worker before loading a session");
-    while (s->in_flight) m->sched.step(0);
+    m->sched.drain();
     Error err;
     if (s->load(static_cast<const uint8_t *>(buf), size, m->fingerprint, err) != SM_OK) {
         s->reset();

@@ -89,7 +89,6 @@ void Forward::begin(const Segment *segs, int n_segs, const int32_t *tokens) {
     n_segs_ = n_segs;
     n_rows_ = 0;
     n_out_ = 0;
-    any_wrapped_ = false;
     for (int s = 0; s < n_segs; s++) {
         Segment &g = segs_[s];
         g = segs[s];
@@ -99,8 +98,6 @@ void Forward::begin(const Segment *segs, int n_segs, const int32_t *tokens) {
         for (int i = 0; i < g.n_out; i++) out_rows_[n_out_ + i] = g.row0 + (g.all_logits ? i : g.n_rows - 1);
         n_rows_ += g.n_rows;
         n_out_ += g.n_out;
-        const KvGeometry &geo = *g.kv->geo;
-        if (geo.n_sinks > 0 && g.pos0 + g.n_rows - 1 >= geo.n_ctx) any_wrapped_ = true;
     }
     memcpy(tokens_, tokens, sizeof(int32_t) * static_cast<size_t>(n_rows_));
     busy_ = n_rows_ > 0;

@@ -109,7 +109,6 @@ private:
     int sub_ = 0;   // which matrix of a multi-matrix op (q/k/v, gate/up)
     int done_ = 0;  // rows or heads done within the current matrix / attention
     int units_total_ = 0, units_done_ = 0;
-    bool any_wrapped_ = false;
 
     // Learned rates; the first guesses are pessimistic so the first slices are small.
     double ns_per_byte_ = 0.5;  // per weight byte streamed (or 8 multiply-adds)

@@ -61,6 +61,14 @@ void Scheduler::finish_batch() {
     unconsumed_ = false;
 }
 
+void Scheduler::drain() {
+    if (fwd_->busy()) {
+        fwd_->run(0);
+        unconsumed_ = true;
+    }
+    if (unconsumed_) finish_batch();
+}
+
 bool Scheduler::session_idle(const Session *s) const { return !s->in_flight && !s->has_work(); }
 
 int Scheduler::step(uint64_t deadline_ns, const Session *until) {

@@ -16,6 +16,9 @@ public:
     // when `until` is given, until that session has nothing left). Returns units done.
     int step(uint64_t deadline_ns, const Session *until = nullptr);
     bool busy() const { return fwd_->busy() || unconsumed_; }
+    // Completes the forward in flight (if any) and hands out its logits, starting nothing
+    // new: afterwards no session is in flight.
+    void drain();
 
 private:
     bool start_batch();

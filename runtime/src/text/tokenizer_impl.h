@@ -127,12 +127,15 @@ sm_status bpe_encode(const TokenizerImpl &t, const char *text, size_t n, EncodeS
 struct MergeSymbol {
     int32_t prev, next;
     uint32_t off, len;  // bytes of the (escaped / normalised) text
-    int32_t id;         // SPM: unused; BPE: string id of the run (-1: cannot merge)
     int32_t heap_pos;   // position in the heap, -1 when its right pair cannot merge
-    float score;        // SPM: score of the pair's token (higher first)
-    int32_t rank;       // BPE: merge rank (lower first)
+    union {
+        float score;    // SPM: score of the pair's token (higher first)
+        int32_t rank;   // BPE: merge rank (lower first)
+    };
+    int32_t id;         // BPE: string id of the run (-1: cannot merge)
     int32_t result;     // BPE: string id of the merged pair
 };
+static_assert(sizeof(MergeSymbol) == 32, "scratch per symbol");
 
 // Everything encode() uses, carved from the scratch Bump in one go (plan() measures the
 // same layout, so scratch_bytes is exact).

@@ -81,6 +81,8 @@ struct VecAvx2 {
     }
 
     // ---- weight element loaders (W elements, n <= W valid, rest zero)
+    // One IEEE half to float, exactly (hardware conversion).
+    static float h2f(uint16_t h) { return _cvtsh_ss(h); }
     static __m128i u16x8_n(const uint16_t *p, int n) {
         if (n >= 8) return _mm_loadu_si128(reinterpret_cast<const __m128i *>(p));
         uint16_t t[8] = {0, 0, 0, 0, 0, 0, 0, 0};

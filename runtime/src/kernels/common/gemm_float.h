@@ -41,7 +41,7 @@ template <class V> struct LoadQ4K {
         const int j = k % quant::kQKK, g = j / 64, hi = (j / 32) & 1, l = j % 32;
         uint8_t sc, m;
         quant::scale_min_k4(2 * g + hi, blk->scales, &sc, &m);
-        const float d1 = fp16_to_f32(blk->d) * sc, m1 = fp16_to_f32(blk->dmin) * m;
+        const float d1 = V::h2f(blk->d) * sc, m1 = V::h2f(blk->dmin) * m;
         const uint8_t *q = blk->qs + 32 * g + l;
         return V::sub(V::mul(V::set1(d1), hi ? V::nib_hi(q) : V::nib_lo(q)), V::set1(m1));
     }
@@ -50,7 +50,7 @@ template <class V> struct LoadQ6K {
     static typename V::T load(const uint8_t *row, int k, int) {
         const auto *blk = reinterpret_cast<const quant::BlockQ6K *>(row) + k / quant::kQKK;
         const int j = k % quant::kQKK, h = j / 128, qd = (j % 128) / 32, l = j % 32;
-        const float dsc = fp16_to_f32(blk->d) * static_cast<float>(blk->scales[8 * h + l / 16 + 2 * qd]);
+        const float dsc = V::h2f(blk->d) * static_cast<float>(blk->scales[8 * h + l / 16 + 2 * qd]);
         const typename V::T q = V::q6(blk->ql + 64 * h + l + (qd & 1) * 32, (qd >> 1) * 4, blk->qh + 32 * h + l, 2 * qd);
         return V::mul(V::set1(dsc), q);
     }
@@ -58,8 +58,9 @@ template <class V> struct LoadQ6K {
 
 template <class V, int NV> struct GemmShape {
     static constexpr int W = V::W, NR = NV * V::W;
-    // The panel (KC x NR floats, at most 32 KiB) stays in L1 while every x row uses it.
-    static constexpr int KC = 256;
+    // The panel (KC x NR floats, at most 16 KiB) and MR rows of x (KC floats each) stay
+    // in L1 together while every x row goes over the panel.
+    static constexpr int KC = 4096 / NR;
 };
 
 // Panel[k][j] = w[nb + j][kb + k] for k < kc, j < NR (rows past nrows are zero).
@@ -77,6 +78,18 @@ void pack_panel(const Matrix &w, int nb, int nrows, int kb, int kc, float *panel
             V::transpose(r);
             for (int t = 0; t < nk; t++) V::storeu(panel + (kk + t) * NR + g * W, r[t]);
         }
+    }
+}
+
+// Asks for the weights of the next panel (same rows, next KC columns) while this one is
+// computed: the rows are NR separate streams, too many for the hardware prefetchers.
+template <int NR> void prefetch_next(const Matrix &w, int nb, int nrows, int kb_next, int kc_next) {
+    if (kc_next <= 0) return;
+    const size_t begin = w.row_bytes * static_cast<size_t>(kb_next) / static_cast<size_t>(w.cols);
+    const size_t bytes = w.row_bytes * static_cast<size_t>(kc_next) / static_cast<size_t>(w.cols);
+    for (int i = 0; i < nrows; i++) {
+        const uint8_t *p = w.row(nb + i) + begin;
+        for (size_t o = 0; o < bytes; o += 64) __builtin_prefetch(p + o);
     }
 }
 
@@ -125,6 +138,8 @@ void gemm_float_t(const Matrix &w, const float *x, int64_t ldx, int M, float *y,
         for (int kb = 0; kb < K; kb += S::KC) {
             const int kc = K - kb < S::KC ? K - kb : S::KC;
             pack_panel<V, L, NV>(w, nb, nrows, kb, kc, panel);
+            if (kb + S::KC < K) prefetch_next<S::NR>(w, nb, nrows, kb + S::KC, K - kb - S::KC < S::KC ? K - kb - S::KC : S::KC);
+            else if (nb + S::NR < n1) prefetch_next<S::NR>(w, nb + S::NR, n1 - nb - S::NR < S::NR ? n1 - nb - S::NR : S::NR, 0, K < S::KC ? K : S::KC);
             for (int m = 0; m < M; m += MR) {
                 const int rows = M - m < MR ? M - m : MR;
                 micro_rows<V, MR, NV>(rows, x + m * ldx + kb, ldx, panel, kc, y + m * ldy + nb, ldy, nrows, kb == 0);

@@ -76,6 +76,8 @@ struct VecNeon {
     }
 
     // ---- weight element loaders (W elements, n <= W valid, rest zero)
+    // One IEEE half to float, exactly (hardware conversion).
+    static float h2f(uint16_t h) { return vgetq_lane_f32(vcvt_f32_f16(vreinterpret_f16_u16(vdup_n_u16(h))), 0); }
     static uint16x4_t u16x4_n(const uint16_t *p, int n) {
         uint16_t t[4] = {0, 0, 0, 0};
         memcpy(t, p, static_cast<size_t>(n < 4 ? n : 4) * 2);

@@ -1,0 +1,119 @@
+// Model throughput, measured like llama-bench so the two compare side by side on the same
+// file: prefill of pp tokens from an empty context (tok/s), decode of tg tokens one at a
+// time (tok/s, and each token's latency), the arena size, and heap allocations made
+// after loading (should be 0).
+#include "bench.h"
+
+#include "alloc_counter.h"
+#include "args.h"
+#include "common.h"
+#include "stats.h"
+
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <string>
+#include <vector>
+
+namespace {
+
+double now_s() {
+    using namespace std::chrono;
+    return duration<double>(steady_clock::now().time_since_epoch()).count();
+}
+
+} // namespace
+
+int cmd_bench(int argc, char **argv) {
+    Args a(argc, argv, 2);
+    ModelOptions mo;
+    read_model_options(a, mo);
+    std::vector<int32_t> pps = {128, 512};
+    a.ids("--pp", &pps);
+    int64_t tg = 128, reps = 5;
+    a.i64("--tg", &tg);
+    a.i64("--reps", &reps);
+    const bool json = a.flag("--json");
+    if (!a.finish("bench")) return 2;
+    if (reps < 1 || tg < 0) return usage_error("bench: --reps >= 1 and --tg >= 0");
+    int max_pp = 1;
+    for (int p : pps) {
+        if (p < 1) return usage_error("bench: --pp values must be >= 1");
+        max_pp = p > max_pp ? p : max_pp;
+    }
+    if (mo.ctx <= 0) mo.ctx = max_pp + tg + 8;
+    if (mo.batch == 64) mo.batch = max_pp < 512 ? max_pp : 512; // prefill in one chunk when it fits
+    Loaded L;
+    if (!load_model(mo, L)) return 1;
+    sm_session *s = nullptr;
+    sm_status st = sm_session_create(L.model, nullptr, &s);
+    if (st != SM_OK) return report(L.rt, st, "session");
+
+    // Token ids: a fixed pseudo-random sequence over the vocabulary (as llama-bench does).
+    std::vector<int32_t> toks(static_cast<size_t>(max_pp + tg + 1));
+    uint64_t x = 88172645463325252ull;
+    for (auto &t : toks) {
+        x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+        t = static_cast<int32_t>(x % static_cast<uint64_t>(L.info.n_vocab));
+    }
+
+    // Warm-up (first touch of the weights and caches), not measured.
+    sm_session_eval(s, toks.data(), 8, nullptr, 0);
+    sm_session_reset(s);
+
+    const uint64_t allocs0 = heap_allocations();
+    std::vector<double> pp_tok_s(pps.size());
+    for (size_t i = 0; i < pps.size(); i++) {
+        std::vector<double> rates;
+        for (int64_t r = 0; r < reps; r++) {
+            sm_session_reset(s);
+            const double t0 = now_s();
+            st = sm_session_eval(s, toks.data(), static_cast<size_t>(pps[i]), nullptr, 0);
+            const double t1 = now_s();
+            if (st != SM_OK) return report(L.rt, st, "prefill");
+            rates.push_back(pps[i] / (t1 - t0));
+        }
+        pp_tok_s[i] = median(rates);
+    }
+    std::vector<double> tg_rates, per_token_ms;
+    for (int64_t r = 0; r < reps && tg > 0; r++) {
+        sm_session_reset(s);
+        double total = 0;
+        for (int64_t i = 0; i < tg; i++) {
+            const double t0 = now_s();
+            st = sm_session_eval(s, &toks[static_cast<size_t>(i)], 1, nullptr, 0);
+            const double dt = now_s() - t0;
+            if (st != SM_OK) return report(L.rt, st, "decode");
+            total += dt;
+            per_token_ms.push_back(dt * 1e3);
+        }
+        tg_rates.push_back(static_cast<double>(tg) / total);
+    }
+    const uint64_t allocs = heap_allocations() - allocs0;
+    sm_memory_stats ms;
+    sm_runtime_memory(L.rt, &ms);
+    const double tg_tok_s = median(tg_rates), p50 = percentile(per_token_ms, 50), p99 = percentile(per_token_ms, 99);
+
+    std::string name = mo.path.substr(mo.path.find_last_of('/') + 1);
+    if (json) {
+        printf("{\"model\": \"%s\", \"type\": \"%s\", \"isa\": \"%s\", \"threads\": %lld, \"params\": %lld",
+               name.c_str(), L.info.weight_type, sm_runtime_isa(L.rt), (long long)mo.threads, (long long)L.info.n_params);
+        for (size_t i = 0; i < pps.size(); i++) printf(", \"pp%d_tok_s\": %.2f", pps[i], pp_tok_s[i]);
+        printf(", \"tg%lld_tok_s\": %.2f, \"ms_per_token_p50\": %.4f, \"ms_per_token_p99\": %.4f, \"arena_bytes\": %zu, "
+               "\"weight_bytes\": %zu, \"heap_allocs_after_load\": %llu, \"reps\": %lld}\n",
+               (long long)tg, tg_tok_s, p50, p99, ms.used, L.info.weight_bytes, (unsigned long long)allocs, (long long)reps);
+        return 0;
+    }
+    printf("| model | type | isa | threads | test | tok/s (median of %lld) |\n|---|---|---|---:|---:|---:|\n", (long long)reps);
+    for (size_t i = 0; i < pps.size(); i++)
+        printf("| %s | %s | %s | %lld | pp%d | %.1f |\n", name.c_str(), L.info.weight_type, sm_runtime_isa(L.rt),
+               (long long)mo.threads, pps[i], pp_tok_s[i]);
+    if (tg > 0)
+        printf("| %s | %s | %s | %lld | tg%lld | %.1f |\n", name.c_str(), L.info.weight_type, sm_runtime_isa(L.rt),
+               (long long)mo.threads, (long long)tg, tg_tok_s);
+    printf("\nms per token: p50 %.3f, p99 %.3f | weights %.1f MB read per token: %.2f GB/s at the median rate\n", p50, p99,
+           L.info.weight_bytes / 1e6, L.info.weight_bytes * tg_tok_s / 1e9);
+    printf("arena %zu bytes | heap allocations after load: %llu\n", ms.used, (unsigned long long)allocs);
+    sm_session_destroy(s);
+    return 0;
+}

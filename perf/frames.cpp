@@ -1,0 +1,136 @@
+// A simulated 60 FPS game loop: each frame gives the runtime a fixed budget
+// (sm_model_step for K sessions generating at once), then sleeps out the rest of the
+// 16.7 ms frame as a game would. Reports how long steps really took (p50 / p99 / max),
+// how far they overran the budget, and the throughput of the sliced work against the same
+// generation run unsliced.
+#include "frames.h"
+
+#include "args.h"
+#include "common.h"
+#include "stats.h"
+
+#include <chrono>
+#include <cstdio>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace {
+
+double now_us() {
+    using namespace std::chrono;
+    return duration<double, std::micro>(steady_clock::now().time_since_epoch()).count();
+}
+
+struct Npcs {
+    std::vector<sm_session *> s;
+    ~Npcs() {
+        for (auto *x : s) sm_session_destroy(x);
+    }
+};
+
+// K sessions generating without end (ring KV), each from its own prompt token.
+bool start(sm_model *m, sm_runtime *rt, int k, Npcs &n) {
+    for (int i = 0; i < k; i++) {
+        sm_session_desc d = sm_session_desc_default();
+        d.sampler.temperature = 0.8f;
+        d.sampler.seed = 1000 + static_cast<uint64_t>(i);
+        d.stop_at_eos = 0;
+        sm_session *s = nullptr;
+        sm_status st = sm_session_create(m, &d, &s);
+        if (st != SM_OK) {
+            report(rt, st, "session");
+            return false;
+        }
+        n.s.push_back(s);
+        const int32_t prompt[2] = {1, 2 + i};
+        sm_session_submit_tokens(s, prompt, 2);
+    }
+    return true;
+}
+
+size_t drain(Npcs &n) {
+    size_t tokens = 0;
+    for (auto *s : n.s) {
+        sm_step_result r;
+        sm_session_poll(s, &r);
+        tokens += r.n_tokens;
+    }
+    return tokens;
+}
+
+} // namespace
+
+int cmd_frames(int argc, char **argv) {
+    Args a(argc, argv, 2);
+    ModelOptions mo;
+    read_model_options(a, mo);
+    int64_t budget = 2000, frames = 300, sessions = 1;
+    a.i64("--budget-us", &budget);
+    a.i64("--frames", &frames);
+    a.i64("--sessions", &sessions);
+    const bool json = a.flag("--json");
+    const bool no_sleep = a.flag("--no-sleep");
+    if (!a.finish("frames")) return 2;
+    if (budget < 1 || frames < 1 || sessions < 1 || sessions > 64) return usage_error("frames: bad --budget-us, --frames or --sessions");
+    mo.sessions = sessions;
+    if (mo.ctx <= 0) mo.ctx = 256;
+    Loaded L;
+    if (!load_model(mo, L)) return 1;
+
+    // Unsliced reference: the same sessions generating for as many frames' worth of
+    // tokens, as fast as possible.
+    double unsliced_tok_s = 0;
+    {
+        Npcs n;
+        if (!start(L.model, L.rt, static_cast<int>(sessions), n)) return 1;
+        const double t0 = now_us();
+        size_t tokens = 0;
+        while (now_us() - t0 < 1.5e6) { // 1.5 s of back-to-back work
+            sm_model_step(L.model, 50000, nullptr);
+            tokens += drain(n);
+        }
+        unsliced_tok_s = tokens / ((now_us() - t0) * 1e-6);
+    }
+
+    Npcs n;
+    if (!start(L.model, L.rt, static_cast<int>(sessions), n)) return 1;
+    std::vector<double> step_us, overrun_us;
+    double work_us = 0;
+    size_t tokens = 0;
+    const double frame_us = 1e6 / 60.0;
+    for (int64_t f = 0; f < frames; f++) {
+        const double t0 = now_us();
+        sm_model_step(L.model, static_cast<uint32_t>(budget), nullptr);
+        const double dt = now_us() - t0;
+        tokens += drain(n);
+        step_us.push_back(dt);
+        overrun_us.push_back(dt > budget ? dt - budget : 0);
+        work_us += dt;
+        if (!no_sleep) {
+            const double left = frame_us - (now_us() - t0);
+            if (left > 0) std::this_thread::sleep_for(std::chrono::microseconds(static_cast<int64_t>(left)));
+        }
+    }
+    const double sliced_tok_s = tokens / (work_us * 1e-6);
+    double mx = 0, omx = 0;
+    for (double x : step_us) mx = x > mx ? x : mx;
+    for (double x : overrun_us) omx = x > omx ? x : omx;
+    std::string name = mo.path.substr(mo.path.find_last_of('/') + 1);
+    if (json) {
+        printf("{\"model\": \"%s\", \"type\": \"%s\", \"threads\": %lld, \"sessions\": %lld, \"budget_us\": %lld, \"frames\": %lld, "
+               "\"step_us_p50\": %.1f, \"step_us_p99\": %.1f, \"step_us_max\": %.1f, \"overrun_us_p99\": %.1f, "
+               "\"overrun_us_max\": %.1f, \"tokens\": %zu, \"sliced_tok_s\": %.2f, \"unsliced_tok_s\": %.2f}\n",
+               name.c_str(), L.info.weight_type, (long long)mo.threads, (long long)sessions, (long long)budget, (long long)frames,
+               percentile(step_us, 50), percentile(step_us, 99), mx, percentile(overrun_us, 99), omx, tokens, sliced_tok_s,
+               unsliced_tok_s);
+        return 0;
+    }
+    printf("%s (%s), %lld thread(s), %lld session(s), budget %lld us, %lld frames at 60 FPS\n", name.c_str(), L.info.weight_type,
+           (long long)mo.threads, (long long)sessions, (long long)budget, (long long)frames);
+    printf("step us     p50 %.1f   p99 %.1f   max %.1f\n", percentile(step_us, 50), percentile(step_us, 99), mx);
+    printf("overrun us  p99 %.1f   max %.1f\n", percentile(overrun_us, 99), omx);
+    printf("tokens %zu: sliced %.1f tok/s of step time, unsliced %.1f tok/s (%.0f%%)\n", tokens, sliced_tok_s, unsliced_tok_s,
+           100.0 * sliced_tok_s / unsliced_tok_s);
+    return 0;
+}

@@ -1,0 +1,215 @@
+#include "machine_limits.h"
+
+#include "core/clock.h"
+#include "core/cpu.h"
+
+#include <algorithm>
+#include <atomic>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <thread>
+#include <unistd.h>
+#include <vector>
+
+#if defined(__x86_64__)
+#if defined(__GNUC__) && !defined(__clang__)
+// GCC 12's AVX-512 headers trip its own uninitialized-value warnings (_mm512_undefined_*).
+#pragma GCC diagnostic ignored "-Wuninitialized"
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
+#include <immintrin.h>
+#endif
+
+namespace sm::perf {
+
+namespace {
+
+double median(std::vector<double> v) {
+    std::sort(v.begin(), v.end());
+    return v.empty() ? 0.0 : v[v.size() / 2];
+}
+
+// Runs fn(thread index) on `threads` threads released together; returns the wall time in
+// seconds from the release to the last one finishing.
+template <class Fn> double timed_threads(int threads, Fn fn) {
+    std::atomic<int> ready{0};
+    std::atomic<bool> go{false};
+    std::vector<std::thread> ts;
+    for (int t = 1; t < threads; t++)
+        ts.emplace_back([&, t] {
+            ready++;
+            while (!go.load(std::memory_order_acquire)) {}
+            fn(t);
+        });
+    while (ready.load() < threads - 1) {}
+    const uint64_t t0 = now_ns();
+    go.store(true, std::memory_order_release);
+    fn(0);
+    for (auto &t : ts) t.join();
+    return static_cast<double>(now_ns() - t0) * 1e-9;
+}
+
+volatile float g_sink;
+
+#if defined(__x86_64__)
+// 12 independent chains: FMA latency 4 x 2 ports needs at least 8 in flight.
+__attribute__((target("avx2,fma"))) void fma_avx2(int64_t iters) {
+    __m256 a[12];
+    for (int j = 0; j < 12; j++) a[j] = _mm256_set1_ps(1.0f + j * 1e-3f);
+    const __m256 m = _mm256_set1_ps(0.9999999f), c = _mm256_set1_ps(1e-7f);
+    for (int64_t i = 0; i < iters; i++)
+        for (int j = 0; j < 12; j++) a[j] = _mm256_fmadd_ps(a[j], m, c);
+    __m256 s = a[0];
+    for (int j = 1; j < 12; j++) s = _mm256_add_ps(s, a[j]);
+    g_sink = _mm256_cvtss_f32(s);
+}
+__attribute__((target("avx512f"))) void fma_avx512(int64_t iters) {
+    __m512 a[12];
+    for (int j = 0; j < 12; j++) a[j] = _mm512_set1_ps(1.0f + j * 1e-3f);
+    const __m512 m = _mm512_set1_ps(0.9999999f), c = _mm512_set1_ps(1e-7f);
+    for (int64_t i = 0; i < iters; i++)
+        for (int j = 0; j < 12; j++) a[j] = _mm512_fmadd_ps(a[j], m, c);
+    __m512 s = a[0];
+    for (int j = 1; j < 12; j++) s = _mm512_add_ps(s, a[j]);
+    g_sink = _mm512_reduce_add_ps(s);
+}
+// Sums the buffer with independent accumulators, 2 loads per cycle at most.
+__attribute__((target("avx2"))) void read_avx2(const float *p, size_t n, int passes) {
+    __m256 a[8];
+    for (int j = 0; j < 8; j++) a[j] = _mm256_setzero_ps();
+    for (int r = 0; r < passes; r++)
+        for (size_t i = 0; i < n; i += 64)
+            for (int j = 0; j < 8; j++) a[j] = _mm256_add_ps(a[j], _mm256_load_ps(p + i + 8 * j));
+    __m256 s = a[0];
+    for (int j = 1; j < 8; j++) s = _mm256_add_ps(s, a[j]);
+    g_sink = _mm256_cvtss_f32(s);
+}
+__attribute__((target("avx512f"))) void read_avx512(const float *p, size_t n, int passes) {
+    __m512 a[8];
+    for (int j = 0; j < 8; j++) a[j] = _mm512_setzero_ps();
+    for (int r = 0; r < passes; r++)
+        for (size_t i = 0; i < n; i += 128)
+            for (int j = 0; j < 8; j++) a[j] = _mm512_add_ps(a[j], _mm512_load_ps(p + i + 16 * j));
+    __m512 s = a[0];
+    for (int j = 1; j < 8; j++) s = _mm512_add_ps(s, a[j]);
+    g_sink = _mm512_reduce_add_ps(s);
+}
+#endif
+
+// Scalar fallback for other architectures: 8 accumulators the compiler may vectorise.
+void read_plain(const float *p, size_t n, int passes) {
+    float a[8] = {0};
+    for (int r = 0; r < passes; r++)
+        for (size_t i = 0; i < n; i += 8)
+            for (int j = 0; j < 8; j++) a[j] += p[i + j];
+    g_sink = a[0] + a[1] + a[2] + a[3] + a[4] + a[5] + a[6] + a[7];
+}
+
+} // namespace
+
+double fma_peak_gflops(FmaWidth width, int threads, int reps) {
+#if defined(__x86_64__)
+    const CpuFeatures f = detect_cpu();
+    const bool ok = width == FmaWidth::Avx2 ? (f.avx2 && f.fma) : f.avx512f;
+    if (!ok) return 0.0;
+    const int lanes = width == FmaWidth::Avx2 ? 8 : 16;
+    const int64_t iters = width == FmaWidth::Avx2 ? 16000000 : 10000000; // ~0.1 s
+    std::vector<double> g;
+    for (int r = 0; r < reps; r++) {
+        const double s = timed_threads(threads, [&](int) {
+            if (width == FmaWidth::Avx2) fma_avx2(iters);
+            else fma_avx512(iters);
+        });
+        g.push_back(static_cast<double>(iters) * 12 * lanes * 2 * threads / s * 1e-9);
+    }
+    return median(g);
+#else
+    (void)width, (void)threads, (void)reps;
+    return 0.0;
+#endif
+}
+
+double read_bandwidth_gbs(size_t bytes, int threads, int reps) {
+    const size_t n = bytes / sizeof(float) / 128 * 128;
+    std::vector<float *> bufs(threads);
+    for (int t = 0; t < threads; t++) {
+        bufs[t] = static_cast<float *>(aligned_alloc(64, n * sizeof(float)));
+        for (size_t i = 0; i < n; i++) bufs[t][i] = 1.0f;
+    }
+    // About 256 MiB read per thread and repetition, at least one pass.
+    const int passes = std::max<int>(1, static_cast<int>((256ull << 20) / (n * sizeof(float))));
+#if defined(__x86_64__)
+    const CpuFeatures f = detect_cpu();
+#endif
+    auto read = [&](int t) {
+#if defined(__x86_64__)
+        if (f.avx512f) return read_avx512(bufs[t], n, passes);
+        if (f.avx2) return read_avx2(bufs[t], n, passes);
+#endif
+        read_plain(bufs[t], n, passes);
+    };
+    for (int t = 0; t < threads; t++) read(t); // warm the caches / fault the pages in
+    std::vector<double> g;
+    for (int r = 0; r < reps; r++) {
+        const double s = timed_threads(threads, read);
+        g.push_back(static_cast<double>(n) * sizeof(float) * passes * threads / s * 1e-9);
+    }
+    for (float *b : bufs) free(b);
+    return median(g);
+}
+
+} // namespace sm::perf
+
+int cmd_machine(int argc, char **argv) {
+    using namespace sm::perf;
+    bool json = false;
+    int threads = static_cast<int>(std::thread::hardware_concurrency());
+    int reps = 5;
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--json")) json = true;
+        else if (!strcmp(argv[i], "--threads") && i + 1 < argc) threads = atoi(argv[++i]);
+        else if (!strcmp(argv[i], "--reps") && i + 1 < argc) reps = atoi(argv[++i]);
+        else {
+            fprintf(stderr, "usage: machine [--json] [--threads N] [--reps R]\n");
+            return 2;
+        }
+    }
+    if (threads < 1) threads = 1;
+    if (reps < 1) reps = 1;
+    const double a1 = fma_peak_gflops(FmaWidth::Avx2, 1, reps), an = fma_peak_gflops(FmaWidth::Avx2, threads, reps);
+    const double z1 = fma_peak_gflops(FmaWidth::Avx512, 1, reps), zn = fma_peak_gflops(FmaWidth::Avx512, threads, reps);
+    long l1 = sysconf(_SC_LEVEL1_DCACHE_SIZE), l2 = sysconf(_SC_LEVEL2_CACHE_SIZE), l3 = sysconf(_SC_LEVEL3_CACHE_SIZE);
+    if (l1 <= 0) l1 = 32 << 10;
+    if (l2 <= 0) l2 = 1 << 20;
+    if (l3 <= 0) l3 = 32 << 20;
+    // Half of each level per thread (2 threads share L3: a quarter each), and 8x L3 for DRAM.
+    struct Level { const char *name; size_t bytes1, bytes2; } levels[] = {
+        {"L1", static_cast<size_t>(l1) / 2, static_cast<size_t>(l1) / 2},
+        {"L2", static_cast<size_t>(l2) / 2, static_cast<size_t>(l2) / 2},
+        {"L3", static_cast<size_t>(l3) / 4, static_cast<size_t>(l3) / 4},
+        {"DRAM", static_cast<size_t>(l3) * 8, static_cast<size_t>(l3) * 8},
+    };
+    double bw[4][2];
+    for (int i = 0; i < 4; i++) {
+        bw[i][0] = read_bandwidth_gbs(levels[i].bytes1, 1, reps);
+        bw[i][1] = read_bandwidth_gbs(levels[i].bytes2, 2, reps);
+    }
+    if (json) {
+        printf("{\"threads\": %d, \"reps\": %d, \"fma_gflops\": {\"avx2\": {\"1t\": %.1f, \"nt\": %.1f}, \"avx512\": {\"1t\": %.1f, \"nt\": %.1f}}, \"read_gbs\": {",
+               threads, reps, a1, an, z1, zn);
+        for (int i = 0; i < 4; i++)
+            printf("%s\"%s\": {\"bytes_per_thread\": %zu, \"1t\": %.1f, \"2t\": %.1f}", i ? ", " : "", levels[i].name,
+                   levels[i].bytes1, bw[i][0], bw[i][1]);
+        printf("}}\n");
+        return 0;
+    }
+    printf("FP32 FMA peak (GFLOP/s, median of %d)     1 thread   %d threads\n", reps, threads);
+    printf("  AVX2    (12 chains of 8-lane FMA)    %8.1f   %8.1f\n", a1, an);
+    printf("  AVX-512 (12 chains of 16-lane FMA)   %8.1f   %8.1f\n", z1, zn);
+    printf("Read bandwidth (GB/s, median of %d)       1 thread   2 threads\n", reps);
+    for (int i = 0; i < 4; i++)
+        printf("  %-4s %9zu KiB per thread        %8.1f   %8.1f\n", levels[i].name, levels[i].bytes1 >> 10, bw[i][0], bw[i][1]);
+    return 0;
+}
