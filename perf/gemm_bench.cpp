@@ -196,6 +196,7 @@ int cmd_bench_gemm(int argc, char **argv) {
             std::vector<float> wf(static_cast<size_t>(s.N) * s.K);
             for (auto &x : wf) x = nd(g);
             const size_t rb = sm::row_bytes(t, s.K);
+            if (rb == 0) continue; // K is not a whole number of blocks (K-quants need 256)
             std::vector<uint8_t> wq(rb * s.N + 64);
             sm::quant::quantize_rows(t, wf.data(), wq.data(), s.N, s.K);
             sm::kern::Matrix w;

@@ -133,7 +133,7 @@ int bench_one(const std::string &path, const std::string &text, int reps) {
     const char *kind = tok.kind() == sm::text::TokenizerKind::Spm ? "spm" : "bpe";
     printf("%s (%s, %d tokens, pre '%.*s')\n", path.c_str(), kind, tok.n_vocab(), static_cast<int>(v.pre.size()),
            v.pre.data());
-    printf("  build %.1f ms, tables %.2f MB, scratch %.2f MB for %zu bytes of text\n", build_ms, table_bytes / 1e6,
+    printf("  plan+build %.1f ms, tables %.2f MB, scratch %.2f MB for %zu bytes of text\n", build_ms, table_bytes / 1e6,
            scratch_bytes / 1e6, text.size());
     printf("  %zu tokens (%.2f bytes/token)\n", n_ids, n_ids ? static_cast<double>(text.size()) / n_ids : 0.0);
     printf("  encode %.2f MB/s   decode %.2f MB/s   (median of %d; decoded %zu bytes)\n", mb / (median(enc) / 1e9),

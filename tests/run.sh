@@ -60,7 +60,7 @@ else
 fi
 
 note "release build"
-if build release smallmind smallmind_cli smallmind_tests c_api_test fuzz_gguf fuzz_llama2c fuzz_tokenizer; then
+if build release smallmind smallmind_cli smallmind_tests c_api_test smallmind_chat fuzz_gguf fuzz_llama2c fuzz_tokenizer; then
     ok "release build"
 else
     bad "release build"
@@ -77,6 +77,15 @@ note "C API test"
 ./bin/release/c_api_test assets/stories260K.gguf ../shared/models/stories260K.greedy.txt >"$log/capi.txt" 2>&1
 count "c api" "$log/capi.txt" $?
 
+note "SDL2 chat demo, headless (dummy video driver)"
+if SDL_VIDEODRIVER=dummy ./bin/release/smallmind_chat --screenshot "$log/chat.png" --frames 180 >"$log/chat.txt" 2>&1 &&
+    [ -s "$log/chat.png" ] && grep -q "operator new in frames 10..179: 0" "$log/chat.txt"; then
+    ok "chat demo: $(tail -n 1 "$log/chat.txt")"
+else
+    bad "chat demo"
+    tail -n 5 "$log/chat.txt"
+fi
+
 note "fuzz corpora replay (release)"
 for f in fuzz_gguf fuzz_llama2c fuzz_tokenizer; do
     if ./bin/release/$f ../shared/models ../shared/tokenizers assets >"$log/$f.txt" 2>&1; then ok "$f replay"; else bad "$f replay"; fi
@@ -89,7 +98,7 @@ if [ "${QUICK:-0}" = 1 ]; then
 fi
 
 note "ASan + UBSan build and tests"
-if build sanitize smallmind smallmind_tests; then
+if build sanitize smallmind smallmind_cli smallmind_tests; then
     ok "sanitize build"
     ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
         ./bin/sanitize/smallmind_tests >"$log/asan.txt" 2>&1

@@ -58,6 +58,7 @@ void print_usage(const char *argv0) {
 }
 
 bool parse_args(int argc, char **argv, ChatOptions *o) {
+    bool frames_given = false;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         // Every flag but the switches takes one value.
@@ -112,10 +113,15 @@ bool parse_args(int argc, char **argv, ChatOptions *o) {
         } else if (!strcmp(a, "--frames")) {
             if (!value(&v) || !parse_int(a, v, 1, 1000000, &n)) return false;
             o->frames = static_cast<int>(n);
+            frames_given = true;
         } else {
             fprintf(stderr, "error: unknown argument '%s' (see --help)\n", a);
             return false;
         }
+    }
+    if (frames_given && o->screenshot.empty()) {
+        fprintf(stderr, "error: --frames only applies with --screenshot\n");
+        return false;
     }
     if (o->model.empty()) o->model = default_model_path();
     return true;

@@ -25,6 +25,7 @@ bool ModelHost::load(const ChatOptions &o) {
     sm_model_desc md = sm_model_desc_default();
     md.max_sessions = 1;
     md.n_ctx = o.ctx;
+    max_text_bytes_ = md.max_text_bytes;
 
     // Probe: a runtime too small to hold anything, used only to measure the plan.
     sm_runtime_desc rd = sm_runtime_desc_default();
@@ -76,14 +77,6 @@ bool ModelHost::load(const ChatOptions &o) {
         return false;
     }
 
-    // Template probe (see has_chat_template).
-    const char *probe_text = "smallmind-probe";
-    sm_chat_message m{"user", probe_text};
-    char buf[512];
-    size_t len = 0;
-    st = sm_chat_format(model_, &m, 1, 1, buf, sizeof buf, &len);
-    const size_t plen = strlen(probe_text);
-    const bool plain = st == SM_OK && len == plen + 1 && memcmp(buf, probe_text, plen) == 0 && buf[plen] == '\n';
-    has_template_ = st == SM_OK && !plain;
+    has_template_ = strcmp(info_.chat_template, "plain") != 0;
     return true;
 }

@@ -25,6 +25,7 @@ public:
     const char *isa() const { return sm_runtime_isa(rt_); }
     const char *last_error() const { return sm_last_error(rt_); }
     int threads() const { return threads_; }
+    int max_text_bytes() const { return max_text_bytes_; } // as planned at load
 
     // True when sm_chat_format has nothing but the Plain fallback for this model: the
     // header has no template query, so we format a probe message and look for the
@@ -37,5 +38,6 @@ private:
     sm_session *session_ = nullptr;
     sm_model_info info_{};
     int threads_ = 1;
+    int max_text_bytes_ = 0;
     bool has_template_ = false;
 };

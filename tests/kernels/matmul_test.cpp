@@ -12,12 +12,16 @@ namespace {
 
 const int kMs[] = {1, 2, 3, 5, 7, 16, 17, 64};
 
+bool int8_act(TensorType t) {
+    return t == TensorType::Q8_0 || t == TensorType::Q4_0 || t == TensorType::Q4_K || t == TensorType::Q6_K;
+}
+
 // The values the products really use: dequantized weights, and the activations as the
 // kernels see them (floats, or q * d of the 8-bit format).
 std::vector<double> used_x(TensorType t, Acts &a, const std::vector<float> &x, int64_t ldx, int M, int K) {
     std::vector<double> v(static_cast<size_t>(M) * K);
     for (int m = 0; m < M; m++) {
-        if (t == TensorType::Q8_0 || t == TensorType::Q4_0) {
+        if (int8_act(t)) {
             const sm::quant::ActQ8Layout l = sm::quant::act_q8_layout(K);
             const uint8_t *row = static_cast<uint8_t *>(a.p()) + a.rb * m;
             for (int k = 0; k < K; k++) {
@@ -33,8 +37,14 @@ std::vector<double> used_x(TensorType t, Acts &a, const std::vector<float> &x, i
 }
 
 // Rounding steps along one output's evaluation (see sum_bound): a float chain of K
-// products, or one term per 32-block plus the lane tree for the integer formats.
-int rounds(TensorType t, int K) { return t == TensorType::Q8_0 || t == TensorType::Q4_0 ? K / 32 + 8 : K + 2; }
+// products; for the integer formats one term per 32-block (two per block for Q6_K's
+// 16-element scales, one more per sub-block for Q4_K's mins) plus the lane tree and the
+// scale products. The dequantized weights of K-quants are themselves rounded once, a
+// relative u per term, inside the same budget.
+int rounds(TensorType t, int K) {
+    if (t == TensorType::Q4_K || t == TensorType::Q6_K) return K / 16 + 16;
+    return int8_act(t) ? K / 32 + 8 : K + 2;
+}
 
 void check_matmul(const Kernels &k, TensorType t, int M, int N, int K, uint32_t seed) {
     INFO("table " << k.name << " type " << sm::type_name(static_cast<uint32_t>(t)) << " M=" << M << " N=" << N << " K=" << K);
@@ -129,7 +139,7 @@ TEST_CASE("matmul: q8_0 and q4_0 (integer dot products) match the oracle", "[ker
         }
 }
 
-TEST_CASE("matmul: q4_K and q6_K (dequantize and dot) match the oracle", "[kernels]") {
+TEST_CASE("matmul: q4_K and q6_K (integer dot products) match the oracle", "[kernels]") {
     for (const Kernels *k : simd_tables())
         for (TensorType t : {TensorType::Q4_K, TensorType::Q6_K}) {
             int i = 0;

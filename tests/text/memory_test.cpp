@@ -102,7 +102,8 @@ TEST_CASE("memory: encode() fits the planned scratch exactly, worst cases includ
     std::vector<Case> cases = {
         {"tokenizers/ggml-vocab-llama-spm.gguf",
          {{repeat(" ", kMax), 0}, {repeat("\xFF", kMax), kAddBos}, {repeat("<s>", kMax / 3), kParseSpecial},
-          {repeat("ab", kMax / 2), 0}, {repeat("\xF0\x9F\x99\x82", kMax / 4), kAddBos}}},
+          {repeat("ab", kMax / 2), 0}, {repeat("\xF0\x9F\x99\x82", kMax / 4), kAddBos},
+          {repeat("\xC3 ", kMax / 2), 0}, {repeat("\xE0 ", kMax / 2), 0}}},
         {"tokenizers/ggml-vocab-gpt-2.gguf",
          {{repeat(" ", kMax), 0}, {repeat("\xFF", kMax), 0}, {repeat("<|endoftext|>", kMax / 13), kParseSpecial},
           {repeat("a", kMax), 0}, {repeat("1", kMax), kAddBos}, {repeat("\xED\xA0\x80", kMax / 3), 0}}},

@@ -117,3 +117,20 @@ TEST_CASE("spm: stories260K GGUF and tok512.bin tokenize alike", "[text]") {
         CHECK(a.decode(body) == (s.empty() ? "" : " " + s));
     }
 }
+
+TEST_CASE("spm: a vocabulary with tokens spanning a space merges across it", "[text]") {
+    // "a▁" and "a▁b" make "▁" join the "a" before it, so the word-by-word shortcut
+    // must not cut there (and still gives llama.cpp's result).
+    VocabSource v;
+    v.model = "llama";
+    v.tokens = {"<unk>", "<s>", "</s>", "\xE2\x96\x81", "a", "b", "a\xE2\x96\x81", "a\xE2\x96\x81" "b", "\xE2\x96\x81" "c"};
+    v.scores = {0, 0, 0, -1, -2, -3, -4, -5, -6};
+    v.types = {kTokUnknown, kTokControl, kTokControl, kTokNormal, kTokNormal, kTokNormal, kTokNormal, kTokNormal, kTokNormal};
+    smtest::BuiltTokenizer bt(v, 64);
+    REQUIRE(bt.status == SM_OK);
+    CHECK(bt.encode("a b", 0) == std::vector<int32_t>{3, 7});
+    CHECK(bt.encode("a b c", 0) == std::vector<int32_t>{3, 7, 8});
+    CHECK(bt.decode({3, 7, 8}) == " a b c");
+    // No byte tokens in this vocabulary: an unknown character becomes <unk> per byte.
+    CHECK(bt.encode("z", 0) == std::vector<int32_t>{3, 0});
+}

@@ -149,6 +149,8 @@ typedef struct sm_model_info {
     int32_t n_ctx, n_sinks, max_sessions, max_batch; /* as planned */
     float rope_theta, norm_eps;
     int32_t bos, eos;         /* -1 when absent */
+    int32_t add_bos;          /* prompts start with BOS (sm_session_submit_text adds it) */
+    char chat_template[16];   /* "chatml", "llama2", "zephyr", "llama3", or "plain" */
     int64_t n_params;
     size_t weight_bytes, kv_bytes, activation_bytes, total_bytes;
 } sm_model_info;
@@ -184,7 +186,8 @@ sm_status sm_chat_format(const sm_model *model, const sm_chat_message *messages,
 /* ------------------------------------------------------------------ sampling */
 
 /* Returns nonzero if the token may be sampled next. Called only for tokens that survive
- * the other filters, most likely first; keep it cheap. */
+ * the other filters, most likely first; keep it cheap. With several sessions it may be
+ * called from a runtime thread (sessions are sampled in parallel), one session at a time. */
 typedef int (*sm_token_filter_fn)(void *user, int32_t token);
 
 typedef struct sm_logit_bias { int32_t token; float bias; } sm_logit_bias;
@@ -221,7 +224,7 @@ typedef struct sm_session_desc {
     uint32_t struct_size;           /* sizeof(sm_session_desc) */
     sm_sampler_desc sampler;
     int32_t max_tokens;             /* tokens generated per submit (0 = until EOS or cancel) */
-    int32_t stop_at_eos;            /* default 1 */
+    int32_t stop_at_eos;            /* default 1: stop at end-of-generation tokens (and BOS) */
     const char *const *stop_strings; size_t n_stop_strings; /* copied at creation */
     /* Built-in choice constraint: the generated text must be exactly one of these
      * strings; generation ends as soon as one is complete. Copied at creation. */

@@ -259,7 +259,7 @@ sm_status sm_model_load(sm_runtime *rt, const char *path, const char *tok_path, 
         }
         const size_t schb = m->plan.items[item++].bytes;
         Bump schbump = Bump::over(a.take(schb), schb);
-        m->sched.init(&m->fwd, m->slot_ptrs, S, m->desc.max_batch, fd.max_out_rows, schbump);
+        m->sched.init(&m->fwd, &rt->par, m->slot_ptrs, S, m->desc.max_batch, fd.max_out_rows, schbump);
         if (a.overflowed() || sb.overflowed()) {
             err.set(SM_ERR_INTERNAL, "memory plan mismatch for '%s' (%zu planned, %zu used)", path, need, a.used);
             m->~sm_model();
@@ -314,6 +314,16 @@ sm_status sm_model_get_info(const sm_model *m, sm_model_info *out) {
     out->norm_eps = h.norm_eps;
     out->bos = m->has_tokenizer ? m->tok.bos() : -1;
     out->eos = m->has_tokenizer ? m->tok.eos() : -1;
+    out->add_bos = m->has_tokenizer && m->tok.add_bos();
+    const char *tmpl = "plain";
+    if (m->has_tokenizer) switch (text::detect_chat_template(m->tok.chat_template())) {
+        case text::ChatTemplate::ChatML: tmpl = "chatml"; break;
+        case text::ChatTemplate::Llama2: tmpl = "llama2"; break;
+        case text::ChatTemplate::Zephyr: tmpl = "zephyr"; break;
+        case text::ChatTemplate::Llama3: tmpl = "llama3"; break;
+        default: break;
+        }
+    snprintf(out->chat_template, sizeof out->chat_template, "%s", tmpl);
     out->n_params = m->w.n_params;
     out->weight_bytes = m->w.bytes;
     out->kv_bytes = m->geo.bytes() * static_cast<size_t>(m->desc.max_sessions);

@@ -54,4 +54,18 @@ inline void scale_min_k4(int j, const uint8_t *q, uint8_t *sc, uint8_t *m) {
     }
 }
 
+// The quant of element e (0..255) of a Q4_K super-block: 0..15.
+inline int q4k_quant(const BlockQ4K &b, int e) {
+    const uint8_t byte = b.qs[32 * (e / 64) + e % 32];
+    return (e % 64) < 32 ? byte & 0xF : byte >> 4;
+}
+
+// The quant of element e (0..255) of a Q6_K super-block, minus 32: -32..31.
+inline int q6k_quant(const BlockQ6K &b, int e) {
+    const int h = e / 128, jj = e % 128, qd = jj / 32, l = jj % 32;
+    const int lo = (b.ql[64 * h + l + 32 * (qd & 1)] >> (4 * (qd >> 1))) & 0xF;
+    const int hi = (b.qh[32 * h + l] >> (2 * qd)) & 3;
+    return (lo | hi << 4) - 32;
+}
+
 } // namespace sm::quant

@@ -7,6 +7,17 @@
 #include <cmath>
 #include <cstring>
 
+// ggml's dequantization rounds d1 * q and then subtracts m1 (its x86 builds have no FMA
+// in ggml-base); keep that on targets where FMA is baseline (AArch64) too.
+#if defined(__clang__)
+#pragma STDC FP_CONTRACT OFF
+#define SM_NO_CONTRACT
+#elif defined(__GNUC__)
+#define SM_NO_CONTRACT __attribute__((optimize("fp-contract=off")))
+#else
+#define SM_NO_CONTRACT
+#endif
+
 namespace sm::quant {
 
 namespace {
@@ -145,7 +156,7 @@ void dequantize_row_q4_0(const void *src, float *y, int64_t n) {
     }
 }
 
-void dequantize_row_q4_K(const void *src, float *y, int64_t n) {
+SM_NO_CONTRACT void dequantize_row_q4_K(const void *src, float *y, int64_t n) {
     const BlockQ4K *x = static_cast<const BlockQ4K *>(src);
     for (int64_t i = 0; i < n / kQKK; i++) {
         const float d = fp16_to_f32(x[i].d), dmin = fp16_to_f32(x[i].dmin);

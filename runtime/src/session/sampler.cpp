@@ -97,8 +97,10 @@ int32_t Sampler::sample(const float *logits, const int32_t *recent, int n_recent
     auto desc = [](const Cand &a, const Cand &b) { return a.logit > b.logit || (a.logit == b.logit && a.id < b.id); };
     int k = n;
     if (d_.top_k > 0 && d_.top_k < n) {
+        // Selection then a small sort: O(n + k log k), not a sort of the vocabulary.
         k = d_.top_k;
-        std::partial_sort(cand_, cand_ + k, cand_ + n, desc);
+        std::nth_element(cand_, cand_ + (k - 1), cand_ + n, desc);
+        std::sort(cand_, cand_ + k, desc);
     } else {
         std::sort(cand_, cand_ + n, desc);
     }

@@ -10,8 +10,10 @@ size_t Scheduler::bytes_needed(int n_slots, int max_batch) {
     return m.used;
 }
 
-void Scheduler::init(Forward *fwd, Session **slots, int n_slots, int max_batch, int max_out_rows, Bump &arena) {
+void Scheduler::init(Forward *fwd, const Parallel *par, Session **slots, int n_slots, int max_batch, int max_out_rows,
+                     Bump &arena) {
     fwd_ = fwd;
+    par_ = par;
     slots_ = slots;
     n_slots_ = n_slots;
     max_batch_ = max_batch;
@@ -51,13 +53,28 @@ bool Scheduler::start_batch() {
     return true;
 }
 
+namespace {
+struct ConsumeTask {
+    const Forward *fwd;
+    const int32_t *tokens;
+};
+// One segment's session takes its rows' results and samples; sessions are independent,
+// so segments run in parallel with identical results.
+void consume_task(void *ctx, int i) {
+    const ConsumeTask &c = *static_cast<const ConsumeTask *>(ctx);
+    const Segment &g = c.fwd->segment(i);
+    Session *s = static_cast<Session *>(g.owner);
+    s->consume(c.tokens + g.row0, g.n_rows, g.n_out ? c.fwd->logits(g.out_row0) : nullptr, g.n_out);
+    s->out_progress.store(0.0f, std::memory_order_relaxed);
+}
+} // namespace
+
 void Scheduler::finish_batch() {
-    for (int i = 0; i < fwd_->n_segments(); i++) {
-        const Segment &g = fwd_->segment(i);
-        Session *s = static_cast<Session *>(g.owner);
-        s->consume(tokens_ + g.row0, g.n_rows, g.n_out ? fwd_->logits(g.out_row0) : nullptr, g.n_out);
-        s->out_progress.store(0.0f, std::memory_order_relaxed);
-    }
+    ConsumeTask t{fwd_, tokens_};
+    const int n = fwd_->n_segments();
+    if (par_ && n > 1) par_->run(consume_task, &t, n);
+    else
+        for (int i = 0; i < n; i++) consume_task(&t, i);
     unconsumed_ = false;
 }
 

@@ -9,7 +9,8 @@ namespace sm {
 
 class Scheduler {
 public:
-    void init(Forward *fwd, Session **slots, int n_slots, int max_batch, int max_out_rows, Bump &arena);
+    void init(Forward *fwd, const Parallel *par, Session **slots, int n_slots, int max_batch, int max_out_rows,
+              Bump &arena);
     static size_t bytes_needed(int n_slots, int max_batch);
 
     // Works until the deadline (now_ns() clock; 0 = none) or until nothing is left (or,
@@ -26,6 +27,7 @@ private:
     bool session_idle(const Session *s) const;
 
     Forward *fwd_ = nullptr;
+    const Parallel *par_ = nullptr;
     Session **slots_ = nullptr;
     int n_slots_ = 0, max_batch_ = 0, max_out_rows_ = 0;
     int next_ = 0;              // round-robin start, for fairness between sessions

@@ -202,7 +202,9 @@ void Session::consume(const int32_t *tokens, int n_rows, const float *logits, in
             const int32_t t = sampler.sample(last_logits, history + (n_history - w), static_cast<int>(w), n_choices ? &c : nullptr);
             if (t < 0) {
                 finish(SM_FINISH_CHOICE);
-            } else if (stop_at_eos && tok && tok->is_end_of_generation(t) && !n_choices) {
+            } else if (stop_at_eos && tok && !n_choices && (tok->is_end_of_generation(t) || t == tok->bos())) {
+                // BOS ends generation too: llama2.c-style models start the next document
+                // with it instead of writing EOS.
                 finish(SM_FINISH_EOS);
             } else {
                 last_token = t;

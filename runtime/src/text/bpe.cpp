@@ -132,6 +132,8 @@ sm_status bpe_encode(const TokenizerImpl &t, const char *text, size_t n, EncodeS
     // 3. Merges, word by word.
     uint32_t start = 0;
     for (size_t k = 0; k < n_words; k++) {
+        if (ends[k] - start > s.sym_cap) // the layout's bound is wrong: never write past it
+            return err.set(SM_ERR_INTERNAL, "tokenizer: BPE word longer than planned (%zu)", s.sym_cap);
         bpe_word(t, reinterpret_cast<const uint8_t *>(norm) + start, ends[k] - start, s, sink);
         start = ends[k];
     }

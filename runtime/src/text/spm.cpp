@@ -31,6 +31,8 @@ sm_status spm_encode(const TokenizerImpl &t, const char *text, size_t n, bool pr
     MergeSymbol *sym = s.sym;
     int32_t count = 0;
     for (size_t off = 0; off < m;) {
+        if (static_cast<size_t>(count) >= s.sym_cap) // the layout's bound is wrong: never write past it
+            return err.set(SM_ERR_INTERNAL, "tokenizer: more SPM symbols than planned (%zu)", s.sym_cap);
         size_t len = utf8_seq_len(static_cast<uint8_t>(e[off]));
         if (len > m - off) len = m - off;
         MergeSymbol &y = sym[count];
@@ -44,7 +46,10 @@ sm_status spm_encode(const TokenizerImpl &t, const char *text, size_t n, bool pr
     }
     sym[count - 1].next = -1;
 
-    // 3. Merge by score.
+    // 3. Merge by score, segment by segment: a segment starts at a "▁" that no token can
+    //    join to the character before it (see TokenizerImpl::joins_space). No pair
+    //    crosses a segment boundary, so merging each segment on its own makes the same
+    //    merges in the same relative order as one loop over everything - with small heaps.
     auto before = [sym](int32_t a, int32_t b) {
         return sym[a].score > sym[b].score || (sym[a].score == sym[b].score && a < b);
     };
@@ -59,34 +64,40 @@ sm_status spm_encode(const TokenizerImpl &t, const char *text, size_t n, bool pr
         sym[i].score = t.scores ? t.scores[id] : 0.0f;
         heap.set(i);
     };
-    for (int32_t i = 0; i + 1 < count; i++) evaluate(i);
-    while (!heap.empty()) {
-        int32_t i = heap.pop();
-        int32_t j = sym[i].next;
-        sym[i].len += sym[j].len;
-        sym[j].len = 0;
-        sym[i].next = sym[j].next;
-        if (sym[j].next >= 0) sym[sym[j].next].prev = i;
-        heap.remove(j);
-        evaluate(i);
-        if (sym[i].prev >= 0) evaluate(sym[i].prev);
-    }
-
-    // 4. Emit: a symbol is a token, or its bytes are (llama.cpp's resegment()).
-    for (int32_t i = 0; i != -1; i = sym[i].next) {
-        int32_t id = t.find(e + sym[i].off, sym[i].len);
-        if (id >= 0) {
-            sink.push(id);
-            continue;
+    auto is_space = [&](int32_t i) { return sym[i].len == 3 && memcmp(e + sym[i].off, kSpace, 3) == 0; };
+    int32_t first = 0;
+    for (int32_t end = 1; end <= count; end++) {
+        if (end < count && !(is_space(end) && !t.joins_space[static_cast<uint8_t>(e[sym[end].off - 1])])) continue;
+        sym[first].prev = -1;
+        sym[end - 1].next = -1;
+        for (int32_t i = first; i + 1 < end; i++) evaluate(i);
+        while (!heap.empty()) {
+            int32_t i = heap.pop();
+            int32_t j = sym[i].next;
+            sym[i].len += sym[j].len;
+            sym[j].len = 0;
+            sym[i].next = sym[j].next;
+            if (sym[j].next >= 0) sym[sym[j].next].prev = i;
+            heap.remove(j);
+            evaluate(i);
+            if (sym[i].prev >= 0) evaluate(sym[i].prev);
         }
-        for (uint32_t k = 0; k < sym[i].len; k++) {
-            int32_t b = t.byte_token[static_cast<uint8_t>(e[sym[i].off + k])];
-            // llama.cpp throws when a vocabulary lacks the byte token; we emit <unk>.
-            if (b < 0) b = t.unk;
-            if (b >= 0) sink.push(b);
+        // 4. Emit: a symbol is a token, or its bytes are (llama.cpp's resegment()).
+        for (int32_t i = first; i != -1; i = sym[i].next) {
+            int32_t id = t.find(e + sym[i].off, sym[i].len);
+            if (id >= 0) {
+                sink.push(id);
+                continue;
+            }
+            for (uint32_t k = 0; k < sym[i].len; k++) {
+                int32_t b = t.byte_token[static_cast<uint8_t>(e[sym[i].off + k])];
+                // llama.cpp throws when a vocabulary lacks the byte token; we emit <unk>.
+                if (b < 0) b = t.unk;
+                if (b >= 0) sink.push(b);
+            }
         }
+        first = end;
     }
-    (void)err;
     return SM_OK;
 }
 

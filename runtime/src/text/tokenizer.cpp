@@ -19,11 +19,13 @@ void layout_scratch(const TokenizerImpl &t, size_t n, Bump &b, EncodeScratch &s)
     s.frag_a = b.take_n<EncodeScratch::Fragment>(s.frag_cap, kAlign);
     s.frag_b = b.take_n<EncodeScratch::Fragment>(t.n_special > 0 ? s.frag_cap : 0, kAlign);
     if (t.kind == TokenizerKind::Spm) {
-        // Escaping turns each byte into at most 3, plus the leading space; every symbol
-        // (a character of the escaped text) comes from at least one input byte.
+        // Escaping turns each byte into at most 3, plus the leading space. Symbols (the
+        // characters of the escaped text) are at most 1.5 per input byte: a lead byte
+        // before a space can swallow the first byte of its U+2581 and leave the other
+        // two as symbols of their own ("\xC3 " -> [C3 E2] [96] [81]).
         s.text_cap = 3 * (n + 1);
         s.text_a = b.take_n<char>(s.text_cap, kAlign);
-        s.sym_cap = n + 1;
+        s.sym_cap = 2 * (n + 1);
     } else {
         // Each bad input byte becomes U+FFFD (3 bytes); words <= code points <= bytes;
         // every byte of the normalised text is one symbol of its word.

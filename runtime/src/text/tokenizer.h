@@ -35,7 +35,13 @@ class Tokenizer {
 public:
     // Arena bytes build() will take for this vocabulary, and the scratch one encode() of
     // up to max_text_bytes needs. Fails (SM_ERR_FORMAT / SM_ERR_UNSUPPORTED) exactly when
-    // build() would, e.g. for an unknown tokenizer.ggml.pre.
+    // build() would, e.g. for an unknown tokenizer.ggml.pre. It does a trial build in
+    // temporary heap memory (interning BPE merges needs lookups a measuring pass cannot
+    // do), so it costs about what build() costs. Scratch is linear in max_text_bytes:
+    // sized for the worst cases (invalid UTF-8), ~90 bytes per text byte for SPM, ~130
+    // for BPE.
+    // tokenizer.ggml.model "" / "none" / "no_vocab" builds a tokenizer of kind None
+    // (pieces only; encode() gives SM_ERR_UNSUPPORTED).
     static sm_status plan(const VocabSource &v, int max_text_bytes, size_t *table_bytes, size_t *scratch_bytes,
                           Error &err);
     sm_status build(const VocabSource &v, Bump &arena, Error &err);

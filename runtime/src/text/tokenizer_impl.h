@@ -71,6 +71,9 @@ struct TokenizerImpl {
     // SPM: the token a byte falls back to (<0xXX>, else the 1-byte piece, else -1).
     // BPE: the token whose piece is that single raw byte (llama.cpp's last resort).
     int32_t byte_token[256] = {};
+    // SPM: whether some piece has this byte right before a U+2581; where none has, no
+    // token can span the start of a "▁", so the merge loop can run word by word.
+    bool joins_space[256] = {};
     // BPE: string id of GPT-2's character for each byte (-1 if no token/merge uses it).
     int32_t byte_string[256] = {};
     const MergeSlot *merges = nullptr;

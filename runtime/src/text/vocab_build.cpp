@@ -337,6 +337,11 @@ sm_status build_tables(const VocabSource &v, Bump &arena, TokenizerImpl **out, E
         t.byte_string[b] = -1;
     }
     if (spm) {
+        for (size_t i = 0; i < n; i++) {
+            std::string_view p = t.piece(static_cast<int32_t>(i));
+            for (size_t at = p.find("\xE2\x96\x81", 1); at != std::string_view::npos; at = p.find("\xE2\x96\x81", at + 1))
+                t.joins_space[static_cast<uint8_t>(p[at - 1])] = true;
+        }
         for (int b = 0; b < 256; b++) {
             char hex[8];
             snprintf(hex, sizeof hex, "<0x%02X>", b);

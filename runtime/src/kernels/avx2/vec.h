@@ -93,14 +93,6 @@ struct VecAvx2 {
     static T bf16_n(const uint16_t *p, int n) {
         return _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(u16x8_n(p, n)), 16));
     }
-    static __m256i u8x8(const uint8_t *p) { return _mm256_cvtepu8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i *>(p))); }
-    static T nib_lo(const uint8_t *p) { return _mm256_cvtepi32_ps(_mm256_and_si256(u8x8(p), _mm256_set1_epi32(15))); }
-    static T nib_hi(const uint8_t *p) { return _mm256_cvtepi32_ps(_mm256_srli_epi32(u8x8(p), 4)); }
-    static T q6(const uint8_t *ql, int lsh, const uint8_t *qh, int hsh) {
-        const __m256i lo = _mm256_and_si256(_mm256_srl_epi32(u8x8(ql), _mm_cvtsi32_si128(lsh)), _mm256_set1_epi32(15));
-        const __m256i hi = _mm256_and_si256(_mm256_srl_epi32(u8x8(qh), _mm_cvtsi32_si128(hsh)), _mm256_set1_epi32(3));
-        return _mm256_cvtepi32_ps(_mm256_sub_epi32(_mm256_or_si256(lo, _mm256_slli_epi32(hi, 4)), _mm256_set1_epi32(32)));
-    }
 };
 
 } // namespace

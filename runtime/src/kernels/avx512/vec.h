@@ -88,16 +88,6 @@ struct VecAvx512 {
     static T bf16_n(const uint16_t *p, int n) {
         return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(_mm256_maskz_loadu_epi16(mask(n), p)), 16));
     }
-    static __m512i u8x16(const uint8_t *p) { return _mm512_cvtepu8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i *>(p))); }
-    static T nib_lo(const uint8_t *p) { return _mm512_cvtepi32_ps(_mm512_and_si512(u8x16(p), _mm512_set1_epi32(15))); }
-    static T nib_hi(const uint8_t *p) { return _mm512_cvtepi32_ps(_mm512_srli_epi32(u8x16(p), 4)); }
-    // Q6_K: ((ql >> lsh) & 15 | ((qh >> hsh) & 3) << 4) - 32 as floats.
-    static T q6(const uint8_t *ql, int lsh, const uint8_t *qh, int hsh) {
-        const __m512i lo = _mm512_and_si512(_mm512_srl_epi32(u8x16(ql), _mm_cvtsi32_si128(lsh)), _mm512_set1_epi32(15));
-        const __m512i hi = _mm512_and_si512(_mm512_srl_epi32(u8x16(qh), _mm_cvtsi32_si128(hsh)), _mm512_set1_epi32(3));
-        const __m512i q = _mm512_sub_epi32(_mm512_or_si512(lo, _mm512_slli_epi32(hi, 4)), _mm512_set1_epi32(32));
-        return _mm512_cvtepi32_ps(q);
-    }
 };
 
 } // namespace

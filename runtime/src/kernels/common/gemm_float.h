@@ -1,6 +1,6 @@
-// Matrix products whose weights become floats (F32, F16, BF16, Q4_K, Q6_K), written once
-// over a vector traits type V (kernels/<isa>/vec.h) and instantiated inside each ISA's
-// target region. Everything here has internal linkage.
+// Matrix products of float weights (F32, F16, BF16), written once over a vector traits
+// type V (kernels/<isa>/vec.h) and instantiated inside each ISA's target region.
+// Everything here has internal linkage.
 //
 // Every y[m][n] is one chain of fused multiply-adds over k in increasing order, starting
 // from 0: acc = fma(x[m][k], w[n][k], acc). Blocking only decides when the chain pauses
@@ -10,11 +10,10 @@
 // KC x NR floats on the stack (so one load gives NR outputs' weights at one k), then an
 // MR x NR register tile of accumulators runs over it for every MR rows of x, each x
 // value broadcast once per k: the classic outer-product GEMM micro-kernel. The panel is
-// reused by all M rows; at M = 1 the same code is the decode GEMV.
+// reused by all M rows. For M <= 2 (decode) gemv_float_t runs the same chains straight
+// from registers, without the panel.
 #pragma once
 #include "kernels/kernels.h"
-#include "quant/blocks.h"
-#include "quant/fp16.h"
 
 #include <cstdint>
 #include <cstring>
@@ -32,35 +31,11 @@ template <class V> struct LoadF16 {
 template <class V> struct LoadBF16 {
     static typename V::T load(const uint8_t *row, int k, int n) { return V::bf16_n(reinterpret_cast<const uint16_t *>(row) + k, n); }
 };
-// K-quants compute exactly ggml's dequantization (d1 * q - m1, and (d * sc) * q), so the
-// weights entering the products equal get_row's. W divides 16: a load never crosses a
-// sub-block.
-template <class V> struct LoadQ4K {
-    static typename V::T load(const uint8_t *row, int k, int) {
-        const auto *blk = reinterpret_cast<const quant::BlockQ4K *>(row) + k / quant::kQKK;
-        const int j = k % quant::kQKK, g = j / 64, hi = (j / 32) & 1, l = j % 32;
-        uint8_t sc, m;
-        quant::scale_min_k4(2 * g + hi, blk->scales, &sc, &m);
-        const float d1 = V::h2f(blk->d) * sc, m1 = V::h2f(blk->dmin) * m;
-        const uint8_t *q = blk->qs + 32 * g + l;
-        return V::sub(V::mul(V::set1(d1), hi ? V::nib_hi(q) : V::nib_lo(q)), V::set1(m1));
-    }
-};
-template <class V> struct LoadQ6K {
-    static typename V::T load(const uint8_t *row, int k, int) {
-        const auto *blk = reinterpret_cast<const quant::BlockQ6K *>(row) + k / quant::kQKK;
-        const int j = k % quant::kQKK, h = j / 128, qd = (j % 128) / 32, l = j % 32;
-        const float dsc = V::h2f(blk->d) * static_cast<float>(blk->scales[8 * h + l / 16 + 2 * qd]);
-        const typename V::T q = V::q6(blk->ql + 64 * h + l + (qd & 1) * 32, (qd >> 1) * 4, blk->qh + 32 * h + l, 2 * qd);
-        return V::mul(V::set1(dsc), q);
-    }
-};
-
 template <class V, int NV> struct GemmShape {
     static constexpr int W = V::W, NR = NV * V::W;
     // The panel (KC x NR floats, at most 16 KiB) and MR rows of x (KC floats each) stay
     // in L1 together while every x row goes over the panel.
-    static constexpr int KC = 4096 / NR;
+    static constexpr int KC = 4096 / NR / 16 * 16;
 };
 
 // Panel[k][j] = w[nb + j][kb + k] for k < kc, j < NR (rows past nrows are zero).
@@ -142,21 +117,73 @@ void gemm_float_t(const Matrix &w, const float *x, int64_t ldx, int M, float *y,
             else if (nb + S::NR < n1) prefetch_next<S::NR>(w, nb + S::NR, n1 - nb - S::NR < S::NR ? n1 - nb - S::NR : S::NR, 0, K < S::KC ? K : S::KC);
             for (int m = 0; m < M; m += MR) {
                 const int rows = M - m < MR ? M - m : MR;
+                // The next tile's rows of x: short runs of KC floats a page apart, which
+                // the hardware prefetchers do not follow.
+                for (int r = m + MR; r < m + 2 * MR && r < M; r++)
+                    for (int c = 0; c < kc; c += 16) __builtin_prefetch(x + r * ldx + kb + c);
                 micro_rows<V, MR, NV>(rows, x + m * ldx + kb, ldx, panel, kc, y + m * ldy + nb, ldy, nrows, kb == 0);
             }
         }
     }
 }
 
-// The float-activation matmul for every float-convertible weight type.
+// Small M (decode): the same chains without the panel. NG groups of W rows at a time are
+// loaded W columns at a time, transposed in registers and consumed at once, so the
+// weights go from memory to the FMAs without a store and reload.
+template <class V, class L, int R, int NG>
+void gemv_float_t(const Matrix &w, const float *x, int64_t ldx, float *y, int64_t ldy, int n0, int n1) {
+    constexpr int W = V::W;
+    const int K = w.cols;
+    // Each row is its own stream; ask for the rows ~512 bytes ahead of the loads.
+    const size_t ahead = 512, rb = w.row_bytes;
+    for (int nb = n0; nb < n1; nb += NG * W) {
+        typename V::T acc[R][NG];
+        for (int r = 0; r < R; r++)
+            for (int g = 0; g < NG; g++) acc[r][g] = V::zero();
+        for (int k = 0; k < K; k += W) {
+            const int nk = K - k < W ? K - k : W;
+            for (int g = 0; g < NG; g++) {
+                typename V::T t[W];
+                const size_t pf = rb * static_cast<size_t>(k) / static_cast<size_t>(K) + ahead;
+                for (int i = 0; i < W; i++) {
+                    const int n = nb + g * W + i;
+                    if (n < n1) {
+                        if (pf < rb) __builtin_prefetch(w.row(n) + pf);
+                        t[i] = L::load(w.row(n), k, nk);
+                    } else {
+                        t[i] = V::zero();
+                    }
+                }
+                V::transpose(t);
+                for (int j = 0; j < nk; j++)
+                    for (int r = 0; r < R; r++) acc[r][g] = V::fma(V::bcast(x + r * ldx + k + j), t[j], acc[r][g]);
+            }
+        }
+        for (int r = 0; r < R; r++)
+            for (int g = 0; g < NG; g++) {
+                const int nv = n1 - nb - g * W;
+                if (nv >= W) V::storeu(y + r * ldy + nb + g * W, acc[r][g]);
+                else if (nv > 0) V::store_n(y + r * ldy + nb + g * W, acc[r][g], nv);
+            }
+    }
+}
+
+template <class V, class L, int MR, int NV>
+void matmul_float_t(const Matrix &w, const float *x, int64_t ldx, int M, float *y, int64_t ldy, int n0, int n1) {
+    switch (M) {
+    case 1: return gemv_float_t<V, L, 1, 2>(w, x, ldx, y, ldy, n0, n1);
+    case 2: return gemv_float_t<V, L, 2, 2>(w, x, ldx, y, ldy, n0, n1);
+    default: return gemm_float_t<V, L, MR, NV>(w, x, ldx, M, y, ldy, n0, n1);
+    }
+}
+
+// The float-activation matmul of every float weight type.
 template <class V, int MR, int NV>
 void gemm_float(const Matrix &w, const float *x, int64_t ldx, int M, float *y, int64_t ldy, int n0, int n1) {
     switch (w.type) {
-    case TensorType::F32: gemm_float_t<V, LoadF32<V>, MR, NV>(w, x, ldx, M, y, ldy, n0, n1); break;
-    case TensorType::F16: gemm_float_t<V, LoadF16<V>, MR, NV>(w, x, ldx, M, y, ldy, n0, n1); break;
-    case TensorType::BF16: gemm_float_t<V, LoadBF16<V>, MR, NV>(w, x, ldx, M, y, ldy, n0, n1); break;
-    case TensorType::Q4_K: gemm_float_t<V, LoadQ4K<V>, MR, NV>(w, x, ldx, M, y, ldy, n0, n1); break;
-    case TensorType::Q6_K: gemm_float_t<V, LoadQ6K<V>, MR, NV>(w, x, ldx, M, y, ldy, n0, n1); break;
+    case TensorType::F32: matmul_float_t<V, LoadF32<V>, MR, NV>(w, x, ldx, M, y, ldy, n0, n1); break;
+    case TensorType::F16: matmul_float_t<V, LoadF16<V>, MR, NV>(w, x, ldx, M, y, ldy, n0, n1); break;
+    case TensorType::BF16: matmul_float_t<V, LoadBF16<V>, MR, NV>(w, x, ldx, M, y, ldy, n0, n1); break;
     default: break;
     }
 }

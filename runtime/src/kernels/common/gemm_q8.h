@@ -1,12 +1,20 @@
-// Q8_0 and Q4_0 weights times 8-bit activations (quant/act_q8.h), written once over an
-// integer traits type I (kernels/<isa>/int8.h) holding BPV blocks per vector.
+// Quantized weights (Q8_0, Q4_0, Q4_K, Q6_K) times 8-bit activations (quant/act_q8.h),
+// written once over an integer traits type I (kernels/<isa>/int8.h) that handles BPV
+// consecutive 32-element activation blocks per step.
 //
-// Per output y[m][n] the order is fixed: for each group of BPV consecutive blocks the
-// integer products are summed exactly into the lanes of one int32 vector (lane i of a
-// block sums its bytes 4i..4i+3, or the ISA's fixed grouping); then
-//   acc = fma(float(lanes), d_w * d_x, acc)
-// lane-wise, groups in increasing order, and y = I::hsum(acc) with the table's one
-// summation tree. Tiles of MR x NR outputs share loads but never change that order.
+// Per output y[m][n] the order is fixed: for each step the integer products are summed
+// exactly into the lanes of int32 vectors (the ISA's fixed grouping of bytes), then
+//   acc = fma(float(lanes), w_scale * x_scale, acc)          (lane-wise)
+// steps in increasing order; Q4_K then subtracts its mins once per super-block,
+//   acc = acc - (dmin * m_s) * (d_x * sum_x)                  (lane s of 8),
+// and y = I::hsum(acc), the table's one summation tree. Tiles of MR x NR outputs share
+// loads but never change that order, so M, [n0, n1) and tiling never change the bits.
+//
+// The formats as integer dot products, per 32-element activation block with scale d_x:
+//   Q8_0  sum (d_w q) (d_x x) = d_w d_x sum q x
+//   Q4_0  q - 8 with the -8 folded in as -8 sum x (the block sum the format stores)
+//   Q4_K  (d sc_s) q - (dmin m_s): the q part per block, the min part per super-block
+//   Q6_K  (d sc_t) (q - 32) over 16-element sub-blocks t, two per activation block
 #pragma once
 #include "kernels/kernels.h"
 #include "quant/act_q8.h"
@@ -17,7 +25,9 @@
 namespace sm::kern {
 namespace {
 
-template <class I, bool Q4, int MR, int NR>
+enum class QFmt { Q8_0, Q4_0, Q4_K, Q6_K };
+
+template <class I, QFmt F, int MR, int NR>
 void q8_tile(const Matrix &w, int n, const uint8_t *act, size_t arb, const quant::ActQ8Layout &l, int m, float *y,
              int64_t ldy) {
     typename I::F acc[MR][NR];
@@ -30,36 +40,30 @@ void q8_tile(const Matrix &w, int n, const uint8_t *act, size_t arb, const quant
     for (int b = 0; b < l.nb; b += I::BPV) {
         const int nblk = l.nb - b < I::BPV ? l.nb - b : I::BPV;
         typename I::WV wv[NR];
-        typename I::F ws[NR];
+        typename I::SV ws[NR];
         for (int j = 0; j < NR; j++) {
-            if constexpr (Q4) {
-                const auto *blk = reinterpret_cast<const quant::BlockQ4_0 *>(wr[j]) + b;
-                wv[j] = I::load_q4(blk, nblk);
-                ws[j] = I::wscale(&blk->d, sizeof(quant::BlockQ4_0), nblk);
-            } else {
-                const auto *blk = reinterpret_cast<const quant::BlockQ8_0 *>(wr[j]) + b;
-                wv[j] = I::load_q8(blk, nblk);
-                ws[j] = I::wscale(&blk->d, sizeof(quant::BlockQ8_0), nblk);
-            }
+            wv[j] = I::template load<F>(wr[j], b, nblk);
+            ws[j] = I::template wscale<F>(wr[j], b, nblk);
         }
         for (int i = 0; i < MR; i++) {
             const auto xv = I::load_x(xr[i] + 32 * b);
             const typename I::F xs = I::xscale(reinterpret_cast<const float *>(xr[i] + l.d_off) + b);
-            if constexpr (Q4) {
-                const auto corr = I::q4_corr(reinterpret_cast<const int32_t *>(xr[i] + l.sum_off) + b);
-                for (int j = 0; j < NR; j++)
-                    acc[i][j] = I::fma(I::cvt(I::dot_q4(wv[j], xv, corr)), I::mul(ws[j], xs), acc[i][j]);
-            } else {
-                for (int j = 0; j < NR; j++)
-                    acc[i][j] = I::fma(I::cvt(I::dot_q8(wv[j], xv)), I::mul(ws[j], xs), acc[i][j]);
-            }
+            const auto corr = I::template corr<F>(reinterpret_cast<const int32_t *>(xr[i] + l.sum_off) + b);
+            for (int j = 0; j < NR; j++) acc[i][j] = I::template accum<F>(acc[i][j], wv[j], xv, corr, ws[j], xs);
+        }
+        if constexpr (F == QFmt::Q4_K) {
+            if ((b + I::BPV) % 8 == 0) // the end of a super-block
+                for (int i = 0; i < MR; i++)
+                    for (int j = 0; j < NR; j++)
+                        acc[i][j] = I::q4k_mins(acc[i][j], wr[j], b / 8, reinterpret_cast<const float *>(xr[i] + l.d_off) + (b / 8) * 8,
+                                                reinterpret_cast<const int32_t *>(xr[i] + l.sum_off) + (b / 8) * 8);
         }
     }
     for (int i = 0; i < MR; i++)
         for (int j = 0; j < NR; j++) y[(m + i) * ldy + n + j] = I::hsum(acc[i][j]);
 }
 
-template <class I, bool Q4, int MR, int NR>
+template <class I, QFmt F, int MR, int NR>
 void gemm_q8_t(const Matrix &w, const void *act, size_t arb, int M, float *y, int64_t ldy, int n0, int n1) {
     const quant::ActQ8Layout l = quant::act_q8_layout(w.cols);
     const uint8_t *a = static_cast<const uint8_t *>(act);
@@ -69,21 +73,35 @@ void gemm_q8_t(const Matrix &w, const void *act, size_t arb, int M, float *y, in
         int n = n0;
         for (; n + NR <= n1; n += NR) {
             int m = mc;
-            for (; m + MR <= me; m += MR) q8_tile<I, Q4, MR, NR>(w, n, a, arb, l, m, y, ldy);
-            for (; m < me; m++) q8_tile<I, Q4, 1, NR>(w, n, a, arb, l, m, y, ldy);
+            for (; m + MR <= me; m += MR) q8_tile<I, F, MR, NR>(w, n, a, arb, l, m, y, ldy);
+            for (; m < me; m++) q8_tile<I, F, 1, NR>(w, n, a, arb, l, m, y, ldy);
         }
         for (; n < n1; n++) {
             int m = mc;
-            for (; m + MR <= me; m += MR) q8_tile<I, Q4, MR, 1>(w, n, a, arb, l, m, y, ldy);
-            for (; m < me; m++) q8_tile<I, Q4, 1, 1>(w, n, a, arb, l, m, y, ldy);
+            for (; m + MR <= me; m += MR) q8_tile<I, F, MR, 1>(w, n, a, arb, l, m, y, ldy);
+            for (; m < me; m++) q8_tile<I, F, 1, 1>(w, n, a, arb, l, m, y, ldy);
         }
     }
 }
 
 template <class I, int MR, int NR>
 void gemm_q8(const Matrix &w, const void *act, size_t arb, int M, float *y, int64_t ldy, int n0, int n1) {
-    if (w.type == TensorType::Q4_0) gemm_q8_t<I, true, MR, NR>(w, act, arb, M, y, ldy, n0, n1);
-    else gemm_q8_t<I, false, MR, NR>(w, act, arb, M, y, ldy, n0, n1);
+    switch (w.type) {
+    case TensorType::Q8_0: gemm_q8_t<I, QFmt::Q8_0, MR, NR>(w, act, arb, M, y, ldy, n0, n1); break;
+    case TensorType::Q4_0: gemm_q8_t<I, QFmt::Q4_0, MR, NR>(w, act, arb, M, y, ldy, n0, n1); break;
+    case TensorType::Q4_K: gemm_q8_t<I, QFmt::Q4_K, MR, NR>(w, act, arb, M, y, ldy, n0, n1); break;
+    case TensorType::Q6_K: gemm_q8_t<I, QFmt::Q6_K, MR, NR>(w, act, arb, M, y, ldy, n0, n1); break;
+    default: break;
+    }
+}
+
+// Q4_K's (d sc_s, dmin m_s) for sub-blocks s of super-block blk, exactly as ggml forms
+// them (fp16 times a 6-bit integer: exact in float).
+template <class H> inline void q4k_scale(const quant::BlockQ4K *blk, int s, H h2f, float *dsc, float *dm) {
+    uint8_t sc, mn;
+    quant::scale_min_k4(s, blk->scales, &sc, &mn);
+    *dsc = h2f(blk->d) * static_cast<float>(sc);
+    *dm = h2f(blk->dmin) * static_cast<float>(mn);
 }
 
 } // namespace

@@ -85,19 +85,6 @@ struct VecNeon {
     }
     static T f16_n(const uint16_t *p, int n) { return vcvt_f32_f16(vreinterpret_f16_u16(u16x4_n(p, n))); }
     static T bf16_n(const uint16_t *p, int n) { return vreinterpretq_f32_u32(vshll_n_u16(u16x4_n(p, n), 16)); }
-    static uint32x4_t u8x4(const uint8_t *p) {
-        uint32_t t;
-        memcpy(&t, p, 4);
-        return vmovl_u16(vget_low_u16(vmovl_u8(vcreate_u8(t))));
-    }
-    static T nib_lo(const uint8_t *p) { return vcvtq_f32_u32(vandq_u32(u8x4(p), vdupq_n_u32(15))); }
-    static T nib_hi(const uint8_t *p) { return vcvtq_f32_u32(vshrq_n_u32(u8x4(p), 4)); }
-    static T q6(const uint8_t *ql, int lsh, const uint8_t *qh, int hsh) {
-        const uint32x4_t lo = vandq_u32(vshlq_u32(u8x4(ql), vdupq_n_s32(-lsh)), vdupq_n_u32(15));
-        const uint32x4_t hi = vandq_u32(vshlq_u32(u8x4(qh), vdupq_n_s32(-hsh)), vdupq_n_u32(3));
-        const int32x4_t q = vsubq_s32(vreinterpretq_s32_u32(vorrq_u32(lo, vshlq_n_u32(hi, 4))), vdupq_n_s32(32));
-        return vcvtq_f32_s32(q);
-    }
 };
 
 } // namespace

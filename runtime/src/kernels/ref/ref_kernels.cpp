@@ -13,9 +13,11 @@ namespace sm::kern {
 
 namespace {
 
-// Q8_0 and Q4_0 multiply 8-bit activations (quant/act_q8.h) in integers; everything
-// else takes the floats as they are.
-bool int_act(TensorType w) { return w == TensorType::Q8_0 || w == TensorType::Q4_0; }
+// The quantized types multiply 8-bit activations (quant/act_q8.h) in integers;
+// everything else takes the floats as they are.
+bool int_act(TensorType w) {
+    return w == TensorType::Q8_0 || w == TensorType::Q4_0 || w == TensorType::Q4_K || w == TensorType::Q6_K;
+}
 
 int act_format(TensorType w) { return int_act(w) ? 1 : 0; }
 
@@ -37,47 +39,60 @@ void get_row(const Matrix &w, int64_t r, float *out) {
         memset(out, 0, sizeof(float) * static_cast<size_t>(w.cols));
 }
 
-// Integer dot per 32-block, then acc += (d_w * d_x) * isum block after block.
+// Integer dot products per (sub-)block, scaled and summed in float block after block:
+//   Q8_0 / Q4_0  acc += (d_w * d_x) * isum                     per 32-block
+//   Q4_K         acc += ((d sc_s) * d_x) * isum_s               per 32-sub-block, then
+//                acc -= (dmin m_s) * (d_x * sum_x)              per sub-block, at the end
+//   Q6_K         acc += ((d sc_t) * d_x) * isum_t               per 16-sub-block
 void matmul_q8(const Matrix &w, const uint8_t *act, size_t act_rb, int M, float *y, int64_t ldy, int n0, int n1) {
     const quant::ActQ8Layout l = quant::act_q8_layout(w.cols);
     for (int m = 0; m < M; m++) {
         const uint8_t *xr = act + static_cast<size_t>(m) * act_rb;
         const int8_t *xq = reinterpret_cast<const int8_t *>(xr);
+        const float *dx = reinterpret_cast<const float *>(xr + l.d_off);
+        const int32_t *sx = reinterpret_cast<const int32_t *>(xr + l.sum_off);
         for (int n = n0; n < n1; n++) {
             float acc = 0.0f;
-            for (int b = 0; b < l.nb; b++) {
-                int32_t isum = 0;
-                float dw;
-                if (w.type == TensorType::Q8_0) {
-                    const auto *blk = reinterpret_cast<const quant::BlockQ8_0 *>(w.row(n)) + b;
-                    for (int j = 0; j < 32; j++) isum += blk->qs[j] * xq[32 * b + j];
-                    dw = fp16_to_f32(blk->d);
-                } else {
-                    const auto *blk = reinterpret_cast<const quant::BlockQ4_0 *>(w.row(n)) + b;
-                    for (int j = 0; j < 16; j++)
-                        isum += ((blk->qs[j] & 0xF) - 8) * xq[32 * b + j] + ((blk->qs[j] >> 4) - 8) * xq[32 * b + j + 16];
-                    dw = fp16_to_f32(blk->d);
+            const uint8_t *row = w.row(n);
+            if (w.type == TensorType::Q8_0 || w.type == TensorType::Q4_0) {
+                for (int b = 0; b < l.nb; b++) {
+                    int32_t isum = 0;
+                    float dw;
+                    if (w.type == TensorType::Q8_0) {
+                        const auto *blk = reinterpret_cast<const quant::BlockQ8_0 *>(row) + b;
+                        for (int j = 0; j < 32; j++) isum += blk->qs[j] * xq[32 * b + j];
+                        dw = fp16_to_f32(blk->d);
+                    } else {
+                        const auto *blk = reinterpret_cast<const quant::BlockQ4_0 *>(row) + b;
+                        for (int j = 0; j < 16; j++)
+                            isum += ((blk->qs[j] & 0xF) - 8) * xq[32 * b + j] + ((blk->qs[j] >> 4) - 8) * xq[32 * b + j + 16];
+                        dw = fp16_to_f32(blk->d);
+                    }
+                    acc += (dw * dx[b]) * static_cast<float>(isum);
                 }
-                float dx;
-                memcpy(&dx, xr + l.d_off + 4 * static_cast<size_t>(b), 4);
-                acc += (dw * dx) * static_cast<float>(isum);
-            }
-            y[m * ldy + n] = acc;
-        }
-    }
-}
-
-// K-quants: dequantize (bit-exact with ggml) one super-block at a time, then dot.
-void matmul_kquant(const Matrix &w, const float *x, int64_t ldx, int M, float *y, int64_t ldy, int n0, int n1) {
-    const size_t bb = type_traits(w.type).block_bytes;
-    float wf[quant::kQKK];
-    for (int m = 0; m < M; m++) {
-        const float *xm = x + m * ldx;
-        for (int n = n0; n < n1; n++) {
-            float acc = 0.0f;
-            for (int k0 = 0; k0 < w.cols; k0 += quant::kQKK) {
-                quant::dequantize_row(w.type, w.row(n) + (k0 / quant::kQKK) * bb, wf, quant::kQKK);
-                for (int k = 0; k < quant::kQKK; k++) acc += wf[k] * xm[k0 + k];
+            } else if (w.type == TensorType::Q4_K) {
+                for (int sb = 0; sb < l.nb / 8; sb++) {
+                    const auto &blk = reinterpret_cast<const quant::BlockQ4K *>(row)[sb];
+                    float dm[8];
+                    for (int s = 0; s < 8; s++) {
+                        uint8_t sc, mn;
+                        quant::scale_min_k4(s, blk.scales, &sc, &mn);
+                        dm[s] = fp16_to_f32(blk.dmin) * static_cast<float>(mn);
+                        int32_t isum = 0;
+                        for (int j = 0; j < 32; j++) isum += quant::q4k_quant(blk, 32 * s + j) * xq[256 * sb + 32 * s + j];
+                        acc += ((fp16_to_f32(blk.d) * static_cast<float>(sc)) * dx[8 * sb + s]) * static_cast<float>(isum);
+                    }
+                    for (int s = 0; s < 8; s++) acc -= dm[s] * (dx[8 * sb + s] * static_cast<float>(sx[8 * sb + s]));
+                }
+            } else { // Q6_K
+                for (int sb = 0; sb < l.nb / 8; sb++) {
+                    const auto &blk = reinterpret_cast<const quant::BlockQ6K *>(row)[sb];
+                    for (int t = 0; t < 16; t++) {
+                        int32_t isum = 0;
+                        for (int j = 0; j < 16; j++) isum += quant::q6k_quant(blk, 16 * t + j) * xq[256 * sb + 16 * t + j];
+                        acc += ((fp16_to_f32(blk.d) * static_cast<float>(blk.scales[t])) * dx[8 * sb + t / 2]) * static_cast<float>(isum);
+                    }
+                }
             }
             y[m * ldy + n] = acc;
         }
@@ -123,9 +138,9 @@ void matmul(const Matrix &w, const void *act, size_t act_row_bytes, int M, float
         });
         break;
     case TensorType::Q8_0:
-    case TensorType::Q4_0: matmul_q8(w, static_cast<const uint8_t *>(act), act_row_bytes, M, y, ldy, n0, n1); break;
+    case TensorType::Q4_0:
     case TensorType::Q4_K:
-    case TensorType::Q6_K: matmul_kquant(w, x, ldx, M, y, ldy, n0, n1); break;
+    case TensorType::Q6_K: matmul_q8(w, static_cast<const uint8_t *>(act), act_row_bytes, M, y, ldy, n0, n1); break;
     default:
         for (int m = 0; m < M; m++)
             for (int n = n0; n < n1; n++) y[m * ldy + n] = NAN;
