@@ -5,6 +5,7 @@
 #include "frames.h"
 #include "perplexity.h"
 #include "synth_model.h"
+#include "tokenizer_bench.h"
 
 #include <cstdio>
 #include <cstring>
@@ -29,6 +30,7 @@ const Command kCommands[] = {
     {"bench", cmd_bench, "--model PATH [--threads N] [--pp 128,512] [--tg 128] [--reps R] [--json]: prefill / decode tok/s"},
     {"frames", cmd_frames, "--model PATH [--budget-us 2000] [--frames N] [--threads T] [--sessions K] [--json]: 60 FPS loop"},
     {"perplexity", cmd_perplexity, "--model PATH (--file F | --tokens-file F | --generate N) [--ctx C] [--sinks S] [--skip N]"},
+    {"bench-tokenizer", cmd_bench_tokenizer, "[--vocab PATH]... [--file TEXT] [--reps R]: encode / decode MB/s"},
     {"synth-model", cmd_synth_model, "--preset tiny|24m|134m|smol --type f32|f16|q8_0|q4_0 [--seed S] --out PATH"},
 };
 

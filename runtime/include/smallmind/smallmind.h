@@ -168,7 +168,8 @@ typedef enum sm_tokenize_flags {
     SM_TOKENIZE_PARSE_SPECIAL = 2 /* match control tokens like <|im_start|> in the text */
 } sm_tokenize_flags;
 
-/* Text to token ids. Invalid UTF-8 is read as U+FFFD per bad byte, never an error.
+/* Text to token ids. Invalid UTF-8 is never an error; it is read as llama.cpp reads it:
+ * byte-level BPE sees U+FFFD per bad byte, SentencePiece keeps the bytes as byte tokens.
  * If cap is too small, returns SM_ERR_CAPACITY with *n_tokens set to the count needed. */
 sm_status sm_tokenize(sm_model *model, const char *text, size_t len, uint32_t flags,
                       int32_t *tokens, size_t cap, size_t *n_tokens);

@@ -262,6 +262,7 @@ sm_status sm_model_load(sm_runtime *rt, const char *path, const char *tok_path, 
         m->sched.init(&m->fwd, &rt->par, m->slot_ptrs, S, m->desc.max_batch, fd.max_out_rows, schbump);
         if (a.overflowed() || sb.overflowed()) {
             err.set(SM_ERR_INTERNAL, "memory plan mismatch for '%s' (%zu planned, %zu used)", path, need, a.used);
+            if (m->has_tokenizer) m->tok.release();
             m->~sm_model();
             rt->arena.free(block);
             return rt->fail(err);
@@ -286,6 +287,7 @@ void sm_model_destroy(sm_model *m) {
     sm_runtime *rt = m->rt;
     void *block = m->block;
     for (int i = 0; i < m->desc.max_sessions; i++) m->slots[i].~sm_session();
+    if (m->has_tokenizer) m->tok.release(); // PCRE2's JIT code lives outside the arena
     m->~sm_model();
     rt->arena.free(block);
 }

@@ -5,8 +5,8 @@
 namespace sm {
 
 namespace {
-constexpr int kTokenBytesCap = 256; // longest token text we render at once
-constexpr int kMaxStopLen = SessionLimits::kHoldCap - kTokenBytesCap - 8;
+constexpr int kTokenBytesCap = SessionLimits::kTokenBytesCap;
+constexpr int kMaxStopLen = SessionLimits::kMaxStopLen;
 } // namespace
 
 size_t Session::bytes_needed(const SessionLimits &lim) {
@@ -135,7 +135,9 @@ bool Session::has_work() const {
     if (in_flight) return false;
     const bool new_submit = submit_seq.load(std::memory_order_acquire) != seen_submit;
     const bool will_generate = generating || new_submit;
-    if (will_generate && (out_tokens.free_space() < 2 || out_text.free_space() < 1024)) return false; // host must poll
+    // One more token may emit its text plus everything held back: the host must poll first.
+    if (will_generate && (out_tokens.free_space() < 2 || out_text.free_space() < static_cast<size_t>(SessionLimits::kHoldCap)))
+        return false;
     return pending.size() > 0 || (generating && feed_last) || (new_submit && feed_last);
 }
 
@@ -245,7 +247,7 @@ void Session::emit_token(int32_t t) {
         memcpy(gen_text + n_gen_text, bytes + skip, m);
         n_gen_text += static_cast<int>(m);
     }
-    char chars[kTokenBytesCap + 16];
+    char chars[SessionLimits::kCharsCap];
     const size_t m = utf8.push(bytes, n, chars, sizeof chars);
     if (!n_stops) {
         out_text.push(chars, m);

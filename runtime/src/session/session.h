@@ -26,7 +26,11 @@ struct SessionLimits {
     int out_tokens_cap = 1024;
     int out_text_cap = 8192;
     int strings_cap = 4096;  // stop strings + choices, copied
-    static constexpr int kMaxStops = 8, kMaxChoices = 32, kHoldCap = 256, kGenTextCap = 1024;
+    static constexpr int kMaxStops = 8, kMaxChoices = 32, kGenTextCap = 1024;
+    static constexpr int kTokenBytesCap = 256;                    // a token's text, at most
+    static constexpr int kCharsCap = 3 * kTokenBytesCap + 16;     // ... as UTF-8 (U+FFFD for bad bytes)
+    static constexpr int kMaxStopLen = 192;
+    static constexpr int kHoldCap = kMaxStopLen + kCharsCap;     // text held back for stop strings
 };
 
 struct Session {
