@@ -80,6 +80,9 @@ workspace "smallmind"
 project "smallmind"
     kind "StaticLib"
     files { "runtime/include/**.h", "runtime/src/**.h", "runtime/src/**.cpp" }
+    -- premake4's "ar -rcs" only adds members: start from an empty archive so a renamed
+    -- source never leaves its old object behind.
+    prelinkcommands { "rm -f $(TARGET)" }
 
 local function runtime_links()
     links { "smallmind", "mimalloc", "pcre2-8", "pthread", "dl" }

@@ -28,6 +28,7 @@ sm_status check_desc(const sm_model_desc &d, Error &err) {
     if (d.max_sessions > kMaxSegments)
         return err.set(SM_ERR_INVALID_ARGUMENT, "max_sessions %d exceeds %d", d.max_sessions, kMaxSegments);
     if (d.max_batch > 4096) return err.set(SM_ERR_INVALID_ARGUMENT, "max_batch %d exceeds 4096", d.max_batch);
+    if (d.n_sinks > kern::kAttnTile) return err.set(SM_ERR_INVALID_ARGUMENT, "n_sinks %d exceeds %d", d.n_sinks, kern::kAttnTile);
     if (d.n_ctx < 2 || d.n_ctx > (1 << 22)) return err.set(SM_ERR_INVALID_ARGUMENT, "n_ctx %d is not in [2, 4194304]", d.n_ctx);
     if (d.max_text_bytes > (1 << 28)) return err.set(SM_ERR_INVALID_ARGUMENT, "max_text_bytes %d is too large", d.max_text_bytes);
     return SM_OK;

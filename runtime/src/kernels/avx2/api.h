@@ -1,4 +1,4 @@
-// The AVX2 kernels behind kAvx2Kernels (defined in table.cpp).
+// The AVX2 kernels behind kAvx2Kernels (defined in avx2_table.cpp).
 #pragma once
 #include "kernels/kernels.h"
 

@@ -1,4 +1,4 @@
-// The AVX-512 kernels behind kAvx512Kernels / kAvx512VnniKernels (defined in table.cpp).
+// The AVX-512 kernels behind kAvx512Kernels / kAvx512VnniKernels (in avx512_table.cpp).
 #pragma once
 #include "kernels/kernels.h"
 

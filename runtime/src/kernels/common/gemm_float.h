@@ -13,6 +13,7 @@
 // reused by all M rows. For M <= 2 (decode) gemv_float_t runs the same chains straight
 // from registers, without the panel.
 #pragma once
+#include "kernels/common/unroll.h"
 #include "kernels/kernels.h"
 
 #include <cstdint>
@@ -58,41 +59,47 @@ void pack_panel(const Matrix &w, int nb, int nrows, int kb, int kc, float *panel
 
 // Asks for the weights of the next panel (same rows, next KC columns) while this one is
 // computed: the rows are NR separate streams, too many for the hardware prefetchers.
+// Into L2 only: rows a multiple of 4 KiB apart would fight over the same L1 sets.
 template <int NR> void prefetch_next(const Matrix &w, int nb, int nrows, int kb_next, int kc_next) {
     if (kc_next <= 0) return;
     const size_t begin = w.row_bytes * static_cast<size_t>(kb_next) / static_cast<size_t>(w.cols);
     const size_t bytes = w.row_bytes * static_cast<size_t>(kc_next) / static_cast<size_t>(w.cols);
     for (int i = 0; i < nrows; i++) {
         const uint8_t *p = w.row(nb + i) + begin;
-        for (size_t o = 0; o < bytes; o += 64) __builtin_prefetch(p + o);
+        for (size_t o = 0; o < bytes; o += 64) __builtin_prefetch(p + o, 0, 2);
     }
 }
 
-// y[r][0..ncols) (+)= sum_k x[r][k] * panel[k][.], for R rows of x.
+// y[r][0..ncols) (+)= sum_k x[r][k] * panel[k][.], for R rows of x. Full-width tiles take
+// plain loads and stores; only a row panel's last tile masks them.
 template <class V, int R, int NV>
 void micro_tile(const float *x, int64_t ldx, const float *panel, int kc, float *y, int64_t ldy, int ncols, bool first) {
     constexpr int W = V::W, NR = NV * W;
     typename V::T acc[R][NV];
-    for (int r = 0; r < R; r++)
-        for (int v = 0; v < NV; v++) {
-            const int nv = ncols - v * W;
-            if (first) acc[r][v] = V::zero();
-            else acc[r][v] = nv >= W ? V::loadu(y + r * ldy + v * W) : V::load_n(y + r * ldy + v * W, nv > 0 ? nv : 0);
-        }
+    const bool full = ncols >= NR;
+    SM_UNROLL for (int r = 0; r < R; r++) SM_UNROLL for (int v = 0; v < NV; v++) {
+        const int nv = ncols - v * W;
+        if (first) acc[r][v] = V::zero();
+        else if (full) acc[r][v] = V::loadu(y + r * ldy + v * W);
+        else acc[r][v] = V::load_n(y + r * ldy + v * W, nv < 0 ? 0 : nv);
+    }
     for (int k = 0; k < kc; k++) {
         typename V::T b[NV];
-        for (int v = 0; v < NV; v++) b[v] = V::loadu(panel + k * NR + v * W);
-        for (int r = 0; r < R; r++) {
+        SM_UNROLL for (int v = 0; v < NV; v++) b[v] = V::loadu(panel + k * NR + v * W);
+        SM_UNROLL for (int r = 0; r < R; r++) {
             const typename V::T a = V::bcast(x + r * ldx + k);
-            for (int v = 0; v < NV; v++) acc[r][v] = V::fma(a, b[v], acc[r][v]);
+            SM_UNROLL for (int v = 0; v < NV; v++) acc[r][v] = V::fma(a, b[v], acc[r][v]);
         }
     }
-    for (int r = 0; r < R; r++)
-        for (int v = 0; v < NV; v++) {
-            const int nv = ncols - v * W;
-            if (nv >= W) V::storeu(y + r * ldy + v * W, acc[r][v]);
-            else if (nv > 0) V::store_n(y + r * ldy + v * W, acc[r][v], nv);
-        }
+    if (full) {
+        SM_UNROLL for (int r = 0; r < R; r++) SM_UNROLL for (int v = 0; v < NV; v++) V::storeu(y + r * ldy + v * W, acc[r][v]);
+        return;
+    }
+    SM_UNROLL for (int r = 0; r < R; r++) SM_UNROLL for (int v = 0; v < NV; v++) {
+        const int nv = ncols - v * W;
+        if (nv >= W) V::storeu(y + r * ldy + v * W, acc[r][v]);
+        else if (nv > 0) V::store_n(y + r * ldy + v * W, acc[r][v], nv);
+    }
 }
 
 template <class V, int MR, int NV, int R = MR>
@@ -119,8 +126,9 @@ void panel_pass(const Matrix &w, const float *x, int64_t ldx, int M, float *y, i
     }
 }
 
-// Row panels outer: y's MR x NR tiles stay in L2 while K goes by, x is read once per row
-// panel. (K blocks outer, keeping KC columns of x hot instead, measured slower here.)
+// Row panels outer: y's MR x NR tiles stay in L2 while K goes by, and x is read once per
+// row panel. (Measured slower here: K blocks outer, keeping KC columns of x hot; and M
+// blocks outer, keeping MC rows of x in L2 but re-packing the panels per block.)
 template <class V, class L, int MR, int NV>
 void gemm_float_t(const Matrix &w, const float *x, int64_t ldx, int M, float *y, int64_t ldy, int n0, int n1) {
     using S = GemmShape<V, NV>;
@@ -144,33 +152,33 @@ template <class V, class L, int R, int NG>
 void gemv_float_t(const Matrix &w, const float *x, int64_t ldx, float *y, int64_t ldy, int n0, int n1) {
     constexpr int W = V::W;
     const int K = w.cols;
-    // Each row is its own stream; ask for the rows ~512 bytes ahead of the loads.
+    // Each row is its own stream; ask for the rows ~512 bytes ahead of the loads, into L2
+    // (rows a multiple of 4 KiB apart share L1 sets: prefetching into L1 thrashed them,
+    // half the speed at K = 2048).
     const size_t ahead = 512, rb = w.row_bytes;
     for (int nb = n0; nb < n1; nb += NG * W) {
         typename V::T acc[R][NG];
-        for (int r = 0; r < R; r++)
-            for (int g = 0; g < NG; g++) acc[r][g] = V::zero();
+        SM_UNROLL for (int r = 0; r < R; r++) SM_UNROLL for (int g = 0; g < NG; g++) acc[r][g] = V::zero();
         for (int k = 0; k < K; k += W) {
             const int nk = K - k < W ? K - k : W;
-            for (int g = 0; g < NG; g++) {
+            SM_UNROLL for (int g = 0; g < NG; g++) {
                 typename V::T t[W];
                 const size_t pf = rb * static_cast<size_t>(k) / static_cast<size_t>(K) + ahead;
                 for (int i = 0; i < W; i++) {
                     const int n = nb + g * W + i;
                     if (n < n1) {
-                        if (pf < rb) __builtin_prefetch(w.row(n) + pf);
+                        if (pf < rb) __builtin_prefetch(w.row(n) + pf, 0, 2);
                         t[i] = L::load(w.row(n), k, nk);
                     } else {
                         t[i] = V::zero();
                     }
                 }
                 V::transpose(t);
-                for (int j = 0; j < nk; j++)
-                    for (int r = 0; r < R; r++) acc[r][g] = V::fma(V::bcast(x + r * ldx + k + j), t[j], acc[r][g]);
+                SM_UNROLL for (int j = 0; j < W; j++)
+                    if (j < nk) SM_UNROLL for (int r = 0; r < R; r++) acc[r][g] = V::fma(V::bcast(x + r * ldx + k + j), t[j], acc[r][g]);
             }
         }
-        for (int r = 0; r < R; r++)
-            for (int g = 0; g < NG; g++) {
+        SM_UNROLL for (int r = 0; r < R; r++) SM_UNROLL for (int g = 0; g < NG; g++) {
                 const int nv = n1 - nb - g * W;
                 if (nv >= W) V::storeu(y + r * ldy + nb + g * W, acc[r][g]);
                 else if (nv > 0) V::store_n(y + r * ldy + nb + g * W, acc[r][g], nv);

@@ -16,6 +16,7 @@
 //   Q4_K  (d sc_s) q - (dmin m_s): the q part per block, the min part per super-block
 //   Q6_K  (d sc_t) (q - 32) over 16-element sub-blocks t, two per activation block
 #pragma once
+#include "kernels/common/unroll.h"
 #include "kernels/kernels.h"
 #include "quant/act_q8.h"
 #include "quant/blocks.h"
@@ -31,36 +32,38 @@ template <class I, QFmt F, int MR, int NR>
 void q8_tile(const Matrix &w, int n, const uint8_t *act, size_t arb, const quant::ActQ8Layout &l, int m, float *y,
              int64_t ldy) {
     typename I::F acc[MR][NR];
-    for (int i = 0; i < MR; i++)
-        for (int j = 0; j < NR; j++) acc[i][j] = I::fzero();
+    SM_UNROLL for (int i = 0; i < MR; i++) SM_UNROLL for (int j = 0; j < NR; j++) acc[i][j] = I::fzero();
     const uint8_t *xr[MR];
     for (int i = 0; i < MR; i++) xr[i] = act + static_cast<size_t>(m + i) * arb;
     const uint8_t *wr[NR];
     for (int j = 0; j < NR; j++) wr[j] = w.row(n + j);
     for (int b = 0; b < l.nb; b += I::BPV) {
         const int nblk = l.nb - b < I::BPV ? l.nb - b : I::BPV;
+        // Rows are short streams (1-3 KiB) that end before the hardware prefetcher ramps
+        // up: ask for the same place in the next tile's rows, a tile ahead, into L2.
+        // (Prefetches never fault, so running past the matrix is harmless.)
+        const size_t pf = w.row_bytes * static_cast<size_t>(b) / static_cast<size_t>(l.nb) + static_cast<size_t>(NR) * w.row_bytes;
+        SM_UNROLL for (int j = 0; j < NR; j++) __builtin_prefetch(wr[j] + pf, 0, 2);
         typename I::WV wv[NR];
         typename I::SV ws[NR];
-        for (int j = 0; j < NR; j++) {
+        SM_UNROLL for (int j = 0; j < NR; j++) {
             wv[j] = I::template load<F>(wr[j], b, nblk);
             ws[j] = I::template wscale<F>(wr[j], b, nblk);
         }
-        for (int i = 0; i < MR; i++) {
+        SM_UNROLL for (int i = 0; i < MR; i++) {
             const auto xv = I::load_x(xr[i] + 32 * b);
             const typename I::F xs = I::xscale(reinterpret_cast<const float *>(xr[i] + l.d_off) + b);
             const auto corr = I::template corr<F>(reinterpret_cast<const int32_t *>(xr[i] + l.sum_off) + b);
-            for (int j = 0; j < NR; j++) acc[i][j] = I::template accum<F>(acc[i][j], wv[j], xv, corr, ws[j], xs);
+            SM_UNROLL for (int j = 0; j < NR; j++) acc[i][j] = I::template accum<F>(acc[i][j], wv[j], xv, corr, ws[j], xs);
         }
         if constexpr (F == QFmt::Q4_K) {
             if ((b + I::BPV) % 8 == 0) // the end of a super-block
-                for (int i = 0; i < MR; i++)
-                    for (int j = 0; j < NR; j++)
+                SM_UNROLL for (int i = 0; i < MR; i++) SM_UNROLL for (int j = 0; j < NR; j++)
                         acc[i][j] = I::q4k_mins(acc[i][j], wr[j], b / 8, reinterpret_cast<const float *>(xr[i] + l.d_off) + (b / 8) * 8,
                                                 reinterpret_cast<const int32_t *>(xr[i] + l.sum_off) + (b / 8) * 8);
         }
     }
-    for (int i = 0; i < MR; i++)
-        for (int j = 0; j < NR; j++) y[(m + i) * ldy + n + j] = I::hsum(acc[i][j]);
+    SM_UNROLL for (int i = 0; i < MR; i++) SM_UNROLL for (int j = 0; j < NR; j++) y[(m + i) * ldy + n + j] = I::hsum(acc[i][j]);
 }
 
 template <class I, QFmt F, int MR, int NR>
