@@ -84,6 +84,9 @@ project "smallmind"
     -- source never leaves its old object behind.
     prelinkcommands { "rm -f $(TARGET)" }
 
+-- Routes every malloc-family call of our objects through perf/alloc_counter.cpp.
+local count_allocations = "-Wl,--wrap=malloc,--wrap=calloc,--wrap=realloc,--wrap=posix_memalign,--wrap=aligned_alloc,--wrap=mi_malloc_aligned"
+
 local function runtime_links()
     links { "smallmind", "mimalloc", "pcre2-8", "pthread", "dl" }
 end
@@ -96,7 +99,7 @@ project "smallmind_cli"
     includedirs { "demo/cli", "perf" }
     runtime_links()
     -- perf/alloc_counter.cpp counts our allocations for `smallmind bench`.
-    linkoptions { "-Wl,--wrap=malloc,--wrap=calloc,--wrap=realloc,--wrap=posix_memalign,--wrap=aligned_alloc" }
+    linkoptions { count_allocations }
 
 -- The SDL2 chat demo with its performance HUD (Debian: libsdl2-dev, libstb-dev).
 project "smallmind_chat"
@@ -109,12 +112,12 @@ project "smallmind_chat"
 -- Catch2 v2 tests, mirroring runtime/src.
 project "smallmind_tests"
     kind "ConsoleApp"
-    files { "tests/**.h", "tests/**.cpp" }
+    files { "tests/**.h", "tests/**.cpp", "perf/alloc_counter.cpp" }
     excludes { "tests/fuzz/**", "tests/cross/**" }
-    includedirs { "tests" }
+    includedirs { "tests", "perf" }
     runtime_links()
     -- Counts every allocation our code makes, for the zero-allocation tests.
-    linkoptions { "-Wl,--wrap=malloc,--wrap=calloc,--wrap=realloc,--wrap=posix_memalign,--wrap=aligned_alloc,--wrap=mi_malloc_aligned" }
+    linkoptions { count_allocations }
 
 -- The public header compiled as C.
 project "c_api_test"

@@ -61,21 +61,24 @@ int cmd_bench(int argc, char **argv) {
     sm_session_eval(s, toks.data(), 8, nullptr, 0);
     sm_session_reset(s);
 
+    // Every buffer the measurement itself needs is sized before counting allocations, and
+    // statistics are computed after: the count is the runtime's alone.
+    std::vector<std::vector<double>> pp_samples(pps.size());
+    for (auto &v : pp_samples) v.reserve(static_cast<size_t>(reps));
+    std::vector<double> tg_rates, per_token_ms;
+    tg_rates.reserve(static_cast<size_t>(reps));
+    per_token_ms.reserve(static_cast<size_t>(reps * tg));
     const uint64_t allocs0 = heap_allocations();
-    std::vector<double> pp_tok_s(pps.size());
     for (size_t i = 0; i < pps.size(); i++) {
-        std::vector<double> rates;
         for (int64_t r = 0; r < reps; r++) {
             sm_session_reset(s);
             const double t0 = now_s();
             st = sm_session_eval(s, toks.data(), static_cast<size_t>(pps[i]), nullptr, 0);
             const double t1 = now_s();
             if (st != SM_OK) return report(L.rt, st, "prefill");
-            rates.push_back(pps[i] / (t1 - t0));
+            pp_samples[i].push_back(pps[i] / (t1 - t0));
         }
-        pp_tok_s[i] = median(rates);
     }
-    std::vector<double> tg_rates, per_token_ms;
     for (int64_t r = 0; r < reps && tg > 0; r++) {
         sm_session_reset(s);
         double total = 0;
@@ -90,6 +93,8 @@ int cmd_bench(int argc, char **argv) {
         tg_rates.push_back(static_cast<double>(tg) / total);
     }
     const uint64_t allocs = heap_allocations() - allocs0;
+    std::vector<double> pp_tok_s(pps.size());
+    for (size_t i = 0; i < pps.size(); i++) pp_tok_s[i] = median(pp_samples[i]);
     sm_memory_stats ms;
     sm_runtime_memory(L.rt, &ms);
     const double tg_tok_s = median(tg_rates), p50 = percentile(per_token_ms, 50), p99 = percentile(per_token_ms, 99);

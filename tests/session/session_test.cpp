@@ -316,3 +316,25 @@ TEST_CASE("session: a budget too small fails at load with the bytes needed", "[s
     sm_model_destroy(m);
     sm_runtime_destroy(rt);
 }
+
+TEST_CASE("session: sinks are kept forever; without sinks old tokens are truly evicted", "[session][ring]") {
+    // Two inputs differing only at position 1. With a window of 32 positions and 5 layers,
+    // position 255 can reach back at most 5 x 31 positions through the windows, so without
+    // sinks it cannot see position 1 at all; with 4 sinks it attends to it directly.
+    const auto &fx = smtest::Stories::get();
+    auto a = fx.inputs(), b = fx.inputs();
+    b[1] = b[1] == 300 ? 301 : 300;
+    auto last_logits = [&](const std::vector<int32_t> &in, int sinks) {
+        smtest::Loaded L;
+        sm_model_desc md = sm_model_desc_default();
+        md.n_ctx = 32;
+        md.n_sinks = sinks;
+        REQUIRE(smtest::load(L, smtest::stories_path("gguf"), SM_ISA_AUTO, md));
+        REQUIRE(sm_session_eval(L.session, in.data(), in.size(), nullptr, 0) == SM_OK);
+        const float *l;
+        REQUIRE(sm_session_logits(L.session, &l, nullptr) == SM_OK);
+        return std::vector<float>(l, l + 512);
+    };
+    CHECK(last_logits(a, 0) == last_logits(b, 0));
+    CHECK(last_logits(a, 4) != last_logits(b, 4));
+}

@@ -31,6 +31,7 @@ struct sm_runtime {
     sm::Error err; // the last failure's message
 
     sm_status fail(const sm::Error &e); // records e as the last error
+    sm_status fail(sm_status code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 };
 
 // The planned memory of a model, in the order it is laid out: `smallmind info` prints it.

@@ -74,6 +74,8 @@ struct Loaded {
 // the resolved desc.
 sm_status plan_model(sm_runtime *rt, const char *path, const char *tok_path, const sm_model_desc *d, Loaded &L,
                      sm_model &m, Error &err) {
+    if (d && d->struct_size != sizeof(sm_model_desc))
+        return err.set(SM_ERR_INVALID_ARGUMENT, "sm_model_desc.struct_size is %u, expected %zu", d->struct_size, sizeof(sm_model_desc));
     SM_TRY(open_model_file(path, tok_path, L.file, err));
     const Hparams &hp = L.file.hp;
     if (hp.head_dim > kMaxHeadDim) return err.set(SM_ERR_UNSUPPORTED, "head size %d exceeds %d", hp.head_dim, kMaxHeadDim);
@@ -147,15 +149,8 @@ sm_model_desc sm_model_desc_default(void) {
 sm_status sm_model_memory_required(sm_runtime *rt, const char *path, const char *tok_path, const sm_model_desc *desc,
                                    size_t *bytes) {
     if (!rt) return SM_ERR_INVALID_ARGUMENT;
+    if (!path || !bytes) return rt->fail(SM_ERR_INVALID_ARGUMENT, "path or bytes is NULL");
     Error err;
-    if (!path || !bytes) {
-        err.set(SM_ERR_INVALID_ARGUMENT, "path or bytes is NULL");
-        return rt->fail(err);
-    }
-    if (desc && desc->struct_size != sizeof(sm_model_desc)) {
-        err.set(SM_ERR_INVALID_ARGUMENT, "sm_model_desc.struct_size is %u, expected %zu", desc->struct_size, sizeof(sm_model_desc));
-        return rt->fail(err);
-    }
     try {
         Loaded L;
         sm_model *m = new sm_model;
@@ -164,24 +159,16 @@ sm_status sm_model_memory_required(sm_runtime *rt, const char *path, const char 
         delete m;
         return st == SM_OK ? SM_OK : rt->fail(err);
     } catch (const std::bad_alloc &) {
-        err.set(SM_ERR_BUDGET, "out of heap memory while reading '%s'", path);
-        return rt->fail(err);
+        return rt->fail(SM_ERR_BUDGET, "out of heap memory while reading '%s'", path);
     }
 }
 
 sm_status sm_model_load(sm_runtime *rt, const char *path, const char *tok_path, const sm_model_desc *desc,
                         sm_model **out) {
     if (!rt) return SM_ERR_INVALID_ARGUMENT;
-    Error err;
-    if (!out || !path) {
-        err.set(SM_ERR_INVALID_ARGUMENT, "%s is NULL", out ? "path" : "out");
-        return rt->fail(err);
-    }
+    if (!out || !path) return rt->fail(SM_ERR_INVALID_ARGUMENT, "%s is NULL", out ? "path" : "out");
     *out = nullptr;
-    if (desc && desc->struct_size != sizeof(sm_model_desc)) {
-        err.set(SM_ERR_INVALID_ARGUMENT, "sm_model_desc.struct_size is %u, expected %zu", desc->struct_size, sizeof(sm_model_desc));
-        return rt->fail(err);
-    }
+    Error err;
     try {
         Loaded L;
         sm_model plan;
@@ -272,8 +259,7 @@ sm_status sm_model_load(sm_runtime *rt, const char *path, const char *tok_path, 
         *out = m;
         return SM_OK;
     } catch (const std::bad_alloc &) {
-        err.set(SM_ERR_BUDGET, "out of heap memory while reading '%s'", path);
-        return rt->fail(err);
+        return rt->fail(SM_ERR_BUDGET, "out of heap memory while reading '%s'", path);
     }
 }
 
@@ -384,11 +370,7 @@ extern "C" {
 
 sm_status sm_model_step(sm_model *m, uint32_t budget_us, uint32_t *units_done) {
     if (!m) return SM_ERR_INVALID_ARGUMENT;
-    if (m->worker_run.load()) {
-        Error err;
-        err.set(SM_ERR_STATE, "the async worker is running this model; poll sessions instead");
-        return m->rt->fail(err);
-    }
+    if (m->worker_run.load()) return m->rt->fail(SM_ERR_STATE, "the async worker is running this model; poll sessions instead");
     const uint64_t deadline = budget_us ? now_ns() + static_cast<uint64_t>(budget_us) * 1000 : 0;
     const int units = m->sched.step(deadline);
     if (units_done) *units_done = static_cast<uint32_t>(units);
@@ -397,11 +379,7 @@ sm_status sm_model_step(sm_model *m, uint32_t budget_us, uint32_t *units_done) {
 
 sm_status sm_model_start_async(sm_model *m) {
     if (!m) return SM_ERR_INVALID_ARGUMENT;
-    if (!m->worker.joinable()) {
-        Error err;
-        err.set(SM_ERR_STATE, "the model was loaded without sm_model_desc.async_worker");
-        return m->rt->fail(err);
-    }
+    if (!m->worker.joinable()) return m->rt->fail(SM_ERR_STATE, "the model was loaded without sm_model_desc.async_worker");
     m->worker_run.store(true, std::memory_order_release);
     m->worker_wake.fetch_add(1, std::memory_order_acq_rel);
     futex_wake_all(&m->worker_wake);

@@ -1,6 +1,7 @@
 // sm_runtime_*: the budget's one allocation, the kernels for this CPU, the thread pool.
 #include "api/handles.h"
 
+#include <cstdarg>
 #include <cstdio>
 #include <cstring>
 #include <new>
@@ -14,6 +15,16 @@ sm_status sm_runtime::fail(const Error &e) {
     }
     if (log) log(log_user, SM_LOG_ERROR, err.message);
     return err.code;
+}
+
+sm_status sm_runtime::fail(sm_status code, const char *fmt, ...) {
+    err.clear();
+    err.code = code;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err.message, sizeof err.message, fmt, ap);
+    va_end(ap);
+    return fail(err);
 }
 
 extern "C" {

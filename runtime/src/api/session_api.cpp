@@ -9,11 +9,6 @@ using namespace sm;
 
 namespace {
 
-sm_status fail(sm_model *m, sm_status code, const char *msg) {
-    Error err;
-    err.set(code, "%s", msg);
-    return m->rt->fail(err);
-}
 
 bool async_running(const sm_model *m) { return m->worker_run.load(std::memory_order_acquire); }
 
@@ -45,11 +40,11 @@ sm_session_desc sm_session_desc_default(void) {
 
 sm_status sm_session_create(sm_model *m, const sm_session_desc *desc, sm_session **out) {
     if (!m) return SM_ERR_INVALID_ARGUMENT;
-    if (!out) return fail(m, SM_ERR_INVALID_ARGUMENT, "out is NULL");
+    if (!out) return m->rt->fail(SM_ERR_INVALID_ARGUMENT, "out is NULL");
     *out = nullptr;
     if (desc && desc->struct_size != sizeof(sm_session_desc))
-        return fail(m, SM_ERR_INVALID_ARGUMENT, "sm_session_desc.struct_size does not match this header");
-    if (async_running(m)) return fail(m, SM_ERR_STATE, "stop the async worker before creating sessions");
+        return m->rt->fail(SM_ERR_INVALID_ARGUMENT, "sm_session_desc.struct_size does not match this header");
+    if (async_running(m)) return m->rt->fail(SM_ERR_STATE, "stop the async worker before creating sessions");
     sm_session *s = nullptr;
     int i = 0;
     for (; i < m->desc.max_sessions; i++)
@@ -57,11 +52,7 @@ sm_status sm_session_create(sm_model *m, const sm_session_desc *desc, sm_session
             s = &m->slots[i];
             break;
         }
-    if (!s) {
-        Error err;
-        err.set(SM_ERR_CAPACITY, "all %d session slots are in use (raise sm_model_desc.max_sessions)", m->desc.max_sessions);
-        return m->rt->fail(err);
-    }
+    if (!s) return m->rt->fail(SM_ERR_CAPACITY, "all %d session slots are in use (raise sm_model_desc.max_sessions)", m->desc.max_sessions);
     const sm_session_desc d = desc ? *desc : sm_session_desc_default();
     Error err;
     if (s->configure(d, err) != SM_OK) return m->rt->fail(err);
@@ -85,7 +76,7 @@ void sm_session_destroy(sm_session *s) {
 
 sm_status sm_session_submit_tokens(sm_session *s, const int32_t *tokens, size_t n) {
     if (!s || !s->in_use) return SM_ERR_INVALID_ARGUMENT;
-    if (!tokens && n) return fail(s->model, SM_ERR_INVALID_ARGUMENT, "tokens is NULL");
+    if (!tokens && n) return s->model->rt->fail(SM_ERR_INVALID_ARGUMENT, "tokens is NULL");
     Error err;
     if (s->submit(tokens, n, err) != SM_OK) return s->model->rt->fail(err);
     wake_worker(s->model);
@@ -95,8 +86,8 @@ sm_status sm_session_submit_tokens(sm_session *s, const int32_t *tokens, size_t 
 sm_status sm_session_submit_text(sm_session *s, const char *utf8, size_t len) {
     if (!s || !s->in_use) return SM_ERR_INVALID_ARGUMENT;
     sm_model *m = s->model;
-    if (!utf8 && len) return fail(m, SM_ERR_INVALID_ARGUMENT, "text is NULL");
-    if (!m->has_tokenizer) return fail(m, SM_ERR_STATE, "the model has no tokenizer; submit tokens");
+    if (!utf8 && len) return m->rt->fail(SM_ERR_INVALID_ARGUMENT, "text is NULL");
+    if (!m->has_tokenizer) return m->rt->fail(SM_ERR_STATE, "the model has no tokenizer; submit tokens");
     const uint32_t flags = s->host_submitted == 0 && m->tok.add_bos() ? static_cast<uint32_t>(text::kAddBos) : 0u;
     size_t n = 0;
     Error err;
@@ -114,7 +105,7 @@ sm_status sm_session_submit_text(sm_session *s, const char *utf8, size_t len) {
 
 sm_status sm_session_reset(sm_session *s) {
     if (!s || !s->in_use) return SM_ERR_INVALID_ARGUMENT;
-    if (async_running(s->model)) return fail(s->model, SM_ERR_STATE, "stop the async worker before resetting a session");
+    if (async_running(s->model)) return s->model->rt->fail(SM_ERR_STATE, "stop the async worker before resetting a session");
     s->model->sched.drain();
     s->reset();
     return SM_OK;
@@ -130,8 +121,8 @@ sm_status sm_session_cancel(sm_session *s) {
 sm_status sm_session_step(sm_session *s, uint32_t budget_us, sm_step_result *out) {
     if (!s || !s->in_use) return SM_ERR_INVALID_ARGUMENT;
     sm_model *m = s->model;
-    if (!out) return fail(m, SM_ERR_INVALID_ARGUMENT, "out is NULL");
-    if (async_running(m)) return fail(m, SM_ERR_STATE, "the async worker is running this model; use sm_session_poll");
+    if (!out) return m->rt->fail(SM_ERR_INVALID_ARGUMENT, "out is NULL");
+    if (async_running(m)) return m->rt->fail(SM_ERR_STATE, "the async worker is running this model; use sm_session_poll");
     const uint64_t t0 = now_ns();
     const uint64_t deadline = budget_us ? t0 + static_cast<uint64_t>(budget_us) * 1000 : 0;
     const int units = m->sched.step(deadline, budget_us ? nullptr : s);
@@ -152,16 +143,12 @@ sm_status sm_session_poll(sm_session *s, sm_step_result *out) {
 sm_status sm_session_eval(sm_session *s, const int32_t *tokens, size_t n, float *logits, size_t logits_cap) {
     if (!s || !s->in_use) return SM_ERR_INVALID_ARGUMENT;
     sm_model *m = s->model;
-    if (!tokens && n) return fail(m, SM_ERR_INVALID_ARGUMENT, "tokens is NULL");
-    if (async_running(m)) return fail(m, SM_ERR_STATE, "stop the async worker before sm_session_eval");
+    if (!tokens && n) return m->rt->fail(SM_ERR_INVALID_ARGUMENT, "tokens is NULL");
+    if (async_running(m)) return m->rt->fail(SM_ERR_STATE, "stop the async worker before sm_session_eval");
     const size_t V = static_cast<size_t>(m->hp.n_vocab);
     if (logits && n > 1 && !m->desc.all_logits)
-        return fail(m, SM_ERR_STATE, "logits for every token need the model loaded with sm_model_desc.all_logits = 1");
-    if (logits && logits_cap < n * V) {
-        Error err;
-        err.set(SM_ERR_CAPACITY, "logits buffer holds %zu floats, %zu tokens need %zu", logits_cap, n, n * V);
-        return m->rt->fail(err);
-    }
+        return m->rt->fail(SM_ERR_STATE, "logits for every token need the model loaded with sm_model_desc.all_logits = 1");
+    if (logits && logits_cap < n * V) return m->rt->fail(SM_ERR_CAPACITY, "logits buffer holds %zu floats, %zu tokens need %zu", logits_cap, n, n * V);
     s->eval = true;
     s->eval_all = m->desc.all_logits != 0 && logits;
     s->eval_out = logits;
@@ -184,7 +171,7 @@ sm_status sm_session_eval(sm_session *s, const int32_t *tokens, size_t n, float 
 
 sm_status sm_session_logits(const sm_session *s, const float **logits, int32_t *n_vocab) {
     if (!s || !s->in_use || !logits) return SM_ERR_INVALID_ARGUMENT;
-    if (!s->has_logits) return fail(s->model, SM_ERR_STATE, "no logits yet: nothing has been evaluated");
+    if (!s->has_logits) return s->model->rt->fail(SM_ERR_STATE, "no logits yet: nothing has been evaluated");
     *logits = s->last_logits;
     if (n_vocab) *n_vocab = s->lim.n_vocab;
     return SM_OK;
@@ -202,16 +189,12 @@ sm_status sm_session_get_info(const sm_session *s, sm_session_info *out) {
 sm_status sm_session_save(const sm_session *s, void *buf, size_t cap, size_t *size) {
     if (!s || !s->in_use || !size) return SM_ERR_INVALID_ARGUMENT;
     sm_model *m = s->model;
-    if (async_running(m)) return fail(m, SM_ERR_STATE, "stop the async worker before saving a session");
+    if (async_running(m)) return m->rt->fail(SM_ERR_STATE, "stop the async worker before saving a session");
     m->sched.drain(); // a forward in flight finishes first (at most one token's work)
     const size_t need = s->save(nullptr, 0, m->fingerprint);
     *size = need;
     if (!buf) return SM_OK;
-    if (cap < need) {
-        Error err;
-        err.set(SM_ERR_CAPACITY, "buffer of %zu bytes; the session needs %zu", cap, need);
-        return m->rt->fail(err);
-    }
+    if (cap < need) return m->rt->fail(SM_ERR_CAPACITY, "buffer of %zu bytes; the session needs %zu", cap, need);
     s->save(static_cast<uint8_t *>(buf), cap, m->fingerprint);
     return SM_OK;
 }
@@ -219,8 +202,8 @@ sm_status sm_session_save(const sm_session *s, void *buf, size_t cap, size_t *si
 sm_status sm_session_load(sm_session *s, const void *buf, size_t size) {
     if (!s || !s->in_use) return SM_ERR_INVALID_ARGUMENT;
     sm_model *m = s->model;
-    if (!buf) return fail(m, SM_ERR_INVALID_ARGUMENT, "buffer is NULL");
-    if (async_running(m)) return fail(m, SM_ERR_STATE, "stop the async worker before loading a session");
+    if (!buf) return m->rt->fail(SM_ERR_INVALID_ARGUMENT, "buffer is NULL");
+    if (async_running(m)) return m->rt->fail(SM_ERR_STATE, "stop the async worker before loading a session");
     m->sched.drain();
     Error err;
     if (s->load(static_cast<const uint8_t *>(buf), size, m->fingerprint, err) != SM_OK) {

@@ -378,9 +378,13 @@ int Forward::run_unit(int cap) {
                 const int r = g.row0 + i;
                 const int64_t pos = g.pos0 + i, slot = kv.slot(pos);
                 for (int h = 0; h < p.n_kv_heads; h++) {
-                    const int64_t at = (h * n_slots + slot) * hd;
-                    memcpy(kc + at, k_buf_ + static_cast<int64_t>(r) * kvd + h * hd, sizeof(float) * static_cast<size_t>(hd));
-                    memcpy(vc + at, v_buf_ + static_cast<int64_t>(r) * kvd + h * hd, sizeof(float) * static_cast<size_t>(hd));
+                    // Keys go into their block d-major (a strided scatter, once per key);
+                    // values are rows.
+                    const float *kr = k_buf_ + static_cast<int64_t>(r) * kvd + h * hd;
+                    float *kb = kc + kern::k_index(h, slot, 0, hd, static_cast<int>(n_slots));
+                    for (int d = 0; d < hd; d++) kb[d * kern::kKvBlock] = kr[d];
+                    memcpy(vc + (h * n_slots + slot) * hd, v_buf_ + static_cast<int64_t>(r) * kvd + h * hd,
+                           sizeof(float) * static_cast<size_t>(hd));
                 }
                 if (kv.geo->n_sinks > 0 && pos >= kv.geo->n_ctx) {
                     float *qs = q_sink_ + static_cast<int64_t>(r) * qd;

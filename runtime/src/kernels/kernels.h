@@ -33,8 +33,15 @@ struct Matrix {
 
 // Attention of a run of consecutive query positions of one session over its KV ring.
 //
-// Key j (absolute position) lives in slot(j) = j < n_sinks ? j
-//                                          : n_sinks + (j - n_sinks) % (n_slots - n_sinks).
+// The KV cache of one layer: n_kv_heads x n_slots positions. The first
+// kv_sink_slots(n_sinks) slots hold the attention sinks (positions j < n_sinks); the other
+// R = n_slots - kv_sink_slots(n_sinks) slots are a ring of window positions, R a multiple
+// of kAttnTile:
+//     slot(j) = j < n_sinks ? j : kv_sink_slots(n_sinks) + (j - n_sinks) % R
+// Keys are stored in blocks of kKvBlock slots, d-major inside a block, so the keys of a
+// tile load as vectors without a transpose (k_index below); values are plain rows:
+//     V[(kv_head * n_slots + slot) * head_dim + d]
+//
 // A query at absolute position p sees
 //   - all keys j <= p, scored with q, while p < n_sinks + window (nothing evicted yet);
 //   - otherwise the sinks j < n_sinks, scored with q_sink, and the window
@@ -43,11 +50,25 @@ struct Matrix {
 // q_sink is q rotated at n_sinks + window - 1 instead, so sinks sit just before the
 // window as in StreamingLLM's "positions within the cache", without re-rotating keys.
 //
-// The softmax is computed online over key tiles of kAttnTile keys aligned to absolute
-// multiples of kAttnTile (the sinks forming one extra tile first), so a query's result
-// depends only on its position, never on which other queries share the call.
+// The softmax is computed online over key tiles: the sinks (j < n_sinks) form the first
+// tile, then window keys go in tiles of kAttnTile aligned to n_sinks + multiples of
+// kAttnTile (so each tile is kAttnTile contiguous, block-aligned slots). A query's result
+// thus depends only on its position, never on which other queries share the call.
 // exp() is never evaluated for keys a query cannot see.
 constexpr int kAttnTile = 64;
+constexpr int kKvBlock = 16;
+
+inline int kv_sink_slots(int n_sinks) { return (n_sinks + kKvBlock - 1) / kKvBlock * kKvBlock; }
+
+inline int64_t attn_slot(int64_t j, int n_sinks, int n_slots) {
+    const int sink_slots = kv_sink_slots(n_sinks);
+    return j < n_sinks ? j : sink_slots + (j - n_sinks) % (n_slots - sink_slots);
+}
+
+// Index of element d of the key in `slot` of KV head kvh.
+inline int64_t k_index(int kvh, int64_t slot, int d, int head_dim, int n_slots) {
+    return ((static_cast<int64_t>(kvh) * (n_slots / kKvBlock) + slot / kKvBlock) * head_dim + d) * kKvBlock + slot % kKvBlock;
+}
 
 struct AttnArgs {
     const float *q = nullptr;      // n_q rows of n_heads * head_dim, row stride ldq floats
@@ -55,18 +76,14 @@ struct AttnArgs {
     int64_t ldq = 0;
     int n_q = 0;
     int64_t pos0 = 0;              // query r sits at absolute position pos0 + r
-    const float *k = nullptr;      // k[(kv_head * n_slots + slot) * head_dim + d]
-    const float *v = nullptr;      // same layout
-    int n_slots = 0, n_sinks = 0, window = 0;
+    const float *k = nullptr;      // blocked keys, see k_index()
+    const float *v = nullptr;      // v[(kv_head * n_slots + slot) * head_dim + d]
+    int n_slots = 0, n_sinks = 0, window = 0; // n_slots: sink slots + a ring, see above
     int n_heads = 0, n_kv_heads = 0, head_dim = 0;
     float scale = 1.0f;            // 1 / sqrt(head_dim)
     float *out = nullptr;          // n_q rows of n_heads * head_dim, row stride ldo
     int64_t ldo = 0;
 };
-
-inline int64_t attn_slot(int64_t j, int n_sinks, int n_slots) {
-    return j < n_sinks ? j : n_sinks + (j - n_sinks) % (n_slots - n_sinks);
-}
 
 struct Kernels {
     sm_isa isa;

@@ -48,6 +48,24 @@ struct Reader {
     }
 };
 
+// The slots holding positions [0, n_past): sink slots, then the ring as far as it is
+// filled, rounded out to whole key blocks. Both ends of a save compute the same ranges.
+struct SlotRanges {
+    int64_t r[2][2];
+};
+SlotRanges slot_ranges(const KvGeometry &g, int64_t n_past) {
+    const int64_t blk = kern::kKvBlock, sink_slots = kern::kv_sink_slots(g.n_sinks), ring = g.n_slots - sink_slots;
+    const int64_t sinks = n_past < g.n_sinks ? n_past : g.n_sinks;
+    int64_t in_ring = n_past - g.n_sinks;
+    in_ring = in_ring < 0 ? 0 : in_ring > ring ? ring : in_ring;
+    SlotRanges s;
+    s.r[0][0] = 0;
+    s.r[0][1] = (sinks + blk - 1) / blk * blk;
+    s.r[1][0] = sink_slots;
+    s.r[1][1] = sink_slots + (in_ring + blk - 1) / blk * blk;
+    return s;
+}
+
 } // namespace
 
 size_t Session::save(uint8_t *buf, size_t cap, uint64_t fingerprint) const {
@@ -98,16 +116,15 @@ size_t Session::save(uint8_t *buf, size_t cap, uint64_t fingerprint) const {
         w.n += sizeof(int32_t) * n_pending; // too long to snapshot: reported as a size only
     }
     if (has_logits) w.put(last_logits, sizeof(float) * static_cast<size_t>(lim.n_vocab));
-    // KV: slots [0, used) of every layer, k and v, every KV head.
-    const int64_t used = n_past < geo->n_slots ? n_past : geo->n_slots;
-    w.val<int64_t>(used);
+    // KV: the slots in use (the sinks, the ring as far as it is filled), whole blocks.
+    SlotRanges sr = slot_ranges(*geo, n_past);
     for (int l = 0; l < geo->n_layers; l++)
-        for (int kv_i = 0; kv_i < 2; kv_i++) {
-            const float *base = kv_i == 0 ? kv.k(l) : kv.v(l);
-            for (int h = 0; h < geo->n_kv_heads; h++)
-                w.put(base + static_cast<size_t>(h) * geo->n_slots * geo->head_dim,
-                      sizeof(float) * static_cast<size_t>(used) * geo->head_dim);
-        }
+        for (int h = 0; h < geo->n_kv_heads; h++)
+            for (const auto &rg : sr.r) {
+                w.put(kv.k(l) + kern::k_index(h, rg[0], 0, geo->head_dim, geo->n_slots), sizeof(float) * static_cast<size_t>(rg[1] - rg[0]) * geo->head_dim);
+                w.put(kv.v(l) + (static_cast<int64_t>(h) * geo->n_slots + rg[0]) * geo->head_dim,
+                      sizeof(float) * static_cast<size_t>(rg[1] - rg[0]) * geo->head_dim);
+            }
     const uint64_t sum = buf && w.n <= cap ? fnv(buf, w.n) : 0;
     w.val(sum);
     return w.n;
@@ -170,15 +187,14 @@ sm_status Session::load(const uint8_t *buf, size_t size, uint64_t fingerprint, E
     int32_t queued[1024];
     r.get(queued, sizeof(int32_t) * static_cast<size_t>(n_pending));
     if (has_logits) r.get(last_logits, sizeof(float) * static_cast<size_t>(lim.n_vocab));
-    const int64_t used = r.val<int64_t>();
-    if (used < 0 || used > geo->n_slots || (n_past < geo->n_slots && used != n_past))
-        return err.set(SM_ERR_FORMAT, "saved session: KV size does not match its position");
+    SlotRanges sr = slot_ranges(*geo, n_past);
     for (int l = 0; l < geo->n_layers; l++)
-        for (int kv_i = 0; kv_i < 2; kv_i++) {
-            float *base = kv_i == 0 ? kv.k(l) : kv.v(l);
-            for (int h = 0; h < geo->n_kv_heads; h++)
-                r.get(base + static_cast<size_t>(h) * geo->n_slots * geo->head_dim, sizeof(float) * static_cast<size_t>(used) * geo->head_dim);
-        }
+        for (int h = 0; h < geo->n_kv_heads; h++)
+            for (const auto &rg : sr.r) {
+                r.get(kv.k(l) + kern::k_index(h, rg[0], 0, geo->head_dim, geo->n_slots), sizeof(float) * static_cast<size_t>(rg[1] - rg[0]) * geo->head_dim);
+                r.get(kv.v(l) + (static_cast<int64_t>(h) * geo->n_slots + rg[0]) * geo->head_dim,
+                      sizeof(float) * static_cast<size_t>(rg[1] - rg[0]) * geo->head_dim);
+            }
     r.val<uint64_t>();
     if (!r.ok || r.n != size) {
         reset();

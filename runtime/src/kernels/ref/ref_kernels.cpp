@@ -191,9 +191,9 @@ void fold_tile(Online &st, const float *qv, const AttnArgs &a, int kvh, int64_t 
     int n = 0;
     float tile_max = -INFINITY;
     for (int64_t j = j0; j < j1; j++, n++) {
-        const float *kr = a.k + (static_cast<int64_t>(kvh) * a.n_slots + attn_slot(j, a.n_sinks, a.n_slots)) * hd;
+        const int64_t slot = attn_slot(j, a.n_sinks, a.n_slots);
         float s = 0.0f;
-        for (int d = 0; d < hd; d++) s += qv[d] * kr[d];
+        for (int d = 0; d < hd; d++) s += qv[d] * a.k[k_index(kvh, slot, d, hd, a.n_slots)];
         s *= a.scale;
         scores[n] = s;
         if (s > tile_max) tile_max = s;
@@ -212,11 +212,11 @@ void fold_tile(Online &st, const float *qv, const AttnArgs &a, int kvh, int64_t 
     st.max = new_max;
 }
 
-// Keys [lo, hi] in tiles aligned to absolute multiples of kAttnTile.
+// Window keys [lo, hi] (lo >= n_sinks) in tiles aligned to n_sinks + multiples of kAttnTile.
 void fold_range(Online &st, const float *qv, const AttnArgs &a, int kvh, int64_t lo, int64_t hi) {
     int64_t j = lo;
     while (j <= hi) {
-        int64_t end = (j / kAttnTile + 1) * kAttnTile;
+        int64_t end = a.n_sinks + ((j - a.n_sinks) / kAttnTile + 1) * kAttnTile;
         if (end > hi + 1) end = hi + 1;
         fold_tile(st, qv, a, kvh, j, end);
         j = end;
@@ -233,7 +233,9 @@ void attention(const AttnArgs &a, int h0, int h1) {
             Online st;
             for (int d = 0; d < a.head_dim; d++) st.acc[d] = 0.0f;
             if (p < a.n_sinks + a.window) {
-                fold_range(st, qv, a, kvh, 0, p);
+                const int64_t sinks_seen = p + 1 < a.n_sinks ? p + 1 : a.n_sinks;
+                if (sinks_seen > 0) fold_tile(st, qv, a, kvh, 0, sinks_seen);
+                if (p >= a.n_sinks) fold_range(st, qv, a, kvh, a.n_sinks, p);
             } else {
                 if (a.n_sinks > 0) fold_tile(st, a.q_sink + r * a.ldq + h * a.head_dim, a, kvh, 0, a.n_sinks);
                 fold_range(st, qv, a, kvh, p - a.window + 1, p);
