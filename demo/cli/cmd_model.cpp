@@ -23,8 +23,8 @@ int cmd_info(int argc, char **argv) {
     printf("context       trained %d, planned %d (%d sinks), batch %d, sessions %d\n", i.n_ctx_train, i.n_ctx, i.n_sinks,
            i.max_batch, i.max_sessions);
     printf("rope theta    %g\nnorm eps      %g\n", i.rope_theta, i.norm_eps);
-    printf("kernels       %s\n\nmemory plan\n", sm_runtime_isa(L.rt));
-    char plan[2048];
+    printf("kernels       %s\n\n", sm_runtime_isa(L.rt));
+    char plan[4096];
     sm_model_describe(L.model, plan, sizeof plan, nullptr);
     fputs(plan, stdout);
     return 0;

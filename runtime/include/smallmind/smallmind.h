@@ -157,7 +157,8 @@ typedef struct sm_model_info {
 
 sm_status sm_model_get_info(const sm_model *model, sm_model_info *out);
 
-/* One line per planned buffer ("weights  1234 bytes") into buf, for `smallmind info`.
+/* The weights by tensor type, then one line per planned buffer ("weights  1234 bytes"),
+ * into buf, for `smallmind info`.
  * Writes at most cap bytes (NUL included); *needed (optional) gets the full length. */
 sm_status sm_model_describe(const sm_model *model, char *buf, size_t cap, size_t *needed);
 

@@ -324,8 +324,12 @@ sm_status sm_model_get_info(const sm_model *m, sm_model_info *out) {
 
 sm_status sm_model_describe(const sm_model *m, char *buf, size_t cap, size_t *needed) {
     if (!m || (!buf && cap)) return SM_ERR_INVALID_ARGUMENT;
-    char tmp[2048];
+    char tmp[4096];
     size_t n = 0;
+    for (uint32_t t = 0; t < 32; t++)
+        if (m->w.type_tensors[t])
+            n += static_cast<size_t>(snprintf(tmp + n, sizeof tmp - n, "tensors %-10s %4u tensors, %12zu bytes\n", type_name(t),
+                                              m->w.type_tensors[t], m->w.type_bytes[t]));
     for (int i = 0; i < m->plan.n; i++)
         n += static_cast<size_t>(snprintf(tmp + n, sizeof tmp - n, "%-18s %12zu bytes\n", m->plan.items[i].name, m->plan.items[i].bytes));
     n += static_cast<size_t>(snprintf(tmp + n, sizeof tmp - n, "%-18s %12zu bytes\n", "total", m->plan.total));

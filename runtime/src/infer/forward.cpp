@@ -89,6 +89,7 @@ void Forward::begin(const Segment *segs, int n_segs, const int32_t *tokens) {
     n_segs_ = n_segs;
     n_rows_ = 0;
     n_out_ = 0;
+    n_attn_units_ = 0;
     for (int s = 0; s < n_segs; s++) {
         Segment &g = segs_[s];
         g = segs[s];
@@ -98,6 +99,9 @@ void Forward::begin(const Segment *segs, int n_segs, const int32_t *tokens) {
         for (int i = 0; i < g.n_out; i++) out_rows_[n_out_ + i] = g.row0 + (g.all_logits ? i : g.n_rows - 1);
         n_rows_ += g.n_rows;
         n_out_ += g.n_out;
+        g.attn_unit0 = n_attn_units_;
+        g.attn_blocks = (g.n_rows + kAttnRowsPerUnit - 1) / kAttnRowsPerUnit;
+        n_attn_units_ += g.attn_blocks * hp_.n_heads;
     }
     memcpy(tokens_, tokens, sizeof(int32_t) * static_cast<size_t>(n_rows_));
     busy_ = n_rows_ > 0;
@@ -157,20 +161,33 @@ void matmul_task(void *ctx, int t) {
 struct AttnTask {
     const kern::Kernels *k;
     const kern::AttnArgs *args; // per segment
-    int n_heads, p0, p1, n_tasks;
+    const Segment *segs;
+    int n_segs, n_heads, u0, u1, n_tasks;
 };
 
+// Units are (segment, row block, head); consecutive heads of one row block go to the
+// kernel together so it can share key loads between the heads of a KV group.
 void attention_task(void *ctx, int t) {
     const AttnTask &a = *static_cast<const AttnTask *>(ctx);
-    const int n = a.p1 - a.p0;
-    int p = a.p0 + n * t / a.n_tasks;
-    const int end = a.p0 + n * (t + 1) / a.n_tasks;
-    while (p < end) { // (segment, head) pairs, grouped into head runs per segment
-        const int seg = p / a.n_heads, h0 = p % a.n_heads;
-        int h1 = h0 + (end - p);
+    const int n = a.u1 - a.u0;
+    int u = a.u0 + n * t / a.n_tasks;
+    const int end = a.u0 + n * (t + 1) / a.n_tasks;
+    int seg = 0;
+    while (u < end) {
+        while (u >= a.segs[seg].attn_unit0 + a.segs[seg].attn_blocks * a.n_heads) seg++;
+        const Segment &g = a.segs[seg];
+        const int local = u - g.attn_unit0, rb = local / a.n_heads, h0 = local % a.n_heads;
+        int h1 = h0 + (end - u);
         if (h1 > a.n_heads) h1 = a.n_heads;
-        a.k->attention(a.args[seg], h0, h1);
-        p += h1 - h0;
+        kern::AttnArgs args = a.args[seg];
+        const int r0 = rb * kAttnRowsPerUnit;
+        args.q += r0 * args.ldq;
+        args.q_sink += r0 * args.ldq;
+        args.out += r0 * args.ldo;
+        args.pos0 += r0;
+        args.n_q = g.n_rows - r0 < kAttnRowsPerUnit ? g.n_rows - r0 : kAttnRowsPerUnit;
+        a.k->attention(args, h0, h1);
+        u += h1 - h0;
     }
 }
 
@@ -219,7 +236,7 @@ int Forward::divisible_total() const {
     const LayerWeights *L = op_ >= kAttnNorm && op_ <= kDown ? &w_->layers[layer_] : nullptr;
     switch (op_) {
     case kQkv: return (sub_ == 0 ? L->wq : sub_ == 1 ? L->wk : L->wv).rows;
-    case kAttention: return n_segs_ * hp_.n_heads;
+    case kAttention: return n_attn_units_;
     case kAttnOut: return L->wo.rows;
     case kUpGate: return (sub_ == 0 ? L->w1 : L->w3).rows;
     case kDown: return L->w2.rows;
@@ -249,15 +266,17 @@ double Forward::op_cost_ns(int amount) const {
     return (bytes > macs * 0.125 ? bytes : macs * 0.125) * ns_per_byte_;
 }
 
-double Forward::attention_macs(int pairs) const {
-    double per_pair = 0;
+// Multiply-adds of `units` attention units (q.k and p.v over the visible keys), taking
+// the average unit of the batch.
+double Forward::attention_macs(int units) const {
+    double total = 0;
     for (int s = 0; s < n_segs_; s++) {
         const Segment &g = segs_[s];
         const int64_t end = g.pos0 + g.n_rows;
         const double keys = end < g.kv->geo->n_ctx ? static_cast<double>(end) : g.kv->geo->n_ctx;
-        per_pair += 2.0 * g.n_rows * keys * hp_.head_dim;
+        total += 2.0 * g.n_rows * keys * hp_.head_dim * hp_.n_heads;
     }
-    return per_pair / (n_segs_ > 0 ? n_segs_ : 1) * pairs;
+    return n_attn_units_ > 0 ? total / n_attn_units_ * units : 0;
 }
 
 int Forward::run(uint64_t deadline_ns) {
@@ -419,12 +438,12 @@ int Forward::run_unit(int cap) {
             a.out = att_ + static_cast<int64_t>(g.row0) * qd;
             a.ldo = qd;
         }
-        const int total = n_segs_ * p.n_heads;
+        const int total = n_attn_units_;
         int p1 = done_ + cap;
         if (p1 > total) p1 = total;
         int n_tasks = par_ ? par_->width() : 1;
         if (n_tasks > p1 - done_) n_tasks = p1 - done_;
-        AttnTask t{k_, args, p.n_heads, done_, p1, n_tasks};
+        AttnTask t{k_, args, segs_, n_segs_, p.n_heads, done_, p1, n_tasks};
         if (n_tasks <= 1 || !par_) attention_task(&t, 0);
         else par_->run(attention_task, &t, n_tasks);
         const int did = p1 - done_;

@@ -30,9 +30,11 @@ struct Segment {
     void *owner = nullptr;   // the session, for whoever consumes the logits
     // filled by begin():
     int row0 = 0, out_row0 = 0, n_out = 0;
+    int attn_unit0 = 0, attn_blocks = 0; // attention units: (row block, head) pairs
 };
 
 constexpr int kMaxSegments = 64; // sessions batched into one forward
+constexpr int kAttnRowsPerUnit = 16; // query rows per attention unit (bounds a unit's time)
 
 struct ForwardDesc {
     int max_batch = 64;     // rows per forward
@@ -80,7 +82,7 @@ private:
     void prepare(const kern::Matrix *const *ws, int n, const float *x, int64_t ldx, int M, int K);
     const void *act_for(const kern::Matrix &w, size_t *row_bytes) const;
     double op_cost_ns(int amount) const;
-    double attention_macs(int pairs) const;
+    double attention_macs(int units) const;
 
     Hparams hp_;
     const Weights *w_ = nullptr;
@@ -103,7 +105,7 @@ private:
 
     // progress through the program
     bool busy_ = false;
-    int n_rows_ = 0, n_segs_ = 0, n_out_ = 0;
+    int n_rows_ = 0, n_segs_ = 0, n_out_ = 0, n_attn_units_ = 0;
     int layer_ = 0;
     Op op_ = kDone;
     int sub_ = 0;   // which matrix of a multi-matrix op (q/k/v, gate/up)

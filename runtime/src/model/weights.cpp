@@ -39,6 +39,8 @@ void dequantize_llama2c(const TensorSource &t, float *dst) {
 const float *place_vector(const TensorSource &t, Bump &arena, Weights &w) {
     float *dst = arena.take_n<float>(static_cast<size_t>(t.ne0 * t.ne1));
     w.bytes += stored_bytes(t, true);
+    w.type_tensors[static_cast<uint32_t>(TensorType::F32)]++;
+    w.type_bytes[static_cast<uint32_t>(TensorType::F32)] += stored_bytes(t, true);
     w.n_params += t.ne0 * t.ne1;
     if (dst) copy_vector(t, dst);
     return dst;
@@ -53,6 +55,8 @@ kern::Matrix place_matrix(const TensorSource &t, Bump &arena, Weights &w) {
     const size_t bytes = stored_bytes(t, false);
     uint8_t *dst = static_cast<uint8_t *>(arena.take(bytes));
     w.bytes += bytes;
+    w.type_tensors[static_cast<uint32_t>(m.type) & 31]++;
+    w.type_bytes[static_cast<uint32_t>(m.type) & 31] += bytes;
     w.n_params += t.ne0 * t.ne1;
     if (dst) {
         if (t.l2c_group) dequantize_llama2c(t, reinterpret_cast<float *>(dst));

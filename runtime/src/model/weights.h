@@ -22,6 +22,8 @@ struct Weights {
     LayerWeights *layers = nullptr;
     int n_layers = 0;
     TensorType main_type = TensorType::F32; // the type most weight bytes are in
+    uint32_t type_tensors[32] = {0};        // tensors per TensorType, as loaded
+    size_t type_bytes[32] = {0};
     size_t bytes = 0;
     int64_t n_params = 0;
 };
