@@ -102,7 +102,7 @@ int cmd_bench_gemm(int argc, char **argv) {
     Args a;
     const sm::CpuFeatures f = sm::detect_cpu();
     a.k = sm::kern::kernels_for(sm::best_isa(f), f);
-    for (int i = 1; i < argc; i++) {
+    for (int i = 2; i < argc; i++) { // argv[1] is the command
         const char *s = argv[i];
         const char *v = i + 1 < argc ? argv[i + 1] : nullptr;
         if (!strcmp(s, "--isa") && v) {

@@ -167,7 +167,7 @@ int cmd_machine(int argc, char **argv) {
     bool json = false;
     int threads = static_cast<int>(std::thread::hardware_concurrency());
     int reps = 5;
-    for (int i = 1; i < argc; i++) {
+    for (int i = 2; i < argc; i++) { // argv[1] is the command
         if (!strcmp(argv[i], "--json")) json = true;
         else if (!strcmp(argv[i], "--threads") && i + 1 < argc) threads = atoi(argv[++i]);
         else if (!strcmp(argv[i], "--reps") && i + 1 < argc) reps = atoi(argv[++i]);

@@ -9,18 +9,50 @@ using sm::kern::kRefKernels;
 
 namespace {
 
+// Caches in the layout of kernels.h: keys blocked d-major (k_index), values in rows,
+// slots from attn_slot. Slots no query of the run can see (sink padding, ring slots of
+// positions outside every window) hold NaN, so reading or scoring them into the result
+// shows.
 struct Setup {
     int n_heads, n_kv_heads, head_dim, n_slots, n_sinks, window;
     int64_t pos0;
     int n_q;
     std::vector<float> q, qs, k, v;
-    Setup(int nh, int nkv, int hd, int slots, int sinks, int win, int64_t p0, int nq, uint32_t seed)
-        : n_heads(nh), n_kv_heads(nkv), head_dim(hd), n_slots(slots), n_sinks(sinks), window(win), pos0(p0), n_q(nq) {
+    // ring: window slots after the sink blocks, a multiple of kAttnTile.
+    Setup(int nh, int nkv, int hd, int ring, int sinks, int win, int64_t p0, int nq, uint32_t seed)
+        : n_heads(nh), n_kv_heads(nkv), head_dim(hd), n_slots(sm::kern::kv_sink_slots(sinks) + ring), n_sinks(sinks), window(win),
+          pos0(p0), n_q(nq) {
+        REQUIRE(ring % sm::kern::kAttnTile == 0);
         q = randn(static_cast<size_t>(nq) * nh * hd + 3, seed);
         qs = randn(q.size(), seed + 1);
-        k = randn(static_cast<size_t>(nkv) * slots * hd, seed + 2, 1.5f);
-        v = randn(k.size(), seed + 3);
+        const size_t n = static_cast<size_t>(nkv) * n_slots * hd;
+        k.assign(n, NAN);
+        v.assign(n, NAN);
+        const std::vector<float> kr = randn(n, seed + 2, 1.5f), vr = randn(n, seed + 3);
+        // Every key some query of the run sees, at its slot; row-major source values.
+        std::vector<bool> seen(static_cast<size_t>(n_slots), false);
+        for (int r = 0; r < nq; r++) {
+            const int64_t p = p0 + r;
+            for (int64_t j = 0; j <= p; j++)
+                if (visible(p, j)) seen[static_cast<size_t>(slot(j))] = true;
+        }
+        for (int h = 0; h < nkv; h++)
+            for (int s = 0; s < n_slots; s++) {
+                if (!seen[static_cast<size_t>(s)]) continue;
+                for (int d = 0; d < hd; d++) {
+                    const size_t src = (static_cast<size_t>(h) * n_slots + s) * hd + d;
+                    k[static_cast<size_t>(sm::kern::k_index(h, s, d, hd, n_slots))] = kr[src];
+                    v[src] = vr[src];
+                }
+            }
     }
+    int64_t slot(int64_t j) const { return sm::kern::attn_slot(j, n_sinks, n_slots); }
+    bool visible(int64_t p, int64_t j) const {
+        if (j > p) return false;
+        return p < n_sinks + window || j < n_sinks || j > p - window;
+    }
+    float key(int kvh, int64_t j, int d) const { return k[static_cast<size_t>(sm::kern::k_index(kvh, slot(j), d, head_dim, n_slots))]; }
+    const float *val(int kvh, int64_t j) const { return v.data() + (static_cast<int64_t>(kvh) * n_slots + slot(j)) * head_dim; }
     AttnArgs args(float *out, int r0 = 0, int nq = -1) const {
         AttnArgs a;
         a.q = q.data() + 1 + static_cast<size_t>(r0) * n_heads * head_dim; // odd address
@@ -50,9 +82,8 @@ struct Setup {
         std::vector<double> s;
         std::vector<int64_t> keys;
         auto score = [&](const float *qq, int64_t j) {
-            const float *kr = k.data() + (static_cast<int64_t>(kvh) * n_slots + sm::kern::attn_slot(j, n_sinks, n_slots)) * head_dim;
             double d = 0;
-            for (int i = 0; i < head_dim; i++) d += static_cast<double>(qq[i]) * kr[i];
+            for (int i = 0; i < head_dim; i++) d += static_cast<double>(qq[i]) * key(kvh, j, i);
             return d / std::sqrt(static_cast<double>(head_dim));
         };
         if (p < n_sinks + window) {
@@ -67,7 +98,7 @@ struct Setup {
         for (size_t t = 0; t < s.size(); t++) {
             const double e = std::exp(s[t] - mx);
             sum += e;
-            const float *vr = v.data() + (static_cast<int64_t>(kvh) * n_slots + sm::kern::attn_slot(keys[t], n_sinks, n_slots)) * head_dim;
+            const float *vr = val(kvh, keys[t]);
             for (int i = 0; i < head_dim; i++) o[i] += e * vr[i];
         }
         for (int i = 0; i < head_dim; i++) o[i] /= sum;
@@ -126,19 +157,22 @@ void check_bit_identity(const Kernels &k, const Setup &s) {
 TEST_CASE("attention: causal, before anything is evicted", "[kernels]") {
     for (const Kernels *k : simd_tables()) {
         check_against_naive(*k, Setup(4, 4, 16, 256, 4, 200, 0, 70, 1));   // prefill from 0, tiles 0 and 1
-        check_against_naive(*k, Setup(6, 6, 48, 300, 0, 290, 130, 9, 2));  // stories15M shapes, mid tile
+        check_against_naive(*k, Setup(6, 6, 48, 320, 0, 290, 130, 9, 2));  // stories15M shapes, mid tile
         check_against_naive(*k, Setup(8, 8, 8, 64, 2, 60, 0, 33, 3));      // stories260K head size
+        check_against_naive(*k, Setup(6, 6, 48, 256, 0, 250, 200, 1, 15)); // decode, 24M shapes
     }
 }
 
 TEST_CASE("attention: sinks + sliding window over a wrapped ring", "[kernels]") {
     for (const Kernels *k : simd_tables()) {
-        // n_slots = sinks + window: positions far past n_slots wrap the ring many times.
-        check_against_naive(*k, Setup(4, 2, 32, 100, 4, 96, 1000, 17, 4));
-        check_against_naive(*k, Setup(4, 4, 20, 77, 3, 74, 150, 40, 5)); // odd head_dim, run crossing the window edge
-        check_against_naive(*k, Setup(2, 1, 64, 132, 0, 132, 500, 5, 6)); // no sinks
-        check_against_naive(*k, Setup(8, 2, 64, 200, 64, 136, 4000, 3, 7)); // a full sink tile
-        check_against_naive(*k, Setup(2, 2, 128, 40, 8, 32, 37, 8, 8));  // run straddling the first eviction
+        // Rings just big enough for the run: positions far past n_slots wrap them many times.
+        check_against_naive(*k, Setup(4, 2, 32, 128, 4, 96, 1000, 17, 4));
+        check_against_naive(*k, Setup(4, 4, 20, 128, 3, 74, 150, 40, 5)); // odd head_dim, run crossing the window edge
+        check_against_naive(*k, Setup(2, 1, 64, 192, 0, 132, 500, 5, 6)); // no sinks
+        check_against_naive(*k, Setup(8, 2, 64, 192, 64, 136, 4000, 3, 7)); // a full sink tile
+        check_against_naive(*k, Setup(2, 2, 128, 64, 8, 32, 37, 8, 8));  // run straddling the first eviction
+        check_against_naive(*k, Setup(3, 3, 40, 64, 5, 64, 777, 1, 16)); // ring == window, one query
+        check_against_naive(*k, Setup(2, 2, 12, 128, 1, 127, 5000, 2, 17));
     }
 }
 
@@ -146,6 +180,7 @@ TEST_CASE("attention: GQA groups share KV heads", "[kernels]") {
     for (const Kernels *k : simd_tables()) {
         check_against_naive(*k, Setup(8, 2, 64, 512, 4, 500, 60, 12, 9));
         check_against_naive(*k, Setup(9, 3, 24, 128, 2, 100, 300, 6, 10));
+        check_against_naive(*k, Setup(8, 1, 64, 256, 4, 200, 900, 1, 18)); // decode, 8 heads on one KV head
     }
 }
 
@@ -154,8 +189,60 @@ TEST_CASE("attention: a query gives the same bits alone, in a run, or in any hea
     tabs.push_back(&kRefKernels);
     for (const Kernels *k : tabs) {
         check_bit_identity(*k, Setup(8, 2, 64, 512, 4, 500, 0, 70, 11));
-        check_bit_identity(*k, Setup(4, 2, 20, 77, 3, 74, 150, 40, 12));
-        check_bit_identity(*k, Setup(6, 6, 48, 300, 4, 200, 190, 33, 13)); // crossing sinks + window
-        check_bit_identity(*k, Setup(2, 2, 8, 40, 8, 32, 100, 9, 14));
+        check_bit_identity(*k, Setup(4, 2, 20, 128, 3, 74, 150, 40, 12));
+        check_bit_identity(*k, Setup(6, 6, 48, 256, 4, 200, 190, 33, 13)); // crossing sinks + window
+        check_bit_identity(*k, Setup(2, 2, 8, 64, 8, 32, 100, 9, 14));
+        check_bit_identity(*k, Setup(9, 3, 36, 192, 5, 120, 400, 20, 19)); // GQA, wrapped, past the window
     }
+}
+
+// The layout's tiles: the sinks in their own blocks, every window tile
+// [n_sinks + kAttnTile t, + kAttnTile) in kAttnTile contiguous ring slots starting on a
+// key block, whatever the ring wraps; then the kernels on runs crossing those tile
+// edges (and the ring's wrap), against the dense oracle and for bit identity.
+TEST_CASE("attention: tiles aligned to n_sinks + multiples of kAttnTile", "[kernels]") {
+    using sm::kern::attn_slot;
+    using sm::kern::k_index;
+    using sm::kern::kAttnTile;
+    using sm::kern::kKvBlock;
+    using sm::kern::kv_sink_slots;
+    for (int ns : {0, 3, 4, 16, 20}) {
+        INFO("n_sinks " << ns);
+        const int sink_slots = kv_sink_slots(ns);
+        CHECK(sink_slots % kKvBlock == 0);
+        CHECK(sink_slots >= ns);
+        CHECK(sink_slots < ns + kKvBlock);
+        for (int ring : {64, 128, 192}) {
+            const int n_slots = sink_slots + ring;
+            for (int64_t j = 0; j < ns; j++) CHECK(attn_slot(j, ns, n_slots) == j);
+            bool ok = true;
+            for (int64_t t = 0; t < 40; t++) {
+                const int64_t base = ns + t * kAttnTile, s0 = attn_slot(base, ns, n_slots);
+                ok &= s0 % kKvBlock == 0 && s0 >= sink_slots && s0 + kAttnTile <= n_slots;
+                for (int i = 0; i < kAttnTile; i++) ok &= attn_slot(base + i, ns, n_slots) == s0 + i;
+            }
+            CHECK(ok);
+            // Within a block the keys of one d are contiguous; d steps by a block.
+            CHECK(k_index(1, sink_slots + 5, 3, 24, n_slots) - k_index(1, sink_slots + 4, 3, 24, n_slots) == 1);
+            CHECK(k_index(1, sink_slots + 5, 4, 24, n_slots) - k_index(1, sink_slots + 5, 3, 24, n_slots) == kKvBlock);
+            CHECK(k_index(1, 0, 0, 24, n_slots) == static_cast<int64_t>(n_slots) * 24);
+        }
+    }
+    std::vector<const Kernels *> tabs = simd_tables();
+    tabs.push_back(&kRefKernels);
+    uint32_t seed = 100;
+    for (int ns : {0, 3, 4, 16, 20})
+        for (const Kernels *k : tabs) {
+            // Prefill from 0 across the first two tile edges (ns + 64, ns + 128).
+            Setup a(4, 2, 24, 192, ns, 100, 0, 140, seed++);
+            check_bit_identity(*k, a);
+            if (k != &kRefKernels) check_against_naive(*k, a);
+            // A short run just across the edge ns + 64, and a long one far past the
+            // window, across tile edges and the ring's wrap.
+            for (int64_t p0 : {static_cast<int64_t>(ns + 64 - 3), static_cast<int64_t>(ns + 1000), static_cast<int64_t>(ns + 1150)}) {
+                Setup b(4, 2, 24, 192, ns, 100, p0, p0 > 200 ? 70 : 8, seed++);
+                check_bit_identity(*k, b);
+                if (k != &kRefKernels) check_against_naive(*k, b);
+            }
+        }
 }

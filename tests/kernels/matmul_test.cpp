@@ -36,6 +36,31 @@ std::vector<double> used_x(TensorType t, Acts &a, const std::vector<float> &x, i
     return v;
 }
 
+// Whether a table's prepared activations hold exactly the oracle's: the same bytes, or
+// for the AVX-512 VNNI table's grouped Q8_0 / Q4_0 layout (M >= 4, kernels/avx512/q0.h)
+// the same quantized bytes and scales rearranged.
+bool same_activations(const Kernels &k, TensorType t, Acts &ar, Acts &as, int M, int K) {
+    if (k.act_format(t) == kRefKernels.act_format(t) || M < 4) return memcmp(ar.p(), as.p(), ar.rb * M) == 0;
+    const sm::quant::ActQ8Layout l = sm::quant::act_q8_layout(K);
+    const uint8_t *ref = static_cast<const uint8_t *>(ar.p()), *g = static_cast<const uint8_t *>(as.p());
+    for (int m = 0; m < M; m++) {
+        const int grp = m / 16, r = m % 16, mg = std::min(16, M - 16 * grp);
+        const uint8_t *base = g + static_cast<size_t>(16) * grp * as.rb;
+        const uint8_t *rr = ref + static_cast<size_t>(m) * ar.rb;
+        for (int b = 0; b < l.nb; b++) {
+            for (int e = 0; e < 32; e++) {
+                const uint8_t v = base[static_cast<size_t>(4) * mg * (8 * b + e / 4) + 4 * r + e % 4];
+                if (static_cast<uint8_t>(v ^ 0x80) != rr[32 * b + e]) return false;
+            }
+            float dg, dr;
+            memcpy(&dg, base + static_cast<size_t>(32) * l.nb * mg + 4 * (static_cast<size_t>(mg) * b + r), 4);
+            memcpy(&dr, rr + l.d_off + 4 * b, 4);
+            if (memcmp(&dg, &dr, 4) != 0) return false;
+        }
+    }
+    return true;
+}
+
 // Rounding steps along one output's evaluation (see sum_bound): a float chain of K
 // products; for the integer formats one term per 32-block (two per block for Q6_K's
 // 16-element scales, one more per sub-block for Q4_K's mins) plus the lane tree and the
@@ -53,8 +78,8 @@ void check_matmul(const Kernels &k, TensorType t, int M, int N, int K, uint32_t 
     std::vector<float> x = randn(static_cast<size_t>(M) * ldx, seed + 1);
     Acts ar(kRefKernels, t, x.data(), ldx, M, K), as(k, t, x.data(), ldx, M, K);
     REQUIRE(ar.rb == as.rb);
-    // One activation format for all tables: the SIMD quantizer must give the same bytes.
-    REQUIRE(memcmp(ar.p(), as.p(), ar.rb * M) == 0);
+    // The SIMD quantizers give the oracle's bytes (in the table's layout).
+    REQUIRE(same_activations(k, t, ar, as, M, K));
     const int64_t ldy = N + 5;
     const float sentinel = -12345.0f;
     std::vector<float> yr(static_cast<size_t>(M) * ldy + 1, sentinel), ys(yr);
@@ -94,21 +119,24 @@ void check_determinism(const Kernels &k, TensorType t, int N, int K, uint32_t se
     std::vector<float> full(static_cast<size_t>(M) * N), part(full.size(), NAN);
     k.matmul(w.matrix(), a.p(), a.rb, M, full.data(), N, 0, N);
     std::mt19937 g(seed);
-    // M = 1, random [n0, n1) pieces covering the row.
+    // M = 1, random [n0, n1) pieces covering the row. (Activations are prepared for the
+    // rows a call takes, as the runtime does: their layout may depend on M.)
     for (int m = 0; m < M; m++) {
+        Acts a1(k, t, x.data() + static_cast<size_t>(m) * K, K, 1, K);
         int n0 = 0;
         while (n0 < N) {
             const int n1 = std::min(N, n0 + 1 + static_cast<int>(g() % 37));
-            k.matmul(w.matrix(), static_cast<uint8_t *>(a.p()) + a.rb * m, a.rb, 1, part.data() + m * N, N, n0, n1);
+            k.matmul(w.matrix(), a1.p(), a1.rb, 1, part.data() + m * N, N, n0, n1);
             n0 = n1;
         }
     }
     CHECK(bits_equal(full.data(), part.data(), full.size()));
     // Rows 5..21 (M = 17) over [3, N - 2), every other count in between.
-    for (int mm : {17, 2, 3, 7}) {
+    for (int mm : {17, 2, 3, 7, 4, 16, 33}) {
         std::vector<float> mid(static_cast<size_t>(mm) * N, NAN);
         const int n0 = N > 5 ? 3 : 0, n1 = N > 5 ? N - 2 : N;
-        k.matmul(w.matrix(), static_cast<uint8_t *>(a.p()) + a.rb * 5, a.rb, mm, mid.data(), N, n0, n1);
+        Acts am(k, t, x.data() + static_cast<size_t>(5) * K, K, mm, K);
+        k.matmul(w.matrix(), am.p(), am.rb, mm, mid.data(), N, n0, n1);
         bool same = true;
         for (int m = 0; m < mm; m++) same &= bits_equal(&full[static_cast<size_t>(5 + m) * N + n0], &mid[static_cast<size_t>(m) * N + n0], static_cast<size_t>(n1 - n0));
         CHECK(same);
@@ -180,19 +208,69 @@ TEST_CASE("matmul: AVX-512 with and without VNNI give identical bits", "[kernels
         WARN("no AVX-512 VNNI on this CPU: skipped");
         return;
     }
-    for (TensorType t : {TensorType::Q8_0, TensorType::Q4_0}) {
-        const int M = 7, N = 19, K = 288;
-        Weights w(t, N, K, 5);
-        std::vector<float> x = randn(static_cast<size_t>(M) * K, 6);
-        Acts a(sm::kern::kAvx512Kernels, t, x.data(), K, M, K);
-        std::vector<float> y1(M * N), y2(M * N);
-        sm::kern::kAvx512Kernels.matmul(w.matrix(), a.p(), a.rb, M, y1.data(), N, 0, N);
-        sm::kern::kAvx512VnniKernels.matmul(w.matrix(), a.p(), a.rb, M, y2.data(), N, 0, N);
-        CHECK(bits_equal(y1.data(), y2.data(), y1.size()));
-    }
+    // Shapes across the GEMM's tiles: M groups of 16 (and 8-group chunks), K-chunks of 16
+    // blocks, the GEMV's 64-block scale batches, odd block counts, partial row tiles.
+    const int shapes[][3] = {{7, 19, 288}, {1, 40, 288}, {3, 17, 96}, {16, 33, 768}, {37, 16, 32}, {150, 21, 64}, {20, 35, 2080}, {2, 35, 2080}};
+    for (TensorType t : {TensorType::Q8_0, TensorType::Q4_0})
+        for (const auto &sh : shapes) {
+            const int M = sh[0], N = sh[1], K = sh[2];
+            INFO(sm::type_name(static_cast<uint32_t>(t)) << " M=" << M << " N=" << N << " K=" << K);
+            Weights w(t, N, K, 5 + K);
+            std::vector<float> x = randn(static_cast<size_t>(M) * K, 6 + M);
+            Acts a(sm::kern::kAvx512Kernels, t, x.data(), K, M, K), av(sm::kern::kAvx512VnniKernels, t, x.data(), K, M, K);
+            std::vector<float> y1(static_cast<size_t>(M) * N), y2(static_cast<size_t>(M) * N);
+            sm::kern::kAvx512Kernels.matmul(w.matrix(), a.p(), a.rb, M, y1.data(), N, 0, N);
+            sm::kern::kAvx512VnniKernels.matmul(w.matrix(), av.p(), av.rb, M, y2.data(), N, 0, N);
+            CHECK(bits_equal(y1.data(), y2.data(), y1.size()));
+        }
 #else
     WARN("not an x86-64 build: skipped");
 #endif
+}
+
+// ggml's quantizer never writes -128 into a Q8_0 block, but files may hold it: every
+// table must take it as -128 (the VNNI kernels offset weights or activations by 128).
+TEST_CASE("matmul: q8_0 weights of -128 and all-extreme blocks", "[kernels]") {
+    std::vector<const Kernels *> tabs = simd_tables();
+    for (const Kernels *k : tabs)
+        for (int M : {1, 5, 17}) {
+            const int N = 21, K = 96;
+            INFO(k->name << " M=" << M);
+            Weights w(TensorType::Q8_0, N, K, 91);
+            std::mt19937 g(3);
+            for (int r = 0; r < N; r++) {
+                uint8_t *row = w.buf.data() + w.off + w.rb * r;
+                for (int b = 0; b < K / 32; b++) {
+                    int8_t *qs = reinterpret_cast<int8_t *>(row + 34 * b + 2);
+                    for (int e = 0; e < 32; e++)
+                        if (r % 3 == 0 || g() % 4 == 0) qs[e] = -128; // whole blocks of -128 in every third row
+                }
+                REQUIRE(sm::quant::dequantize_row(TensorType::Q8_0, row, w.deq.data() + static_cast<size_t>(r) * K, K));
+            }
+            std::vector<float> x = randn(static_cast<size_t>(M) * K, 92);
+            for (size_t i = 0; i < x.size(); i += 7) x[i] = -4.0f; // strongly negative activations too
+            Acts ar(kRefKernels, TensorType::Q8_0, x.data(), K, M, K), as(*k, TensorType::Q8_0, x.data(), K, M, K);
+            std::vector<float> yr(static_cast<size_t>(M) * N), ys(yr.size());
+            kRefKernels.matmul(w.matrix(), ar.p(), ar.rb, M, yr.data(), N, 0, N);
+            k->matmul(w.matrix(), as.p(), as.rb, M, ys.data(), N, 0, N);
+            const std::vector<double> xv = used_x(TensorType::Q8_0, ar, x, K, M, K);
+            int bad = 0;
+            for (int m = 0; m < M; m++)
+                for (int n = 0; n < N; n++) {
+                    double exact = 0, abs_sum = 0;
+                    for (int kk = 0; kk < K; kk++) {
+                        const double p = static_cast<double>(w.deq[static_cast<size_t>(n) * K + kk]) * xv[static_cast<size_t>(m) * K + kk];
+                        exact += p;
+                        abs_sum += std::fabs(p);
+                    }
+                    const double tol = sum_bound(rounds(TensorType::Q8_0, K), abs_sum);
+                    const float s = ys[static_cast<size_t>(m) * N + n], r = yr[static_cast<size_t>(m) * N + n];
+                    if (!(std::fabs(s - exact) <= tol) || !(std::fabs(r - exact) <= tol)) {
+                        if (bad++ < 3) FAIL_CHECK("y[" << m << "][" << n << "] simd " << s << " ref " << r << " exact " << exact);
+                    }
+                }
+            CHECK(bad == 0);
+        }
 }
 
 TEST_CASE("get_row: every table returns ggml's dequantization exactly", "[kernels]") {

@@ -8,7 +8,8 @@
 // [n0, n1) or the head range a call covers. Tables may differ from each other.
 //
 // Memory contract: kernels allocate nothing; they may use up to 64 KiB of stack (attention
-// takes about 50 KiB), so a host job system's fibers need stacks at least that deep.
+// and the AVX-512 Q4_0 GEMM take about 20 KiB), so a host job system's fibers need
+// stacks at least that deep.
 //
 // Limits every table assumes (the model loader enforces them): head_dim <= 512,
 // n_sinks <= kAttnTile, quantized matrix data 2-byte aligned (GGUF aligns to 32).

@@ -29,6 +29,24 @@ struct VecAvx2 {
     static T mul(T a, T b) { return _mm256_mul_ps(a, b); }
     static T div(T a, T b) { return _mm256_div_ps(a, b); }
     static T max(T a, T b) { return _mm256_max_ps(a, b); }
+    static float hmax(T v) {
+        __m128 b = _mm_max_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+        b = _mm_max_ps(b, _mm_movehl_ps(b, b));
+        b = _mm_max_ss(b, _mm_shuffle_ps(b, b, 1));
+        return _mm_cvtss_f32(b);
+    }
+    // v in lanes lo..hi (clipped to the vector), fill elsewhere.
+    static T keep(T v, int lo, int hi, T fill) {
+        const __m256i iota = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+        const __m256i m = _mm256_andnot_si256(_mm256_cmpgt_epi32(_mm256_set1_epi32(lo), iota),
+                                              _mm256_cmpgt_epi32(_mm256_set1_epi32(hi + 1), iota));
+        return _mm256_blendv_ps(fill, v, _mm256_castsi256_ps(m));
+    }
+
+    // Attention tuning (kernels/common/attention.h): interleaved chains over keys when
+    // accumulating values, and the accumulator registers a micro-kernel may use.
+    static constexpr int kAttnKeyChains = 2;
+    static constexpr int kAccRegs = 8;
 
     // The one summation tree of this table: halves, then quarters, then pairs.
     static float hsum(T v) {

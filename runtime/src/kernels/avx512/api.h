@@ -15,4 +15,5 @@ void attention(const AttnArgs &a, int h0, int h1);
 
 namespace sm::kern::avx512vnni {
 void matmul_q8(const Matrix &w, const void *act, size_t arb, int M, float *y, int64_t ldy, int n0, int n1);
+void prepare_act_grouped(const float *x, int64_t ldx, int M, int K, void *act, size_t arb);
 } // namespace sm::kern::avx512vnni

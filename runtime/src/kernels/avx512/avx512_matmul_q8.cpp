@@ -3,11 +3,14 @@
 #include "kernels/x86/isa_avx512_begin.h"
 #include "kernels/avx512/api.h"
 #include "kernels/avx512/int8.h"
+#include "kernels/avx512/q0.h"
 #include "kernels/common/gemm_q8.h"
 
 namespace sm::kern::avx512 {
 
 void matmul_q8(const Matrix &w, const void *act, size_t arb, int M, float *y, int64_t ldy, int n0, int n1) {
+    if (w.type == TensorType::Q8_0) return matmul_q0<true>(w, act, arb, M, y, ldy, n0, n1);
+    if (w.type == TensorType::Q4_0) return matmul_q0<false>(w, act, arb, M, y, ldy, n0, n1);
     gemm_q8<IntAvx512, 4, 4>(w, act, arb, M, y, ldy, n0, n1);
 }
 

@@ -4,11 +4,19 @@
 #include "kernels/x86/isa_avx512_begin.h"
 #include "kernels/avx512/api.h"
 #include "kernels/avx512/int8.h"
+#include "kernels/avx512/q0.h"
 #include "kernels/common/gemm_q8.h"
 
 namespace sm::kern::avx512vnni {
 void matmul_q8(const Matrix &w, const void *act, size_t arb, int M, float *y, int64_t ldy, int n0, int n1) {
+    if (w.type == TensorType::Q8_0) return matmul_q0<true>(w, act, arb, M, y, ldy, n0, n1);
+    if (w.type == TensorType::Q4_0) return matmul_q0<false>(w, act, arb, M, y, ldy, n0, n1);
     gemm_q8<IntAvx512, 4, 4>(w, act, arb, M, y, ldy, n0, n1);
+}
+
+// Q8_0 / Q4_0 activations for M >= 4 in the GEMM's grouped layout (kernels/avx512/q0.h).
+void prepare_act_grouped(const float *x, int64_t ldx, int M, int K, void *act, size_t arb) {
+    q0_prepare_grouped(x, ldx, M, K, static_cast<uint8_t *>(act), arb);
 }
 } // namespace sm::kern::avx512vnni
 #include "kernels/x86/isa_end.h"

@@ -10,11 +10,16 @@
 namespace sm::kern {
 namespace {
 
-int act_format(TensorType w) { return act_format_of(w); }
+// With VNNI, Q8_0 / Q4_0 activations have a format of their own (2): natural rows for
+// M < 4, the GEMM's groups of 16 rows otherwise (kernels/avx512/q0.h). Same row bytes.
+bool q0_type(TensorType w) { return w == TensorType::Q8_0 || w == TensorType::Q4_0; }
+
+template <bool Vnni> int act_format(TensorType w) { return Vnni && q0_type(w) ? 2 : act_format_of(w); }
 size_t act_row_bytes(TensorType w, int K) { return act_row_bytes_of(w, K); }
 
-void prepare_act(TensorType w, const float *x, int64_t ldx, int M, int K, void *act) {
+template <bool Vnni> void prepare_act(TensorType w, const float *x, int64_t ldx, int M, int K, void *act) {
     const size_t rb = act_row_bytes_of(w, K);
+    if (Vnni && q0_type(w) && M >= 4) return avx512vnni::prepare_act_grouped(x, ldx, M, K, act, rb);
     if (act_is_q8(w)) return avx512::prepare_act_q8(x, ldx, M, K, act, rb);
     for (int m = 0; m < M; m++) memcpy(static_cast<uint8_t *>(act) + m * rb, x + m * ldx, rb);
 }
@@ -36,11 +41,11 @@ void get_row(const Matrix &w, int64_t r, float *out) {
 } // namespace
 
 extern const Kernels kAvx512Kernels = {
-    SM_ISA_AVX512, "avx512", act_format, act_row_bytes, prepare_act, matmul<false>, get_row,
+    SM_ISA_AVX512, "avx512", act_format<false>, act_row_bytes, prepare_act<false>, matmul<false>, get_row,
     avx512::rmsnorm, avx512::rope, avx512::swiglu, avx512::add, avx512::attention,
 };
 extern const Kernels kAvx512VnniKernels = {
-    SM_ISA_AVX512, "avx512vnni", act_format, act_row_bytes, prepare_act, matmul<true>, get_row,
+    SM_ISA_AVX512, "avx512vnni", act_format<true>, act_row_bytes, prepare_act<true>, matmul<true>, get_row,
     avx512::rmsnorm, avx512::rope, avx512::swiglu, avx512::add, avx512::attention,
 };
 

@@ -1,7 +1,8 @@
 // AVX-512 integer traits for kernels/common/gemm_q8.h: two 32-element activation blocks
-// per zmm. With SM_ISA_VNNI the byte dot products are vpdpbusd, else vpmaddubsw +
-// vpmaddwd; both give lane i = the exact sum of bytes 4i..4i+3, so the two variants
-// agree bit for bit. Include only between isa_avx512_begin.h and isa_end.h.
+// per zmm. The AVX-512 tables use it for Q4_K and Q6_K; Q8_0 and Q4_0 have their own
+// kernels (kernels/avx512/q0.h). With SM_ISA_VNNI the byte dot products are vpdpbusd,
+// else vpmaddubsw + vpmaddwd; both give lane i = the exact sum of bytes 4i..4i+3, so the
+// two variants agree bit for bit. Include only between isa_avx512_begin.h and isa_end.h.
 #pragma once
 #include "kernels/avx512/vec.h"
 #include "kernels/common/gemm_q8.h"

@@ -25,6 +25,19 @@ struct VecAvx512 {
     static T mul(T a, T b) { return _mm512_mul_ps(a, b); }
     static T div(T a, T b) { return _mm512_div_ps(a, b); }
     static T max(T a, T b) { return _mm512_max_ps(a, b); }
+    static float hmax(T v) { return _mm512_reduce_max_ps(v); }
+    // v in lanes lo..hi (clipped to the vector), fill elsewhere.
+    static T keep(T v, int lo, int hi, T fill) {
+        lo = lo < 0 ? 0 : lo;
+        hi = hi > W - 1 ? W - 1 : hi;
+        const unsigned m = hi < lo ? 0u : ((2u << hi) - 1u) & ~((1u << lo) - 1u);
+        return _mm512_mask_mov_ps(fill, static_cast<__mmask16>(m), v);
+    }
+
+    // Attention tuning (kernels/common/attention.h): interleaved chains over keys when
+    // accumulating values, and the accumulator registers a micro-kernel may use.
+    static constexpr int kAttnKeyChains = 4;
+    static constexpr int kAccRegs = 24;
 
     // The one summation tree of this table: halves, then quarters, then pairs.
     static float hsum(T v) {

@@ -1,16 +1,29 @@
-// Flash-style attention over a vector traits type V (see gemm_float.h for the rules).
+// Flash-style attention over a vector traits type V (see gemm_float.h for the rules), on
+// the blocked key layout of kernels.h (keys d-major in blocks of kKvBlock slots, values
+// in rows).
 //
-// Rows are (query, head) pairs of one KV head, taken kRows at a time so that one
-// transposed copy of each key chunk (kt, d-major) serves them all: scores are then an
-// outer product, q broadcast along d. Per row, everything follows AttnArgs' definition:
-//   score(j)  = (chain over d of fma(q[d], k_j[d], s)) * scale
-//   per tile  m' = max(m, max visible scores); c = exp(m - m');
-//             sum = sum * c, then + p_j for visible j in increasing order;
-//             acc = acc * c, then fma(p_j, v_j, acc) for visible j in increasing order,
-//   with p_j = exp(score(j) - m'); out = acc * (1 / sum).
-// A row's operations never depend on the other rows of its block, so a query gives the
-// same bits alone or in a run, and exp() is evaluated only on visible keys' scores.
+// Rows are (query, head) pairs of one KV head, query-major (the heads of one query are
+// neighbours: they see the same keys), taken up to kAttnRows at a time; each key tile is
+// read once for all the rows of a batch that see part of it.
+//
+// Per row everything is fixed by the row's position alone (AttnArgs' tiles: the sinks,
+// then window tiles aligned to n_sinks + multiples of kAttnTile); for its visible keys
+// [j0, j1] of a tile:
+//   score(j) = (e + o) * scale, e = chain over even d of fma(q[d], k_j[d], e),
+//                               o = the same over odd d
+//   m' = max(m, max score(j)); c = (m == -inf) ? 0 : exp(m - m'); p_j = exp(score(j) - m')
+//   L   = fma(L, c, P): L and P vectors of W lanes, P the fixed pairwise tree over the
+//         tile's kAttnTile / W vectors of p (lanes of keys not visible are +0)
+//   acc = fma(acc, c, T): T the pairwise tree of U = V::kAttnKeyChains chains, chain u
+//         = fma(p_j, v_j, .) over keys j = j0 + u, j0 + u + U, ... in increasing order
+//   and at the end out = acc * (1 / hsum(L)).
+// Rows of a batch share key and value loads but never each other's arithmetic, so a
+// query gives the same bits alone or in a run, whatever the head range. Scores of keys a
+// row cannot see (other rows' keys, padding slots, stale ring slots) may be computed but
+// are masked before the max and exp: exp() only ever sees visible keys' scores, and
+// values of invisible keys are never read.
 #pragma once
+#include "kernels/common/unroll.h"
 #include "kernels/kernels.h"
 
 #include <cmath>
@@ -21,148 +34,298 @@ namespace {
 
 constexpr int kMaxHeadDim = 512;
 constexpr int kAttnRows = 8;
+// Software prefetch distances: the KV cache is usually out in L3 (the weights streamed
+// through L2 since the last token) in runs too short for the hardware prefetcher.
+constexpr int kPfKeys = 8;  // value rows ahead
+constexpr int kPfDims = 8;  // key-block rows (d) ahead, two per step
 
-template <class V> struct AttnBlock {
+template <class V> struct AttnBatch {
+    using T = typename V::T;
     static constexpr int W = V::W;
+    static constexpr int VB = kKvBlock / W;   // vectors per key block (one d)
+    static constexpr int TV = kAttnTile / W;  // vectors of scores per tile
+    static constexpr int KB = kAttnTile / kKvBlock;
+    static constexpr int U = V::kAttnKeyChains;
+    static_assert(kKvBlock % W == 0 && kAttnTile % kKvBlock == 0, "tile geometry");
+
+    // Key blocks per score micro-kernel for RC rows: two chains per (row, vector).
+    static constexpr int bc_max(int rc) {
+        const int b = V::kAccRegs / (rc * VB * 2);
+        return b < 1 ? 1 : b > KB ? KB : b;
+    }
+    // Vectors of head_dim per value micro-kernel for RR rows: U chains per (row, vector).
+    static constexpr int dv_max(int rr) {
+        const int d = V::kAccRegs / (rr * U);
+        return d < 1 ? 1 : d;
+    }
+
     const AttnArgs &a;
-    int kvh, nrows, hdp;
+    int hd = 0, nvec = 0, nrows = 0;
+    int64_t bstride = 0; // floats per key block: hd * kKvBlock
+    int64_t next_kfloats = 0;
+    const float *kbase = nullptr, *vbase = nullptr;
+    int64_t pos[kAttnRows], wlo[kAttnRows];
     const float *q[kAttnRows], *qs[kAttnRows];
     float *out[kAttnRows];
-    int64_t lo[kAttnRows], hi[kAttnRows];
-    bool past[kAttnRows];
-    float mx[kAttnRows], sum[kAttnRows];
+    float mx[kAttnRows], corr[kAttnRows];
+    alignas(64) float lsum[kAttnRows][W];
     alignas(64) float sc[kAttnRows][kAttnTile];
     alignas(64) float acc[kAttnRows][kMaxHeadDim];
-    alignas(64) float kt[kMaxHeadDim * W];
 
-    explicit AttnBlock(const AttnArgs &args) : a(args) {}
+    explicit AttnBatch(const AttnArgs &args) : a(args) {}
 
-    const float *krow(int64_t j) const { return a.k + (static_cast<int64_t>(kvh) * a.n_slots + attn_slot(j, a.n_sinks, a.n_slots)) * a.head_dim; }
-    const float *vrow(int64_t j) const { return a.v + (static_cast<int64_t>(kvh) * a.n_slots + attn_slot(j, a.n_sinks, a.n_slots)) * a.head_dim; }
-
-    // kt[d][i] = k_{c0 + i}[d] for i < nk (zero beyond).
-    void load_keys(int64_t c0, int nk) {
-        const int hd = a.head_dim;
-        typename V::T r[W];
-        for (int dd = 0; dd < hd; dd += W) {
-            const int nd = hd - dd < W ? hd - dd : W;
-            for (int i = 0; i < W; i++) r[i] = i < nk ? V::load_n(krow(c0 + i) + dd, nd) : V::zero();
-            V::transpose(r);
-            for (int t = 0; t < nd; t++) V::storeu(kt + (dd + t) * W, r[t]);
-        }
-    }
-
-    // sc[b][c0 - base ..] = scores of keys c0 .. c0 + nk - 1 for every row, using qv[b].
-    void scores(const float *const *qv, int64_t base, int64_t c0, int nk) {
-        const int hd = a.head_dim;
-        const typename V::T scale = V::set1(a.scale);
-        for (int b0 = 0; b0 < nrows; b0 += 4) {
-            const float *q4[4];
-            for (int i = 0; i < 4; i++) q4[i] = qv[b0 + i < nrows ? b0 + i : b0];
-            typename V::T s[4] = {V::zero(), V::zero(), V::zero(), V::zero()};
-            for (int d = 0; d < hd; d++) {
-                const typename V::T kv = V::loadu(kt + d * W);
-                for (int i = 0; i < 4; i++) s[i] = V::fma(V::bcast(q4[i] + d), kv, s[i]);
+    // ---- scores: sc[row][16 b ..] for key blocks [b0, b0 + BC) of the tile at kt.
+    template <int RC, int BC> void score_blocks(const int *rows, const float *const *qv, const float *kt, int b0) {
+        T e[RC][BC * VB], o[RC][BC * VB];
+        SM_UNROLL for (int r = 0; r < RC; r++) SM_UNROLL for (int i = 0; i < BC * VB; i++) e[r][i] = o[r][i] = V::zero();
+        const float *k0 = kt + b0 * bstride;
+        const float *qr[RC];
+        SM_UNROLL for (int r = 0; r < RC; r++) qr[r] = qv[r];
+        int d = 0;
+        for (; d + 2 <= hd; d += 2) {
+            const float *kd = k0 + d * kKvBlock;
+            T k[BC * VB];
+            SM_UNROLL for (int b = 0; b < BC; b++) {
+                SM_UNROLL for (int v = 0; v < VB; v++) k[b * VB + v] = V::loadu(kd + b * bstride + v * W);
             }
-            for (int i = 0; i < 4 && b0 + i < nrows; i++) V::store_n(&sc[b0 + i][c0 - base], V::mul(s[i], scale), nk);
+            SM_UNROLL for (int r = 0; r < RC; r++) {
+                const T qb = V::bcast(qr[r] + d);
+                SM_UNROLL for (int i = 0; i < BC * VB; i++) e[r][i] = V::fma(qb, k[i], e[r][i]);
+            }
+            SM_UNROLL for (int b = 0; b < BC; b++) SM_UNROLL for (int v = 0; v < VB; v++)
+                    k[b * VB + v] = V::loadu(kd + kKvBlock + b * bstride + v * W);
+            SM_UNROLL for (int r = 0; r < RC; r++) {
+                const T qb = V::bcast(qr[r] + d + 1);
+                SM_UNROLL for (int i = 0; i < BC * VB; i++) o[r][i] = V::fma(qb, k[i], o[r][i]);
+            }
         }
+        if (d < hd) {
+            const float *kd = k0 + d * kKvBlock;
+            SM_UNROLL for (int r = 0; r < RC; r++) {
+                const T qb = V::bcast(qr[r] + d);
+                SM_UNROLL for (int b = 0; b < BC; b++) SM_UNROLL for (int v = 0; v < VB; v++)
+                        e[r][b * VB + v] = V::fma(qb, V::loadu(kd + b * bstride + v * W), e[r][b * VB + v]);
+            }
+        }
+        const T sv = V::set1(a.scale);
+        SM_UNROLL for (int r = 0; r < RC; r++) SM_UNROLL for (int i = 0; i < BC * VB; i++)
+                V::storeu(&sc[rows[r]][b0 * kKvBlock + i * W], V::mul(V::add(e[r][i], o[r][i]), sv));
     }
 
-    // Online-softmax update of row b with its visible keys [j0, j1] of the tile at base.
-    void fold(int b, int64_t base, int64_t j0, int64_t j1) {
-        float *s = &sc[b][j0 - base];
-        const int n = static_cast<int>(j1 - j0 + 1);
-        float tmax = -INFINITY;
-        for (int i = 0; i < n; i++) tmax = s[i] > tmax ? s[i] : tmax;
-        const float nm = tmax > mx[b] ? tmax : mx[b];
-        float corr = 0.0f;
-        if (mx[b] != -INFINITY) {
+    template <int RC> void score_rows(const int *rows, const float *const *qv, const float *kt, int blo, int bhi) {
+        constexpr int BM = bc_max(RC);
+        int b = blo;
+        for (; b + BM <= bhi + 1; b += BM) score_blocks<RC, BM>(rows, qv, kt, b);
+        const int left = bhi + 1 - b;
+        if constexpr (BM > 1)
+            if (left == 1) score_blocks<RC, 1>(rows, qv, kt, b);
+        if constexpr (BM > 2)
+            if (left == 2) score_blocks<RC, 2>(rows, qv, kt, b);
+        if constexpr (BM > 3)
+            if (left == 3) score_blocks<RC, 3>(rows, qv, kt, b);
+    }
+
+    // ---- online softmax of row b over its visible keys [j0, j1] (tile offsets): p to sc.
+    void softmax(int b, int j0, int j1) {
+        float *s = sc[b];
+        const T ninf = V::set1(-INFINITY), z = V::zero();
+        T mv = ninf;
+        SM_UNROLL for (int i = 0; i < TV; i++) if (j0 < (i + 1) * W && j1 >= i * W) mv = V::max(mv, V::keep(V::loadu(s + i * W), j0 - i * W, j1 - i * W, ninf));
+        const float tmax = V::hmax(mv), m = mx[b];
+        const float nm = tmax > m ? tmax : m;
+        float c = 0.0f;
+        if (m != -INFINITY) {
             alignas(64) float t[W];
-            V::storeu(t, V::exp(V::set1(mx[b] - nm)));
-            corr = t[0];
+            V::storeu(t, V::exp(V::set1(m - nm)));
+            c = t[0];
         }
-        for (int i = 0; i < n; i += W) {
-            const int nn = n - i < W ? n - i : W;
-            V::store_n(s + i, V::exp(V::sub(V::load_n(s + i, nn), V::set1(nm))), nn);
+        const T nmv = V::set1(nm);
+        T p[TV];
+        SM_UNROLL for (int i = 0; i < TV; i++) {
+            if (j0 < (i + 1) * W && j1 >= i * W) {
+                const int lo = j0 - i * W, hi = j1 - i * W;
+                p[i] = V::keep(V::exp(V::keep(V::sub(V::loadu(s + i * W), nmv), lo, hi, z)), lo, hi, z);
+                V::storeu(s + i * W, p[i]);
+            } else {
+                p[i] = z;
+            }
         }
-        float sm = sum[b] * corr;
-        for (int i = 0; i < n; i++) sm += s[i];
-        sum[b] = sm;
+        SM_UNROLL for (int st = 1; st < TV; st *= 2) SM_UNROLL for (int i = 0; i + st < TV; i += 2 * st) p[i] = V::add(p[i], p[i + st]);
+        V::storeu(lsum[b], V::fma(V::loadu(lsum[b]), V::set1(c), p[0]));
         mx[b] = nm;
-        // acc = acc * corr, then fma(p_j, v_j, acc); four d-chunks at a time for latency.
-        const int hd = a.head_dim;
-        const typename V::T cv = V::set1(corr);
-        for (int dd = 0; dd < hd; dd += 4 * W) {
-            typename V::T ac[4];
-            int nd[4];
-            for (int c = 0; c < 4; c++) {
-                const int rem = hd - dd - c * W;
-                nd[c] = rem < 0 ? 0 : rem < W ? rem : W;
-                ac[c] = V::mul(V::loadu(acc[b] + (dd + c * W < hdp ? dd + c * W : 0)), cv);
-            }
-            for (int i = 0; i < n; i++) {
-                const float *vr = vrow(j0 + i) + dd;
-                const typename V::T p = V::bcast(s + i);
-                for (int c = 0; c < 4; c++)
-                    if (nd[c] == W) ac[c] = V::fma(p, V::loadu(vr + c * W), ac[c]);
-                    else if (nd[c] > 0) ac[c] = V::fma(p, V::load_n(vr + c * W, nd[c]), ac[c]);
-            }
-            for (int c = 0; c < 4; c++)
-                if (nd[c] > 0) V::storeu(acc[b] + dd + c * W, ac[c]);
+        corr[b] = c;
+    }
+
+    // ---- values: acc[row][d0 .. d0 + DV W) of RR rows sharing the visible keys [j0, j1]
+    // of the tile whose first value row is vt. Tail: the last vector has ntail lanes.
+    template <int RR, int DV, bool Tail> struct VAcc {
+        T ch[RR][U][DV];
+    };
+    // Key j (value row vr) into chain u of every row.
+    template <int RR, int DV, bool Tail, int u>
+    static void value_key(VAcc<RR, DV, Tail> &c, const float *vr, const float *const *p, int j, int ntail) {
+        T vv[DV];
+        SM_UNROLL for (int i = 0; i < DV; i++) vv[i] = Tail && i == DV - 1 ? V::load_n(vr + i * W, ntail) : V::loadu(vr + i * W);
+        SM_UNROLL for (int r = 0; r < RR; r++) {
+            const T pb = V::bcast(p[r] + j);
+            SM_UNROLL for (int i = 0; i < DV; i++) c.ch[r][u][i] = V::fma(pb, vv[i], c.ch[r][u][i]);
         }
     }
 
-    // Keys [k0, k1] of the tile starting at base; row b sees [rlo[b], rhi[b]] of them.
-    void tile(const float *const *qv, int64_t base, int64_t k0, int64_t k1, const int64_t *rlo, const int64_t *rhi) {
-        for (int64_t c0 = k0; c0 <= k1; c0 += W) {
-            const int nk = k1 - c0 + 1 < W ? static_cast<int>(k1 - c0 + 1) : W;
-            load_keys(c0, nk);
-            scores(qv, base, c0, nk);
+    // ---- values: acc[row][d0 .. d0 + DV W) of RR rows sharing the visible keys [j0, j1]
+    // of the tile whose first value row is vt. Tail: the last vector has ntail lanes.
+    template <int RR, int DV, bool Tail> void values_chunk(const int *rows, const float *vt, int j0, int j1, int d0, int ntail) {
+        static_assert(U == 2 || U == 4, "key chains");
+        VAcc<RR, DV, Tail> c;
+        SM_UNROLL for (int r = 0; r < RR; r++) SM_UNROLL for (int u = 0; u < U; u++) SM_UNROLL for (int i = 0; i < DV; i++) c.ch[r][u][i] = V::zero();
+        const float *p[RR];
+        SM_UNROLL for (int r = 0; r < RR; r++) p[r] = sc[rows[r]];
+        const int64_t h = hd;
+        const float *vr = vt + j0 * h + d0;
+        int j = j0;
+        for (; j + U - 1 <= j1; j += U, vr += U * h) {
+            value_key<RR, DV, Tail, 0>(c, vr, p, j, ntail);
+            value_key<RR, DV, Tail, 1>(c, vr + h, p, j + 1, ntail);
+            if constexpr (U == 4) {
+                value_key<RR, DV, Tail, 2>(c, vr + 2 * h, p, j + 2, ntail);
+                value_key<RR, DV, Tail, 3>(c, vr + 3 * h, p, j + 3, ntail);
+            }
         }
-        for (int b = 0; b < nrows; b++)
-            if (rlo[b] <= rhi[b]) fold(b, base, rlo[b], rhi[b]);
+        // The last (j1 - j0 + 1) % U keys, chains 0.. in order.
+        const int left = j1 - j + 1;
+        if (left > 0) value_key<RR, DV, Tail, 0>(c, vr, p, j, ntail);
+        if constexpr (U == 4) {
+            if (left > 1) value_key<RR, DV, Tail, 1>(c, vr + h, p, j + 1, ntail);
+            if (left > 2) value_key<RR, DV, Tail, 2>(c, vr + 2 * h, p, j + 2, ntail);
+        }
+        SM_UNROLL for (int r = 0; r < RR; r++) {
+            const T cv = V::set1(corr[rows[r]]);
+            SM_UNROLL for (int i = 0; i < DV; i++) {
+                T t = U == 4 ? V::add(V::add(c.ch[r][0][i], c.ch[r][1][i]), V::add(c.ch[r][2 % U][i], c.ch[r][3 % U][i]))
+                             : V::add(c.ch[r][0][i], c.ch[r][1 % U][i]);
+                float *ac = acc[rows[r]] + d0 + i * W;
+                V::storeu(ac, V::fma(V::loadu(ac), cv, t));
+            }
+        }
+    }
+
+    template <int RR, int DV> void values_n(int n, const int *rows, const float *vt, int j0, int j1, int d0, bool tail, int ntail) {
+        if constexpr (DV > 1) {
+            if (n < DV) return values_n<RR, DV - 1>(n, rows, vt, j0, j1, d0, tail, ntail);
+        }
+        if (tail) values_chunk<RR, DV, true>(rows, vt, j0, j1, d0, ntail);
+        else values_chunk<RR, DV, false>(rows, vt, j0, j1, d0, ntail);
+    }
+
+    template <int RR> void values(const int *rows, const float *vt, int j0, int j1) {
+        constexpr int DM = dv_max(RR);
+        const int ntail = hd % W;
+        for (int v = 0; v < nvec; v += DM) {
+            const int n = nvec - v < DM ? nvec - v : DM;
+            values_n<RR, DM>(n, rows, vt, j0, j1, v * W, ntail != 0 && v + n == nvec, ntail);
+        }
+    }
+
+    // ---- one tile (keys from kt, values from vt) for the n rows act[], row act[i]
+    // scoring with qv[i] and seeing tile offsets [j0[i], j1[i]].
+    // Asks for [p, p + bytes) in the cache: the KV cache is usually out in L3 (the
+    // weights streamed through L2 since the last token), in runs too short for the
+    // hardware prefetcher to ramp up.
+    static void prefetch(const float *p, int64_t n_floats) {
+        const char *c = reinterpret_cast<const char *>(p);
+        for (int64_t off = 0; off < n_floats * 4; off += 64) __builtin_prefetch(c + off, 0, 3);
+    }
+
+    void tile(int n, const int *act, const float *const *qv, const int *j0, const int *j1, const float *kt, const float *vt,
+              const float *next_kt) {
+        int vlo = j0[0], vhi = j1[0];
+        for (int i = 1; i < n; i++) {
+            vlo = j0[i] < vlo ? j0[i] : vlo;
+            vhi = j1[i] > vhi ? j1[i] : vhi;
+        }
+        (void)vlo, (void)vhi;
+        int i = 0;
+        for (; i + 2 <= n; i += 2) {
+            const int lo = j0[i] < j0[i + 1] ? j0[i] : j0[i + 1], hi = j1[i] > j1[i + 1] ? j1[i] : j1[i + 1];
+            score_rows<2>(act + i, qv + i, kt, lo / kKvBlock, hi / kKvBlock);
+        }
+        if (i < n) score_rows<1>(act + i, qv + i, kt, j0[i] / kKvBlock, j1[i] / kKvBlock);
+        (void)next_kt;
+        for (i = 0; i < n; i++) softmax(act[i], j0[i], j1[i]);
+        for (i = 0; i < n;) {
+            if (i + 1 < n && j0[i] == j0[i + 1] && j1[i] == j1[i + 1]) {
+                values<2>(act + i, vt, j0[i], j1[i]);
+                i += 2;
+            } else {
+                values<1>(act + i, vt, j0[i], j1[i]);
+                i += 1;
+            }
+        }
     }
 
     void run() {
+        const int hdp = nvec * W;
         for (int b = 0; b < nrows; b++) {
             mx[b] = -INFINITY;
-            sum[b] = 0.0f;
-            for (int d = 0; d < hdp; d++) acc[b][d] = 0.0f;
+            V::storeu(lsum[b], V::zero());
+            for (int d = 0; d < hdp; d += W) V::storeu(acc[b] + d, V::zero());
         }
-        int64_t rlo[kAttnRows], rhi[kAttnRows];
-        // The sinks: one tile of their own, scored with q_sink, for rows past the window.
-        bool any_past = false;
-        for (int b = 0; b < nrows; b++) any_past |= past[b];
-        if (a.n_sinks > 0 && any_past) {
-            for (int b = 0; b < nrows; b++) {
-                rlo[b] = past[b] ? 0 : 1;
-                rhi[b] = past[b] ? a.n_sinks - 1 : 0;
-            }
-            tile(qs, 0, 0, a.n_sinks - 1, rlo, rhi);
-        }
-        // The rest in tiles aligned to absolute multiples of kAttnTile.
-        int64_t first = lo[0], last = hi[0];
-        for (int b = 1; b < nrows; b++) {
-            first = lo[b] < first ? lo[b] : first;
-            last = hi[b] > last ? hi[b] : last;
-        }
-        for (int64_t base = first / kAttnTile * kAttnTile; base <= last; base += kAttnTile) {
-            const int64_t tend = base + kAttnTile - 1;
-            int64_t k0 = tend, k1 = base;
-            for (int b = 0; b < nrows; b++) {
-                rlo[b] = lo[b] > base ? lo[b] : base;
-                rhi[b] = hi[b] < tend ? hi[b] : tend;
-                if (rlo[b] <= rhi[b]) {
-                    k0 = rlo[b] < k0 ? rlo[b] : k0;
-                    k1 = rhi[b] > k1 ? rhi[b] : k1;
-                }
-            }
-            if (k0 <= k1) tile(q, base, k0, k1, rlo, rhi);
-        }
+        int act[kAttnRows], j0[kAttnRows], j1[kAttnRows];
+        const float *qv[kAttnRows];
+        const int ns = a.n_sinks;
+        // Window tiles [ns + kAttnTile t, + kAttnTile): kAttnTile ring slots from a block.
+        int64_t tlo = -1, thi = -1, pmax = 0;
         for (int b = 0; b < nrows; b++) {
-            const float inv = 1.0f / sum[b];
-            const typename V::T iv = V::set1(inv);
-            const int hd = a.head_dim;
+            pmax = pos[b] > pmax ? pos[b] : pmax;
+            if (pos[b] >= ns) {
+                const int64_t t0 = (wlo[b] - ns) / kAttnTile, t1 = (pos[b] - ns) / kAttnTile;
+                tlo = tlo < 0 || t0 < tlo ? t0 : tlo;
+                thi = t1 > thi ? t1 : thi;
+            }
+        }
+        const int sink_slots = kv_sink_slots(ns);
+        const int64_t ring = a.n_slots - sink_slots;
+        auto slot_of = [&](int64_t t) { return sink_slots + (t * kAttnTile) % ring; };
+        // The keys of tile t up to the last position of the batch, for prefetching.
+        auto kspan = [&](int64_t t) {
+            const int64_t keys = pmax - (ns + t * kAttnTile) + 1;
+            next_kfloats = (keys < kAttnTile ? (keys + kKvBlock - 1) / kKvBlock : KB) * bstride;
+            return kbase + slot_of(t) / kKvBlock * bstride;
+        };
+        // The sinks: the first tile of every row, scored with q_sink past the window.
+        if (ns > 0) {
+            for (int b = 0; b < nrows; b++) {
+                act[b] = b;
+                qv[b] = pos[b] >= ns + a.window ? qs[b] : q[b];
+                j0[b] = 0;
+                j1[b] = pos[b] < ns - 1 ? static_cast<int>(pos[b]) : ns - 1;
+            }
+            tile(nrows, act, qv, j0, j1, kbase, vbase, tlo >= 0 ? kspan(tlo) : nullptr);
+        }
+        if (tlo < 0) return finish();
+        for (int64_t t = tlo; t <= thi; t++) {
+            const int64_t base = ns + t * kAttnTile, end = base + kAttnTile - 1;
+            int n = 0;
+            for (int b = 0; b < nrows; b++) {
+                if (pos[b] < ns) continue;
+                const int64_t lo = wlo[b] > base ? wlo[b] : base, hi = pos[b] < end ? pos[b] : end;
+                if (lo > hi) continue;
+                act[n] = b;
+                qv[n] = q[b];
+                j0[n] = static_cast<int>(lo - base);
+                j1[n] = static_cast<int>(hi - base);
+                n++;
+            }
+            if (n == 0) continue;
+            const int64_t slot0 = slot_of(t);
+            tile(n, act, qv, j0, j1, kbase + slot0 / kKvBlock * bstride, vbase + slot0 * hd, t < thi ? kspan(t + 1) : nullptr);
+        }
+        finish();
+    }
+
+    void finish() {
+        for (int b = 0; b < nrows; b++) {
+            const T iv = V::set1(1.0f / V::hsum(V::loadu(lsum[b])));
             for (int d = 0; d < hd; d += W) {
                 const int nd = hd - d < W ? hd - d : W;
                 V::store_n(out[b] + d, V::mul(V::loadu(acc[b] + d), iv), nd);
@@ -172,24 +335,27 @@ template <class V> struct AttnBlock {
 };
 
 template <class V> void attention_v(const AttnArgs &a, int h0, int h1) {
-    if (a.head_dim > kMaxHeadDim || a.n_q <= 0 || h0 >= h1) return;
+    if (a.head_dim > kMaxHeadDim || a.head_dim <= 0 || a.n_q <= 0 || h0 >= h1) return;
     const int group = a.n_heads / a.n_kv_heads;
-    AttnBlock<V> blk(a);
-    blk.hdp = (a.head_dim + V::W - 1) / V::W * V::W;
+    AttnBatch<V> blk(a);
+    blk.hd = a.head_dim;
+    blk.nvec = (a.head_dim + V::W - 1) / V::W;
+    blk.bstride = static_cast<int64_t>(a.head_dim) * kKvBlock;
     for (int kvh = h0 / group; kvh <= (h1 - 1) / group; kvh++) {
         const int hs = h0 > kvh * group ? h0 : kvh * group, he = h1 < (kvh + 1) * group ? h1 : (kvh + 1) * group;
-        const int total = (he - hs) * a.n_q;
-        blk.kvh = kvh;
+        const int nh = he - hs, total = nh * a.n_q;
+        blk.kbase = a.k + k_index(kvh, 0, 0, a.head_dim, a.n_slots);
+        blk.vbase = a.v + static_cast<int64_t>(kvh) * a.n_slots * a.head_dim;
         for (int i0 = 0; i0 < total; i0 += kAttnRows) {
             blk.nrows = total - i0 < kAttnRows ? total - i0 : kAttnRows;
             for (int b = 0; b < blk.nrows; b++) {
-                const int h = hs + (i0 + b) / a.n_q, r = (i0 + b) % a.n_q;
+                const int r = (i0 + b) / nh, h = hs + (i0 + b) % nh;
                 const int64_t p = a.pos0 + r;
-                blk.past[b] = p >= a.n_sinks + a.window;
-                blk.lo[b] = blk.past[b] ? p - a.window + 1 : 0;
-                blk.hi[b] = p;
+                const bool past = p >= a.n_sinks + a.window;
+                blk.pos[b] = p;
+                blk.wlo[b] = past ? p - a.window + 1 : a.n_sinks;
                 blk.q[b] = a.q + r * a.ldq + static_cast<int64_t>(h) * a.head_dim;
-                blk.qs[b] = blk.past[b] ? a.q_sink + r * a.ldq + static_cast<int64_t>(h) * a.head_dim : blk.q[b];
+                blk.qs[b] = past ? a.q_sink + r * a.ldq + static_cast<int64_t>(h) * a.head_dim : blk.q[b];
                 blk.out[b] = a.out + r * a.ldo + static_cast<int64_t>(h) * a.head_dim;
             }
             blk.run();

@@ -1,6 +1,7 @@
 // Quantized weights (Q8_0, Q4_0, Q4_K, Q6_K) times 8-bit activations (quant/act_q8.h),
 // written once over an integer traits type I (kernels/<isa>/int8.h) that handles BPV
-// consecutive 32-element activation blocks per step.
+// consecutive 32-element activation blocks per step. (The AVX-512 tables take Q8_0 and
+// Q4_0 elsewhere: kernels/avx512/q0.h.)
 //
 // Per output y[m][n] the order is fixed: for each step the integer products are summed
 // exactly into the lanes of int32 vectors (the ISA's fixed grouping of bytes), then
@@ -37,12 +38,14 @@ void q8_tile(const Matrix &w, int n, const uint8_t *act, size_t arb, const quant
     for (int i = 0; i < MR; i++) xr[i] = act + static_cast<size_t>(m + i) * arb;
     const uint8_t *wr[NR];
     for (int j = 0; j < NR; j++) wr[j] = w.row(n + j);
+    // Rows are short streams (1-3 KiB) that end before the hardware prefetcher ramps
+    // up: ask for the same place in the next tile's rows, a tile ahead, into L2.
+    // (Prefetches never fault, so running past the matrix is harmless.) The offset is
+    // b * row_bytes / nb in 1/256 bytes: no division in the loop.
+    const size_t pf_step = w.row_bytes * 256 / static_cast<size_t>(l.nb), pf0 = static_cast<size_t>(NR) * w.row_bytes;
     for (int b = 0; b < l.nb; b += I::BPV) {
         const int nblk = l.nb - b < I::BPV ? l.nb - b : I::BPV;
-        // Rows are short streams (1-3 KiB) that end before the hardware prefetcher ramps
-        // up: ask for the same place in the next tile's rows, a tile ahead, into L2.
-        // (Prefetches never fault, so running past the matrix is harmless.)
-        const size_t pf = w.row_bytes * static_cast<size_t>(b) / static_cast<size_t>(l.nb) + static_cast<size_t>(NR) * w.row_bytes;
+        const size_t pf = pf0 + (static_cast<size_t>(b) * pf_step >> 8);
         SM_UNROLL for (int j = 0; j < NR; j++) __builtin_prefetch(wr[j] + pf, 0, 2);
         typename I::WV wv[NR];
         typename I::SV ws[NR];

@@ -35,6 +35,19 @@ struct VecNeon {
     static T mul(T a, T b) { return vmulq_f32(a, b); }
     static T div(T a, T b) { return vdivq_f32(a, b); }
     static T max(T a, T b) { return vmaxq_f32(a, b); }
+    static float hmax(T v) { return vmaxvq_f32(v); }
+    // v in lanes lo..hi (clipped to the vector), fill elsewhere.
+    static T keep(T v, int lo, int hi, T fill) {
+        const int32_t i4[4] = {0, 1, 2, 3};
+        const int32x4_t iota = vld1q_s32(i4);
+        const uint32x4_t m = vandq_u32(vcgeq_s32(iota, vdupq_n_s32(lo)), vcleq_s32(iota, vdupq_n_s32(hi)));
+        return vbslq_f32(m, v, fill);
+    }
+
+    // Attention tuning (kernels/common/attention.h): interleaved chains over keys when
+    // accumulating values, and the accumulator registers a micro-kernel may use.
+    static constexpr int kAttnKeyChains = 2;
+    static constexpr int kAccRegs = 16;
 
     // The one summation tree of this table: (l0 + l2) + (l1 + l3).
     static float hsum(T v) {
