@@ -64,7 +64,8 @@ if build release smallmind smallmind_cli smallmind_tests c_api_test smallmind_ch
     ok "release build"
 else
     bad "release build"
-    grep -a -E 'error|Error' "$log/build_release.txt" | head -n 40
+    grep -a -E 'error|Error|No rule|Killed' "$log/build_release.txt" | head -n 40
+    tail -n 15 "$log/build_release.txt"
     echo "$passed passed, $failed failed"
     exit 1
 fi
