@@ -83,7 +83,7 @@ project "smallmind"
     -- "ar -rcs" only adds members: drop those whose source is gone, so a renamed file
     -- never leaves its old object behind. (Not "rm": premake4 runs pre-link commands on
     -- every make, even when nothing is relinked.)
-    prelinkcommands { "for m in $$(ar t $(TARGET) 2>/dev/null); do case ' $(notdir $(OBJECTS)) ' in *\" $$m \"*) ;; *) ar d $(TARGET) $$m ;; esac; done" }
+    prelinkcommands { "@for m in $$(ar t $(TARGET) 2>/dev/null); do case ' $(notdir $(OBJECTS)) ' in *\" $$m \"*) ;; *) ar d $(TARGET) $$m ;; esac; done" }
 
 -- Routes every malloc-family call of our objects through perf/alloc_counter.cpp.
 local count_allocations = "-Wl,--wrap=malloc,--wrap=calloc,--wrap=realloc,--wrap=posix_memalign,--wrap=aligned_alloc,--wrap=mi_malloc_aligned"

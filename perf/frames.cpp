@@ -65,15 +65,14 @@ int cmd_frames(int argc, char **argv) {
     Args a(argc, argv, 2);
     ModelOptions mo;
     read_model_options(a, mo);
-    int64_t budget = 2000, frames = 300, sessions = 1;
+    int64_t budget = 2000, frames = 300;
     a.i64("--budget-us", &budget);
     a.i64("--frames", &frames);
-    a.i64("--sessions", &sessions);
+    const int64_t sessions = mo.sessions; // --sessions is a model option (KV slots planned)
     const bool json = a.flag("--json");
     const bool no_sleep = a.flag("--no-sleep");
     if (!a.finish("frames")) return 2;
     if (budget < 1 || frames < 1 || sessions < 1 || sessions > 64) return usage_error("frames: bad --budget-us, --frames or --sessions");
-    mo.sessions = sessions;
     if (mo.ctx <= 0) mo.ctx = 256;
     Loaded L;
     if (!load_model(mo, L)) return 1;

@@ -163,3 +163,25 @@ TEST_CASE("cli: --config gives defaults from TOML; flags win; unknown keys are e
     CHECK(e.code == 2);
     CHECK(e.err.find("model.bogus") != std::string::npos);
 }
+
+TEST_CASE("cli: bench and frames print their JSON objects with every key", "[cli]") {
+    if (!have_cli()) return;
+    Run b = run("bench --pp 128,512 --tg 128 --reps 1 --json");
+    INFO(b.err);
+    REQUIRE(b.code == 0);
+    for (const char *k : {"\"model\"", "\"type\"", "\"threads\"", "\"pp128_tok_s\"", "\"pp512_tok_s\"", "\"tg128_tok_s\"",
+                          "\"ms_per_token_p50\"", "\"ms_per_token_p99\"", "\"arena_bytes\"", "\"heap_allocs_after_load\": 0"}) {
+        INFO(k);
+        CHECK(b.out.find(k) != std::string::npos);
+    }
+    // --sessions K really runs K sessions (it is a model option: K KV slots planned).
+    Run f = run("frames --sessions 4 --frames 30 --no-sleep --json");
+    INFO(f.err);
+    REQUIRE(f.code == 0);
+    for (const char *k : {"\"step_us_p50\"", "\"step_us_p99\"", "\"step_us_max\"", "\"overrun_us_p99\"", "\"overrun_us_max\"",
+                          "\"sliced_tok_s\"", "\"unsliced_tok_s\"", "\"sessions\": 4,"}) {
+        INFO(k);
+        CHECK(f.out.find(k) != std::string::npos);
+    }
+    CHECK(f.out.find("\"tokens\": 0,") == std::string::npos);
+}

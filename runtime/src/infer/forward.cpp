@@ -263,7 +263,7 @@ double Forward::op_cost_ns(int amount) const {
     }
     const double bytes = static_cast<double>(m->row_bytes) * amount;
     const double macs = static_cast<double>(m->cols) * amount * M;
-    return (bytes > macs * 0.125 ? bytes : macs * 0.125) * ns_per_byte_;
+    return (bytes > macs * 0.125 ? bytes : macs * 0.125) * ns_per_byte_[op_];
 }
 
 // Multiply-adds of `units` attention units (q.k and p.v over the visible keys), taking
@@ -288,7 +288,9 @@ int Forward::run(uint64_t deadline_ns) {
         if (deadline_ns) {
             const uint64_t left = deadline_ns > now ? deadline_ns - now : 0;
             if (total > 0) {
-                const double per = op_cost_ns(1);
+                // Plan with the rate plus twice its typical error (as TCP sizes its
+                // timeouts), so a noisy op (DRAM-bound, shared caches) gets smaller slices.
+                const double per = op_cost_ns(1) * (1.0 + 2.0 * dev_[op_]);
                 double fit_d = per > 0 ? static_cast<double>(left) / per : 1e9;
                 int fit = fit_d > 1e9 ? 1 << 30 : static_cast<int>(fit_d);
                 const int min = op_ == kAttention ? 1 : kMinRows;
@@ -302,7 +304,7 @@ int Forward::run(uint64_t deadline_ns) {
             }
         }
         const int amount = total > 0 ? (cap < total - done_ ? cap : total - done_) : 0;
-        const bool attn = op_ == kAttention;
+        const Op op = op_;
         const double predicted = total > 0 ? op_cost_ns(amount) : 0;
         const uint64_t t0 = now_ns();
         run_unit(cap);
@@ -311,8 +313,10 @@ int Forward::run(uint64_t deadline_ns) {
         units_done_++;
         // Learn the rates (exponential average; one slow sample moves them a fifth).
         if (predicted > 0) {
-            double &rate = attn ? ns_per_attn_ : ns_per_byte_;
-            rate = rate * 0.8 + rate * (dt / predicted) * 0.2;
+            double &rate = op == kAttention ? ns_per_attn_ : ns_per_byte_[op];
+            const double ratio = dt / predicted;
+            dev_[op] = dev_[op] * 0.8 + (ratio > 1 ? ratio - 1 : 1 - ratio) * 0.2;
+            rate = rate * 0.8 + rate * ratio * 0.2;
         }
     }
     return units;

@@ -63,8 +63,9 @@ public:
     const float *logits(int out_row) const { return logits_ + static_cast<int64_t>(out_row) * hp_.n_vocab; }
     int n_out() const { return n_out_; }
 
-    // Cost model, learned from the units run so far (for the frame budget).
-    double ns_per_weight_byte() const { return ns_per_byte_; }
+    // Cost model, learned from the units run so far (for the frame budget): the rate of
+    // the output classifier (usually the largest matrix, streamed from DRAM).
+    double ns_per_weight_byte() const { return ns_per_byte_[kHead]; }
 
 private:
     enum Op : uint8_t {
@@ -112,9 +113,12 @@ private:
     int done_ = 0;  // rows or heads done within the current matrix / attention
     int units_total_ = 0, units_done_ = 0;
 
-    // Learned rates; the first guesses are pessimistic so the first slices are small.
-    double ns_per_byte_ = 0.5;  // per weight byte streamed (or 8 multiply-adds)
-    double ns_per_attn_ = 0.5;  // per attention multiply-add
+    // Learned rates, one per op: a layer's matrices may sit in L2 while the classifier
+    // streams from DRAM at a third of the speed, so one shared rate would overrun the
+    // budget on the classifier. The first guesses are pessimistic so first slices are small.
+    double ns_per_byte_[kDone] = {0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5}; // per weight byte streamed (or 8 multiply-adds)
+    double ns_per_attn_ = 0.5; // per attention multiply-add
+    double dev_[kDone] = {};   // mean |actual / predicted - 1| of each op's units
 };
 
 } // namespace sm

@@ -93,38 +93,70 @@ int32_t Sampler::sample(const float *logits, const int32_t *recent, int n_recent
         return pick_greedy(n);
     }
 
-    // Truncation on the untempered distribution.
+    // Truncation on the untempered distribution: top-k, then top-p and min-p over the
+    // most likely tokens in order. Only the prefix that truncation keeps is ever sorted
+    // (selection, then a small sort): sorting a 32k-50k vocabulary per token would cost
+    // milliseconds, more than the decode step of a small model.
     auto desc = [](const Cand &a, const Cand &b) { return a.logit > b.logit || (a.logit == b.logit && a.id < b.id); };
+    const bool nucleus = (d_.top_p > 0.0f && d_.top_p < 1.0f) || d_.min_p > 0.0f;
     int k = n;
-    if (d_.top_k > 0 && d_.top_k < n) {
-        // Selection then a small sort: O(n + k log k), not a sort of the vocabulary.
-        k = d_.top_k;
-        std::nth_element(cand_, cand_ + (k - 1), cand_ + n, desc);
-        std::sort(cand_, cand_ + k, desc);
-    } else {
-        std::sort(cand_, cand_ + n, desc);
+    if (d_.top_k > 0 && d_.top_k < n) k = d_.top_k;
+    float max = cand_[0].logit;
+    double sum = 0; // normaliser of the kept set: the top k after top-k (below), else all n
+    if (k == n && nucleus) {
+        for (int i = 1; i < n; i++) max = cand_[i].logit > max ? cand_[i].logit : max;
+        for (int i = 0; i < n; i++) sum += expf(cand_[i].logit - max);
     }
-    const float max = cand_[0].logit;
-    double sum = 0;
-    for (int i = 0; i < k; i++) {
-        prob_[i] = expf(cand_[i].logit - max);
-        sum += prob_[i];
-    }
-    if (d_.top_p > 0.0f && d_.top_p < 1.0f) {
-        double cum = 0;
-        for (int i = 0; i < k; i++) {
-            cum += prob_[i] / sum;
-            if (cum >= d_.top_p) {
-                k = i + 1;
-                break;
+    // The sorted prefix: top-k's k, or for top-p / min-p a guess that grows until the
+    // cut falls inside it. The comparator is a total order, so every prefix length gives
+    // the same leading tokens as a full sort.
+    int len = k < n ? k : (nucleus ? (n < 64 ? n : 64) : n);
+    for (;;) {
+        if (len < n && len <= 256) {
+            // A heap of the best `len` so far, worst on top: one pass in which nearly
+            // every token costs a single comparison (about 5x faster than nth_element).
+            std::make_heap(cand_, cand_ + len, desc);
+            for (int i = len; i < n; i++)
+                if (desc(cand_[i], cand_[0])) {
+                    std::pop_heap(cand_, cand_ + len, desc);
+                    std::swap(cand_[len - 1], cand_[i]);
+                    std::push_heap(cand_, cand_ + len, desc);
+                }
+        } else if (len < n) {
+            std::nth_element(cand_, cand_ + (len - 1), cand_ + n, desc);
+        }
+        if (len < n || nucleus || k < n) std::sort(cand_, cand_ + len, desc);
+        if (k < n) { // top-k: the kept set is the prefix
+            k = len;
+            max = cand_[0].logit;
+            sum = 0;
+            for (int i = 0; i < k; i++) sum += expf(cand_[i].logit - max);
+        }
+        int cut = len;
+        bool inside = !nucleus;
+        if (nucleus) {
+            double cum = 0;
+            const float floor = d_.min_p; // relative to the most likely token (exp(0) = 1)
+            for (int i = 0; i < len; i++) {
+                const float pr = expf(cand_[i].logit - max);
+                if (d_.min_p > 0.0f && i > 0 && pr < floor) { // min-p: the rest are rarer still
+                    cut = i;
+                    inside = true;
+                    break;
+                }
+                cum += pr / sum;
+                if (d_.top_p > 0.0f && d_.top_p < 1.0f && cum >= d_.top_p) {
+                    cut = i + 1;
+                    inside = true;
+                    break;
+                }
             }
         }
-    }
-    if (d_.min_p > 0.0f) {
-        const float floor = d_.min_p * prob_[0];
-        int keep = 1;
-        while (keep < k && prob_[keep] >= floor) keep++;
-        k = keep;
+        if (inside || len >= k) {
+            k = cut < k ? cut : k;
+            break;
+        }
+        len = len * 8 < k ? len * 8 : k;
     }
     // Temperature, then the host's filter over what is left (most likely first).
     double total = 0;

@@ -100,8 +100,13 @@ int Scheduler::step(uint64_t deadline_ns, const Session *until) {
             unconsumed_ = true;
         }
         if (unconsumed_) {
-            if (deadline_ns && units > 0 && now_ns() >= deadline_ns) break;
-            finish_batch(); // sampling: one unit
+            // Sampling is one unit (a softmax and top-k over the vocabulary, per
+            // session): start it only if its learned cost fits what is left.
+            const uint64_t t0 = now_ns();
+            if (deadline_ns && units > 0 && static_cast<double>(t0) + sample_ns_ >= static_cast<double>(deadline_ns)) break;
+            finish_batch();
+            const double dt = static_cast<double>(now_ns() - t0);
+            sample_ns_ = sample_ns_ == 0 ? dt : sample_ns_ * 0.8 + dt * 0.2;
             units++;
         }
         if (until && session_idle(until)) break;

@@ -32,6 +32,7 @@ private:
     int n_slots_ = 0, max_batch_ = 0, max_out_rows_ = 0;
     int next_ = 0;              // round-robin start, for fairness between sessions
     bool unconsumed_ = false;   // a finished forward whose logits were not handed out
+    double sample_ns_ = 0;      // learned cost of finish_batch (sampling), for the budget
     int32_t *tokens_ = nullptr; // the batch's tokens, row order
     Segment *segs_ = nullptr;
     int n_segs_ = 0;
