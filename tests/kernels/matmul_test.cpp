@@ -4,13 +4,19 @@
 #include "kernel_test_util.h"
 
 #include "quant/act_q8.h"
+#if defined(__x86_64__)
+#include "kernels/avx512/api.h"
+constexpr int kGroupedFrom = sm::kern::avx512vnni::kQ0GemmMinRows;
+#else
+constexpr int kGroupedFrom = 1 << 30; // no grouped layout off x86
+#endif
 
 using namespace kt;
 using sm::kern::kRefKernels;
 
 namespace {
 
-const int kMs[] = {1, 2, 3, 5, 7, 16, 17, 64};
+const int kMs[] = {1, 3, 5, 11, 12, 16, 17, 64}; // around the AVX-512 GEMV / GEMM switch
 
 bool int8_act(TensorType t) {
     return t == TensorType::Q8_0 || t == TensorType::Q4_0 || t == TensorType::Q4_K || t == TensorType::Q6_K;
@@ -37,10 +43,10 @@ std::vector<double> used_x(TensorType t, Acts &a, const std::vector<float> &x, i
 }
 
 // Whether a table's prepared activations hold exactly the oracle's: the same bytes, or
-// for the AVX-512 VNNI table's grouped Q8_0 / Q4_0 layout (M >= 4, kernels/avx512/q0.h)
+// for the AVX-512 VNNI table's grouped Q8_0 / Q4_0 layout (M >= kQ0GemmMinRows, kernels/avx512/q0.h)
 // the same quantized bytes and scales rearranged.
 bool same_activations(const Kernels &k, TensorType t, Acts &ar, Acts &as, int M, int K) {
-    if (k.act_format(t) == kRefKernels.act_format(t) || M < 4) return memcmp(ar.p(), as.p(), ar.rb * M) == 0;
+    if (k.act_format(t) == kRefKernels.act_format(t) || M < kGroupedFrom) return memcmp(ar.p(), as.p(), ar.rb * M) == 0;
     const sm::quant::ActQ8Layout l = sm::quant::act_q8_layout(K);
     const uint8_t *ref = static_cast<const uint8_t *>(ar.p()), *g = static_cast<const uint8_t *>(as.p());
     for (int m = 0; m < M; m++) {

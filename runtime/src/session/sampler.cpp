@@ -44,10 +44,17 @@ int32_t Sampler::pick_greedy(int n) {
 
 int32_t Sampler::sample(const float *logits, const int32_t *recent, int n_recent, const TokenConstraint *c) {
     // Candidates: every token the constraint allows, with biased, penalised logits.
+    // (Locals, not members, in the loops over the vocabulary: the stores into cand could
+    // alias *this, which would reload every member on every token id.)
+    Cand *const cand = cand_;
+    const int n_vocab = n_vocab_;
     int n = 0;
-    for (int32_t t = 0; t < n_vocab_; t++) {
-        if (c && c->allows && !c->allows(c->ctx, t)) continue;
-        cand_[n++] = {logits[t], t};
+    if (c && c->allows) {
+        for (int32_t t = 0; t < n_vocab; t++)
+            if (c->allows(c->ctx, t)) cand[n++] = {logits[t], t};
+    } else {
+        for (int32_t t = 0; t < n_vocab; t++) cand[t] = {logits[t], t};
+        n = n_vocab;
     }
     if (n == 0) return -1;
     const bool all = n == n_vocab_; // cand_[t].id == t: biases and penalties index directly
@@ -115,12 +122,12 @@ int32_t Sampler::sample(const float *logits, const int32_t *recent, int n_recent
         if (len < n && len <= 256) {
             // A heap of the best `len` so far, worst on top: one pass in which nearly
             // every token costs a single comparison (about 5x faster than nth_element).
-            std::make_heap(cand_, cand_ + len, desc);
+            std::make_heap(cand, cand + len, desc);
             for (int i = len; i < n; i++)
-                if (desc(cand_[i], cand_[0])) {
-                    std::pop_heap(cand_, cand_ + len, desc);
-                    std::swap(cand_[len - 1], cand_[i]);
-                    std::push_heap(cand_, cand_ + len, desc);
+                if (cand[i].logit >= cand[0].logit && desc(cand[i], cand[0])) {
+                    std::pop_heap(cand, cand + len, desc);
+                    std::swap(cand[len - 1], cand[i]);
+                    std::push_heap(cand, cand + len, desc);
                 }
         } else if (len < n) {
             std::nth_element(cand_, cand_ + (len - 1), cand_ + n, desc);

@@ -11,7 +11,7 @@ namespace sm::kern {
 namespace {
 
 // With VNNI, Q8_0 / Q4_0 activations have a format of their own (2): natural rows for
-// M < 4, the GEMM's groups of 16 rows otherwise (kernels/avx512/q0.h). Same row bytes.
+// M < kQ0GemmMinRows, the GEMM's groups of 16 rows otherwise (kernels/avx512/q0.h). Same row bytes.
 bool q0_type(TensorType w) { return w == TensorType::Q8_0 || w == TensorType::Q4_0; }
 
 template <bool Vnni> int act_format(TensorType w) { return Vnni && q0_type(w) ? 2 : act_format_of(w); }
@@ -19,7 +19,7 @@ size_t act_row_bytes(TensorType w, int K) { return act_row_bytes_of(w, K); }
 
 template <bool Vnni> void prepare_act(TensorType w, const float *x, int64_t ldx, int M, int K, void *act) {
     const size_t rb = act_row_bytes_of(w, K);
-    if (Vnni && q0_type(w) && M >= 4) return avx512vnni::prepare_act_grouped(x, ldx, M, K, act, rb);
+    if (Vnni && q0_type(w) && M >= avx512vnni::kQ0GemmMinRows) return avx512vnni::prepare_act_grouped(x, ldx, M, K, act, rb);
     if (act_is_q8(w)) return avx512::prepare_act_q8(x, ldx, M, K, act, rb);
     for (int m = 0; m < M; m++) memcpy(static_cast<uint8_t *>(act) + m * rb, x + m * ldx, rb);
 }

@@ -24,6 +24,7 @@
 // 8 * sum_x); the GEMM unpacks them to q - 8. Without VNNI (vpmaddubsw pairs would
 // saturate on x + 128) the table runs the GEMV for every M.
 #pragma once
+#include "kernels/avx512/api.h"
 #include "kernels/avx512/vec.h"
 #include "kernels/common/unroll.h"
 #include "kernels/kernels.h"
@@ -189,7 +190,7 @@ template <bool Q8> void q0_gemv(const Matrix &w, const uint8_t *act, float *y, i
 
 // ================================================================== GEMM (grouped rows)
 //
-// Activations for M >= 4 (VNNI table, act_format 2): groups of 16 rows, the last one of
+// Activations for M >= avx512vnni::kQ0GemmMinRows (VNNI table, act_format 2): groups of 16 rows, the last one of
 // mg = M - 16 g rows, group g at act + 16 g * arb:
 //   x:  chunk c = 8 b + k (block b, k < 8) at + 4 mg c: mg dwords, dword r = bytes
 //       4k..4k+3 of row r's quantized block b, each byte + 128 (as unsigned)
@@ -366,11 +367,16 @@ template <bool Q8> void q0_gemm(const Matrix &w, const uint8_t *act, size_t arb,
 }
 
 // The table entry for Q8_0 / Q4_0: the grouped GEMM when the activations are grouped
-// (VNNI, M >= 4), else the GEMV row by row.
+// (VNNI, M >= kQ0GemmMinRows), else the GEMV for each row, over 64 weight rows at a time
+// so that a few rows (batched sessions) read the weights from memory once.
 template <bool Q8> void matmul_q0(const Matrix &w, const void *act, size_t arb, int M, float *y, int64_t ldy, int n0, int n1) {
     const uint8_t *a = static_cast<const uint8_t *>(act);
-    if (kQ0Vnni && M >= 4) return q0_gemm<Q8>(w, a, arb, M, y, ldy, n0, n1);
-    for (int m = 0; m < M; m++) q0_gemv<Q8>(w, a + static_cast<size_t>(m) * arb, y + m * ldy, n0, n1);
+    if (kQ0Vnni && M >= avx512vnni::kQ0GemmMinRows) return q0_gemm<Q8>(w, a, arb, M, y, ldy, n0, n1);
+    if (M == 1) return q0_gemv<Q8>(w, a, y, n0, n1);
+    for (int n = n0; n < n1; n += 64) {
+        const int e = n1 - n < 64 ? n1 : n + 64;
+        for (int m = 0; m < M; m++) q0_gemv<Q8>(w, a + static_cast<size_t>(m) * arb, y + m * ldy, n, e);
+    }
 }
 
 } // namespace
