@@ -155,22 +155,31 @@ void gemv_float_t(const Matrix &w, const float *x, int64_t ldx, float *y, int64_
     // Each row is its own stream; ask for the rows ~512 bytes ahead of the loads, into L2
     // (rows a multiple of 4 KiB apart share L1 sets: prefetching into L1 thrashed them,
     // half the speed at K = 2048).
-    const size_t ahead = 512, rb = w.row_bytes;
+    // Float rows hold K elements of es bytes: the byte offset of k needs no division.
+    const size_t ahead = 512, rb = w.row_bytes, es = rb / static_cast<size_t>(K);
     for (int nb = n0; nb < n1; nb += NG * W) {
         typename V::T acc[R][NG];
         SM_UNROLL for (int r = 0; r < R; r++) SM_UNROLL for (int g = 0; g < NG; g++) acc[r][g] = V::zero();
+        const bool full = n1 - nb >= NG * W;
+        const uint8_t *row0 = w.row(nb);
         for (int k = 0; k < K; k += W) {
             const int nk = K - k < W ? K - k : W;
+            const size_t pf = es * static_cast<size_t>(k) + ahead;
             SM_UNROLL for (int g = 0; g < NG; g++) {
                 typename V::T t[W];
-                const size_t pf = rb * static_cast<size_t>(k) / static_cast<size_t>(K) + ahead;
-                for (int i = 0; i < W; i++) {
-                    const int n = nb + g * W + i;
-                    if (n < n1) {
-                        if (pf < rb) __builtin_prefetch(w.row(n) + pf, 0, 2);
-                        t[i] = L::load(w.row(n), k, nk);
-                    } else {
-                        t[i] = V::zero();
+                if (full) { // the common case: every row of the tile exists
+                    const uint8_t *base = row0 + static_cast<size_t>(g * W) * rb;
+                    if (pf < rb) SM_UNROLL for (int i = 0; i < W; i++) __builtin_prefetch(base + i * rb + pf, 0, 2);
+                    SM_UNROLL for (int i = 0; i < W; i++) t[i] = L::load(base + i * rb, k, nk);
+                } else {
+                    for (int i = 0; i < W; i++) {
+                        const int n = nb + g * W + i;
+                        if (n < n1) {
+                            if (pf < rb) __builtin_prefetch(w.row(n) + pf, 0, 2);
+                            t[i] = L::load(w.row(n), k, nk);
+                        } else {
+                            t[i] = V::zero();
+                        }
                     }
                 }
                 V::transpose(t);
@@ -189,7 +198,7 @@ void gemv_float_t(const Matrix &w, const float *x, int64_t ldx, float *y, int64_
 template <class V, class L, int MR, int NV>
 void matmul_float_t(const Matrix &w, const float *x, int64_t ldx, int M, float *y, int64_t ldy, int n0, int n1) {
     switch (M) {
-    case 1: return gemv_float_t<V, L, 1, 2>(w, x, ldx, y, ldy, n0, n1);
+    case 1: return gemv_float_t<V, L, 1, 1>(w, x, ldx, y, ldy, n0, n1);
     case 2: return gemv_float_t<V, L, 2, 2>(w, x, ldx, y, ldy, n0, n1);
     default: return gemm_float_t<V, L, MR, NV>(w, x, ldx, M, y, ldy, n0, n1);
     }
