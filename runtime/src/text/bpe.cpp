@@ -70,18 +70,7 @@ void bpe_word(const TokenizerImpl &t, const uint8_t *w, uint32_t len, EncodeScra
         heap.set(i);
     };
     for (int32_t i = 0; i + 1 < count; i++) evaluate(i);
-    while (!heap.empty()) {
-        int32_t i = heap.pop();
-        int32_t j = sym[i].next;
-        sym[i].len += sym[j].len;
-        sym[i].id = sym[i].result;
-        sym[j].len = 0;
-        sym[i].next = sym[j].next;
-        if (sym[j].next >= 0) sym[sym[j].next].prev = i;
-        heap.remove(j);
-        evaluate(i);
-        if (sym[i].prev >= 0) evaluate(sym[i].prev);
-    }
+    merge_all(sym, heap, evaluate, [sym](int32_t i) { sym[i].id = sym[i].result; });
     for (int32_t i = 0; i != -1; i = sym[i].next) {
         if (sym[i].id >= 0 && sym[i].id < t.n_vocab) {
             sink.push(sym[i].id);

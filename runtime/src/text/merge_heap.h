@@ -81,4 +81,22 @@ private:
     }
 };
 
+// The merge loop both BPE flavours share: join the best pair into its left symbol, unlink
+// the right one, and re-score the two pairs that changed, until no pair can merge.
+// `joined(i)` updates whatever else the merged symbol carries (BPE: its token id).
+template <class Heap, class Evaluate, class Joined>
+void merge_all(MergeSymbol *sym, Heap &heap, Evaluate &evaluate, Joined joined) {
+    while (!heap.empty()) {
+        const int32_t i = heap.pop(), j = sym[i].next;
+        sym[i].len += sym[j].len;
+        joined(i);
+        sym[j].len = 0;
+        sym[i].next = sym[j].next;
+        if (sym[j].next >= 0) sym[sym[j].next].prev = i;
+        heap.remove(j);
+        evaluate(i);
+        if (sym[i].prev >= 0) evaluate(sym[i].prev);
+    }
+}
+
 } // namespace sm::text

@@ -71,17 +71,7 @@ sm_status spm_encode(const TokenizerImpl &t, const char *text, size_t n, bool pr
         sym[first].prev = -1;
         sym[end - 1].next = -1;
         for (int32_t i = first; i + 1 < end; i++) evaluate(i);
-        while (!heap.empty()) {
-            int32_t i = heap.pop();
-            int32_t j = sym[i].next;
-            sym[i].len += sym[j].len;
-            sym[j].len = 0;
-            sym[i].next = sym[j].next;
-            if (sym[j].next >= 0) sym[sym[j].next].prev = i;
-            heap.remove(j);
-            evaluate(i);
-            if (sym[i].prev >= 0) evaluate(sym[i].prev);
-        }
+        merge_all(sym, heap, evaluate, [](int32_t) {});
         // 4. Emit: a symbol is a token, or its bytes are (llama.cpp's resegment()).
         for (int32_t i = first; i != -1; i = sym[i].next) {
             int32_t id = t.find(e + sym[i].off, sym[i].len);
