@@ -3,6 +3,9 @@
 
 #include <cstring>
 #include <mimalloc.h>
+#if defined(__linux__)
+#include <sys/mman.h>
+#endif
 
 namespace sm {
 
@@ -14,10 +17,23 @@ bool Arena::init(size_t budget, const sm_allocator *allocator) {
     } else {
         own_mimalloc_ = true;
         base_ = static_cast<uint8_t *>(mi_malloc_aligned(budget_, kCacheLine));
+        advise_huge_pages();
     }
     n_blocks_ = 0;
     used_ = peak_ = 0;
     return base_ != nullptr;
+}
+
+// Decode streams every weight once per token: with 2 MiB pages the TLB covers them
+// (transparent huge pages are often enabled only on request). Only our own block: the
+// host's memory keeps the host's policy. A hint; failure changes nothing.
+void Arena::advise_huge_pages() {
+#if defined(__linux__) && defined(MADV_HUGEPAGE)
+    constexpr uintptr_t kHuge = uintptr_t(2) << 20;
+    const uintptr_t b = (reinterpret_cast<uintptr_t>(base_) + kHuge - 1) & ~(kHuge - 1);
+    const uintptr_t e = (reinterpret_cast<uintptr_t>(base_) + budget_) & ~(kHuge - 1);
+    if (base_ && e > b) madvise(reinterpret_cast<void *>(b), e - b, MADV_HUGEPAGE);
+#endif
 }
 
 void Arena::release() {

@@ -27,6 +27,7 @@ public:
     size_t largest_free() const;
 
 private:
+    void advise_huge_pages();
     struct Block { size_t offset, size; }; // sorted by offset
     uint8_t *base_ = nullptr;
     size_t budget_ = 0, used_ = 0, peak_ = 0;

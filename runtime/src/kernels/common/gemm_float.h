@@ -148,15 +148,21 @@ void gemm_float_t(const Matrix &w, const float *x, int64_t ldx, int M, float *y,
 // Small M (decode): the same chains without the panel. NG groups of W rows at a time are
 // loaded W columns at a time, transposed in registers and consumed at once, so the
 // weights go from memory to the FMAs without a store and reload.
+constexpr size_t kGemvAheadBytes = 32768;
+
 template <class V, class L, int R, int NG>
 void gemv_float_t(const Matrix &w, const float *x, int64_t ldx, float *y, int64_t ldy, int n0, int n1) {
     constexpr int W = V::W;
     const int K = w.cols;
-    // Each row is its own stream; ask for the rows ~512 bytes ahead of the loads, into L2
-    // (rows a multiple of 4 KiB apart share L1 sets: prefetching into L1 thrashed them,
-    // half the speed at K = 2048).
+    // A group of NG * W rows is one contiguous block read as NG * W short streams, too
+    // many for the hardware prefetchers: while one group is computed, the block
+    // kGemvAheadBytes further on is asked for into L2, in step with the progress through
+    // this one (3x the speed of per-row prefetching on a Zen 3 with 9 KiB groups).
     // Float rows hold K elements of es bytes: the byte offset of k needs no division.
-    const size_t ahead = 512, rb = w.row_bytes, es = rb / static_cast<size_t>(K);
+    const size_t rb = w.row_bytes, es = rb / static_cast<size_t>(K);
+    const size_t step_bytes = es * static_cast<size_t>(NG * W * W); // block bytes consumed per k step
+    const size_t group_bytes = rb * static_cast<size_t>(NG * W);
+    const int ahead_rows = static_cast<int>((kGemvAheadBytes + group_bytes - 1) / group_bytes) * NG * W;
     for (int nb = n0; nb < n1; nb += NG * W) {
         typename V::T acc[R][NG];
         SM_UNROLL for (int r = 0; r < R; r++) SM_UNROLL for (int g = 0; g < NG; g++) acc[r][g] = V::zero();
@@ -164,22 +170,19 @@ void gemv_float_t(const Matrix &w, const float *x, int64_t ldx, float *y, int64_
         const uint8_t *row0 = w.row(nb);
         for (int k = 0; k < K; k += W) {
             const int nk = K - k < W ? K - k : W;
-            const size_t pf = es * static_cast<size_t>(k) + ahead;
+            if (nb + ahead_rows + NG * W <= n1) { // that block is part of this call's rows
+                const uint8_t *next = row0 + static_cast<size_t>(ahead_rows) * rb + step_bytes / W * static_cast<size_t>(k);
+                for (size_t o = 0; o < step_bytes; o += 64) __builtin_prefetch(next + o, 0, 2);
+            }
             SM_UNROLL for (int g = 0; g < NG; g++) {
                 typename V::T t[W];
                 if (full) { // the common case: every row of the tile exists
                     const uint8_t *base = row0 + static_cast<size_t>(g * W) * rb;
-                    if (pf < rb) SM_UNROLL for (int i = 0; i < W; i++) __builtin_prefetch(base + i * rb + pf, 0, 2);
                     SM_UNROLL for (int i = 0; i < W; i++) t[i] = L::load(base + i * rb, k, nk);
                 } else {
                     for (int i = 0; i < W; i++) {
                         const int n = nb + g * W + i;
-                        if (n < n1) {
-                            if (pf < rb) __builtin_prefetch(w.row(n) + pf, 0, 2);
-                            t[i] = L::load(w.row(n), k, nk);
-                        } else {
-                            t[i] = V::zero();
-                        }
+                        t[i] = n < n1 ? L::load(w.row(n), k, nk) : V::zero();
                     }
                 }
                 V::transpose(t);
