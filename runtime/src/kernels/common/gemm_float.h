@@ -32,6 +32,8 @@ template <class V> struct LoadF16 {
 template <class V> struct LoadBF16 {
     static typename V::T load(const uint8_t *row, int k, int n) { return V::bf16_n(reinterpret_cast<const uint16_t *>(row) + k, n); }
 };
+constexpr size_t kGemmAheadBytes = 32768;
+
 template <class V, int NV> struct GemmShape {
     static constexpr int W = V::W, NR = NV * V::W;
     // The panel (KC x NR floats, at most 16 KiB) and MR rows of x (KC floats each) stay
@@ -40,13 +42,40 @@ template <class V, int NV> struct GemmShape {
 };
 
 // Panel[k][j] = w[nb + j][kb + k] for k < kc, j < NR (rows past nrows are zero).
+//
+// The NR rows of a panel are one contiguous block of the weights, read as NR short
+// streams the hardware prefetchers do not follow. So each W x W load also asks for as
+// many bytes kGemmAheadBytes further on into L2: the block is asked for well ahead, in
+// step with the reads, in small bursts (a whole panel's worth at once was mostly dropped;
+// at small M, batched decode, panels go by too quickly for a shorter lead).
 template <class V, class L, int NV>
 void pack_panel(const Matrix &w, int nb, int nrows, int kb, int kc, float *panel) {
     constexpr int W = V::W, NR = NV * W;
+    const size_t K = static_cast<size_t>(w.cols), step_bytes = w.row_bytes / K * static_cast<size_t>(W * W);
+    const uint8_t *pf = w.row(nb) + kGemmAheadBytes + w.row_bytes * NR * static_cast<size_t>(kb) / K;
     typename V::T r[W];
+    if (nrows == NR) { // the common case: whole W x W tiles, no checks per row or column
+        const int kfull = kc / W * W;
+        for (int g = 0; g < NV; g++) {
+            const uint8_t *rows = w.row(nb + g * W);
+            for (int kk = 0; kk < kfull; kk += W) {
+                for (size_t o = 0; o < step_bytes; o += 64) __builtin_prefetch(pf + o, 0, 2);
+                pf += step_bytes;
+                SM_UNROLL for (int i = 0; i < W; i++) r[i] = L::load(rows + static_cast<size_t>(i) * w.row_bytes, kb + kk, W);
+                V::transpose(r);
+                SM_UNROLL for (int t = 0; t < W; t++) V::storeu(panel + (kk + t) * NR + g * W, r[t]);
+            }
+        }
+        if (kfull == kc) return;
+        kb += kfull; // the last kc % W columns, below
+        kc -= kfull;
+        panel += static_cast<size_t>(kfull) * NR;
+    }
     for (int g = 0; g < NV; g++) {
         for (int kk = 0; kk < kc; kk += W) {
             const int nk = kc - kk < W ? kc - kk : W;
+            for (size_t o = 0; o < step_bytes; o += 64) __builtin_prefetch(pf + o, 0, 2);
+            pf += step_bytes;
             for (int i = 0; i < W; i++) {
                 const int n = g * W + i;
                 r[i] = n < nrows ? L::load(w.row(nb + n), kb + kk, nk) : V::zero();
@@ -54,19 +83,6 @@ void pack_panel(const Matrix &w, int nb, int nrows, int kb, int kc, float *panel
             V::transpose(r);
             for (int t = 0; t < nk; t++) V::storeu(panel + (kk + t) * NR + g * W, r[t]);
         }
-    }
-}
-
-// Asks for the weights of the next panel (same rows, next KC columns) while this one is
-// computed: the rows are NR separate streams, too many for the hardware prefetchers.
-// Into L2 only: rows a multiple of 4 KiB apart would fight over the same L1 sets.
-template <int NR> void prefetch_next(const Matrix &w, int nb, int nrows, int kb_next, int kc_next) {
-    if (kc_next <= 0) return;
-    const size_t begin = w.row_bytes * static_cast<size_t>(kb_next) / static_cast<size_t>(w.cols);
-    const size_t bytes = w.row_bytes * static_cast<size_t>(kc_next) / static_cast<size_t>(w.cols);
-    for (int i = 0; i < nrows; i++) {
-        const uint8_t *p = w.row(nb + i) + begin;
-        for (size_t o = 0; o < bytes; o += 64) __builtin_prefetch(p + o, 0, 2);
     }
 }
 
@@ -110,12 +126,11 @@ void micro_rows(int rows, const float *x, int64_t ldx, const float *panel, int k
     }
 }
 
-// One panel: pack it, ask for the next one, run every MR rows of x over it.
+// One panel: pack it, run every MR rows of x over it.
 template <class V, class L, int MR, int NV>
 void panel_pass(const Matrix &w, const float *x, int64_t ldx, int M, float *y, int64_t ldy, int nb, int nrows, int kb, int kc,
-                float *panel, int next_nb, int next_nrows, int next_kb, int next_kc) {
+                float *panel) {
     pack_panel<V, L, NV>(w, nb, nrows, kb, kc, panel);
-    if (next_nrows > 0) prefetch_next<NV * V::W>(w, next_nb, next_nrows, next_kb, next_kc);
     for (int m = 0; m < M; m += MR) {
         const int rows = M - m < MR ? M - m : MR;
         // The next tile's rows of x: short runs of KC floats a page apart, which the
@@ -136,12 +151,8 @@ void gemm_float_t(const Matrix &w, const float *x, int64_t ldx, int M, float *y,
     const int K = w.cols;
     for (int nb = n0; nb < n1; nb += S::NR)
         for (int kb = 0; kb < K; kb += S::KC) {
-            const bool last_k = kb + S::KC >= K;
-            const int nnb = last_k ? nb + S::NR : nb, nkb = last_k ? 0 : kb + S::KC;
             const int nrows = n1 - nb < S::NR ? n1 - nb : S::NR, kc = K - kb < S::KC ? K - kb : S::KC;
-            const int next_rows = nnb >= n1 ? 0 : n1 - nnb < S::NR ? n1 - nnb : S::NR;
-            const int next_kc = K - nkb < S::KC ? K - nkb : S::KC;
-            panel_pass<V, L, MR, NV>(w, x, ldx, M, y, ldy, nb, nrows, kb, kc, panel, nnb, next_rows, nkb, next_kc);
+            panel_pass<V, L, MR, NV>(w, x, ldx, M, y, ldy, nb, nrows, kb, kc, panel);
         }
 }
 
