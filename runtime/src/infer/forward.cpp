@@ -10,6 +10,8 @@ namespace {
 
 constexpr int kMinRows = 16;        // smallest matmul slice worth a clock check
 constexpr int kRowsPerTask = 8;     // below this, one thread does the slice
+constexpr int kTasksPerThread = 4;  // matmul tasks per thread (dynamic balance)
+constexpr int kTaskRowAlign = 16;   // task boundaries, in rows (whole SIMD row groups)
 constexpr int kOpsPerLayer = 9;     // kAttnNorm .. kDown
 
 size_t act_bytes_for(const kern::Kernels &k, const kern::Matrix &m) { return k.act_row_bytes(m.type, m.cols); }
@@ -152,9 +154,12 @@ struct MatmulTask {
 
 void matmul_task(void *ctx, int t) {
     const MatmulTask &m = *static_cast<const MatmulTask *>(ctx);
-    const int rows = m.n1 - m.n0;
-    const int a = m.n0 + static_cast<int>(static_cast<int64_t>(rows) * t / m.n_tasks);
-    const int b = m.n0 + static_cast<int>(static_cast<int64_t>(rows) * (t + 1) / m.n_tasks);
+    // Boundaries on multiples of kTaskRowAlign rows from n0: every kernel's row groups
+    // stay whole inside a task.
+    const int64_t units = (m.n1 - m.n0 + kTaskRowAlign - 1) / kTaskRowAlign;
+    const int a = m.n0 + static_cast<int>(units * t / m.n_tasks) * kTaskRowAlign;
+    const int b0 = m.n0 + static_cast<int>(units * (t + 1) / m.n_tasks) * kTaskRowAlign;
+    const int b = b0 < m.n1 ? b0 : m.n1;
     if (b > a) m.k->matmul(*m.w, m.act, m.act_bytes, m.M, m.y, m.ldy, a, b);
 }
 
@@ -197,7 +202,10 @@ void Forward::matmul_rows(const kern::Matrix &w, const void *act, size_t act_byt
                           int n0, int n1) {
     int n_tasks = (n1 - n0) / kRowsPerTask;
     const int width = par_ ? par_->width() : 1;
-    if (n_tasks > width) n_tasks = width;
+    // A few tasks per thread, claimed as threads come free: on a shared machine one
+    // thread can run slower for a while, and halves would make the other wait.
+    if (n_tasks > width * kTasksPerThread) n_tasks = width * kTasksPerThread;
+    if (width == 1) n_tasks = 1;
     if (n_tasks < 1) n_tasks = 1;
     MatmulTask t{k_, &w, act, act_bytes, M, y, ldy, n0, n1, n_tasks};
     if (n_tasks == 1 || !par_) matmul_task(&t, 0);

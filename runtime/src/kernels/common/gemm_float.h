@@ -181,7 +181,7 @@ void gemv_float_t(const Matrix &w, const float *x, int64_t ldx, float *y, int64_
         const uint8_t *row0 = w.row(nb);
         for (int k = 0; k < K; k += W) {
             const int nk = K - k < W ? K - k : W;
-            if (nb + ahead_rows + NG * W <= n1) { // that block is part of this call's rows
+            if (nb + ahead_rows + NG * W <= w.rows) { // inside the matrix (other tasks' rows too)
                 const uint8_t *next = row0 + static_cast<size_t>(ahead_rows) * rb + step_bytes / W * static_cast<size_t>(k);
                 for (size_t o = 0; o < step_bytes; o += 64) __builtin_prefetch(next + o, 0, 2);
             }
