@@ -255,17 +255,23 @@ TEST_CASE("session: the async worker produces the same tokens; polling never blo
     REQUIRE(sm_model_start_async(L.model) == SM_OK);
     REQUIRE(sm_session_submit_text(L.session, "Once upon a time", 16) == SM_OK);
     Output o;
+    // A shared machine can preempt any call for milliseconds (seen: 14 ms), so a few slow
+    // polls are the machine's; a poll that waited for the worker would be slow every time.
+    int polls = 0, slow = 0;
     for (int i = 0; i < 200000 && o.finish == SM_FINISH_NONE; i++) {
         sm_step_result r;
         const auto t0 = std::chrono::steady_clock::now();
         REQUIRE(sm_session_poll(L.session, &r) == SM_OK);
         const auto us = std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - t0).count();
-        CHECK(us < 5000);
+        polls++;
+        slow += us >= 5000;
         o.tokens.insert(o.tokens.end(), r.tokens, r.tokens + r.n_tokens);
         o.text.append(r.text, r.text_len);
         o.finish = r.finish;
         std::this_thread::sleep_for(std::chrono::microseconds(200));
     }
+    INFO(slow << " of " << polls << " polls took 5 ms or more");
+    CHECK(slow <= 2 + polls / 100);
     sm_step_result r;
     CHECK(sm_session_step(L.session, 100, &r) == SM_ERR_STATE); // the worker owns the model now
     REQUIRE(sm_model_stop_async(L.model) == SM_OK);

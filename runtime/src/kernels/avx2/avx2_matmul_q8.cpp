@@ -1,13 +1,17 @@
-// AVX2 Q8_0 / Q4_0 products (vpmaddubsw), and the activation quantizer.
+// AVX2 products of quantized weights with 8-bit activations (Q8_0 / Q4_0 in exact block
+// sums, kernels/avx2/q0.h; Q4_K / Q6_K by the generic tiles), and the activation quantizer.
 #if defined(__x86_64__)
 #include "kernels/x86/isa_avx2_begin.h"
 #include "kernels/avx2/api.h"
 #include "kernels/avx2/int8.h"
+#include "kernels/avx2/q0.h"
 #include "kernels/common/gemm_q8.h"
 
 namespace sm::kern::avx2 {
 
 void matmul_q8(const Matrix &w, const void *act, size_t arb, int M, float *y, int64_t ldy, int n0, int n1) {
+    if (w.type == TensorType::Q8_0) return q0_matmul<true>(w, act, arb, M, y, ldy, n0, n1);
+    if (w.type == TensorType::Q4_0) return q0_matmul<false>(w, act, arb, M, y, ldy, n0, n1);
     gemm_q8<IntAvx2, 2, 4>(w, act, arb, M, y, ldy, n0, n1);
 }
 
