@@ -2,8 +2,21 @@
 // plus the activation block SmallMind's integer kernels read.
 #pragma once
 #include <cstdint>
+#include <cstring>
 
 namespace sm::quant {
+
+// Fields of packed blocks, read unaligned (blocks are 2-byte aligned at best).
+inline uint16_t read_u16(const uint8_t *p) {
+    uint16_t v;
+    memcpy(&v, p, 2);
+    return v;
+}
+inline int32_t read_i32(const uint8_t *p) {
+    int32_t v;
+    memcpy(&v, p, 4);
+    return v;
+}
 
 constexpr int kQK = 32;   // elements per Q8_0 / Q4_0 block
 constexpr int kQKK = 256; // elements per K-quant super-block

@@ -23,6 +23,7 @@
 #include "kernels/common/unroll.h"
 #include "kernels/kernels.h"
 #include "quant/act_q8.h"
+#include "quant/blocks.h"
 
 #include <cstdint>
 #include <cstring>
@@ -37,16 +38,6 @@ constexpr size_t kQ0AheadBytes = 16384; // weight prefetch lead (8-row groups ar
 
 template <bool Q8> constexpr int q0_bs() { return Q8 ? 34 : 18; }
 
-inline uint16_t q0_h16(const uint8_t *p) {
-    uint16_t h;
-    memcpy(&h, p, 2);
-    return h;
-}
-inline int32_t q0_i32(const uint8_t *p) {
-    int32_t v;
-    memcpy(&v, p, 4);
-    return v;
-}
 
 // The 32 values of one block as bytes: Q8_0 signed weights, Q4_0 unsigned nibbles q
 // (elements 0..15 are the low nibbles, 16..31 the high ones, as ggml orders them).
@@ -101,10 +92,10 @@ template <bool Q8> void q0_scales(const uint8_t *r0, size_t rb, int nr, int b0, 
     alignas(32) uint16_t h[kQ0Chunk * 8];
     const uint8_t *p = r0 + static_cast<size_t>(b0) * bs;
     if (nr == 8) {
-        for (int c = 0; c < nblk; c++, p += bs) SM_UNROLL for (int j = 0; j < 8; j++) h[c * 8 + j] = q0_h16(p + j * rb);
+        for (int c = 0; c < nblk; c++, p += bs) SM_UNROLL for (int j = 0; j < 8; j++) h[c * 8 + j] = quant::read_u16(p + j * rb);
     } else {
         for (int c = 0; c < nblk; c++, p += bs)
-            for (int j = 0; j < 8; j++) h[c * 8 + j] = j < nr ? q0_h16(p + j * rb) : 0;
+            for (int j = 0; j < 8; j++) h[c * 8 + j] = j < nr ? quant::read_u16(p + j * rb) : 0;
     }
     for (int c = 0; c < nblk; c++)
         _mm256_store_ps(out + 8 * c, _mm256_cvtph_ps(_mm_load_si128(reinterpret_cast<const __m128i *>(h + 8 * c))));
@@ -219,7 +210,7 @@ void q0_gemm_rows(const __m256i *panel, const float *ws, int b0, int nblk, const
             SM_UNROLL for (int g = 0; g < 8; g++) {
                 const __m256i aw = p[2 * g], sw = p[2 * g + 1];
                 SM_UNROLL for (int i = 0; i < R; i++) {
-                    const __m256i xb = _mm256_set1_epi32(q0_i32(xr[i] + 32 * b + 4 * g));
+                    const __m256i xb = _mm256_set1_epi32(quant::read_i32(xr[i] + 32 * b + 4 * g));
                     s[i] = _mm256_add_epi32(s[i], _mm256_madd_epi16(_mm256_maddubs_epi16(aw, _mm256_sign_epi8(xb, sw)), ones));
                 }
             }
@@ -229,7 +220,7 @@ void q0_gemm_rows(const __m256i *panel, const float *ws, int b0, int nblk, const
             SM_UNROLL for (int g = 0; g < 8; g++) {
                 const __m256i u = p[g];
                 SM_UNROLL for (int i = 0; i < R; i++)
-                    s16[i] = _mm256_add_epi16(s16[i], _mm256_maddubs_epi16(u, _mm256_set1_epi32(q0_i32(xr[i] + 32 * b + 4 * g))));
+                    s16[i] = _mm256_add_epi16(s16[i], _mm256_maddubs_epi16(u, _mm256_set1_epi32(quant::read_i32(xr[i] + 32 * b + 4 * g))));
             }
             SM_UNROLL for (int i = 0; i < R; i++) {
                 const int32_t sx = reinterpret_cast<const int32_t *>(xr[i] + l.sum_off)[b];

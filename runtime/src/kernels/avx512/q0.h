@@ -47,16 +47,6 @@ constexpr bool kQ0Vnni = false;
 
 template <bool Q8> constexpr int q0_block_bytes() { return Q8 ? 34 : 18; }
 
-inline uint16_t q0_load16(const uint8_t *p) {
-    uint16_t h;
-    memcpy(&h, p, 2);
-    return h;
-}
-inline int32_t q0_load32(const uint8_t *p) {
-    int32_t v;
-    memcpy(&v, p, 4);
-    return v;
-}
 
 // ---- 16 x 16 transposes by lane-bit / register-bit swaps (vpermt2d), level `bit`:
 // registers r and r ^ (1 << bit) exchange the lanes whose bit `bit` differs.
@@ -140,8 +130,8 @@ template <bool Q8> void q0_gemv16(const Matrix &w, int n, int nr, const uint8_t 
         SM_UNROLL for (int j = 0; j < 16; j += 4) {
             uint64_t a = 0, b = 0;
             SM_UNROLL for (int i = 0; i < 4; i++) {
-                a |= static_cast<uint64_t>(q0_load16(wr[j + i] + o)) << (16 * i);
-                if (two) b |= static_cast<uint64_t>(q0_load16(wr[j + i] + o + bs)) << (16 * i);
+                a |= static_cast<uint64_t>(quant::read_u16(wr[j + i] + o)) << (16 * i);
+                if (two) b |= static_cast<uint64_t>(quant::read_u16(wr[j + i] + o + bs)) << (16 * i);
             }
             memcpy(&d[0][j], &a, 8);
             memcpy(&d[1][j], &b, 8);
@@ -294,7 +284,7 @@ template <bool Q8> void q0_wtile(Q0WTile<Q8> &t, const Matrix &w, int n, int nr,
         const uint8_t *row = w.row(n + j) + static_cast<size_t>(kc0) * bs;
         for (int bb = 0; bb < nbc; bb++) {
             const uint8_t *blk = row + static_cast<size_t>(bb) * bs;
-            t.ws[bb][j] = quant::kF16[q0_load16(blk)];
+            t.ws[bb][j] = quant::kF16[quant::read_u16(blk)];
             if constexpr (Q8) {
                 t.corr[bb][j] = -128 * q0_sum32(blk + 2);
             } else {
@@ -325,7 +315,7 @@ void q0_gemm_group(const Q0WTile<Q8> &t, const Q0Group &gr, int kc0, int nbc, __
             const uint8_t *p = t.wp[j] + stride * bb;
             // Four chains of two (integer sums: exact in any order) cut the latency.
             __m512i c[4] = {_mm512_set1_epi32(t.corr[bb][j]), _mm512_setzero_si512(), _mm512_setzero_si512(), _mm512_setzero_si512()};
-            SM_UNROLL for (int k = 0; k < 8; k++) c[k & 3] = _mm512_dpbusd_epi32(c[k & 3], xk[k], _mm512_set1_epi32(q0_load32(p + 4 * k)));
+            SM_UNROLL for (int k = 0; k < 8; k++) c[k & 3] = _mm512_dpbusd_epi32(c[k & 3], xk[k], _mm512_set1_epi32(quant::read_i32(p + 4 * k)));
             const __m512i a = _mm512_add_epi32(_mm512_add_epi32(c[0], c[1]), _mm512_add_epi32(c[2], c[3]));
             acc[j] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(a), _mm512_mul_ps(dx, _mm512_set1_ps(t.ws[bb][j])), acc[j]);
         }
