@@ -58,30 +58,33 @@ template <bool Q8> inline __m256i q0_row_dot(__m256i w, __m256i x) {
     else return _mm256_madd_epi16(_mm256_maddubs_epi16(w, x), ones);
 }
 
-// Lane j: the sum of v[j]'s eight lanes (integers: any order is exact).
-//   unpack32 + add: per 128-bit half [A0+A2, B0+B2, A1+A3, B1+B3] for rows A, B
-//   unpack64 + add: per 128-bit half [A, B, C, D] (sums of that half)
-//   the two halves: [rows 0..3 | rows 4..7]
+// One reduction level: interleave a and b by U-bit units and add as E-bit integers, so
+// every output lane holds the sum of two lanes of the same input row.
+template <int U, int E> inline __m256i q0_fold(__m256i a, __m256i b) {
+    __m256i lo, hi;
+    if constexpr (U == 16) lo = _mm256_unpacklo_epi16(a, b), hi = _mm256_unpackhi_epi16(a, b);
+    else if constexpr (U == 32) lo = _mm256_unpacklo_epi32(a, b), hi = _mm256_unpackhi_epi32(a, b);
+    else lo = _mm256_unpacklo_epi64(a, b), hi = _mm256_unpackhi_epi64(a, b);
+    if constexpr (E == 16) return _mm256_add_epi16(lo, hi);
+    else return _mm256_add_epi32(lo, hi);
+}
+
+// Lane j: the sum of v[j]'s eight int32 lanes (integers: any order is exact). Per 128-bit
+// half, rows pair up ([A0+A2, B0+B2, A1+A3, B1+B3]), then quadruple ([A, B, C, D]); the
+// two halves add last: [rows 0..3 | rows 4..7].
 inline __m256i q0_reduce8(const __m256i v[8]) {
-    __m256i a[4];
-    SM_UNROLL for (int i = 0; i < 4; i++)
-        a[i] = _mm256_add_epi32(_mm256_unpacklo_epi32(v[2 * i], v[2 * i + 1]), _mm256_unpackhi_epi32(v[2 * i], v[2 * i + 1]));
-    const __m256i c0 = _mm256_add_epi32(_mm256_unpacklo_epi64(a[0], a[1]), _mm256_unpackhi_epi64(a[0], a[1]));
-    const __m256i c1 = _mm256_add_epi32(_mm256_unpacklo_epi64(a[2], a[3]), _mm256_unpackhi_epi64(a[2], a[3]));
+    const __m256i c0 = q0_fold<64, 32>(q0_fold<32, 32>(v[0], v[1]), q0_fold<32, 32>(v[2], v[3]));
+    const __m256i c1 = q0_fold<64, 32>(q0_fold<32, 32>(v[4], v[5]), q0_fold<32, 32>(v[6], v[7]));
     return _mm256_add_epi32(_mm256_permute2x128_si256(c0, c1, 0x20), _mm256_permute2x128_si256(c0, c1, 0x31));
 }
 
 // Q4_0: lane j = the sum of v[j]'s sixteen int16 lanes (vpmaddubsw pairs of nibbles, at
-// most 3810 each). Three unpack levels add 8 pairs per half in int16 (at most 30480,
-// exact); the halves are widened to int32 before the last add. Saves a vpmaddwd per row.
+// most 3810 each). Three levels add 8 pairs per half in int16 (at most 30480, exact); the
+// halves are widened to int32 before the last add. Saves a vpmaddwd per row.
 inline __m256i q0_reduce8_i16(const __m256i v[8]) {
-    __m256i a[4];
-    SM_UNROLL for (int i = 0; i < 4; i++)
-        a[i] = _mm256_add_epi16(_mm256_unpacklo_epi16(v[2 * i], v[2 * i + 1]), _mm256_unpackhi_epi16(v[2 * i], v[2 * i + 1]));
-    const __m256i b0 = _mm256_add_epi16(_mm256_unpacklo_epi32(a[0], a[1]), _mm256_unpackhi_epi32(a[0], a[1]));
-    const __m256i b1 = _mm256_add_epi16(_mm256_unpacklo_epi32(a[2], a[3]), _mm256_unpackhi_epi32(a[2], a[3]));
-    // Per 128-bit half: int16 lanes [r0 r1 r2 r3 r0 r1 r2 r3] + ... -> [r0..r7] after this level.
-    const __m256i c = _mm256_add_epi16(_mm256_unpacklo_epi64(b0, b1), _mm256_unpackhi_epi64(b0, b1));
+    const __m256i b0 = q0_fold<32, 16>(q0_fold<16, 16>(v[0], v[1]), q0_fold<16, 16>(v[2], v[3]));
+    const __m256i b1 = q0_fold<32, 16>(q0_fold<16, 16>(v[4], v[5]), q0_fold<16, 16>(v[6], v[7]));
+    const __m256i c = q0_fold<64, 16>(b0, b1); // per half: int16 lanes [r0 .. r7]
     return _mm256_add_epi32(_mm256_cvtepi16_epi32(_mm256_castsi256_si128(c)), _mm256_cvtepi16_epi32(_mm256_extracti128_si256(c, 1)));
 }
 
