@@ -26,6 +26,37 @@ namespace sm::perf {
 
 namespace {
 
+// Size of the level-`level` data cache this CPU uses. sysfs describes the cache as this CPU
+// sees it (on an EPYC VM: the 32 MiB L3 of its core complex); glibc's sysconf can report
+// the package's total (256 MiB there), which would put the "L3" test in DRAM.
+long cache_bytes(int level) {
+    for (int i = 0; i < 8; i++) {
+        char path[96];
+        snprintf(path, sizeof path, "/sys/devices/system/cpu/cpu0/cache/index%d/level", i);
+        FILE *f = fopen(path, "r");
+        if (!f) break;
+        int lv = 0;
+        const bool ok = fscanf(f, "%d", &lv) == 1;
+        fclose(f);
+        if (!ok || lv != level) continue;
+        snprintf(path, sizeof path, "/sys/devices/system/cpu/cpu0/cache/index%d/type", i);
+        char type[32] = {0};
+        if ((f = fopen(path, "r"))) {
+            if (fscanf(f, "%31s", type) != 1) type[0] = 0;
+            fclose(f);
+        }
+        if (strcmp(type, "Instruction") == 0) continue;
+        snprintf(path, sizeof path, "/sys/devices/system/cpu/cpu0/cache/index%d/size", i);
+        long kib = 0;
+        if ((f = fopen(path, "r"))) {
+            if (fscanf(f, "%ldK", &kib) != 1) kib = 0;
+            fclose(f);
+        }
+        if (kib > 0) return kib << 10;
+    }
+    return sysconf(level == 1 ? _SC_LEVEL1_DCACHE_SIZE : level == 2 ? _SC_LEVEL2_CACHE_SIZE : _SC_LEVEL3_CACHE_SIZE);
+}
+
 double median(std::vector<double> v) {
     std::sort(v.begin(), v.end());
     return v.empty() ? 0.0 : v[v.size() / 2];
@@ -180,7 +211,7 @@ int cmd_machine(int argc, char **argv) {
     if (reps < 1) reps = 1;
     const double a1 = fma_peak_gflops(FmaWidth::Avx2, 1, reps), an = fma_peak_gflops(FmaWidth::Avx2, threads, reps);
     const double z1 = fma_peak_gflops(FmaWidth::Avx512, 1, reps), zn = fma_peak_gflops(FmaWidth::Avx512, threads, reps);
-    long l1 = sysconf(_SC_LEVEL1_DCACHE_SIZE), l2 = sysconf(_SC_LEVEL2_CACHE_SIZE), l3 = sysconf(_SC_LEVEL3_CACHE_SIZE);
+    long l1 = cache_bytes(1), l2 = cache_bytes(2), l3 = cache_bytes(3);
     if (l1 <= 0) l1 = 32 << 10;
     if (l2 <= 0) l2 = 1 << 20;
     if (l3 <= 0) l3 = 32 << 20;
