@@ -215,6 +215,7 @@ void q0_gemm_rows(const __m256i *panel, const float *ws, int b0, int nblk, const
                 SM_UNROLL for (int i = 0; i < R; i++) {
                     const __m256i xb = _mm256_set1_epi32(quant::read_i32(xr[i] + 32 * b + 4 * g));
                     s[i] = _mm256_add_epi32(s[i], _mm256_madd_epi16(_mm256_maddubs_epi16(aw, _mm256_sign_epi8(xb, sw)), ones));
+                    SM_KEEP_CHAIN(s[i]);
                 }
             }
         } else {
@@ -222,8 +223,10 @@ void q0_gemm_rows(const __m256i *panel, const float *ws, int b0, int nblk, const
             SM_UNROLL for (int i = 0; i < R; i++) s16[i] = _mm256_setzero_si256();
             SM_UNROLL for (int g = 0; g < 8; g++) {
                 const __m256i u = p[g];
-                SM_UNROLL for (int i = 0; i < R; i++)
+                SM_UNROLL for (int i = 0; i < R; i++) {
                     s16[i] = _mm256_add_epi16(s16[i], _mm256_maddubs_epi16(u, _mm256_set1_epi32(quant::read_i32(xr[i] + 32 * b + 4 * g))));
+                    SM_KEEP_CHAIN(s16[i]);
+                }
             }
             SM_UNROLL for (int i = 0; i < R; i++) {
                 const int32_t sx = reinterpret_cast<const int32_t *>(xr[i] + l.sum_off)[b];
