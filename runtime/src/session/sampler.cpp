@@ -11,6 +11,7 @@ size_t Sampler::bytes_needed(int n_vocab) {
     m.take_n<sm_logit_bias>(kMaxLogitBias);
     m.take_n<Cand>(static_cast<size_t>(n_vocab));
     m.take_n<float>(static_cast<size_t>(n_vocab));
+    m.take_n<float>(static_cast<size_t>(n_vocab));
     m.take_n<int32_t>(4096);
     return m.used;
 }
@@ -20,6 +21,7 @@ bool Sampler::init(const sm_sampler_desc &d, int n_vocab, Bump &arena) {
     bias_ = arena.take_n<sm_logit_bias>(kMaxLogitBias);
     cand_ = arena.take_n<Cand>(static_cast<size_t>(n_vocab));
     prob_ = arena.take_n<float>(static_cast<size_t>(n_vocab));
+    adj_ = arena.take_n<float>(static_cast<size_t>(n_vocab));
     window_ = arena.take_n<int32_t>(4096);
     return configure(d);
 }
@@ -34,6 +36,60 @@ bool Sampler::configure(const sm_sampler_desc &d) {
     return true;
 }
 
+void Sampler::fill_all() {
+    Cand *const cand = cand_;
+    const float *const adj = view_;
+    for (int32_t t = 0, n = n_vocab_; t < n; t++) cand[t] = {adj[t], t};
+}
+
+namespace {
+
+// Whether any of p[0..16) is >= t (false for NaN, like the scalar test it guards).
+inline bool any_at_least16(const float *p, float t) {
+#if defined(__GNUC__)
+    typedef float F4 __attribute__((vector_size(16)));
+    typedef int32_t I4 __attribute__((vector_size(16)));
+    F4 v[4];
+    memcpy(v, p, sizeof v);
+    const F4 tv = {t, t, t, t};
+    const I4 m = (v[0] >= tv) | (v[1] >= tv) | (v[2] >= tv) | (v[3] >= tv);
+    return (m[0] | m[1] | m[2] | m[3]) != 0;
+#else
+    for (int j = 0; j < 16; j++)
+        if (p[j] >= t) return true;
+    return false;
+#endif
+}
+
+} // namespace
+
+void Sampler::select_top(int len) {
+    // A heap of the best `len` of view_ so far, worst on top. Blocks of 16 tokens are first
+    // tested against that worst logit four lanes at a time: in a 32k vocabulary almost
+    // every block is below it and costs no per-token work (about 10x fewer instructions
+    // than copying every token into a candidate and comparing it).
+    auto desc = [](const Cand &a, const Cand &b) { return a.logit > b.logit || (a.logit == b.logit && a.id < b.id); };
+    Cand *const cand = cand_;
+    const float *const adj = view_;
+    const int n = n_vocab_;
+    for (int i = 0; i < len; i++) cand[i] = {adj[i], i};
+    std::make_heap(cand, cand + len, desc);
+    auto consider = [&](int i) {
+        const Cand x{adj[i], i};
+        if (x.logit >= cand[0].logit && desc(x, cand[0])) {
+            std::pop_heap(cand, cand + len, desc);
+            cand[len - 1] = x;
+            std::push_heap(cand, cand + len, desc);
+        }
+    };
+    int i = len;
+    for (; i < n && (i & 15); i++) consider(i);
+    for (; i + 16 <= n; i += 16)
+        if (any_at_least16(adj + i, cand[0].logit))
+            for (int j = i; j < i + 16; j++) consider(j);
+    for (; i < n; i++) consider(i);
+}
+
 int32_t Sampler::pick_greedy(int n) {
     // Most likely first, asking the host's filter; ties go to the lower id.
     std::sort(cand_, cand_ + n, [](const Cand &a, const Cand &b) { return a.logit > b.logit || (a.logit == b.logit && a.id < b.id); });
@@ -43,36 +99,42 @@ int32_t Sampler::pick_greedy(int n) {
 }
 
 int32_t Sampler::sample(const float *logits, const int32_t *recent, int n_recent, const TokenConstraint *c) {
-    // Candidates: every token the constraint allows, with biased, penalised logits.
-    // (Locals, not members, in the loops over the vocabulary: the stores into cand could
-    // alias *this, which would reload every member on every token id.)
+    // Without a constraint the logits stay a plain array by token id (view_: the caller's
+    // row, or a copy in adj_ when biases or penalties change it) and candidates are made
+    // only for the tokens truncation can keep; with one, the allowed tokens become the
+    // candidates (ids ascending). (Locals, not members, in the loops over the vocabulary:
+    // stores into cand could alias *this and reload every member per token.)
     Cand *const cand = cand_;
+    float *const adj = adj_;
     const int n_vocab = n_vocab_;
+    const bool all = !(c && c->allows);
+    const bool penalise = d_.repeat_penalty != 1.0f || d_.frequency_penalty != 0.0f || d_.presence_penalty != 0.0f;
+    const bool adjust = d_.n_logit_bias > 0 || (penalise && n_recent > 0 && d_.penalty_window > 0);
     int n = 0;
-    if (c && c->allows) {
+    if (all) {
+        if (adjust) memcpy(adj, logits, sizeof(float) * static_cast<size_t>(n_vocab));
+        view_ = adjust ? adj : logits;
+        n = n_vocab;
+    } else {
         for (int32_t t = 0; t < n_vocab; t++)
             if (c->allows(c->ctx, t)) cand[n++] = {logits[t], t};
-    } else {
-        for (int32_t t = 0; t < n_vocab; t++) cand[t] = {logits[t], t};
-        n = n_vocab;
+        if (n == 0) return -1;
     }
-    if (n == 0) return -1;
-    const bool all = n == n_vocab_; // cand_[t].id == t: biases and penalties index directly
-    auto find = [&](int32_t id) -> Cand * {
-        if (all) return id >= 0 && id < n_vocab_ ? &cand_[id] : nullptr;
-        int lo = 0, hi = n - 1; // ids ascending
+    bool filled = !all; // cand_ holds every candidate
+    auto find = [&](int32_t id) -> float * {
+        if (all) return id >= 0 && id < n_vocab ? &adj[id] : nullptr;
+        int lo = 0, hi = n - 1;
         while (lo <= hi) {
             int mid = (lo + hi) / 2;
-            if (cand_[mid].id == id) return &cand_[mid];
-            if (cand_[mid].id < id) lo = mid + 1;
+            if (cand[mid].id == id) return &cand[mid].logit;
+            if (cand[mid].id < id) lo = mid + 1;
             else hi = mid - 1;
         }
         return nullptr;
     };
     for (size_t i = 0; i < d_.n_logit_bias; i++)
-        if (Cand *x = find(bias_[i].token)) x->logit += bias_[i].bias;
+        if (float *x = find(bias_[i].token)) *x += bias_[i].bias;
 
-    const bool penalise = d_.repeat_penalty != 1.0f || d_.frequency_penalty != 0.0f || d_.presence_penalty != 0.0f;
     if (penalise && n_recent > 0 && d_.penalty_window > 0) {
         int w = n_recent < d_.penalty_window ? n_recent : d_.penalty_window;
         memcpy(window_, recent + (n_recent - w), sizeof(int32_t) * static_cast<size_t>(w));
@@ -80,11 +142,10 @@ int32_t Sampler::sample(const float *logits, const int32_t *recent, int n_recent
         for (int i = 0; i < w;) {
             int j = i;
             while (j < w && window_[j] == window_[i]) j++;
-            if (Cand *x = find(window_[i])) {
+            if (float *x = find(window_[i])) {
                 const int count = j - i;
-                if (d_.repeat_penalty != 1.0f)
-                    x->logit = x->logit > 0 ? x->logit / d_.repeat_penalty : x->logit * d_.repeat_penalty;
-                x->logit -= static_cast<float>(count) * d_.frequency_penalty + d_.presence_penalty;
+                if (d_.repeat_penalty != 1.0f) *x = *x > 0 ? *x / d_.repeat_penalty : *x * d_.repeat_penalty;
+                *x -= static_cast<float>(count) * d_.frequency_penalty + d_.presence_penalty;
             }
             i = j;
         }
@@ -92,11 +153,19 @@ int32_t Sampler::sample(const float *logits, const int32_t *recent, int n_recent
 
     if (d_.temperature <= 0.0f) {
         if (!d_.filter) { // plain argmax, first maximum wins
+            if (all) {
+                const float *v = view_;
+                int best = 0;
+                for (int i = 1; i < n; i++)
+                    if (v[i] > v[best]) best = i;
+                return best;
+            }
             int best = 0;
             for (int i = 1; i < n; i++)
-                if (cand_[i].logit > cand_[best].logit) best = i;
-            return cand_[best].id;
+                if (cand[i].logit > cand[best].logit) best = i;
+            return cand[best].id;
         }
+        if (!filled) fill_all();
         return pick_greedy(n);
     }
 
@@ -108,18 +177,32 @@ int32_t Sampler::sample(const float *logits, const int32_t *recent, int n_recent
     const bool nucleus = (d_.top_p > 0.0f && d_.top_p < 1.0f) || d_.min_p > 0.0f;
     int k = n;
     if (d_.top_k > 0 && d_.top_k < n) k = d_.top_k;
-    float max = cand_[0].logit;
-    double sum = 0; // normaliser of the kept set: the top k after top-k (below), else all n
-    if (k == n && nucleus) {
-        for (int i = 1; i < n; i++) max = cand_[i].logit > max ? cand_[i].logit : max;
-        for (int i = 0; i < n; i++) sum += expf(cand_[i].logit - max);
-    }
     // The sorted prefix: top-k's k, or for top-p / min-p a guess that grows until the
     // cut falls inside it. The comparator is a total order, so every prefix length gives
     // the same leading tokens as a full sort.
     int len = k < n ? k : (nucleus ? (n < 64 ? n : 64) : n);
+    bool selected = false;
+    if (!filled && len < n && len <= kMaxHeapSelect) { // the prefix straight from view_
+        select_top(len);
+        selected = true;
+    } else if (!filled) {
+        fill_all();
+        filled = true;
+    }
+    float max = 0;
+    double sum = 0; // normaliser of the kept set: the top k after top-k (below), else all n
+    if (k == n) {   // over every candidate in id order (view_ is cand_ before any selection)
+        const float *v = view_;
+        auto logit = [&](int i) { return all ? v[i] : cand[i].logit; };
+        max = logit(0);
+        for (int i = 1; i < n; i++) max = logit(i) > max ? logit(i) : max;
+        if (nucleus)
+            for (int i = 0; i < n; i++) sum += expf(logit(i) - max);
+    }
     for (;;) {
-        if (len < n && len <= 256) {
+        if (selected) {
+            selected = false;
+        } else if (len < n && len <= kMaxHeapSelect) {
             // A heap of the best `len` so far, worst on top: one pass in which nearly
             // every token costs a single comparison (about 5x faster than nth_element).
             std::make_heap(cand, cand + len, desc);
@@ -164,6 +247,10 @@ int32_t Sampler::sample(const float *logits, const int32_t *recent, int n_recent
             break;
         }
         len = len * 8 < k ? len * 8 : k;
+        if (!filled) { // top-p / min-p reach past the prefix selected from view_
+            fill_all();
+            filled = true;
+        }
     }
     // Temperature, then the host's filter over what is left (most likely first).
     double total = 0;
@@ -176,6 +263,7 @@ int32_t Sampler::sample(const float *logits, const int32_t *recent, int n_recent
         m++;
     }
     if (m == 0) { // the filter rejected every likely token: the most likely it accepts
+        if (all) fill_all(); // cand_ may hold only the selected prefix
         const int32_t t = pick_greedy(n);
         rng_.next(); // keep one draw per token
         return t;

@@ -3,6 +3,8 @@
 //   tokens -> allowed-token constraint (choice strings) -> greedy, or
 //   top-k -> top-p -> min-p (on the untempered distribution, llama.cpp's order) ->
 //   temperature -> the host's filter callback (most likely first) -> draw.
+// With no truncation at all (top-k, top-p and min-p off) nothing is sorted: the draw runs
+// over the tokens in id order.
 // One uniform draw per sampled token, so a seed gives the same tokens everywhere.
 #pragma once
 #include "core/bump.h"
@@ -39,6 +41,10 @@ public:
 private:
     struct Cand { float logit; int32_t id; };
     int32_t pick_greedy(int n);
+    static constexpr int kMaxHeapSelect = 256; // longer prefixes: nth_element
+    void fill_all();            // cand_ = every token of view_, in id order
+    void select_top(int len);   // cand_[0..len) = the best len of view_ (unsorted)
+
 
     sm_sampler_desc d_{};
     int n_vocab_ = 0;
@@ -46,6 +52,8 @@ private:
     sm_logit_bias *bias_ = nullptr;
     Cand *cand_ = nullptr;
     float *prob_ = nullptr;
+    float *adj_ = nullptr;      // the logits after biases and penalties, by token id
+    const float *view_ = nullptr; // this call's logits by id: the caller's row or adj_
     int32_t *window_ = nullptr; // sorted copy of the penalty window
 };
 
