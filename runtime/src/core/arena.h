@@ -17,7 +17,8 @@ public:
     bool init(size_t budget, const sm_allocator *allocator);
     void release();
 
-    // First fit, 64-byte aligned; nullptr when no gap is large enough.
+    // First fit, 64-byte aligned, every page touched (no page faults after load); nullptr
+    // when no gap is large enough.
     void *alloc(size_t bytes);
     void free(void *p);
 
@@ -28,6 +29,7 @@ public:
 
 private:
     void advise_huge_pages();
+    static void commit(uint8_t *p, size_t bytes);
     struct Block { size_t offset, size; }; // sorted by offset
     uint8_t *base_ = nullptr;
     size_t budget_ = 0, used_ = 0, peak_ = 0;
