@@ -4,6 +4,7 @@
 #include "kernel_test_util.h"
 
 #include "quant/act_q8.h"
+#include "quant/quant.h"
 #if defined(__x86_64__)
 #include "kernels/avx512/api.h"
 constexpr int kGroupedFrom = sm::kern::avx512vnni::kQ0GemmMinRows;
@@ -277,6 +278,48 @@ TEST_CASE("matmul: q8_0 weights of -128 and all-extreme blocks", "[kernels]") {
                 }
             CHECK(bad == 0);
         }
+}
+
+// Kernels::rows8_types: the loader interleaves those weights by 8 rows (kernels.h's
+// Layout::Rows8). Every M, and row ranges on 8-row boundaries as the thread split makes
+// them, must give the plain layout's bits (which the tests above hold to the oracle).
+TEST_CASE("matmul: the Rows8 layout gives the plain layout's bits", "[kernels]") {
+    std::vector<const Kernels *> tabs = simd_tables();
+    tabs.push_back(&kRefKernels);
+    int covered = 0;
+    for (const Kernels *k : tabs)
+        for (TensorType t : {TensorType::Q8_0, TensorType::Q4_0}) {
+            if (!sm::kern::wants_rows8(*k, t, 8)) continue;
+            covered++;
+            for (const auto &nk : {std::pair<int, int>{8, 32}, {16, 96}, {24, 288}, {72, 768}, {40, 64}}) {
+                const int N = nk.first, K = nk.second;
+                Weights w(t, N, K, 31 + N + K);
+                if (t == TensorType::Q8_0) // -128 (files may hold it) in some blocks
+                    for (int r = 0; r < N; r += 3) w.buf[w.off + w.rb * r + 2 + r % 32] = 0x80;
+                std::vector<uint8_t> il(w.rb * N + 1);
+                REQUIRE(sm::quant::interleave_rows8(t, w.buf.data() + w.off, il.data() + 1, N, K)); // off alignment
+                sm::kern::Matrix m8 = w.matrix();
+                m8.layout = sm::kern::Layout::Rows8;
+                m8.data = il.data() + 1;
+                for (int M : {1, 2, 3, 4, 5, 17, 64, 65}) {
+                    INFO(k->name << " " << sm::type_name(static_cast<uint32_t>(t)) << " M=" << M << " N=" << N << " K=" << K);
+                    std::vector<float> x = randn(static_cast<size_t>(M) * K, 77 + M);
+                    Acts a(*k, t, x.data(), K, M, K);
+                    std::vector<float> yp(static_cast<size_t>(M) * N, NAN), y8(yp.size(), NAN), ys(yp.size(), NAN);
+                    k->matmul(w.matrix(), a.p(), a.rb, M, yp.data(), N, 0, N);
+                    k->matmul(m8, a.p(), a.rb, M, y8.data(), N, 0, N);
+                    CHECK(bits_equal(yp.data(), y8.data(), yp.size()));
+                    for (int n0 = 0; n0 < N; n0 += 16) k->matmul(m8, a.p(), a.rb, M, ys.data(), N, n0, std::min(N, n0 + 16));
+                    CHECK(bits_equal(yp.data(), ys.data(), yp.size()));
+                }
+            }
+        }
+    // Other types and row counts stay in the plain layout.
+    std::vector<uint8_t> tmp(4096);
+    CHECK_FALSE(sm::quant::interleave_rows8(TensorType::Q8_0, tmp.data(), tmp.data(), 12, 32));
+    CHECK_FALSE(sm::quant::interleave_rows8(TensorType::F32, tmp.data(), tmp.data(), 8, 32));
+    CHECK_FALSE(sm::kern::wants_rows8(kRefKernels, TensorType::Q8_0, 8));
+    if (covered == 0) WARN("no table here takes Rows8: only the plain layout was tested");
 }
 
 TEST_CASE("get_row: every table returns ggml's dequantization exactly", "[kernels]") {

@@ -94,7 +94,7 @@ sm_status plan_model(sm_runtime *rt, const char *path, const char *tok_path, con
 
     Bump wm = Bump::measuring();
     Weights w;
-    SM_TRY(bind_weights(L.file, wm, w, err));
+    SM_TRY(bind_weights(L.file, wm, w, err, rt->kernels->rows8_types));
     m.geo = KvGeometry::make(hp.n_layers, hp.n_kv_heads, hp.head_dim, m.desc.n_ctx, m.desc.n_sinks, m.desc.max_batch);
     ForwardDesc fd;
     fd.max_batch = m.desc.max_batch;
@@ -198,7 +198,7 @@ sm_status sm_model_load(sm_runtime *rt, const char *path, const char *tok_path, 
         m->slot_ptrs = a.take_n<Session *>(static_cast<size_t>(S));
 
         Bump wb = Bump::over(a.take(m->plan.items[1].bytes), m->plan.items[1].bytes);
-        if (bind_weights(L.file, wb, m->w, err) != SM_OK) {
+        if (bind_weights(L.file, wb, m->w, err, rt->kernels->rows8_types) != SM_OK) {
             rt->arena.free(block);
             return rt->fail(err);
         }

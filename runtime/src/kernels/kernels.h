@@ -24,10 +24,22 @@ namespace sm::kern {
 
 // A weight matrix as stored in GGUF: `rows` rows of `cols` elements (ggml ne0 = cols),
 // each row row_bytes long. For y = W x, rows is the output size N, cols the input K.
+// How a quantized matrix's blocks are ordered in memory.
+//   Rows:  GGUF's own layout, row after row.
+//   Rows8: Q8_0 / Q4_0 only, rows a multiple of 8 (quant::interleave_rows8). Each group of
+//          8 rows keeps its 8 * row_bytes bytes, block-interleaved: per 32-column block b,
+//          the 8 rows' fp16 scales, then the quants as 32-byte vectors whose 4-byte lane j
+//          is row j's bytes 4v..4v+3 (Q8_0: 8 vectors; Q4_0: 4 vectors of packed nibble
+//          bytes). The products then need no cross-lane work and no scale gathering. The
+//          loader uses it for the types the kernel table asks for (Kernels::rows8_types),
+//          never for the embedding (looked up by row).
+enum class Layout : uint8_t { Rows, Rows8 };
+
 struct Matrix {
     TensorType type = TensorType::F32;
+    Layout layout = Layout::Rows;
     int32_t rows = 0, cols = 0;
-    size_t row_bytes = 0;
+    size_t row_bytes = 0; // of a row in the Rows layout (a Rows8 group: 8 * row_bytes)
     const void *data = nullptr;
     const uint8_t *row(int64_t r) const { return static_cast<const uint8_t *>(data) + r * static_cast<int64_t>(row_bytes); }
 };
@@ -116,7 +128,14 @@ struct Kernels {
 
     // ---- attention for heads [h0, h1) of every query row (see AttnArgs).
     void (*attention)(const AttnArgs &a, int h0, int h1);
+
+    // Weight types (bit 1 << TensorType) whose matmul takes Layout::Rows8; 0 for none.
+    uint32_t rows8_types;
 };
+
+inline bool wants_rows8(const Kernels &k, TensorType t, int64_t rows) {
+    return (k.rows8_types >> (static_cast<uint32_t>(t) & 31) & 1) && rows % 8 == 0;
+}
 
 // The table for an instruction set, or nullptr when it was not compiled in.
 const Kernels *kernels_for(sm_isa isa);

@@ -1,5 +1,6 @@
 #include "model/weights.h"
 #include "quant/fp16.h"
+#include "quant/quant.h"
 
 #include <cstring>
 
@@ -46,9 +47,10 @@ const float *place_vector(const TensorSource &t, Bump &arena, Weights &w) {
     return dst;
 }
 
-kern::Matrix place_matrix(const TensorSource &t, Bump &arena, Weights &w) {
+kern::Matrix place_matrix(const TensorSource &t, Bump &arena, Weights &w, uint32_t rows8_types) {
     kern::Matrix m;
     m.type = t.l2c_group ? TensorType::F32 : t.type;
+    if ((rows8_types >> (static_cast<uint32_t>(m.type) & 31) & 1) && t.ne1 % 8 == 0) m.layout = kern::Layout::Rows8;
     m.rows = static_cast<int32_t>(t.ne1);
     m.cols = static_cast<int32_t>(t.ne0);
     m.row_bytes = row_bytes(m.type, t.ne0);
@@ -60,6 +62,7 @@ kern::Matrix place_matrix(const TensorSource &t, Bump &arena, Weights &w) {
     w.n_params += t.ne0 * t.ne1;
     if (dst) {
         if (t.l2c_group) dequantize_llama2c(t, reinterpret_cast<float *>(dst));
+        else if (m.layout == kern::Layout::Rows8) quant::interleave_rows8(m.type, t.data, dst, t.ne1, t.ne0);
         else memcpy(dst, t.data, bytes);
     }
     m.data = dst;
@@ -68,13 +71,13 @@ kern::Matrix place_matrix(const TensorSource &t, Bump &arena, Weights &w) {
 
 } // namespace
 
-sm_status bind_weights(const ModelFile &f, Bump &arena, Weights &w, Error &err) {
+sm_status bind_weights(const ModelFile &f, Bump &arena, Weights &w, Error &err, uint32_t rows8_types) {
     const Hparams &hp = f.hp;
     w = Weights{};
     w.n_layers = hp.n_layers;
     w.layers = arena.take_n<LayerWeights>(static_cast<size_t>(hp.n_layers));
-    w.tok_embd = place_matrix(f.tok_embd, arena, w);
-    w.output = f.tied() ? w.tok_embd : place_matrix(f.output, arena, w);
+    w.tok_embd = place_matrix(f.tok_embd, arena, w, 0); // looked up by row
+    w.output = f.tied() ? w.tok_embd : place_matrix(f.output, arena, w, rows8_types);
     w.output_norm = place_vector(f.output_norm, arena, w);
     size_t by_type[32] = {0};
     for (int l = 0; l < hp.n_layers; l++) {
@@ -82,13 +85,13 @@ sm_status bind_weights(const ModelFile &f, Bump &arena, Weights &w, Error &err) 
         LayerWeights L;
         L.attn_norm = place_vector(s.attn_norm, arena, w);
         L.ffn_norm = place_vector(s.ffn_norm, arena, w);
-        L.wq = place_matrix(s.wq, arena, w);
-        L.wk = place_matrix(s.wk, arena, w);
-        L.wv = place_matrix(s.wv, arena, w);
-        L.wo = place_matrix(s.wo, arena, w);
-        L.w1 = place_matrix(s.w1, arena, w);
-        L.w2 = place_matrix(s.w2, arena, w);
-        L.w3 = place_matrix(s.w3, arena, w);
+        L.wq = place_matrix(s.wq, arena, w, rows8_types);
+        L.wk = place_matrix(s.wk, arena, w, rows8_types);
+        L.wv = place_matrix(s.wv, arena, w, rows8_types);
+        L.wo = place_matrix(s.wo, arena, w, rows8_types);
+        L.w1 = place_matrix(s.w1, arena, w, rows8_types);
+        L.w2 = place_matrix(s.w2, arena, w, rows8_types);
+        L.w3 = place_matrix(s.w3, arena, w, rows8_types);
         for (const kern::Matrix *m : {&L.wq, &L.wk, &L.wv, &L.wo, &L.w1, &L.w2, &L.w3})
             by_type[static_cast<uint32_t>(m->type) & 31] += m->row_bytes * static_cast<size_t>(m->rows);
         if (w.layers) w.layers[l] = L;

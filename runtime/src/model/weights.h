@@ -1,6 +1,6 @@
-// The model's weights, bound to arena memory: GGUF layout kept as is (row-major rows of
-// the input dimension), so kernels read the file's blocks directly and a tied classifier
-// is just the embedding matrix again.
+// The model's weights, bound to arena memory: GGUF's blocks (row-major rows of the input
+// dimension; Q8_0 / Q4_0 matrices optionally regrouped by 8 rows for the ISA's kernels),
+// and a tied classifier is just the embedding matrix again.
 #pragma once
 #include "core/bump.h"
 #include "core/error.h"
@@ -30,7 +30,8 @@ struct Weights {
 
 // Lays the weights out in `arena` (measuring first tells the size) and, when the Bump is
 // real, copies them from the mapped file: 1-D tensors become F32, llama2.c int8 groups are
-// dequantized to F32, everything else keeps its GGUF bytes.
-sm_status bind_weights(const ModelFile &file, Bump &arena, Weights &w, Error &err);
+// dequantized to F32, everything else keeps its GGUF bytes, block-interleaved
+// (kern::Layout::Rows8) for the types in rows8_types (see Kernels::rows8_types).
+sm_status bind_weights(const ModelFile &file, Bump &arena, Weights &w, Error &err, uint32_t rows8_types = 0);
 
 } // namespace sm

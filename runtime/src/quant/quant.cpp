@@ -262,4 +262,22 @@ bool dequantize_row(TensorType t, const void *src, float *dst, int64_t n) {
     return true;
 }
 
+bool interleave_rows8(TensorType t, const void *src, void *dst, int64_t rows, int64_t cols) {
+    if ((t != TensorType::Q8_0 && t != TensorType::Q4_0) || rows % 8 != 0 || cols % 32 != 0) return false;
+    const size_t bs = t == TensorType::Q8_0 ? 34 : 18, qbytes = bs - 2, rb = row_bytes(t, cols);
+    const int64_t nb = cols / 32;
+    const uint8_t *in = static_cast<const uint8_t *>(src);
+    uint8_t *out = static_cast<uint8_t *>(dst);
+    for (int64_t g = 0; g < rows; g += 8) {
+        const uint8_t *rows_in = in + static_cast<size_t>(g) * rb;
+        for (int64_t b = 0; b < nb; b++, out += 8 * bs) {
+            for (int j = 0; j < 8; j++) memcpy(out + 2 * j, rows_in + j * rb + static_cast<size_t>(b) * bs, 2);
+            // Vector v, lane j (4 bytes) = row j's quant bytes 4v..4v+3.
+            for (size_t v = 0; v < qbytes / 4; v++)
+                for (int j = 0; j < 8; j++) memcpy(out + 16 + 32 * v + 4 * j, rows_in + j * rb + static_cast<size_t>(b) * bs + 2 + 4 * v, 4);
+        }
+    }
+    return true;
+}
+
 } // namespace sm::quant

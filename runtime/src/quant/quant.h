@@ -32,4 +32,8 @@ bool quantize_rows(TensorType t, const float *src, void *dst, int64_t rows, int6
 // One row of n elements to floats. False if t is not convertible or n not whole blocks.
 bool dequantize_row(TensorType t, const void *src, float *dst, int64_t n);
 
+// Copies rows x cols of Q8_0 or Q4_0 from GGUF's row layout into kern::Layout::Rows8
+// (kernels/kernels.h); the same number of bytes. false for other types or rows % 8 != 0.
+bool interleave_rows8(TensorType t, const void *src, void *dst, int64_t rows, int64_t cols);
+
 } // namespace sm::quant

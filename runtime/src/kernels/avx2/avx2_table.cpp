@@ -32,6 +32,7 @@ void get_row(const Matrix &w, int64_t r, float *out) {
 extern const Kernels kAvx2Kernels = {
     SM_ISA_AVX2, "avx2", act_format, act_row_bytes, prepare_act, matmul, get_row,
     avx2::rmsnorm, avx2::rope, avx2::swiglu, avx2::add, avx2::attention,
+    (1u << static_cast<uint32_t>(TensorType::Q8_0)) | (1u << static_cast<uint32_t>(TensorType::Q4_0)),
 };
 
 } // namespace sm::kern

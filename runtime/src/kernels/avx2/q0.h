@@ -242,7 +242,35 @@ void q0_gemm_rows(const __m256i *panel, const float *ws, int b0, int nblk, const
     SM_UNROLL for (int i = 0; i < R; i++) q0_store(y + (m + i) * ldy + n, acc[i], nr);
 }
 
-template <bool Q8>
+// The same panel and scales from a Rows8 group (kernels.h), which is in panel order
+// already: Q8_0 adds |w|, Q4_0 splits the nibble bytes (vector h: low nibbles are panel
+// vector h, elements 4h.., high nibbles vector h + 4, elements 16 + 4h..).
+template <bool Q8> void q0_r8_pack(const uint8_t *grp, int b0, int nblk, __m256i *panel, float *ws) {
+    constexpr int bb = 8 * q0_bs<Q8>();
+    const __m256i low = _mm256_set1_epi8(15);
+    for (int c = 0; c < nblk; c++) {
+        const uint8_t *blk = grp + static_cast<size_t>(b0 + c) * bb;
+        for (int o = 0; o < bb; o += 64) __builtin_prefetch(blk + kQ0AheadBytes + o, 0, 2);
+        _mm256_store_ps(ws + 8 * c, _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i *>(blk))));
+        const __m256i *q = reinterpret_cast<const __m256i *>(blk + 16);
+        __m256i *p = panel + static_cast<size_t>(c) * q0_panel_vecs<Q8>();
+        if constexpr (Q8) {
+            SM_UNROLL for (int g = 0; g < 8; g++) {
+                const __m256i t = _mm256_loadu_si256(q + g);
+                p[2 * g] = _mm256_abs_epi8(t);
+                p[2 * g + 1] = t;
+            }
+        } else {
+            SM_UNROLL for (int h = 0; h < 4; h++) {
+                const __m256i t = _mm256_loadu_si256(q + h);
+                p[h] = _mm256_and_si256(t, low);
+                p[h + 4] = _mm256_and_si256(_mm256_srli_epi16(t, 4), low);
+            }
+        }
+    }
+}
+
+template <bool Q8, bool R8>
 void q0_gemm(const Matrix &w, const uint8_t *act, size_t arb, int M, float *y, int64_t ldy, int n0, int n1) {
     const quant::ActQ8Layout l = quant::act_q8_layout(w.cols);
     const size_t rb = w.row_bytes;
@@ -255,8 +283,12 @@ void q0_gemm(const Matrix &w, const uint8_t *act, size_t arb, int M, float *y, i
             const uint8_t *r0 = w.row(n);
             for (int b0 = 0; b0 < l.nb; b0 += kQ0Chunk) {
                 const int nblk = l.nb - b0 < kQ0Chunk ? l.nb - b0 : kQ0Chunk;
-                q0_pack<Q8>(r0, rb, nr, b0, nblk, panel, r0 + kQ0AheadBytes);
-                q0_scales<Q8>(r0, rb, nr, b0, nblk, ws);
+                if constexpr (R8) {
+                    q0_r8_pack<Q8>(r0, b0, nblk, panel, ws);
+                } else {
+                    q0_pack<Q8>(r0, rb, nr, b0, nblk, panel, r0 + kQ0AheadBytes);
+                    q0_scales<Q8>(r0, rb, nr, b0, nblk, ws);
+                }
                 int m = mc;
                 for (; m + 4 <= me; m += 4) q0_gemm_rows<Q8, 4>(panel, ws, b0, nblk, act, arb, l, m, y, ldy, n, nr, b0 == 0);
                 for (; m < me; m++) q0_gemm_rows<Q8, 1>(panel, ws, b0, nblk, act, arb, l, m, y, ldy, n, nr, b0 == 0);
@@ -265,11 +297,67 @@ void q0_gemm(const Matrix &w, const uint8_t *act, size_t arb, int M, float *y, i
     }
 }
 
+// ================================================================== Rows8 GEMV
+
+// The GEMM's inner loop for one activation row, straight from a Rows8 group: the block
+// sums form in the lanes (no reduction), the scales are one fp16 load, and the group is a
+// single contiguous stream.
+template <bool Q8>
+void q0_r8_gemv(const Matrix &w, const uint8_t *act, size_t arb, int M, float *y, int64_t ldy, int n0, int n1) {
+    const quant::ActQ8Layout l = quant::act_q8_layout(w.cols);
+    constexpr int bb = 8 * q0_bs<Q8>();
+    const __m256i ones = _mm256_set1_epi16(1), low = _mm256_set1_epi8(15);
+    for (int n = n0; n < n1; n += 8) {
+        const uint8_t *grp = w.row(n);
+        for (int m = 0; m < M; m++) {
+            const uint8_t *xr = act + static_cast<size_t>(m) * arb;
+            const float *xd = reinterpret_cast<const float *>(xr + l.d_off);
+            const int32_t *xs = reinterpret_cast<const int32_t *>(xr + l.sum_off);
+            __m256 acc = _mm256_setzero_ps();
+            for (int b = 0; b < l.nb; b++) {
+                const uint8_t *blk = grp + static_cast<size_t>(b) * bb;
+                if (m == 0)
+                    for (int o = 0; o < bb; o += 64) __builtin_prefetch(blk + kQ0AheadBytes + o, 0, 2);
+                const __m256i *q = reinterpret_cast<const __m256i *>(blk + 16);
+                const uint8_t *xb = xr + 32 * b;
+                __m256i s;
+                if constexpr (Q8) {
+                    s = _mm256_setzero_si256();
+                    SM_UNROLL for (int g = 0; g < 8; g++) {
+                        const __m256i t = _mm256_loadu_si256(q + g);
+                        const __m256i x4 = _mm256_set1_epi32(quant::read_i32(xb + 4 * g));
+                        s = _mm256_add_epi32(s, _mm256_madd_epi16(_mm256_maddubs_epi16(_mm256_abs_epi8(t), _mm256_sign_epi8(x4, t)), ones));
+                        SM_KEEP_CHAIN(s);
+                    }
+                } else {
+                    __m256i s16 = _mm256_setzero_si256();
+                    SM_UNROLL for (int h = 0; h < 4; h++) {
+                        const __m256i t = _mm256_loadu_si256(q + h);
+                        const __m256i lo = _mm256_and_si256(t, low), hi = _mm256_and_si256(_mm256_srli_epi16(t, 4), low);
+                        s16 = _mm256_add_epi16(s16, _mm256_maddubs_epi16(lo, _mm256_set1_epi32(quant::read_i32(xb + 4 * h))));
+                        s16 = _mm256_add_epi16(s16, _mm256_maddubs_epi16(hi, _mm256_set1_epi32(quant::read_i32(xb + 16 + 4 * h))));
+                        SM_KEEP_CHAIN(s16);
+                    }
+                    s = _mm256_sub_epi32(_mm256_madd_epi16(s16, ones), _mm256_set1_epi32(8 * xs[b]));
+                }
+                const __m256 wsc = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i *>(blk)));
+                acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(s), _mm256_mul_ps(wsc, _mm256_set1_ps(xd[b])), acc);
+            }
+            _mm256_storeu_ps(y + m * ldy + n, acc);
+        }
+    }
+}
+
 template <bool Q8>
 void q0_matmul(const Matrix &w, const void *act, size_t arb, int M, float *y, int64_t ldy, int n0, int n1) {
     const uint8_t *a = static_cast<const uint8_t *>(act);
-    if (M < kQ0GemmMinRows) q0_gemv<Q8>(w, a, arb, M, y, ldy, n0, n1);
-    else q0_gemm<Q8>(w, a, arb, M, y, ldy, n0, n1);
+    if (w.layout == Layout::Rows8) {
+        if (M < kQ0GemmMinRows) q0_r8_gemv<Q8>(w, a, arb, M, y, ldy, n0, n1);
+        else q0_gemm<Q8, true>(w, a, arb, M, y, ldy, n0, n1);
+    } else {
+        if (M < kQ0GemmMinRows) q0_gemv<Q8>(w, a, arb, M, y, ldy, n0, n1);
+        else q0_gemm<Q8, false>(w, a, arb, M, y, ldy, n0, n1);
+    }
 }
 
 } // namespace

@@ -43,10 +43,12 @@ void get_row(const Matrix &w, int64_t r, float *out) {
 extern const Kernels kAvx512Kernels = {
     SM_ISA_AVX512, "avx512", act_format<false>, act_row_bytes, prepare_act<false>, matmul<false>, get_row,
     avx512::rmsnorm, avx512::rope, avx512::swiglu, avx512::add, avx512::attention,
+    0, // every layout is plain
 };
 extern const Kernels kAvx512VnniKernels = {
     SM_ISA_AVX512, "avx512vnni", act_format<true>, act_row_bytes, prepare_act<true>, matmul<true>, get_row,
     avx512::rmsnorm, avx512::rope, avx512::swiglu, avx512::add, avx512::attention,
+    0, // every layout is plain
 };
 
 } // namespace sm::kern

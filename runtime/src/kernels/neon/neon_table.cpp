@@ -41,10 +41,12 @@ void get_row(const Matrix &w, int64_t r, float *out) {
 extern const Kernels kNeonKernels = {
     SM_ISA_NEON, "neon", act_format, act_row_bytes, prepare_act, matmul<false>, get_row,
     neon::rmsnorm, neon::rope, neon::swiglu, neon::add, neon::attention,
+    0, // every layout is plain
 };
 extern const Kernels kNeonDotKernels = {
     SM_ISA_NEON, "neondot", act_format, act_row_bytes, prepare_act, matmul<true>, get_row,
     neon::rmsnorm, neon::rope, neon::swiglu, neon::add, neon::attention,
+    0, // every layout is plain
 };
 
 } // namespace sm::kern

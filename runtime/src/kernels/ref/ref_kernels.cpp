@@ -252,6 +252,7 @@ void attention(const AttnArgs &a, int h0, int h1) {
 const Kernels kRefKernels = {
     SM_ISA_SCALAR, "scalar", act_format, act_row_bytes, prepare_act, matmul, get_row,
     rmsnorm,       rope,     swiglu,     add,           attention,
+    0, // every layout is plain
 };
 
 } // namespace sm::kern
