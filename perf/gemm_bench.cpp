@@ -205,6 +205,14 @@ int cmd_bench_gemm(int argc, char **argv) {
             w.cols = s.K;
             w.row_bytes = rb;
             w.data = wq.data();
+            sm::kern::Matrix wk = w; // in the layout the loader gives this table (kernels.h)
+            std::vector<uint8_t> w8;
+            if (sm::kern::wants_rows8(*a.k, t, s.N)) {
+                w8.resize(wq.size());
+                sm::quant::interleave_rows8(t, wq.data(), w8.data(), s.N, s.K);
+                wk.layout = sm::kern::Layout::Rows8;
+                wk.data = w8.data();
+            }
             for (int M : a.ms) {
                 std::vector<float> x(static_cast<size_t>(M) * s.K);
                 for (auto &v : x) v = nd(g);
@@ -212,7 +220,7 @@ int cmd_bench_gemm(int argc, char **argv) {
                 std::vector<uint8_t> act(arb * M + 64);
                 a.k->prepare_act(t, x.data(), s.K, M, s.K, act.data());
                 std::vector<float> y(static_cast<size_t>(M) * s.N);
-                Job job{a.k, w, act.data(), arb, M, s.N, a.threads, y.data()};
+                Job job{a.k, wk, act.data(), arb, M, s.N, a.threads, y.data()};
                 const double secs = time_it(a.reps, [&] { par.run(run_task, &job, a.threads); });
                 const double flops = 2.0 * M * s.N * s.K;
                 const double gf = flops / secs * 1e-9, wgbs = static_cast<double>(rb) * s.N / secs * 1e-9;
