@@ -76,9 +76,9 @@ sm_status bind_weights(const ModelFile &f, Bump &arena, Weights &w, Error &err, 
     w = Weights{};
     w.n_layers = hp.n_layers;
     w.layers = arena.take_n<LayerWeights>(static_cast<size_t>(hp.n_layers));
+    // Matrices in the order a token uses them, so a GEMV's prefetch running past the end of
+    // one matrix (kernels/common/gemm_float.h) fetches the start of the next.
     w.tok_embd = place_matrix(f.tok_embd, arena, w, 0); // looked up by row
-    w.output = f.tied() ? w.tok_embd : place_matrix(f.output, arena, w, rows8_types);
-    w.output_norm = place_vector(f.output_norm, arena, w);
     size_t by_type[32] = {0};
     for (int l = 0; l < hp.n_layers; l++) {
         const LayerSources &s = f.layers[static_cast<size_t>(l)];
@@ -89,13 +89,15 @@ sm_status bind_weights(const ModelFile &f, Bump &arena, Weights &w, Error &err, 
         L.wk = place_matrix(s.wk, arena, w, rows8_types);
         L.wv = place_matrix(s.wv, arena, w, rows8_types);
         L.wo = place_matrix(s.wo, arena, w, rows8_types);
-        L.w1 = place_matrix(s.w1, arena, w, rows8_types);
-        L.w2 = place_matrix(s.w2, arena, w, rows8_types);
+        L.w1 = place_matrix(s.w1, arena, w, rows8_types); // gate, up, down: the order of use
         L.w3 = place_matrix(s.w3, arena, w, rows8_types);
+        L.w2 = place_matrix(s.w2, arena, w, rows8_types);
         for (const kern::Matrix *m : {&L.wq, &L.wk, &L.wv, &L.wo, &L.w1, &L.w2, &L.w3})
             by_type[static_cast<uint32_t>(m->type) & 31] += m->row_bytes * static_cast<size_t>(m->rows);
         if (w.layers) w.layers[l] = L;
     }
+    w.output_norm = place_vector(f.output_norm, arena, w);
+    w.output = f.tied() ? w.tok_embd : place_matrix(f.output, arena, w, rows8_types);
     size_t best = 0;
     for (uint32_t t = 0; t < 32; t++)
         if (by_type[t] > best) best = by_type[t], w.main_type = static_cast<TensorType>(t);

@@ -181,7 +181,9 @@ void gemv_float_t(const Matrix &w, const float *x, int64_t ldx, float *y, int64_
         const uint8_t *row0 = w.row(nb);
         for (int k = 0; k < K; k += W) {
             const int nk = K - k < W ? K - k : W;
-            if (nb + ahead_rows + NG * W <= w.rows) { // inside the matrix (other tasks' rows too)
+            { // past this task's rows, and past the matrix into the next one the loader placed
+              // after it (bind_weights lays them out in the order they are used); a prefetch
+              // never faults, whatever the address
                 const uint8_t *next = row0 + static_cast<size_t>(ahead_rows) * rb + step_bytes / W * static_cast<size_t>(k);
                 for (size_t o = 0; o < step_bytes; o += 64) __builtin_prefetch(next + o, 0, 2);
             }
