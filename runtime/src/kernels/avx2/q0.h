@@ -20,6 +20,7 @@
 // Q8_0 takes |w| against x with w's sign (pairs 2 * 128 * 127 < 2^15, -128 included).
 #pragma once
 #include "kernels/avx2/vec.h"
+#include "kernels/common/prefetch.h"
 #include "kernels/common/unroll.h"
 #include "kernels/kernels.h"
 #include "quant/act_q8.h"
@@ -117,7 +118,6 @@ void q0_gemv_group(const Matrix &w, const uint8_t *act, size_t arb, const quant:
     constexpr int bs = q0_bs<Q8>();
     const size_t rb = w.row_bytes;
     const uint8_t *r0 = w.row(n);
-    const uint8_t *pf = r0 + kQ0AheadBytes;
     for (int m = 0; m < M; m++) {
         const uint8_t *xr = act + static_cast<size_t>(m) * arb;
         const float *xd = reinterpret_cast<const float *>(xr + l.d_off);
@@ -130,7 +130,7 @@ void q0_gemv_group(const Matrix &w, const uint8_t *act, size_t arb, const quant:
             for (int c = 0; c < nblk; c++) {
                 const int b = b0 + c;
                 if (m == 0)
-                    for (int o = 0; o < 8 * bs; o += 64) __builtin_prefetch(pf + static_cast<size_t>(b) * 8 * bs + o, 0, 2);
+                    for (int o = 0; o < 8 * bs; o += 64) prefetch_ahead(r0, kQ0AheadBytes + static_cast<size_t>(b) * 8 * bs + o);
                 const __m256i x = _mm256_loadu_si256(reinterpret_cast<const __m256i *>(xr + 32 * b));
                 __m256i v[8], s;
                 if constexpr (Q8) {
@@ -171,11 +171,11 @@ template <bool Q8> constexpr int q0_panel_vecs() { return Q8 ? 16 : 8; }
 // Panel of rows r0..r0+nr-1, blocks b0..b0+nblk-1: vector g of block c has row j's bytes
 // 4g..4g+3 in lane j (an 8 x 8 transpose of 32-bit groups); rows past nr are zero.
 template <bool Q8>
-void q0_pack(const uint8_t *r0, size_t rb, int nr, int b0, int nblk, __m256i *panel, const uint8_t *pf) {
+void q0_pack(const uint8_t *r0, size_t rb, int nr, int b0, int nblk, __m256i *panel) {
     constexpr int bs = q0_bs<Q8>();
     for (int c = 0; c < nblk; c++) {
         const size_t boff = static_cast<size_t>(b0 + c) * bs;
-        for (int o = 0; o < 8 * bs; o += 64) __builtin_prefetch(pf + 8 * boff + o, 0, 2);
+        for (int o = 0; o < 8 * bs; o += 64) prefetch_ahead(r0, kQ0AheadBytes + 8 * boff + o);
         __m256 r[8];
         for (int j = 0; j < 8; j++) r[j] = j < nr ? _mm256_castsi256_ps(q0_block_bytes<Q8>(r0 + j * rb + boff)) : _mm256_setzero_ps();
         VecAvx2::transpose(r);
@@ -250,7 +250,7 @@ template <bool Q8> void q0_r8_pack(const uint8_t *grp, int b0, int nblk, __m256i
     const __m256i low = _mm256_set1_epi8(15);
     for (int c = 0; c < nblk; c++) {
         const uint8_t *blk = grp + static_cast<size_t>(b0 + c) * bb;
-        for (int o = 0; o < bb; o += 64) __builtin_prefetch(blk + kQ0AheadBytes + o, 0, 2);
+        for (int o = 0; o < bb; o += 64) prefetch_ahead(blk, kQ0AheadBytes + o);
         _mm256_store_ps(ws + 8 * c, _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i *>(blk))));
         const __m256i *q = reinterpret_cast<const __m256i *>(blk + 16);
         __m256i *p = panel + static_cast<size_t>(c) * q0_panel_vecs<Q8>();
@@ -286,7 +286,7 @@ void q0_gemm(const Matrix &w, const uint8_t *act, size_t arb, int M, float *y, i
                 if constexpr (R8) {
                     q0_r8_pack<Q8>(r0, b0, nblk, panel, ws);
                 } else {
-                    q0_pack<Q8>(r0, rb, nr, b0, nblk, panel, r0 + kQ0AheadBytes);
+                    q0_pack<Q8>(r0, rb, nr, b0, nblk, panel);
                     q0_scales<Q8>(r0, rb, nr, b0, nblk, ws);
                 }
                 int m = mc;
@@ -317,7 +317,7 @@ void q0_r8_gemv(const Matrix &w, const uint8_t *act, size_t arb, int M, float *y
             for (int b = 0; b < l.nb; b++) {
                 const uint8_t *blk = grp + static_cast<size_t>(b) * bb;
                 if (m == 0)
-                    for (int o = 0; o < bb; o += 64) __builtin_prefetch(blk + kQ0AheadBytes + o, 0, 2);
+                    for (int o = 0; o < bb; o += 64) prefetch_ahead(blk, kQ0AheadBytes + o);
                 const __m256i *q = reinterpret_cast<const __m256i *>(blk + 16);
                 const uint8_t *xb = xr + 32 * b;
                 __m256i s;

@@ -13,6 +13,7 @@
 // reused by all M rows. For M <= 2 (decode) gemv_float_t runs the same chains straight
 // from registers, without the panel.
 #pragma once
+#include "kernels/common/prefetch.h"
 #include "kernels/common/unroll.h"
 #include "kernels/kernels.h"
 
@@ -52,14 +53,15 @@ template <class V, class L, int NV>
 void pack_panel(const Matrix &w, int nb, int nrows, int kb, int kc, float *panel) {
     constexpr int W = V::W, NR = NV * W;
     const size_t K = static_cast<size_t>(w.cols), step_bytes = w.row_bytes / K * static_cast<size_t>(W * W);
-    const uint8_t *pf = w.row(nb) + kGemmAheadBytes + w.row_bytes * NR * static_cast<size_t>(kb) / K;
+    const uint8_t *const block = w.row(nb);
+    size_t pf = kGemmAheadBytes + w.row_bytes * NR * static_cast<size_t>(kb) / K; // from block
     typename V::T r[W];
     if (nrows == NR) { // the common case: whole W x W tiles, no checks per row or column
         const int kfull = kc / W * W;
         for (int g = 0; g < NV; g++) {
             const uint8_t *rows = w.row(nb + g * W);
             for (int kk = 0; kk < kfull; kk += W) {
-                for (size_t o = 0; o < step_bytes; o += 64) __builtin_prefetch(pf + o, 0, 2);
+                for (size_t o = 0; o < step_bytes; o += 64) prefetch_ahead(block, pf + o);
                 pf += step_bytes;
                 SM_UNROLL for (int i = 0; i < W; i++) r[i] = L::load(rows + static_cast<size_t>(i) * w.row_bytes, kb + kk, W);
                 V::transpose(r);
@@ -74,7 +76,7 @@ void pack_panel(const Matrix &w, int nb, int nrows, int kb, int kc, float *panel
     for (int g = 0; g < NV; g++) {
         for (int kk = 0; kk < kc; kk += W) {
             const int nk = kc - kk < W ? kc - kk : W;
-            for (size_t o = 0; o < step_bytes; o += 64) __builtin_prefetch(pf + o, 0, 2);
+            for (size_t o = 0; o < step_bytes; o += 64) prefetch_ahead(block, pf + o);
             pf += step_bytes;
             for (int i = 0; i < W; i++) {
                 const int n = g * W + i;
@@ -184,8 +186,8 @@ void gemv_float_t(const Matrix &w, const float *x, int64_t ldx, float *y, int64_
             { // past this task's rows, and past the matrix into the next one the loader placed
               // after it (bind_weights lays them out in the order they are used); a prefetch
               // never faults, whatever the address
-                const uint8_t *next = row0 + static_cast<size_t>(ahead_rows) * rb + step_bytes / W * static_cast<size_t>(k);
-                for (size_t o = 0; o < step_bytes; o += 64) __builtin_prefetch(next + o, 0, 2);
+                const size_t next = static_cast<size_t>(ahead_rows) * rb + step_bytes / W * static_cast<size_t>(k);
+                for (size_t o = 0; o < step_bytes; o += 64) prefetch_ahead(row0, next + o);
             }
             SM_UNROLL for (int g = 0; g < NG; g++) {
                 typename V::T t[W];

@@ -17,6 +17,7 @@
 //   Q4_K  (d sc_s) q - (dmin m_s): the q part per block, the min part per super-block
 //   Q6_K  (d sc_t) (q - 32) over 16-element sub-blocks t, two per activation block
 #pragma once
+#include "kernels/common/prefetch.h"
 #include "kernels/common/unroll.h"
 #include "kernels/kernels.h"
 #include "quant/act_q8.h"
@@ -46,7 +47,7 @@ void q8_tile(const Matrix &w, int n, const uint8_t *act, size_t arb, const quant
     for (int b = 0; b < l.nb; b += I::BPV) {
         const int nblk = l.nb - b < I::BPV ? l.nb - b : I::BPV;
         const size_t pf = pf0 + (static_cast<size_t>(b) * pf_step >> 8);
-        SM_UNROLL for (int j = 0; j < NR; j++) __builtin_prefetch(wr[j] + pf, 0, 2);
+        SM_UNROLL for (int j = 0; j < NR; j++) prefetch_ahead(wr[j], pf);
         typename I::WV wv[NR];
         typename I::SV ws[NR];
         SM_UNROLL for (int j = 0; j < NR; j++) {
