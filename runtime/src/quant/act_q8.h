@@ -30,6 +30,18 @@ inline ActQ8Layout act_q8_layout(int K) {
     return l;
 }
 
+// Row m of a prepared activation matrix (rows row_bytes apart), as its three arrays.
+struct ActQ8Row {
+    const uint8_t *qs;
+    const float *d;
+    const int32_t *sum;
+};
+
+inline ActQ8Row act_q8_row(const void *act, size_t row_bytes, int m, const ActQ8Layout &l) {
+    const uint8_t *r = static_cast<const uint8_t *>(act) + static_cast<size_t>(m) * row_bytes;
+    return {r, reinterpret_cast<const float *>(r + l.d_off), reinterpret_cast<const int32_t *>(r + l.sum_off)};
+}
+
 // The scalar definition of the format.
 inline void quantize_act_q8(const float *x, int K, void *row) {
     const ActQ8Layout l = act_q8_layout(K);

@@ -119,9 +119,7 @@ void q0_gemv_group(const Matrix &w, const uint8_t *act, size_t arb, const quant:
     const size_t rb = w.row_bytes;
     const uint8_t *r0 = w.row(n);
     for (int m = 0; m < M; m++) {
-        const uint8_t *xr = act + static_cast<size_t>(m) * arb;
-        const float *xd = reinterpret_cast<const float *>(xr + l.d_off);
-        const int32_t *xs = reinterpret_cast<const int32_t *>(xr + l.sum_off);
+        const quant::ActQ8Row x_m = quant::act_q8_row(act, arb, m, l);
         __m256 acc = _mm256_setzero_ps();
         for (int b0 = 0; b0 < l.nb; b0 += kQ0Chunk) {
             const int nblk = l.nb - b0 < kQ0Chunk ? l.nb - b0 : kQ0Chunk;
@@ -131,7 +129,7 @@ void q0_gemv_group(const Matrix &w, const uint8_t *act, size_t arb, const quant:
                 const int b = b0 + c;
                 if (m == 0)
                     for (int o = 0; o < 8 * bs; o += 64) prefetch_ahead(r0, kQ0AheadBytes + static_cast<size_t>(b) * 8 * bs + o);
-                const __m256i x = _mm256_loadu_si256(reinterpret_cast<const __m256i *>(xr + 32 * b));
+                const __m256i x = _mm256_loadu_si256(reinterpret_cast<const __m256i *>(x_m.qs + 32 * b));
                 __m256i v[8], s;
                 if constexpr (Q8) {
                     SM_UNROLL for (int j = 0; j < 8; j++) {
@@ -144,9 +142,9 @@ void q0_gemv_group(const Matrix &w, const uint8_t *act, size_t arb, const quant:
                         if (Full || j < nr) v[j] = _mm256_maddubs_epi16(q0_block_bytes<Q8>(r0 + j * rb + static_cast<size_t>(b) * bs), x);
                         else v[j] = _mm256_setzero_si256();
                     }
-                    s = _mm256_sub_epi32(q0_reduce8_i16(v), _mm256_set1_epi32(8 * xs[b]));
+                    s = _mm256_sub_epi32(q0_reduce8_i16(v), _mm256_set1_epi32(8 * x_m.sum[b]));
                 }
-                acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(s), _mm256_mul_ps(_mm256_load_ps(ws + 8 * c), _mm256_set1_ps(xd[b])), acc);
+                acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(s), _mm256_mul_ps(_mm256_load_ps(ws + 8 * c), _mm256_set1_ps(x_m.d[b])), acc);
             }
         }
         q0_store(y + m * ldy + n, acc, nr);
@@ -310,16 +308,14 @@ void q0_r8_gemv(const Matrix &w, const uint8_t *act, size_t arb, int M, float *y
     for (int n = n0; n < n1; n += 8) {
         const uint8_t *grp = w.row(n);
         for (int m = 0; m < M; m++) {
-            const uint8_t *xr = act + static_cast<size_t>(m) * arb;
-            const float *xd = reinterpret_cast<const float *>(xr + l.d_off);
-            const int32_t *xs = reinterpret_cast<const int32_t *>(xr + l.sum_off);
+            const quant::ActQ8Row x_m = quant::act_q8_row(act, arb, m, l);
             __m256 acc = _mm256_setzero_ps();
             for (int b = 0; b < l.nb; b++) {
                 const uint8_t *blk = grp + static_cast<size_t>(b) * bb;
                 if (m == 0)
                     for (int o = 0; o < bb; o += 64) prefetch_ahead(blk, kQ0AheadBytes + o);
                 const __m256i *q = reinterpret_cast<const __m256i *>(blk + 16);
-                const uint8_t *xb = xr + 32 * b;
+                const uint8_t *xb = x_m.qs + 32 * b;
                 __m256i s;
                 if constexpr (Q8) {
                     s = _mm256_setzero_si256();
@@ -338,10 +334,10 @@ void q0_r8_gemv(const Matrix &w, const uint8_t *act, size_t arb, int M, float *y
                         s16 = _mm256_add_epi16(s16, _mm256_maddubs_epi16(hi, _mm256_set1_epi32(quant::read_i32(xb + 16 + 4 * h))));
                         SM_KEEP_CHAIN(s16);
                     }
-                    s = _mm256_sub_epi32(_mm256_madd_epi16(s16, ones), _mm256_set1_epi32(8 * xs[b]));
+                    s = _mm256_sub_epi32(_mm256_madd_epi16(s16, ones), _mm256_set1_epi32(8 * x_m.sum[b]));
                 }
                 const __m256 wsc = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i *>(blk)));
-                acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(s), _mm256_mul_ps(wsc, _mm256_set1_ps(xd[b])), acc);
+                acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(s), _mm256_mul_ps(wsc, _mm256_set1_ps(x_m.d[b])), acc);
             }
             _mm256_storeu_ps(y + m * ldy + n, acc);
         }
