@@ -207,7 +207,7 @@ int cmd_bench_gemm(int argc, char **argv) {
             w.data = wq.data();
             sm::kern::Matrix wk = w; // in the layout the loader gives this table (kernels.h)
             std::vector<uint8_t> w8;
-            if (sm::kern::wants_rows8(*a.k, t, s.N)) {
+            if (sm::kern::wants_rows8(*a.k, t, s.N, s.K)) {
                 w8.resize(wq.size());
                 sm::quant::interleave_rows8(t, wq.data(), w8.data(), s.N, s.K);
                 wk.layout = sm::kern::Layout::Rows8;

@@ -133,9 +133,12 @@ struct Kernels {
     uint32_t rows8_types;
 };
 
-inline bool wants_rows8(const Kernels &k, TensorType t, int64_t rows) {
-    return (k.rows8_types >> (static_cast<uint32_t>(t) & 31) & 1) && rows % 8 == 0;
+// Whether a rows x cols matrix of type t goes in Layout::Rows8 for these rows8_types
+// (whole 8-row groups and 32-column blocks; quant::interleave_rows8 checks the type).
+inline bool wants_rows8(uint32_t rows8_types, TensorType t, int64_t rows, int64_t cols) {
+    return (rows8_types >> (static_cast<uint32_t>(t) & 31) & 1) && rows % 8 == 0 && cols % 32 == 0;
 }
+inline bool wants_rows8(const Kernels &k, TensorType t, int64_t rows, int64_t cols) { return wants_rows8(k.rows8_types, t, rows, cols); }
 
 // The table for an instruction set, or nullptr when it was not compiled in.
 const Kernels *kernels_for(sm_isa isa);

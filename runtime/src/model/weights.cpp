@@ -50,7 +50,7 @@ const float *place_vector(const TensorSource &t, Bump &arena, Weights &w) {
 kern::Matrix place_matrix(const TensorSource &t, Bump &arena, Weights &w, uint32_t rows8_types) {
     kern::Matrix m;
     m.type = t.l2c_group ? TensorType::F32 : t.type;
-    if ((rows8_types >> (static_cast<uint32_t>(m.type) & 31) & 1) && t.ne1 % 8 == 0) m.layout = kern::Layout::Rows8;
+    if (kern::wants_rows8(rows8_types, m.type, t.ne1, t.ne0)) m.layout = kern::Layout::Rows8;
     m.rows = static_cast<int32_t>(t.ne1);
     m.cols = static_cast<int32_t>(t.ne0);
     m.row_bytes = row_bytes(m.type, t.ne0);
@@ -62,8 +62,10 @@ kern::Matrix place_matrix(const TensorSource &t, Bump &arena, Weights &w, uint32
     w.n_params += t.ne0 * t.ne1;
     if (dst) {
         if (t.l2c_group) dequantize_llama2c(t, reinterpret_cast<float *>(dst));
-        else if (m.layout == kern::Layout::Rows8) quant::interleave_rows8(m.type, t.data, dst, t.ne1, t.ne0);
-        else memcpy(dst, t.data, bytes);
+        else if (m.layout != kern::Layout::Rows8 || !quant::interleave_rows8(m.type, t.data, dst, t.ne1, t.ne0)) {
+            memcpy(dst, t.data, bytes); // (a type the interleaver does not take stays plain)
+            m.layout = kern::Layout::Rows;
+        }
     }
     m.data = dst;
     return m;
