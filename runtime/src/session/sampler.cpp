@@ -68,7 +68,7 @@ void Sampler::select_top(int len) {
     // tested against that worst logit four lanes at a time: in a 32k vocabulary almost
     // every block is below it and costs no per-token work (about 10x fewer instructions
     // than copying every token into a candidate and comparing it).
-    auto desc = [](const Cand &a, const Cand &b) { return a.logit > b.logit || (a.logit == b.logit && a.id < b.id); };
+    auto desc = [](const Cand &a, const Cand &b) { return before(a, b); }; // inlined in the heap loops
     Cand *const cand = cand_;
     const float *const adj = view_;
     const int n = n_vocab_;
@@ -92,7 +92,7 @@ void Sampler::select_top(int len) {
 
 int32_t Sampler::pick_greedy(int n) {
     // Most likely first, asking the host's filter; ties go to the lower id.
-    std::sort(cand_, cand_ + n, [](const Cand &a, const Cand &b) { return a.logit > b.logit || (a.logit == b.logit && a.id < b.id); });
+    std::sort(cand_, cand_ + n, [](const Cand &a, const Cand &b) { return before(a, b); });
     for (int i = 0; i < n; i++)
         if (!d_.filter || d_.filter(d_.filter_user, cand_[i].id)) return cand_[i].id;
     return -1;
@@ -173,7 +173,7 @@ int32_t Sampler::sample(const float *logits, const int32_t *recent, int n_recent
     // most likely tokens in order. Only the prefix that truncation keeps is ever sorted
     // (selection, then a small sort): sorting a 32k-50k vocabulary per token would cost
     // milliseconds, more than the decode step of a small model.
-    auto desc = [](const Cand &a, const Cand &b) { return a.logit > b.logit || (a.logit == b.logit && a.id < b.id); };
+    auto desc = [](const Cand &a, const Cand &b) { return before(a, b); }; // inlined in the heap loops
     const bool nucleus = (d_.top_p > 0.0f && d_.top_p < 1.0f) || d_.min_p > 0.0f;
     int k = n;
     if (d_.top_k > 0 && d_.top_k < n) k = d_.top_k;

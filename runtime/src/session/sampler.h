@@ -40,6 +40,9 @@ public:
 
 private:
     struct Cand { float logit; int32_t id; };
+    // Most likely first, the lower id among equals: a total order, so every selection
+    // method keeps the tokens a full sort would.
+    static bool before(const Cand &a, const Cand &b) { return a.logit > b.logit || (a.logit == b.logit && a.id < b.id); }
     int32_t pick_greedy(int n);
     static constexpr int kMaxHeapSelect = 256; // longer prefixes: nth_element
     void fill_all();            // cand_ = every token of view_, in id order
