@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <string>
 #include <thread>
 #include <unistd.h>
 #include <vector>
@@ -26,32 +27,26 @@ namespace sm::perf {
 
 namespace {
 
+// One field of cpu0's cache index i in sysfs ("level", "type", "size"); "" if missing.
+std::string cache_field(int i, const char *field) {
+    char path[96], buf[64] = {0};
+    snprintf(path, sizeof path, "/sys/devices/system/cpu/cpu0/cache/index%d/%s", i, field);
+    FILE *f = fopen(path, "r");
+    if (!f) return "";
+    if (!fgets(buf, sizeof buf, f)) buf[0] = 0;
+    fclose(f);
+    return buf;
+}
+
 // Size of the level-`level` data cache this CPU uses. sysfs describes the cache as this CPU
 // sees it (on an EPYC VM: the 32 MiB L3 of its core complex); glibc's sysconf can report
 // the package's total (256 MiB there), which would put the "L3" test in DRAM.
 long cache_bytes(int level) {
     for (int i = 0; i < 8; i++) {
-        char path[96];
-        snprintf(path, sizeof path, "/sys/devices/system/cpu/cpu0/cache/index%d/level", i);
-        FILE *f = fopen(path, "r");
-        if (!f) break;
-        int lv = 0;
-        const bool ok = fscanf(f, "%d", &lv) == 1;
-        fclose(f);
-        if (!ok || lv != level) continue;
-        snprintf(path, sizeof path, "/sys/devices/system/cpu/cpu0/cache/index%d/type", i);
-        char type[32] = {0};
-        if ((f = fopen(path, "r"))) {
-            if (fscanf(f, "%31s", type) != 1) type[0] = 0;
-            fclose(f);
-        }
-        if (strcmp(type, "Instruction") == 0) continue;
-        snprintf(path, sizeof path, "/sys/devices/system/cpu/cpu0/cache/index%d/size", i);
-        long kib = 0;
-        if ((f = fopen(path, "r"))) {
-            if (fscanf(f, "%ldK", &kib) != 1) kib = 0;
-            fclose(f);
-        }
+        const std::string lv = cache_field(i, "level");
+        if (lv.empty()) break;
+        if (atoi(lv.c_str()) != level || cache_field(i, "type").rfind("Instruction", 0) == 0) continue;
+        const long kib = atol(cache_field(i, "size").c_str()); // "32768K"
         if (kib > 0) return kib << 10;
     }
     return sysconf(level == 1 ? _SC_LEVEL1_DCACHE_SIZE : level == 2 ? _SC_LEVEL2_CACHE_SIZE : _SC_LEVEL3_CACHE_SIZE);
