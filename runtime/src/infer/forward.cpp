@@ -11,7 +11,9 @@ namespace {
 constexpr int kMinRows = 16;        // smallest matmul slice worth a clock check
 constexpr int kRowsPerTask = 8;     // below this, one thread does the slice
 constexpr int kTasksPerThread = 4;  // matmul tasks per thread (dynamic balance)
-constexpr int kTaskRowAlign = 16;   // task boundaries, in rows (whole SIMD row groups)
+constexpr int kTaskRowAlign = 16;   // task and slice boundaries, in rows (whole SIMD row groups)
+// Slices start on kTaskRowAlign rows, as Layout::Rows8 weights need (whole 8-row groups).
+static_assert(kMinRows % kTaskRowAlign == 0, "the smallest slice must keep slice boundaries aligned");
 constexpr int kOpsPerLayer = 9;     // kAttnNorm .. kDown
 
 size_t act_bytes_for(const kern::Kernels &k, const kern::Matrix &m) { return k.act_row_bytes(m.type, m.cols); }
@@ -306,6 +308,7 @@ int Forward::run(uint64_t deadline_ns) {
                     if (units > 0) break; // the next slice would overrun: stop here
                     fit = min;
                 }
+                if (op_ != kAttention) fit = fit / kTaskRowAlign * kTaskRowAlign; // >= kMinRows
                 if (fit < cap) cap = fit;
             } else if (units > 0 && left == 0) {
                 break;
