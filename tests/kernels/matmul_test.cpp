@@ -288,7 +288,7 @@ TEST_CASE("matmul: the Rows8 layout gives the plain layout's bits", "[kernels]")
     tabs.push_back(&kRefKernels);
     int covered = 0;
     for (const Kernels *k : tabs)
-        for (TensorType t : {TensorType::Q8_0, TensorType::Q4_0}) {
+        for (TensorType t : {TensorType::F32, TensorType::Q8_0, TensorType::Q4_0}) {
             if (!sm::kern::wants_rows8(*k, t, 8, 32)) continue;
             covered++;
             for (const auto &nk : {std::pair<int, int>{8, 32}, {16, 96}, {24, 288}, {72, 768}, {40, 64}}) {
@@ -296,11 +296,13 @@ TEST_CASE("matmul: the Rows8 layout gives the plain layout's bits", "[kernels]")
                 Weights w(t, N, K, 31 + N + K);
                 if (t == TensorType::Q8_0) // -128 (files may hold it) in some blocks
                     for (int r = 0; r < N; r += 3) w.buf[w.off + w.rb * r + 2 + r % 32] = 0x80;
-                std::vector<uint8_t> il(w.rb * N + 1);
-                REQUIRE(sm::quant::interleave_rows8(t, w.buf.data() + w.off, il.data() + 1, N, K)); // off alignment
+                // Off SIMD alignment, keeping the element (F32) or block (uint16 scale) one.
+                const size_t o = t == TensorType::F32 ? 4 : 2;
+                std::vector<uint8_t> il(w.rb * N + o);
+                REQUIRE(sm::quant::interleave_rows8(t, w.buf.data() + w.off, il.data() + o, N, K));
                 sm::kern::Matrix m8 = w.matrix();
                 m8.layout = sm::kern::Layout::Rows8;
-                m8.data = il.data() + 1;
+                m8.data = il.data() + o;
                 for (int M : {1, 2, 3, 4, 5, 17, 64, 65}) {
                     INFO(k->name << " " << sm::type_name(static_cast<uint32_t>(t)) << " M=" << M << " N=" << N << " K=" << K);
                     std::vector<float> x = randn(static_cast<size_t>(M) * K, 77 + M);
@@ -312,12 +314,20 @@ TEST_CASE("matmul: the Rows8 layout gives the plain layout's bits", "[kernels]")
                     for (int n0 = 0; n0 < N; n0 += 16) k->matmul(m8, a.p(), a.rb, M, ys.data(), N, n0, std::min(N, n0 + 16));
                     CHECK(bits_equal(yp.data(), ys.data(), yp.size()));
                 }
+                // Read back by row, the plain layout's values.
+                std::vector<float> rp(K), r8(K);
+                for (int r = 0; r < N; r++) {
+                    k->get_row(w.matrix(), r, rp.data());
+                    k->get_row(m8, r, r8.data());
+                    if (!bits_equal(rp.data(), r8.data(), rp.size())) FAIL_CHECK("get_row " << r);
+                }
             }
         }
     // Other types and row counts stay in the plain layout.
     std::vector<uint8_t> tmp(4096);
     CHECK_FALSE(sm::quant::interleave_rows8(TensorType::Q8_0, tmp.data(), tmp.data(), 12, 32));
-    CHECK_FALSE(sm::quant::interleave_rows8(TensorType::F32, tmp.data(), tmp.data(), 8, 32));
+    CHECK_FALSE(sm::quant::interleave_rows8(TensorType::F16, tmp.data(), tmp.data(), 8, 32));
+    CHECK_FALSE(sm::quant::interleave_rows8(TensorType::F32, tmp.data(), tmp.data(), 12, 32));
     CHECK_FALSE(sm::kern::wants_rows8(kRefKernels, TensorType::Q8_0, 8, 32));
     CHECK_FALSE(sm::kern::wants_rows8(1u << 8, TensorType::Q8_0, 12, 32)); // not whole 8-row groups
     if (covered == 0) WARN("no table here takes Rows8: only the plain layout was tested");

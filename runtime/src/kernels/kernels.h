@@ -24,15 +24,18 @@ namespace sm::kern {
 
 // A weight matrix as stored in GGUF: `rows` rows of `cols` elements (ggml ne0 = cols),
 // each row row_bytes long. For y = W x, rows is the output size N, cols the input K.
-// How a quantized matrix's blocks are ordered in memory.
+// How a matrix's rows are ordered in memory.
 //   Rows:  GGUF's own layout, row after row.
-//   Rows8: Q8_0 / Q4_0 only, rows a multiple of 8 (quant::interleave_rows8). Each group of
-//          8 rows keeps its 8 * row_bytes bytes, block-interleaved: per 32-column block b,
-//          the 8 rows' fp16 scales, then the quants as 32-byte vectors whose 4-byte lane j
-//          is row j's bytes 4v..4v+3 (Q8_0: 8 vectors; Q4_0: 4 vectors of packed nibble
-//          bytes). The products then need no cross-lane work and no scale gathering. The
-//          loader uses it for the types the kernel table asks for (Kernels::rows8_types),
-//          never for the embedding (looked up by row).
+//   Rows8: rows a multiple of 8 (quant::interleave_rows8). Each group of 8 rows keeps its
+//          8 * row_bytes bytes, interleaved so one vector load serves all 8 rows:
+//          F32: element-interleaved, row j's column k at float 8 * k + j of the group:
+//               the GEMM reads its k-major panel straight from the weights (no packing).
+//          Q8_0 / Q4_0: block-interleaved: per 32-column block b, the 8 rows' fp16
+//               scales, then the quants as 32-byte vectors whose 4-byte lane j is row j's
+//               bytes 4v..4v+3 (Q8_0: 8 vectors; Q4_0: 4 vectors of packed nibble
+//               bytes). The products then need no cross-lane work and no scale gathering.
+//          The loader uses it for the types the kernel table asks for
+//          (Kernels::rows8_types), never for the embedding (looked up by row).
 enum class Layout : uint8_t { Rows, Rows8 };
 
 struct Matrix {
@@ -106,6 +109,8 @@ struct Kernels {
     // Inputs are "activations": rows of K floats converted once into the format the
     // weight type's kernel wants (F32 weights may use the floats as they are). Weights of
     // different types can share activations when act_format() returns the same value.
+    // matmul computes the outputs n in [n0, n1); for a Layout::Rows8 matrix n0 must be a
+    // multiple of 8 (the forward pass cuts tasks and slices on 16 rows).
     int (*act_format)(TensorType w);
     size_t (*act_row_bytes)(TensorType w, int K);
     void (*prepare_act)(TensorType w, const float *x, int64_t ldx, int M, int K, void *act);
@@ -139,6 +144,9 @@ inline bool wants_rows8(uint32_t rows8_types, TensorType t, int64_t rows, int64_
     return (rows8_types >> (static_cast<uint32_t>(t) & 31) & 1) && rows % 8 == 0 && cols % 32 == 0;
 }
 inline bool wants_rows8(const Kernels &k, TensorType t, int64_t rows, int64_t cols) { return wants_rows8(k.rows8_types, t, rows, cols); }
+
+// Row r of w as floats, in either layout (every table's get_row; kernels/matrix_row.cpp).
+void matrix_row(const Matrix &w, int64_t r, float *out);
 
 // The table for an instruction set, or nullptr when it was not compiled in.
 const Kernels *kernels_for(sm_isa isa);

@@ -262,8 +262,24 @@ bool dequantize_row(TensorType t, const void *src, float *dst, int64_t n) {
     return true;
 }
 
+namespace {
+bool rows8_shape(TensorType t, int64_t rows, int64_t cols) {
+    if (rows % 8 != 0 || cols <= 0) return false;
+    if (t == TensorType::F32) return true;
+    return (t == TensorType::Q8_0 || t == TensorType::Q4_0) && cols % 32 == 0;
+}
+} // namespace
+
 bool interleave_rows8(TensorType t, const void *src, void *dst, int64_t rows, int64_t cols) {
-    if ((t != TensorType::Q8_0 && t != TensorType::Q4_0) || rows % 8 != 0 || cols % 32 != 0) return false;
+    if (!rows8_shape(t, rows, cols)) return false;
+    if (t == TensorType::F32) { // element-interleaved: group g, column k, row j at g*8*cols + 8*k + j
+        const float *in = static_cast<const float *>(src);
+        float *out = static_cast<float *>(dst);
+        for (int64_t g = 0; g < rows; g += 8, in += 8 * cols)
+            for (int64_t k = 0; k < cols; k++)
+                for (int j = 0; j < 8; j++) *out++ = in[j * cols + k];
+        return true;
+    }
     const size_t bs = t == TensorType::Q8_0 ? 34 : 18, qbytes = bs - 2, rb = row_bytes(t, cols);
     const int64_t nb = cols / 32;
     const uint8_t *in = static_cast<const uint8_t *>(src);
@@ -276,6 +292,27 @@ bool interleave_rows8(TensorType t, const void *src, void *dst, int64_t rows, in
             for (size_t v = 0; v < qbytes / 4; v++)
                 for (int j = 0; j < 8; j++) memcpy(out + 16 + 32 * v + 4 * j, rows_in + j * rb + static_cast<size_t>(b) * bs + 2 + 4 * v, 4);
         }
+    }
+    return true;
+}
+
+bool rows8_row(TensorType t, const void *data, int64_t r, int64_t cols, float *dst) {
+    if (r < 0 || !rows8_shape(t, r / 8 * 8 + 8, cols)) return false;
+    const int j = static_cast<int>(r % 8);
+    const uint8_t *group = static_cast<const uint8_t *>(data) + static_cast<size_t>(r / 8) * 8 * row_bytes(t, cols);
+    if (t == TensorType::F32) {
+        const float *g = reinterpret_cast<const float *>(group);
+        for (int64_t k = 0; k < cols; k++) dst[k] = g[8 * k + j];
+        return true;
+    }
+    // Each block of the row back in GGUF's order (scale, quants), then ggml's dequantization.
+    const size_t bs = t == TensorType::Q8_0 ? 34 : 18, qbytes = bs - 2;
+    uint8_t blk[34];
+    for (int64_t b = 0; b < cols / 32; b++) {
+        const uint8_t *in = group + static_cast<size_t>(b) * 8 * bs;
+        memcpy(blk, in + 2 * j, 2);
+        for (size_t v = 0; v < qbytes / 4; v++) memcpy(blk + 2 + 4 * v, in + 16 + 32 * v + 4 * j, 4);
+        dequantize_row(t, blk, dst + 32 * b, 32);
     }
     return true;
 }

@@ -32,8 +32,14 @@ bool quantize_rows(TensorType t, const float *src, void *dst, int64_t rows, int6
 // One row of n elements to floats. False if t is not convertible or n not whole blocks.
 bool dequantize_row(TensorType t, const void *src, float *dst, int64_t n);
 
-// Copies rows x cols of Q8_0 or Q4_0 from GGUF's row layout into kern::Layout::Rows8
-// (kernels/kernels.h); the same number of bytes. false for other types or rows % 8 != 0.
+// Copies rows x cols of F32, Q8_0 or Q4_0 from GGUF's row layout into kern::Layout::Rows8
+// (kernels/kernels.h); the same number of bytes. false for other types, rows % 8 != 0 or
+// (quantized) cols not whole blocks.
 bool interleave_rows8(TensorType t, const void *src, void *dst, int64_t rows, int64_t cols);
+
+// Row r (cols elements) of a matrix in kern::Layout::Rows8, to floats: the values
+// dequantize_row gives for the same row in the plain layout. false where
+// interleave_rows8 would be.
+bool rows8_row(TensorType t, const void *data, int64_t r, int64_t cols, float *dst);
 
 } // namespace sm::quant

@@ -23,16 +23,14 @@ void matmul(const Matrix &w, const void *act, size_t arb, int M, float *y, int64
     else avx2::matmul_float(w, static_cast<const float *>(act), static_cast<int64_t>(arb / sizeof(float)), M, y, ldy, n0, n1);
 }
 
-void get_row(const Matrix &w, int64_t r, float *out) {
-    if (!quant::dequantize_row(w.type, w.row(r), out, w.cols)) memset(out, 0, sizeof(float) * static_cast<size_t>(w.cols));
-}
 
 } // namespace
 
 extern const Kernels kAvx2Kernels = {
-    SM_ISA_AVX2, "avx2", act_format, act_row_bytes, prepare_act, matmul, get_row,
+    SM_ISA_AVX2, "avx2", act_format, act_row_bytes, prepare_act, matmul, matrix_row,
     avx2::rmsnorm, avx2::rope, avx2::swiglu, avx2::add, avx2::attention,
-    (1u << static_cast<uint32_t>(TensorType::Q8_0)) | (1u << static_cast<uint32_t>(TensorType::Q4_0)),
+    (1u << static_cast<uint32_t>(TensorType::F32)) | (1u << static_cast<uint32_t>(TensorType::Q8_0)) |
+        (1u << static_cast<uint32_t>(TensorType::Q4_0)),
 };
 
 } // namespace sm::kern

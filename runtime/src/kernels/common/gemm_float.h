@@ -11,7 +11,8 @@
 // MR x NR register tile of accumulators runs over it for every MR rows of x, each x
 // value broadcast once per k: the classic outer-product GEMM micro-kernel. The panel is
 // reused by all M rows. For M <= 2 (decode) gemv_float_t runs the same chains straight
-// from registers, without the panel.
+// from registers, without the panel. F32 weights the loader put in Layout::Rows8 (W = 8
+// tables) are such panels already: gemm_rows8_t / gemv_rows8_t read them in place.
 #pragma once
 #include "kernels/common/prefetch.h"
 #include "kernels/common/unroll.h"
@@ -88,10 +89,13 @@ void pack_panel(const Matrix &w, int nb, int nrows, int kb, int kc, float *panel
     }
 }
 
-// y[r][0..ncols) (+)= sum_k x[r][k] * panel[k][.], for R rows of x. Full-width tiles take
-// plain loads and stores; only a row panel's last tile masks them.
+// y[r][0..ncols) (+)= sum_k x[r][k] * B[k][.], for R rows of x. Vector v of B's row k is
+// at b + k * ldb + v * vstride: a packed panel (ldb = NR, vstride = W) or F32 weights in
+// Layout::Rows8 (ldb = 8, vstride = one group's floats). Full-width tiles take plain loads
+// and stores; only a row panel's last tile masks them.
 template <class V, int R, int NV>
-void micro_tile(const float *x, int64_t ldx, const float *panel, int kc, float *y, int64_t ldy, int ncols, bool first) {
+void micro_tile(const float *x, int64_t ldx, const float *b, int64_t ldb, int64_t vstride, int kc, float *y, int64_t ldy, int ncols,
+                bool first) {
     constexpr int W = V::W, NR = NV * W;
     typename V::T acc[R][NV];
     const bool full = ncols >= NR;
@@ -102,11 +106,11 @@ void micro_tile(const float *x, int64_t ldx, const float *panel, int kc, float *
         else acc[r][v] = V::load_n(y + r * ldy + v * W, nv < 0 ? 0 : nv);
     }
     for (int k = 0; k < kc; k++) {
-        typename V::T b[NV];
-        SM_UNROLL for (int v = 0; v < NV; v++) b[v] = V::loadu(panel + k * NR + v * W);
+        typename V::T bv[NV];
+        SM_UNROLL for (int v = 0; v < NV; v++) bv[v] = V::loadu(b + k * ldb + v * vstride);
         SM_UNROLL for (int r = 0; r < R; r++) {
             const typename V::T a = V::bcast(x + r * ldx + k);
-            SM_UNROLL for (int v = 0; v < NV; v++) acc[r][v] = V::fma(a, b[v], acc[r][v]);
+            SM_UNROLL for (int v = 0; v < NV; v++) acc[r][v] = V::fma(a, bv[v], acc[r][v]);
         }
     }
     if (full) {
@@ -121,11 +125,19 @@ void micro_tile(const float *x, int64_t ldx, const float *panel, int kc, float *
 }
 
 template <class V, int MR, int NV, int R = MR>
-void micro_rows(int rows, const float *x, int64_t ldx, const float *panel, int kc, float *y, int64_t ldy, int ncols, bool first) {
+void micro_rows(int rows, const float *x, int64_t ldx, const float *b, int64_t ldb, int64_t vstride, int kc, float *y, int64_t ldy,
+                int ncols, bool first) {
     if constexpr (R > 0) {
-        if (rows == R) return micro_tile<V, R, NV>(x, ldx, panel, kc, y, ldy, ncols, first);
-        micro_rows<V, MR, NV, R - 1>(rows, x, ldx, panel, kc, y, ldy, ncols, first);
+        if (rows == R) return micro_tile<V, R, NV>(x, ldx, b, ldb, vstride, kc, y, ldy, ncols, first);
+        micro_rows<V, MR, NV, R - 1>(rows, x, ldx, b, ldb, vstride, kc, y, ldy, ncols, first);
     }
+}
+
+// The next tile's rows of x: short runs of kc floats a page apart, which the hardware
+// prefetchers do not follow.
+inline void prefetch_x_rows(const float *x, int64_t ldx, int r0, int r1, int kc) {
+    for (int r = r0; r < r1; r++)
+        for (int c = 0; c < kc; c += 16) __builtin_prefetch(x + r * ldx + c);
 }
 
 // One panel: pack it, run every MR rows of x over it.
@@ -135,11 +147,8 @@ void panel_pass(const Matrix &w, const float *x, int64_t ldx, int M, float *y, i
     pack_panel<V, L, NV>(w, nb, nrows, kb, kc, panel);
     for (int m = 0; m < M; m += MR) {
         const int rows = M - m < MR ? M - m : MR;
-        // The next tile's rows of x: short runs of KC floats a page apart, which the
-        // hardware prefetchers do not follow.
-        for (int r = m + MR; r < m + 2 * MR && r < M; r++)
-            for (int c = 0; c < kc; c += 16) __builtin_prefetch(x + r * ldx + kb + c);
-        micro_rows<V, MR, NV>(rows, x + m * ldx + kb, ldx, panel, kc, y + m * ldy + nb, ldy, nrows, kb == 0);
+        prefetch_x_rows(x + kb, ldx, m + MR, m + 2 * MR < M ? m + 2 * MR : M, kc);
+        micro_rows<V, MR, NV>(rows, x + m * ldx + kb, ldx, panel, NV * V::W, V::W, kc, y + m * ldy + nb, ldy, nrows, kb == 0);
     }
 }
 
@@ -213,6 +222,81 @@ void gemv_float_t(const Matrix &w, const float *x, int64_t ldx, float *y, int64_
     }
 }
 
+// ---- F32 weights in Layout::Rows8 (W = 8 only): each 8-row group is a k-major panel
+// already, so the GEMM runs its tiles straight over the weights, and the GEMV reads one
+// sequential stream per group. The same chains as above, so the same bits. Row ranges
+// start on a group ([n0, n1) from whole 8-row groups; a partial last group is masked).
+
+// Two groups (16 outputs) per tile, one for an odd last group.
+template <class V, int MR>
+void gemm_rows8_t(const Matrix &w, const float *x, int64_t ldx, int M, float *y, int64_t ldy, int n0, int n1) {
+    constexpr int KC = GemmShape<V, 2>::KC;
+    const int K = w.cols;
+    const int64_t gs = 8 * static_cast<int64_t>(K); // floats per group
+    for (int nb = n0; nb < n1; nb += 16) {
+        const int nrows = n1 - nb < 16 ? n1 - nb : 16;
+        const float *g = static_cast<const float *>(w.data) + nb / 8 * gs;
+        for (int kb = 0; kb < K; kb += KC) {
+            const int kc = K - kb < KC ? K - kb : KC;
+            // The next chunk (these groups' next KC columns, or the next two groups' first),
+            // asked for into L2 a share per tile while this chunk is computed.
+            const bool last = kb + KC >= K;
+            const uint8_t *nx = reinterpret_cast<const uint8_t *>(last ? g + 2 * gs : g + (kb + KC) * 8);
+            const int nkc = last ? (K < KC ? K : KC) : (K - kb - KC < KC ? K - kb - KC : KC);
+            const int lines = nkc * 32 / 64, tiles = (M + MR - 1) / MR;
+            int done = 0;
+            for (int m = 0; m < M; m += MR) {
+                const int rows = M - m < MR ? M - m : MR;
+                const int upto = lines * (m / MR + 1) / tiles;
+                for (; done < upto; done++) {
+                    prefetch_ahead(nx, static_cast<size_t>(done) * 64);
+                    prefetch_ahead(nx, static_cast<size_t>(gs) * 4 + static_cast<size_t>(done) * 64);
+                }
+                prefetch_x_rows(x + kb, ldx, m + MR, m + 2 * MR < M ? m + 2 * MR : M, kc);
+                if (nrows > 8) micro_rows<V, MR, 2>(rows, x + m * ldx + kb, ldx, g + kb * 8, 8, gs, kc, y + m * ldy + nb, ldy, nrows, kb == 0);
+                else micro_rows<V, MR, 1>(rows, x + m * ldx + kb, ldx, g + kb * 8, 8, gs, kc, y + m * ldy + nb, ldy, nrows, kb == 0);
+            }
+        }
+    }
+}
+
+// R rows of x over NG groups at a time: NG * R chains, NG sequential streams. No software
+// prefetch: the hardware prefetchers follow a few sequential streams on their own, and
+// asking for the next groups as gemv_float_t does made 134m-f32 decode about a quarter
+// slower here (a Zen 3; `smallmind bench`, the two builds alternating).
+template <class V, int R, int NG>
+void gemv_rows8_t(const Matrix &w, const float *x, int64_t ldx, float *y, int64_t ldy, int n0, int n1) {
+    const int K = w.cols;
+    const int64_t gs = 8 * static_cast<int64_t>(K);
+    for (int nb = n0; nb < n1; nb += 8 * NG) {
+        const int left = (n1 - nb + 7) / 8, ng = left < NG ? left : NG;
+        const float *g = static_cast<const float *>(w.data) + nb / 8 * gs;
+        typename V::T acc[R][NG];
+        SM_UNROLL for (int r = 0; r < R; r++) SM_UNROLL for (int j = 0; j < NG; j++) acc[r][j] = V::zero();
+        for (int k = 0; k < K; k++) {
+            SM_UNROLL for (int j = 0; j < NG; j++) {
+                if (NG > 1 && j >= ng) break;
+                const typename V::T b = V::loadu(g + j * gs + 8 * static_cast<int64_t>(k));
+                SM_UNROLL for (int r = 0; r < R; r++) acc[r][j] = V::fma(V::bcast(x + r * ldx + k), b, acc[r][j]);
+            }
+        }
+        SM_UNROLL for (int r = 0; r < R; r++) SM_UNROLL for (int j = 0; j < NG; j++) {
+            const int nv = n1 - nb - j * 8;
+            if (nv >= 8) V::storeu(y + r * ldy + nb + j * 8, acc[r][j]);
+            else if (nv > 0) V::store_n(y + r * ldy + nb + j * 8, acc[r][j], nv);
+        }
+    }
+}
+
+template <class V, int MR>
+void matmul_rows8_t(const Matrix &w, const float *x, int64_t ldx, int M, float *y, int64_t ldy, int n0, int n1) {
+    switch (M) {
+    case 1: return gemv_rows8_t<V, 1, 4>(w, x, ldx, y, ldy, n0, n1);
+    case 2: return gemv_rows8_t<V, 2, 4>(w, x, ldx, y, ldy, n0, n1);
+    default: return gemm_rows8_t<V, MR>(w, x, ldx, M, y, ldy, n0, n1);
+    }
+}
+
 template <class V, class L, int MR, int NV>
 void matmul_float_t(const Matrix &w, const float *x, int64_t ldx, int M, float *y, int64_t ldy, int n0, int n1) {
     switch (M) {
@@ -226,7 +310,11 @@ void matmul_float_t(const Matrix &w, const float *x, int64_t ldx, int M, float *
 template <class V, int MR, int NV>
 void gemm_float(const Matrix &w, const float *x, int64_t ldx, int M, float *y, int64_t ldy, int n0, int n1) {
     switch (w.type) {
-    case TensorType::F32: matmul_float_t<V, LoadF32<V>, MR, NV>(w, x, ldx, M, y, ldy, n0, n1); break;
+    case TensorType::F32:
+        if constexpr (V::W == 8)
+            if (w.layout == Layout::Rows8) return matmul_rows8_t<V, MR>(w, x, ldx, M, y, ldy, n0, n1);
+        matmul_float_t<V, LoadF32<V>, MR, NV>(w, x, ldx, M, y, ldy, n0, n1);
+        break;
     case TensorType::F16: matmul_float_t<V, LoadF16<V>, MR, NV>(w, x, ldx, M, y, ldy, n0, n1); break;
     case TensorType::BF16: matmul_float_t<V, LoadBF16<V>, MR, NV>(w, x, ldx, M, y, ldy, n0, n1); break;
     default: break;

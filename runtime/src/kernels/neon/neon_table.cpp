@@ -32,19 +32,16 @@ void matmul(const Matrix &w, const void *act, size_t arb, int M, float *y, int64
     }
 }
 
-void get_row(const Matrix &w, int64_t r, float *out) {
-    if (!quant::dequantize_row(w.type, w.row(r), out, w.cols)) memset(out, 0, sizeof(float) * static_cast<size_t>(w.cols));
-}
 
 } // namespace
 
 extern const Kernels kNeonKernels = {
-    SM_ISA_NEON, "neon", act_format, act_row_bytes, prepare_act, matmul<false>, get_row,
+    SM_ISA_NEON, "neon", act_format, act_row_bytes, prepare_act, matmul<false>, matrix_row,
     neon::rmsnorm, neon::rope, neon::swiglu, neon::add, neon::attention,
     0, // every layout is plain
 };
 extern const Kernels kNeonDotKernels = {
-    SM_ISA_NEON, "neondot", act_format, act_row_bytes, prepare_act, matmul<true>, get_row,
+    SM_ISA_NEON, "neondot", act_format, act_row_bytes, prepare_act, matmul<true>, matrix_row,
     neon::rmsnorm, neon::rope, neon::swiglu, neon::add, neon::attention,
     0, // every layout is plain
 };

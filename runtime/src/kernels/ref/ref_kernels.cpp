@@ -34,10 +34,6 @@ void prepare_act(TensorType w, const float *x, int64_t ldx, int M, int K, void *
     }
 }
 
-void get_row(const Matrix &w, int64_t r, float *out) {
-    if (!quant::dequantize_row(w.type, w.row(r), out, w.cols))
-        memset(out, 0, sizeof(float) * static_cast<size_t>(w.cols));
-}
 
 // Integer dot products per (sub-)block, scaled and summed in float block after block:
 //   Q8_0 / Q4_0  acc += (d_w * d_x) * isum                     per 32-block
@@ -250,7 +246,7 @@ void attention(const AttnArgs &a, int h0, int h1) {
 } // namespace
 
 const Kernels kRefKernels = {
-    SM_ISA_SCALAR, "scalar", act_format, act_row_bytes, prepare_act, matmul, get_row,
+    SM_ISA_SCALAR, "scalar", act_format, act_row_bytes, prepare_act, matmul, matrix_row,
     rmsnorm,       rope,     swiglu,     add,           attention,
     0, // every layout is plain
 };
