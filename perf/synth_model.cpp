@@ -25,6 +25,7 @@ struct Preset {
 
 const Preset kPresets[] = {
     {"tiny", 64, 192, 2, 4, 2, 512, false},         // for tests: seconds to write and load
+    {"tiny-tied", 64, 192, 2, 4, 2, 512, true},     // the same, output tied to the embedding
     {"24m", 288, 768, 6, 6, 6, 32000, false},       // llama2.c stories-sized, separate output
     {"134m", 768, 2048, 12, 12, 12, 32000, false},
     {"smol", 576, 1536, 30, 9, 3, 49152, true},     // SmolLM-135M's shape, tied output
@@ -66,7 +67,7 @@ int cmd_synth_model(int argc, char **argv) {
     for (const Preset &x : kPresets)
         if (preset == x.name) p = &x;
     if (!p) {
-        fprintf(stderr, "error: --preset must be tiny, 24m, 134m or smol\n");
+        fprintf(stderr, "error: --preset must be tiny, tiny-tied, 24m, 134m or smol\n");
         return 2;
     }
     sm::TensorType wt;

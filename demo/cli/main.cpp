@@ -35,7 +35,7 @@ const Command kCommands[] = {
     {"bench-gemm", cmd_bench_gemm, "[--isa I] [--threads N] [--types f32,q8_0...] [--json]: GEMM GFLOP/s vs OpenBLAS"},
     {"machine", cmd_machine, "[--threads N] [--json]: this machine's FMA peak and read bandwidths (L1..DRAM)"},
     {"bench-tokenizer", cmd_bench_tokenizer, "[--vocab PATH]... [--file TEXT] [--reps R]: encode / decode MB/s"},
-    {"synth-model", cmd_synth_model, "--preset tiny|24m|134m|smol --type f32|f16|q8_0|q4_0 [--seed S] --out PATH"},
+    {"synth-model", cmd_synth_model, "--preset tiny|tiny-tied|24m|134m|smol --type f32|f16|q8_0|q4_0 [--seed S] --out PATH"},
 };
 
 int help() {

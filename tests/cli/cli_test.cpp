@@ -118,10 +118,11 @@ TEST_CASE("cli: logits writes every position's logits, matching the fixture", "[
 // 8-bit activation rounding step where the float paths differ in the last bit.
 TEST_CASE("cli: quantized synth models give the scalar oracle's logits on every ISA", "[cli]") {
     if (!have_cli()) return;
-    for (const char *type : {"q8_0", "q4_0"}) {
-        INFO(type);
-        const std::string model = smtest::temp_path(std::string("synth_tiny_") + type + ".gguf");
-        Run s = run(std::string("synth-model --preset tiny --type ") + type + " --seed 3 --out '" + model + "'");
+    for (const char *preset : {"tiny", "tiny-tied"}) // tied: the embedding is the classifier, in its layout
+    for (const char *type : {"q8_0", "q4_0", "f32"}) {
+        INFO(preset << " " << type);
+        const std::string model = smtest::temp_path(std::string("synth_") + preset + "_" + type + ".gguf");
+        Run s = run(std::string("synth-model --preset ") + preset + " --type " + type + " --seed 3 --out '" + model + "'");
         REQUIRE(s.code == 0);
         std::vector<std::vector<uint8_t>> out;
         for (const char *isa : {"scalar", "auto", "avx2"}) {

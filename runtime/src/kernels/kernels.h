@@ -35,7 +35,8 @@ namespace sm::kern {
 //               bytes 4v..4v+3 (Q8_0: 8 vectors; Q4_0: 4 vectors of packed nibble
 //               bytes). The products then need no cross-lane work and no scale gathering.
 //          The loader uses it for the types the kernel table asks for
-//          (Kernels::rows8_types), never for the embedding (looked up by row).
+//          (Kernels::rows8_types); the embedding (looked up by row) only when it is tied
+//          to the classifier.
 enum class Layout : uint8_t { Rows, Rows8 };
 
 struct Matrix {

@@ -80,7 +80,9 @@ sm_status bind_weights(const ModelFile &f, Bump &arena, Weights &w, Error &err, 
     w.layers = arena.take_n<LayerWeights>(static_cast<size_t>(hp.n_layers));
     // Matrices in the order a token uses them, so a GEMV's prefetch running past the end of
     // one matrix (kernels/common/gemm_float.h) fetches the start of the next.
-    w.tok_embd = place_matrix(f.tok_embd, arena, w, 0); // looked up by row
+    // The embedding is looked up one row per token: the plain layout, unless it is also the
+    // classifier (tied), whose product with every token outweighs the strided row reads.
+    w.tok_embd = place_matrix(f.tok_embd, arena, w, f.tied() ? rows8_types : 0);
     size_t by_type[32] = {0};
     for (int l = 0; l < hp.n_layers; l++) {
         const LayerSources &s = f.layers[static_cast<size_t>(l)];
