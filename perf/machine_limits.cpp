@@ -12,6 +12,9 @@
 #include <string>
 #include <thread>
 #include <unistd.h>
+#if defined(__linux__)
+#include <sys/mman.h>
+#endif
 #include <vector>
 
 #if defined(__x86_64__)
@@ -160,8 +163,15 @@ double fma_peak_gflops(FmaWidth width, int threads, int reps) {
 double read_bandwidth_gbs(size_t bytes, int threads, int reps) {
     const size_t n = bytes / sizeof(float) / 128 * 128;
     std::vector<float *> bufs(threads);
+    // 2 MiB pages where the OS gives them on request, as the runtime's arena asks for
+    // (core/arena.cpp): the roofline is measured on the kind of pages the weights live on.
+    constexpr size_t kHuge = size_t(2) << 20;
+    const size_t alloc = (n * sizeof(float) + kHuge - 1) / kHuge * kHuge;
     for (int t = 0; t < threads; t++) {
-        bufs[t] = static_cast<float *>(aligned_alloc(64, n * sizeof(float)));
+        bufs[t] = static_cast<float *>(aligned_alloc(kHuge, alloc));
+#if defined(__linux__) && defined(MADV_HUGEPAGE)
+        madvise(bufs[t], alloc, MADV_HUGEPAGE);
+#endif
         for (size_t i = 0; i < n; i++) bufs[t][i] = 1.0f;
     }
     // About 256 MiB read per thread and repetition, at least one pass.
