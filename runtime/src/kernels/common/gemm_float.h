@@ -240,8 +240,10 @@ void gemm_rows8_t(const Matrix &w, const float *x, int64_t ldx, int M, float *y,
             const int kc = K - kb < KC ? K - kb : KC;
             // The next chunk (these groups' next KC columns, or the next two groups' first),
             // asked for into L2 a share per tile while this chunk is computed.
+            // Byte offsets from g: past the task's (or the matrix's) last group they name
+            // memory a prefetch may touch but a pointer may not point to.
             const bool last = kb + KC >= K;
-            const uint8_t *nx = reinterpret_cast<const uint8_t *>(last ? g + 2 * gs : g + (kb + KC) * 8);
+            const size_t nx = sizeof(float) * static_cast<size_t>(last ? 2 * gs : (kb + KC) * 8);
             const int nkc = last ? (K < KC ? K : KC) : (K - kb - KC < KC ? K - kb - KC : KC);
             const int lines = nkc * 32 / 64, tiles = (M + MR - 1) / MR;
             int done = 0;
@@ -249,8 +251,8 @@ void gemm_rows8_t(const Matrix &w, const float *x, int64_t ldx, int M, float *y,
                 const int rows = M - m < MR ? M - m : MR;
                 const int upto = lines * (m / MR + 1) / tiles;
                 for (; done < upto; done++) {
-                    prefetch_ahead(nx, static_cast<size_t>(done) * 64);
-                    prefetch_ahead(nx, static_cast<size_t>(gs) * 4 + static_cast<size_t>(done) * 64);
+                    prefetch_ahead(g, nx + static_cast<size_t>(done) * 64);
+                    prefetch_ahead(g, nx + sizeof(float) * static_cast<size_t>(gs) + static_cast<size_t>(done) * 64);
                 }
                 prefetch_x_rows(x + kb, ldx, m + MR, m + 2 * MR < M ? m + 2 * MR : M, kc);
                 if (nrows > 8) micro_rows<V, MR, 2>(rows, x + m * ldx + kb, ldx, g + kb * 8, 8, gs, kc, y + m * ldy + nb, ldy, nrows, kb == 0);
