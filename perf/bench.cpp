@@ -105,8 +105,9 @@ int cmd_bench(int argc, char **argv) {
                name.c_str(), L.info.weight_type, sm_runtime_isa(L.rt), (long long)mo.threads, (long long)L.info.n_params);
         for (size_t i = 0; i < pps.size(); i++) printf(", \"pp%d_tok_s\": %.2f", pps[i], pp_tok_s[i]);
         printf(", \"tg%lld_tok_s\": %.2f, \"ms_per_token_p50\": %.4f, \"ms_per_token_p99\": %.4f, \"arena_bytes\": %zu, "
-               "\"weight_bytes\": %zu, \"heap_allocs_after_load\": %llu, \"reps\": %lld}\n",
-               (long long)tg, tg_tok_s, p50, p99, ms.used, L.info.weight_bytes, (unsigned long long)allocs, (long long)reps);
+               "\"weight_bytes\": %zu, \"decode_weight_bytes\": %zu, \"heap_allocs_after_load\": %llu, \"reps\": %lld}\n",
+               (long long)tg, tg_tok_s, p50, p99, ms.used, L.info.weight_bytes, L.info.decode_weight_bytes, (unsigned long long)allocs,
+               (long long)reps);
         return 0;
     }
     printf("| model | type | isa | threads | test | tok/s (median of %lld) |\n|---|---|---|---:|---:|---:|\n", (long long)reps);
@@ -117,7 +118,7 @@ int cmd_bench(int argc, char **argv) {
         printf("| %s | %s | %s | %lld | tg%lld | %.1f |\n", name.c_str(), L.info.weight_type, sm_runtime_isa(L.rt),
                (long long)mo.threads, (long long)tg, tg_tok_s);
     printf("\nms per token: p50 %.3f, p99 %.3f | weights %.1f MB read per token: %.2f GB/s at the median rate\n", p50, p99,
-           L.info.weight_bytes / 1e6, L.info.weight_bytes * tg_tok_s / 1e9);
+           L.info.decode_weight_bytes / 1e6, L.info.decode_weight_bytes * tg_tok_s / 1e9);
     printf("arena %zu bytes | heap allocations after load: %llu\n", ms.used, (unsigned long long)allocs);
     sm_session_destroy(s);
     return 0;

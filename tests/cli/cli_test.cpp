@@ -5,6 +5,7 @@
 
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <sstream>
 #include <sys/wait.h>
@@ -222,6 +223,26 @@ TEST_CASE("cli: --config gives defaults from TOML; flags win; unknown keys are e
     Run e = run("generate --config '" + bad + "'");
     CHECK(e.code == 2);
     CHECK(e.err.find("model.bogus") != std::string::npos);
+}
+
+// The GB/s the bench reports counts what a decode step reads: every weight but an untied
+// embedding (a token reads one of its rows). tiny: vocab 512 x dim 64 F32 = 131072 bytes.
+TEST_CASE("cli: bench counts the weight bytes a decode step reads", "[cli]") {
+    if (!have_cli()) return;
+    auto field = [](const std::string &json, const char *key) {
+        const size_t at = json.find(std::string("\"") + key + "\": ");
+        return at == std::string::npos ? -1.0 : atof(json.c_str() + at + strlen(key) + 4);
+    };
+    for (const char *preset : {"tiny", "tiny-tied"}) {
+        INFO(preset);
+        const std::string model = smtest::temp_path(std::string("synth_bytes_") + preset + ".gguf");
+        REQUIRE(run(std::string("synth-model --preset ") + preset + " --type f32 --seed 2 --out '" + model + "'").code == 0);
+        Run b = run("bench --model '" + model + "' --pp 8 --tg 4 --reps 1 --json");
+        REQUIRE(b.code == 0);
+        const double all = field(b.out, "weight_bytes"), decode = field(b.out, "decode_weight_bytes");
+        REQUIRE(all > 0);
+        CHECK(all - decode == (std::string(preset) == "tiny" ? 512.0 * 64 * 4 : 0.0));
+    }
 }
 
 TEST_CASE("cli: bench and frames print their JSON objects with every key", "[cli]") {

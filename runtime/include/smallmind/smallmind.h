@@ -153,6 +153,8 @@ typedef struct sm_model_info {
     char chat_template[16];   /* "chatml", "llama2", "zephyr", "llama3", or "plain" */
     int64_t n_params;
     size_t weight_bytes, kv_bytes, activation_bytes, total_bytes;
+    size_t decode_weight_bytes; /* weight bytes one decode step reads: all but an untied
+                                   embedding, of which a token reads one row */
 } sm_model_info;
 
 sm_status sm_model_get_info(const sm_model *model, sm_model_info *out);

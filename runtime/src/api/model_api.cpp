@@ -315,6 +315,9 @@ sm_status sm_model_get_info(const sm_model *m, sm_model_info *out) {
     snprintf(out->chat_template, sizeof out->chat_template, "%s", tmpl);
     out->n_params = m->w.n_params;
     out->weight_bytes = m->w.bytes;
+    const kern::Matrix &e = m->w.tok_embd;
+    const bool tied = m->w.output.data == e.data;
+    out->decode_weight_bytes = m->w.bytes - (tied ? 0 : e.row_bytes * static_cast<size_t>(e.rows));
     out->kv_bytes = m->geo.bytes() * static_cast<size_t>(m->desc.max_sessions);
     for (int i = 0; i < m->plan.n; i++)
         if (strcmp(m->plan.items[i].name, "activations") == 0) out->activation_bytes = m->plan.items[i].bytes;
