@@ -1,6 +1,6 @@
 // Kernels::get_row of every table: one row of a weight matrix in either layout, as GGUF
-// dequantizes it. Only the embedding is looked up per token (and never goes in Rows8);
-// the Rows8 case keeps every matrix readable by row all the same.
+// dequantizes it. Only the embedding is looked up per token; it is in Rows8 when tied to
+// the classifier (model/weights.cpp), and then a row is read strided, 8 elements apart.
 #include "kernels/kernels.h"
 #include "quant/quant.h"
 

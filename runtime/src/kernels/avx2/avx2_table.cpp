@@ -23,7 +23,6 @@ void matmul(const Matrix &w, const void *act, size_t arb, int M, float *y, int64
     else avx2::matmul_float(w, static_cast<const float *>(act), static_cast<int64_t>(arb / sizeof(float)), M, y, ldy, n0, n1);
 }
 
-
 } // namespace
 
 extern const Kernels kAvx2Kernels = {

@@ -34,7 +34,6 @@ void matmul(const Matrix &w, const void *act, size_t arb, int M, float *y, int64
     }
 }
 
-
 } // namespace
 
 extern const Kernels kAvx512Kernels = {

@@ -32,7 +32,6 @@ void matmul(const Matrix &w, const void *act, size_t arb, int M, float *y, int64
     }
 }
 
-
 } // namespace
 
 extern const Kernels kNeonKernels = {
