@@ -90,9 +90,11 @@ struct Job {
 
 void run_task(void *ctx, int t) {
     const Job &j = *static_cast<const Job *>(ctx);
-    // Equal slices of N in multiples of 64 rows (whole register tiles for every table).
-    const int per = ((j.N + j.tasks - 1) / j.tasks + 63) / 64 * 64;
-    const int n0 = std::min(j.N, t * per), n1 = std::min(j.N, n0 + per);
+    // Slices of N on 16-row boundaries, as the forward pass cuts its tasks (infer/forward.cpp;
+    // whole row groups for every table). Rounding each slice up to 64 rows, as this did
+    // before, gave N = 288 a 192 / 96 split at 2 threads.
+    const int units = (j.N + 15) / 16;
+    const int n0 = std::min(j.N, units * t / j.tasks * 16), n1 = std::min(j.N, units * (t + 1) / j.tasks * 16);
     if (n0 < n1) j.k->matmul(j.w, j.act, j.arb, j.M, j.y, j.N, n0, n1);
 }
 
