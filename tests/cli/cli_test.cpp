@@ -120,7 +120,7 @@ TEST_CASE("cli: logits writes every position's logits, matching the fixture", "[
 TEST_CASE("cli: quantized synth models give the scalar oracle's logits on every ISA", "[cli]") {
     if (!have_cli()) return;
     for (const char *preset : {"tiny", "tiny-tied"}) // tied: the embedding is the classifier, in its layout
-    for (const char *type : {"q8_0", "q4_0", "f32"}) {
+    for (const char *type : {"q8_0", "q4_0", "f32", "f16"}) {
         INFO(preset << " " << type);
         const std::string model = smtest::temp_path(std::string("synth_") + preset + "_" + type + ".gguf");
         Run s = run(std::string("synth-model --preset ") + preset + " --type " + type + " --seed 3 --out '" + model + "'");

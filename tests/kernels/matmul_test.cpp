@@ -288,7 +288,7 @@ TEST_CASE("matmul: the Rows8 layout gives the plain layout's bits", "[kernels]")
     tabs.push_back(&kRefKernels);
     int covered = 0;
     for (const Kernels *k : tabs)
-        for (TensorType t : {TensorType::F32, TensorType::Q8_0, TensorType::Q4_0}) {
+        for (TensorType t : {TensorType::F32, TensorType::F16, TensorType::BF16, TensorType::Q8_0, TensorType::Q4_0}) {
             if (!sm::kern::wants_rows8(*k, t, 8, 32)) continue;
             covered++;
             for (const auto &nk : {std::pair<int, int>{8, 32}, {16, 96}, {24, 288}, {72, 768}, {40, 64}}) {
@@ -326,7 +326,7 @@ TEST_CASE("matmul: the Rows8 layout gives the plain layout's bits", "[kernels]")
     // Other types and row counts stay in the plain layout.
     std::vector<uint8_t> tmp(4096);
     CHECK_FALSE(sm::quant::interleave_rows8(TensorType::Q8_0, tmp.data(), tmp.data(), 12, 32));
-    CHECK_FALSE(sm::quant::interleave_rows8(TensorType::F16, tmp.data(), tmp.data(), 8, 32));
+    CHECK_FALSE(sm::quant::interleave_rows8(TensorType::Q4_K, tmp.data(), tmp.data(), 8, 256));
     CHECK_FALSE(sm::quant::interleave_rows8(TensorType::F32, tmp.data(), tmp.data(), 12, 32));
     CHECK_FALSE(sm::kern::wants_rows8(kRefKernels, TensorType::Q8_0, 8, 32));
     CHECK_FALSE(sm::kern::wants_rows8(1u << 8, TensorType::Q8_0, 12, 32)); // not whole 8-row groups

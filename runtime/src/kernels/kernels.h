@@ -28,8 +28,8 @@ namespace sm::kern {
 //   Rows:  GGUF's own layout, row after row.
 //   Rows8: rows a multiple of 8 (quant::interleave_rows8). Each group of 8 rows keeps its
 //          8 * row_bytes bytes, interleaved so one vector load serves all 8 rows:
-//          F32: element-interleaved, row j's column k at float 8 * k + j of the group:
-//               the GEMM reads its k-major panel straight from the weights (no packing).
+//          F32 / F16 / BF16: element-interleaved, row j's column k at element 8 * k + j
+//               of the group: a k-major panel (F32: the GEMM reads it in place).
 //          Q8_0 / Q4_0: block-interleaved: per 32-column block b, the 8 rows' fp16
 //               scales, then the quants as 32-byte vectors whose 4-byte lane j is row j's
 //               bytes 4v..4v+3 (Q8_0: 8 vectors; Q4_0: 4 vectors of packed nibble

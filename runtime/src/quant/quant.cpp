@@ -263,21 +263,25 @@ bool dequantize_row(TensorType t, const void *src, float *dst, int64_t n) {
 }
 
 namespace {
+// Bytes of one element of the float types Rows8 interleaves element by element; 0 else.
+size_t rows8_elem_bytes(TensorType t) {
+    return t == TensorType::F32 ? 4 : t == TensorType::F16 || t == TensorType::BF16 ? 2 : 0;
+}
 bool rows8_shape(TensorType t, int64_t rows, int64_t cols) {
     if (rows % 8 != 0 || cols <= 0) return false;
-    if (t == TensorType::F32) return true;
+    if (rows8_elem_bytes(t)) return true;
     return (t == TensorType::Q8_0 || t == TensorType::Q4_0) && cols % 32 == 0;
 }
 } // namespace
 
 bool interleave_rows8(TensorType t, const void *src, void *dst, int64_t rows, int64_t cols) {
     if (!rows8_shape(t, rows, cols)) return false;
-    if (t == TensorType::F32) { // element-interleaved: group g, column k, row j at g*8*cols + 8*k + j
-        const float *in = static_cast<const float *>(src);
-        float *out = static_cast<float *>(dst);
-        for (int64_t g = 0; g < rows; g += 8, in += 8 * cols)
+    if (const size_t es = rows8_elem_bytes(t)) { // group g, column k, row j: element g*8*cols + 8*k + j
+        const uint8_t *in = static_cast<const uint8_t *>(src);
+        uint8_t *out = static_cast<uint8_t *>(dst);
+        for (int64_t g = 0; g < rows; g += 8, in += 8 * cols * es)
             for (int64_t k = 0; k < cols; k++)
-                for (int j = 0; j < 8; j++) *out++ = in[j * cols + k];
+                for (int j = 0; j < 8; j++, out += es) memcpy(out, in + (j * cols + k) * es, es);
         return true;
     }
     const size_t bs = t == TensorType::Q8_0 ? 34 : 18, qbytes = bs - 2, rb = row_bytes(t, cols);
@@ -300,9 +304,13 @@ bool rows8_row(TensorType t, const void *data, int64_t r, int64_t cols, float *d
     if (r < 0 || !rows8_shape(t, r / 8 * 8 + 8, cols)) return false;
     const int j = static_cast<int>(r % 8);
     const uint8_t *group = static_cast<const uint8_t *>(data) + static_cast<size_t>(r / 8) * 8 * row_bytes(t, cols);
-    if (t == TensorType::F32) {
-        const float *g = reinterpret_cast<const float *>(group);
-        for (int64_t k = 0; k < cols; k++) dst[k] = g[8 * k + j];
+    if (const size_t es = rows8_elem_bytes(t)) { // gathered a chunk at a time, then converted
+        uint8_t tmp[64 * 4];
+        for (int64_t k0 = 0; k0 < cols; k0 += 64) {
+            const int64_t n = cols - k0 < 64 ? cols - k0 : 64;
+            for (int64_t k = 0; k < n; k++) memcpy(tmp + k * es, group + ((k0 + k) * 8 + j) * es, es);
+            dequantize_row(t, tmp, dst + k0, n);
+        }
         return true;
     }
     // Each block of the row back in GGUF's order (scale, quants), then ggml's dequantization.

@@ -32,7 +32,7 @@ bool quantize_rows(TensorType t, const float *src, void *dst, int64_t rows, int6
 // One row of n elements to floats. False if t is not convertible or n not whole blocks.
 bool dequantize_row(TensorType t, const void *src, float *dst, int64_t n);
 
-// Copies rows x cols of F32, Q8_0 or Q4_0 from GGUF's row layout into kern::Layout::Rows8
+// Copies rows x cols of F32, F16, BF16, Q8_0 or Q4_0 from GGUF's row layout into kern::Layout::Rows8
 // (kernels/kernels.h); the same number of bytes. false for other types, rows % 8 != 0 or
 // (quantized) cols not whole blocks.
 bool interleave_rows8(TensorType t, const void *src, void *dst, int64_t rows, int64_t cols);

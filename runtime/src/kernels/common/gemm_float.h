@@ -20,6 +20,7 @@
 
 #include <cstdint>
 #include <cstring>
+#include <type_traits>
 
 namespace sm::kern {
 namespace {
@@ -222,41 +223,54 @@ void gemv_float_t(const Matrix &w, const float *x, int64_t ldx, float *y, int64_
     }
 }
 
-// ---- F32 weights in Layout::Rows8 (W = 8 only): each 8-row group is a k-major panel
-// already, so the GEMM runs its tiles straight over the weights, and the GEMV reads one
-// sequential stream per group. The same chains as above, so the same bits. Row ranges
-// start on a group ([n0, n1) from whole 8-row groups; a partial last group is masked).
+// ---- Weights in Layout::Rows8 (W = 8 only): each 8-row group is a k-major panel of
+// its element type already. F32 groups are the GEMM's panels as they are; F16 / BF16
+// groups only need converting (no transposes) into one. The GEMV reads one sequential
+// stream per group. The same chains as above, so the same bits. Row ranges start on a
+// group ([n0, n1) from whole 8-row groups; a partial last group is masked).
 
 // Two groups (16 outputs) per tile, one for an odd last group.
-template <class V, int MR>
+template <class V, class L, int MR>
 void gemm_rows8_t(const Matrix &w, const float *x, int64_t ldx, int M, float *y, int64_t ldy, int n0, int n1) {
+    constexpr bool kInPlace = std::is_same<L, LoadF32<V>>::value;
     constexpr int KC = GemmShape<V, 2>::KC;
     const int K = w.cols;
-    const int64_t gs = 8 * static_cast<int64_t>(K); // floats per group
+    const size_t gbytes = 8 * w.row_bytes, es = w.row_bytes / static_cast<size_t>(K); // group, element
+    alignas(64) float panel[kInPlace ? 16 : KC * 16];
     for (int nb = n0; nb < n1; nb += 16) {
-        const int nrows = n1 - nb < 16 ? n1 - nb : 16;
-        const float *g = static_cast<const float *>(w.data) + nb / 8 * gs;
+        const int nrows = n1 - nb < 16 ? n1 - nb : 16, ng = nrows > 8 ? 2 : 1;
+        const uint8_t *g = static_cast<const uint8_t *>(w.data) + static_cast<size_t>(nb / 8) * gbytes;
         for (int kb = 0; kb < K; kb += KC) {
             const int kc = K - kb < KC ? K - kb : KC;
             // The next chunk (these groups' next KC columns, or the next two groups' first),
-            // asked for into L2 a share per tile while this chunk is computed.
-            // Byte offsets from g: past the task's (or the matrix's) last group they name
-            // memory a prefetch may touch but a pointer may not point to.
+            // asked for into L2 a share per tile while this chunk is computed. Byte offsets
+            // from g: past the task's (or the matrix's) last group they name memory a
+            // prefetch may touch but a pointer may not point to.
             const bool last = kb + KC >= K;
-            const size_t nx = sizeof(float) * static_cast<size_t>(last ? 2 * gs : (kb + KC) * 8);
+            const size_t nx = last ? 2 * gbytes : static_cast<size_t>(kb + KC) * 8 * es;
             const int nkc = last ? (K < KC ? K : KC) : (K - kb - KC < KC ? K - kb - KC : KC);
-            const int lines = nkc * 32 / 64, tiles = (M + MR - 1) / MR;
+            const int lines = static_cast<int>(static_cast<size_t>(nkc) * 8 * es / 64), tiles = (M + MR - 1) / MR;
+            const float *b = panel;
+            int64_t ldb = 16, vstride = 8;
+            if constexpr (kInPlace) {
+                b = reinterpret_cast<const float *>(g) + static_cast<int64_t>(kb) * 8;
+                ldb = 8;
+                vstride = static_cast<int64_t>(gbytes / sizeof(float));
+            } else {
+                for (int k = 0; k < kc; k++)
+                    for (int v = 0; v < ng; v++) V::storeu(panel + k * 16 + v * 8, L::load(g + v * gbytes, (kb + k) * 8, 8));
+            }
             int done = 0;
             for (int m = 0; m < M; m += MR) {
                 const int rows = M - m < MR ? M - m : MR;
                 const int upto = lines * (m / MR + 1) / tiles;
                 for (; done < upto; done++) {
                     prefetch_ahead(g, nx + static_cast<size_t>(done) * 64);
-                    prefetch_ahead(g, nx + sizeof(float) * static_cast<size_t>(gs) + static_cast<size_t>(done) * 64);
+                    prefetch_ahead(g, nx + gbytes + static_cast<size_t>(done) * 64);
                 }
                 prefetch_x_rows(x + kb, ldx, m + MR, m + 2 * MR < M ? m + 2 * MR : M, kc);
-                if (nrows > 8) micro_rows<V, MR, 2>(rows, x + m * ldx + kb, ldx, g + kb * 8, 8, gs, kc, y + m * ldy + nb, ldy, nrows, kb == 0);
-                else micro_rows<V, MR, 1>(rows, x + m * ldx + kb, ldx, g + kb * 8, 8, gs, kc, y + m * ldy + nb, ldy, nrows, kb == 0);
+                if (ng == 2) micro_rows<V, MR, 2>(rows, x + m * ldx + kb, ldx, b, ldb, vstride, kc, y + m * ldy + nb, ldy, nrows, kb == 0);
+                else micro_rows<V, MR, 1>(rows, x + m * ldx + kb, ldx, b, ldb, vstride, kc, y + m * ldy + nb, ldy, nrows, kb == 0);
             }
         }
     }
@@ -266,19 +280,19 @@ void gemm_rows8_t(const Matrix &w, const float *x, int64_t ldx, int M, float *y,
 // prefetch: the hardware prefetchers follow a few sequential streams on their own, and
 // asking for the next groups as gemv_float_t does made 134m-f32 decode about a quarter
 // slower here (a Zen 3; `smallmind bench`, the two builds alternating).
-template <class V, int R, int NG>
+template <class V, class L, int R, int NG>
 void gemv_rows8_t(const Matrix &w, const float *x, int64_t ldx, float *y, int64_t ldy, int n0, int n1) {
     const int K = w.cols;
-    const int64_t gs = 8 * static_cast<int64_t>(K);
+    const size_t gbytes = 8 * w.row_bytes;
     for (int nb = n0; nb < n1; nb += 8 * NG) {
         const int left = (n1 - nb + 7) / 8, ng = left < NG ? left : NG;
-        const float *g = static_cast<const float *>(w.data) + nb / 8 * gs;
+        const uint8_t *g = static_cast<const uint8_t *>(w.data) + static_cast<size_t>(nb / 8) * gbytes;
         typename V::T acc[R][NG];
         SM_UNROLL for (int r = 0; r < R; r++) SM_UNROLL for (int j = 0; j < NG; j++) acc[r][j] = V::zero();
         for (int k = 0; k < K; k++) {
             SM_UNROLL for (int j = 0; j < NG; j++) {
                 if (NG > 1 && j >= ng) break;
-                const typename V::T b = V::loadu(g + j * gs + 8 * static_cast<int64_t>(k));
+                const typename V::T b = L::load(g + j * gbytes, 8 * k, 8);
                 SM_UNROLL for (int r = 0; r < R; r++) acc[r][j] = V::fma(V::bcast(x + r * ldx + k), b, acc[r][j]);
             }
         }
@@ -290,12 +304,12 @@ void gemv_rows8_t(const Matrix &w, const float *x, int64_t ldx, float *y, int64_
     }
 }
 
-template <class V, int MR>
+template <class V, class L, int MR>
 void matmul_rows8_t(const Matrix &w, const float *x, int64_t ldx, int M, float *y, int64_t ldy, int n0, int n1) {
     switch (M) {
-    case 1: return gemv_rows8_t<V, 1, 4>(w, x, ldx, y, ldy, n0, n1);
-    case 2: return gemv_rows8_t<V, 2, 4>(w, x, ldx, y, ldy, n0, n1);
-    default: return gemm_rows8_t<V, MR>(w, x, ldx, M, y, ldy, n0, n1);
+    case 1: return gemv_rows8_t<V, L, 1, 4>(w, x, ldx, y, ldy, n0, n1);
+    case 2: return gemv_rows8_t<V, L, 2, 4>(w, x, ldx, y, ldy, n0, n1);
+    default: return gemm_rows8_t<V, L, MR>(w, x, ldx, M, y, ldy, n0, n1);
     }
 }
 
@@ -308,17 +322,21 @@ void matmul_float_t(const Matrix &w, const float *x, int64_t ldx, int M, float *
     }
 }
 
+// One float weight type in the matrix's layout (Rows8 only where W = 8).
+template <class V, class L, int MR, int NV>
+void matmul_layout_t(const Matrix &w, const float *x, int64_t ldx, int M, float *y, int64_t ldy, int n0, int n1) {
+    if constexpr (V::W == 8)
+        if (w.layout == Layout::Rows8) return matmul_rows8_t<V, L, MR>(w, x, ldx, M, y, ldy, n0, n1);
+    matmul_float_t<V, L, MR, NV>(w, x, ldx, M, y, ldy, n0, n1);
+}
+
 // The float-activation matmul of every float weight type.
 template <class V, int MR, int NV>
 void gemm_float(const Matrix &w, const float *x, int64_t ldx, int M, float *y, int64_t ldy, int n0, int n1) {
     switch (w.type) {
-    case TensorType::F32:
-        if constexpr (V::W == 8)
-            if (w.layout == Layout::Rows8) return matmul_rows8_t<V, MR>(w, x, ldx, M, y, ldy, n0, n1);
-        matmul_float_t<V, LoadF32<V>, MR, NV>(w, x, ldx, M, y, ldy, n0, n1);
-        break;
-    case TensorType::F16: matmul_float_t<V, LoadF16<V>, MR, NV>(w, x, ldx, M, y, ldy, n0, n1); break;
-    case TensorType::BF16: matmul_float_t<V, LoadBF16<V>, MR, NV>(w, x, ldx, M, y, ldy, n0, n1); break;
+    case TensorType::F32: matmul_layout_t<V, LoadF32<V>, MR, NV>(w, x, ldx, M, y, ldy, n0, n1); break;
+    case TensorType::F16: matmul_layout_t<V, LoadF16<V>, MR, NV>(w, x, ldx, M, y, ldy, n0, n1); break;
+    case TensorType::BF16: matmul_layout_t<V, LoadBF16<V>, MR, NV>(w, x, ldx, M, y, ldy, n0, n1); break;
     default: break;
     }
 }
