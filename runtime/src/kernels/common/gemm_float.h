@@ -11,8 +11,9 @@
 // MR x NR register tile of accumulators runs over it for every MR rows of x, each x
 // value broadcast once per k: the classic outer-product GEMM micro-kernel. The panel is
 // reused by all M rows. For M <= 2 (decode) gemv_float_t runs the same chains straight
-// from registers, without the panel. F32 weights the loader put in Layout::Rows8 (W = 8
-// tables) are such panels already: gemm_rows8_t / gemv_rows8_t read them in place.
+// from registers, without the panel. Float weights the loader put in Layout::Rows8 (W = 8
+// tables) are such panels already, in their element type: gemm_rows8_t runs F32 groups in
+// place and only converts F16 / BF16 ones, gemv_rows8_t streams them.
 #pragma once
 #include "kernels/common/prefetch.h"
 #include "kernels/common/unroll.h"
