@@ -30,7 +30,7 @@ const Command kCommands[] = {
     {"tokenize", cmd_tokenize, "--model PATH (--text T | --file F) [--ids] [--bos] [--special]"},
     {"detokenize", cmd_detokenize, "--model PATH --tokens 1,2,3"},
     {"bench", cmd_bench, "--model PATH [--threads N] [--pp 128,512] [--tg 128] [--reps R] [--json]: prefill / decode tok/s"},
-    {"frames", cmd_frames, "--model PATH [--budget-us 2000] [--frames N] [--threads T] [--sessions K] [--json]: 60 FPS loop"},
+    {"frames", cmd_frames, "--model PATH [--budget-us 2000] [--frames N] [--threads T] [--sessions K] [--no-sleep] [--evict-mb MB] [--json]: 60 FPS loop"},
     {"perplexity", cmd_perplexity, "--model PATH (--file F | --tokens-file F | --generate N) [--ctx C] [--sinks S] [--skip N]"},
     {"bench-gemm", cmd_bench_gemm, "[--isa I] [--threads N] [--types f32,q8_0...] [--json]: GEMM GFLOP/s vs OpenBLAS"},
     {"machine", cmd_machine, "[--threads N] [--json]: this machine's FMA peak and read bandwidths (L1..DRAM)"},
