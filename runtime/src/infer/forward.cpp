@@ -15,6 +15,9 @@ constexpr int kTaskRowAlign = 16;   // task and slice boundaries, in rows (whole
 // Slices start on kTaskRowAlign rows, as Layout::Rows8 weights need (whole 8-row groups).
 static_assert(kMinRows % kTaskRowAlign == 0, "the smallest slice must keep slice boundaries aligned");
 constexpr int kOpsPerLayer = 9;     // kAttnNorm .. kDown
+constexpr int kMaxOpMatrices = 3;   // q, k, v
+
+int round_rows(int rows) { return (rows + kTaskRowAlign - 1) / kTaskRowAlign * kTaskRowAlign; }
 
 size_t act_bytes_for(const kern::Kernels &k, const kern::Matrix &m) { return k.act_row_bytes(m.type, m.cols); }
 
@@ -111,7 +114,6 @@ void Forward::begin(const Segment *segs, int n_segs, const int32_t *tokens) {
     busy_ = n_rows_ > 0;
     layer_ = 0;
     op_ = kEmbed;
-    sub_ = 0;
     done_ = 0;
     units_done_ = 0;
     units_total_ = 1 + hp_.n_layers * kOpsPerLayer + 2;
@@ -125,7 +127,6 @@ float Forward::progress() const {
 }
 
 void Forward::advance() {
-    sub_ = 0;
     done_ = 0;
     switch (op_) {
     case kEmbed: op_ = kAttnNorm; break;
@@ -143,26 +144,38 @@ void Forward::advance() {
 
 namespace {
 
-struct MatmulTask {
-    const kern::Kernels *k;
+// One matrix of a matmul op: rows [n0, n1) of w times the activations into y.
+struct MatmulPart {
     const kern::Matrix *w;
     const void *act;
     size_t act_bytes;
-    int M;
     float *y;
     int64_t ldy;
-    int n0, n1, n_tasks;
+    int n0, n1;
+    int unit0; // the part's first unit (kTaskRowAlign rows) among the op's units
+};
+
+// The matrices of one op (q, k and v read the same activations) go out as one parallel
+// run over all their rows: one hand-off to the threads instead of one per matrix.
+struct MatmulTask {
+    const kern::Kernels *k;
+    MatmulPart parts[kMaxOpMatrices];
+    int n_parts, M, units, n_tasks;
 };
 
 void matmul_task(void *ctx, int t) {
     const MatmulTask &m = *static_cast<const MatmulTask *>(ctx);
-    // Boundaries on multiples of kTaskRowAlign rows from n0: every kernel's row groups
-    // stay whole inside a task.
-    const int64_t units = (m.n1 - m.n0 + kTaskRowAlign - 1) / kTaskRowAlign;
-    const int a = m.n0 + static_cast<int>(units * t / m.n_tasks) * kTaskRowAlign;
-    const int b0 = m.n0 + static_cast<int>(units * (t + 1) / m.n_tasks) * kTaskRowAlign;
-    const int b = b0 < m.n1 ? b0 : m.n1;
-    if (b > a) m.k->matmul(*m.w, m.act, m.act_bytes, m.M, m.y, m.ldy, a, b);
+    // Task boundaries on units: every kernel's row groups stay whole inside a task.
+    const int u0 = static_cast<int>(static_cast<int64_t>(m.units) * t / m.n_tasks);
+    const int u1 = static_cast<int>(static_cast<int64_t>(m.units) * (t + 1) / m.n_tasks);
+    for (int i = 0; i < m.n_parts; i++) {
+        const MatmulPart &p = m.parts[i];
+        const int pu1 = p.unit0 + (p.n1 - p.n0 + kTaskRowAlign - 1) / kTaskRowAlign;
+        const int a = u0 > p.unit0 ? u0 : p.unit0, b = u1 < pu1 ? u1 : pu1;
+        if (a >= b) continue;
+        const int r0 = p.n0 + (a - p.unit0) * kTaskRowAlign, r1 = p.n0 + (b - p.unit0) * kTaskRowAlign;
+        m.k->matmul(*p.w, p.act, p.act_bytes, m.M, p.y, p.ldy, r0, r1 < p.n1 ? r1 : p.n1);
+    }
 }
 
 struct AttnTask {
@@ -200,18 +213,46 @@ void attention_task(void *ctx, int t) {
 
 } // namespace
 
-void Forward::matmul_rows(const kern::Matrix &w, const void *act, size_t act_bytes, int M, float *y, int64_t ldy,
-                          int n0, int n1) {
-    int n_tasks = (n1 - n0) / kRowsPerTask;
+// Rows [r0, r1) of the current op, counted over its matrices one after another, each
+// rounded up to whole units (so every matrix's part starts on a unit). Returns the rows.
+int Forward::matmul_range(int r0, int r1) {
+    const kern::Matrix *ws[kMaxOpMatrices];
+    float *ys[kMaxOpMatrices];
+    int64_t lds[kMaxOpMatrices];
+    const int n = op_matrices(ws, ys, lds);
+    MatmulTask t{};
+    t.k = k_;
+    t.M = op_ == kHead ? n_out_ : n_rows_;
+    int off = 0, rows = 0;
+    for (int i = 0; i < n; i++) {
+        const int a = r0 > off ? r0 - off : 0, b0 = r1 - off, b = b0 < ws[i]->rows ? b0 : ws[i]->rows;
+        if (b > a) {
+            MatmulPart &p = t.parts[t.n_parts++];
+            size_t ab;
+            p.act = act_for(*ws[i], &ab);
+            p.w = ws[i];
+            p.act_bytes = ab;
+            p.y = ys[i];
+            p.ldy = lds[i];
+            p.n0 = a;
+            p.n1 = b;
+            p.unit0 = t.units;
+            t.units += (b - a + kTaskRowAlign - 1) / kTaskRowAlign;
+            rows += b - a;
+        }
+        off += round_rows(ws[i]->rows);
+    }
+    int n_tasks = rows / kRowsPerTask;
     const int width = par_ ? par_->width() : 1;
     // A few tasks per thread, claimed as threads come free: on a shared machine one
     // thread can run slower for a while, and halves would make the other wait.
     if (n_tasks > width * kTasksPerThread) n_tasks = width * kTasksPerThread;
-    if (width == 1) n_tasks = 1;
-    if (n_tasks < 1) n_tasks = 1;
-    MatmulTask t{k_, &w, act, act_bytes, M, y, ldy, n0, n1, n_tasks};
+    if (n_tasks > t.units) n_tasks = t.units;
+    if (width == 1 || n_tasks < 1) n_tasks = 1;
+    t.n_tasks = n_tasks;
     if (n_tasks == 1 || !par_) matmul_task(&t, 0);
     else par_->run(matmul_task, &t, n_tasks);
+    return rows;
 }
 
 // Converts the input rows once for all matrices that read them, one buffer per distinct
@@ -242,35 +283,43 @@ const void *Forward::act_for(const kern::Matrix &w, size_t *row_bytes) const {
 
 // ---------------------------------------------------------------- the program
 
-int Forward::divisible_total() const {
+// The matrices of the current op, with where each one's outputs go.
+int Forward::op_matrices(const kern::Matrix **ws, float **ys, int64_t *lds) const {
     const LayerWeights *L = op_ >= kAttnNorm && op_ <= kDown ? &w_->layers[layer_] : nullptr;
+    const int64_t qd = hp_.q_dim(), kvd = hp_.kv_dim(), dim = hp_.dim, hid = hp_.hidden_dim;
+    auto set = [&](int i, const kern::Matrix &w, float *y, int64_t ld) { ws[i] = &w, ys[i] = y, lds[i] = ld; };
     switch (op_) {
-    case kQkv: return (sub_ == 0 ? L->wq : sub_ == 1 ? L->wk : L->wv).rows;
-    case kAttention: return n_attn_units_;
-    case kAttnOut: return L->wo.rows;
-    case kUpGate: return (sub_ == 0 ? L->w1 : L->w3).rows;
-    case kDown: return L->w2.rows;
-    case kHead: return w_->output.rows;
+    case kQkv: set(0, L->wq, q_, qd), set(1, L->wk, k_buf_, kvd), set(2, L->wv, v_buf_, kvd); return 3;
+    case kAttnOut: set(0, L->wo, proj_, dim); return 1;
+    case kUpGate: set(0, L->w1, hb_, hid), set(1, L->w3, hb2_, hid); return 2;
+    case kDown: set(0, L->w2, proj_, dim); return 1;
+    case kHead: set(0, w_->output, logits_, hp_.n_vocab); return 1;
     default: return 0;
     }
+}
+
+int Forward::divisible_total() const {
+    if (op_ == kAttention) return n_attn_units_;
+    const kern::Matrix *ws[kMaxOpMatrices];
+    float *ys[kMaxOpMatrices];
+    int64_t lds[kMaxOpMatrices];
+    const int n = op_matrices(ws, ys, lds);
+    int total = 0;
+    for (int i = 0; i < n; i++) total += round_rows(ws[i]->rows);
+    return total;
 }
 
 // The predicted cost in ns of `amount` rows (or attention pairs) of the current op.
 // Matrix products cost their weight bytes or their multiply-adds, whichever bounds;
 // attention its multiply-adds over the visible keys. Two rates, learned as we go.
 double Forward::op_cost_ns(int amount) const {
-    const LayerWeights *L = op_ >= kAttnNorm && op_ <= kDown ? &w_->layers[layer_] : nullptr;
-    const kern::Matrix *m = nullptr;
-    int M = n_rows_;
-    switch (op_) {
-    case kQkv: m = sub_ == 0 ? &L->wq : sub_ == 1 ? &L->wk : &L->wv; break;
-    case kAttnOut: m = &L->wo; break;
-    case kUpGate: m = sub_ == 0 ? &L->w1 : &L->w3; break;
-    case kDown: m = &L->w2; break;
-    case kHead: m = &w_->output; M = n_out_; break;
-    case kAttention: return attention_macs(amount) * ns_per_attn_;
-    default: return 0;
-    }
+    if (op_ == kAttention) return attention_macs(amount) * ns_per_attn_;
+    const kern::Matrix *ws[kMaxOpMatrices];
+    float *ys[kMaxOpMatrices];
+    int64_t lds[kMaxOpMatrices];
+    if (op_matrices(ws, ys, lds) == 0) return 0;
+    const kern::Matrix *m = ws[0]; // an op's matrices share their input width
+    const int M = op_ == kHead ? n_out_ : n_rows_;
     const double bytes = static_cast<double>(m->row_bytes) * amount;
     const double macs = static_cast<double>(m->cols) * amount * M;
     return (bytes > macs * 0.125 ? bytes : macs * 0.125) * ns_per_byte_[op_];
@@ -338,17 +387,15 @@ int Forward::run_unit(int cap) {
     const int B = n_rows_, dim = p.dim, qd = p.q_dim(), kvd = p.kv_dim(), hid = p.hidden_dim, hd = p.head_dim;
     const LayerWeights *L = op_ >= kAttnNorm && op_ <= kDown ? &w_->layers[layer_] : nullptr;
 
-    // A divisible op runs rows [done_, done_ + cap) of its current matrix, then moves on
-    // to the next matrix (or op) once a matrix is complete.
-    auto slice = [&](const kern::Matrix &w, float *y, int64_t ldy, int M) {
-        size_t ab;
-        const void *act = act_for(w, &ab);
-        int n1 = done_ + cap;
-        if (n1 > w.rows) n1 = w.rows;
-        matmul_rows(w, act, ab, M, y, ldy, done_, n1);
-        const int did = n1 - done_;
-        done_ = n1;
-        return did;
+    // A matmul op runs rows [done_, done_ + cap) of its matrices taken one after another;
+    // true once all are done.
+    int did = 0;
+    auto slice = [&]() {
+        const int total = divisible_total();
+        const int end = done_ + cap < total ? done_ + cap : total;
+        did = matmul_range(done_, end);
+        done_ = end;
+        return done_ == total;
     };
 
     switch (op_) {
@@ -388,16 +435,9 @@ int Forward::run_unit(int cap) {
         advance();
         return 1;
     }
-    case kQkv: {
-        const kern::Matrix &w = sub_ == 0 ? L->wq : sub_ == 1 ? L->wk : L->wv;
-        float *y = sub_ == 0 ? q_ : sub_ == 1 ? k_buf_ : v_buf_;
-        const int did = slice(w, y, sub_ == 0 ? qd : kvd, B);
-        if (done_ == w.rows) {
-            done_ = 0;
-            if (++sub_ == 3) advance();
-        }
+    case kQkv:
+        if (slice()) advance();
         return did;
-    }
     case kRope: {
         for (int r = 0; r < B; r++) {
             k_->rope(q_ + static_cast<int64_t>(r) * qd, p.n_heads, hd, cs_ + static_cast<int64_t>(r) * hd);
@@ -471,8 +511,7 @@ int Forward::run_unit(int cap) {
             const kern::Matrix *ws[1] = {&L->wo};
             prepare(ws, 1, att_, qd, B, qd);
         }
-        const int did = slice(L->wo, proj_, dim, B);
-        if (done_ == L->wo.rows) {
+        if (slice()) {
             for (int r = 0; r < B; r++) k_->add(x_ + static_cast<int64_t>(r) * dim, proj_ + static_cast<int64_t>(r) * dim, dim);
             advance();
         }
@@ -486,15 +525,9 @@ int Forward::run_unit(int cap) {
         advance();
         return 1;
     }
-    case kUpGate: {
-        const kern::Matrix &w = sub_ == 0 ? L->w1 : L->w3;
-        const int did = slice(w, sub_ == 0 ? hb_ : hb2_, hid, B);
-        if (done_ == w.rows) {
-            done_ = 0;
-            if (++sub_ == 2) advance();
-        }
+    case kUpGate:
+        if (slice()) advance();
         return did;
-    }
     case kSwiglu: {
         for (int r = 0; r < B; r++) k_->swiglu(hb_ + static_cast<int64_t>(r) * hid, hb2_ + static_cast<int64_t>(r) * hid, hid);
         const kern::Matrix *ws[1] = {&L->w2};
@@ -503,8 +536,7 @@ int Forward::run_unit(int cap) {
         return 1;
     }
     case kDown: {
-        const int did = slice(L->w2, proj_, dim, B);
-        if (done_ == L->w2.rows) {
+        if (slice()) {
             for (int r = 0; r < B; r++) k_->add(x_ + static_cast<int64_t>(r) * dim, proj_ + static_cast<int64_t>(r) * dim, dim);
             advance();
         }
@@ -519,11 +551,9 @@ int Forward::run_unit(int cap) {
         advance();
         return 1;
     }
-    case kHead: {
-        const int did = slice(w_->output, logits_, p.n_vocab, n_out_);
-        if (done_ == w_->output.rows) advance();
+    case kHead:
+        if (slice()) advance();
         return did;
-    }
     case kDone: return 0;
     }
     return 0;

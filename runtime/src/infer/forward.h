@@ -78,8 +78,8 @@ private:
     // amount done.
     int run_unit(int cap);
     int divisible_total() const; // rows (matmul) or head-segment pairs (attention) of the op
-    void matmul_rows(const kern::Matrix &w, const void *act, size_t act_bytes, int M, float *y, int64_t ldy, int n0,
-                     int n1);
+    int op_matrices(const kern::Matrix **ws, float **ys, int64_t *lds) const;
+    int matmul_range(int r0, int r1);
     void prepare(const kern::Matrix *const *ws, int n, const float *x, int64_t ldx, int M, int K);
     const void *act_for(const kern::Matrix &w, size_t *row_bytes) const;
     double op_cost_ns(int amount) const;
@@ -109,8 +109,7 @@ private:
     int n_rows_ = 0, n_segs_ = 0, n_out_ = 0, n_attn_units_ = 0;
     int layer_ = 0;
     Op op_ = kDone;
-    int sub_ = 0;   // which matrix of a multi-matrix op (q/k/v, gate/up)
-    int done_ = 0;  // rows or heads done within the current matrix / attention
+    int done_ = 0;  // rows (over the op's matrices, see matmul_range) or attention units done
     int units_total_ = 0, units_done_ = 0;
 
     // Learned rates, one per op: a layer's matrices may sit in L2 while the classifier
