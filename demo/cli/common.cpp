@@ -14,6 +14,7 @@ void read_model_options(Args &a, ModelOptions &o) {
     a.i64("--batch", &o.batch);
     a.i64("--sessions", &o.sessions);
     a.i64("--max-text", &o.max_text);
+    a.str("--kv-type", &o.kv_type);
 }
 
 bool parse_isa(const std::string &n, sm_isa *out) {
@@ -54,6 +55,11 @@ bool load_model(const ModelOptions &o, Loaded &out) {
     }
     rd.threads = static_cast<int>(o.threads);
     sm_model_desc md = sm_model_desc_default();
+    if (o.kv_type == "f16") md.kv_type = SM_KV_F16;
+    else if (o.kv_type != "f32") {
+        fprintf(stderr, "error: --kv-type must be f32 or f16\n");
+        return false;
+    }
     md.n_ctx = static_cast<int32_t>(o.ctx);
     md.n_sinks = static_cast<int32_t>(o.sinks);
     md.max_batch = static_cast<int32_t>(o.batch);

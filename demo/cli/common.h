@@ -9,11 +9,12 @@
 struct ModelOptions {
     std::string path, tokenizer;
     int64_t threads = 1, budget_mb = 0, ctx = 0, sinks = 4, batch = 64, sessions = 1, max_text = 0;
-    std::string isa = "auto";
+    std::string isa = "auto", kv_type = "f32";
     bool all_logits = false, async_worker = false;
 };
 
-// Reads --model --tokenizer --threads --isa --budget-mb --ctx --sinks --batch --sessions.
+// Reads --model --tokenizer --threads --isa --budget-mb --ctx --sinks --batch --sessions
+// --max-text --kv-type.
 void read_model_options(Args &args, ModelOptions &o);
 bool parse_isa(const std::string &name, sm_isa *out);
 

@@ -42,7 +42,8 @@ int help() {
     printf("usage: smallmind COMMAND [options]   (--model defaults to assets/stories260K.gguf)\n\n");
     for (const Command &c : kCommands) printf("  %-16s %s\n", c.name, c.help);
     printf("\nCommon options: --threads N (total, caller included), --isa, --budget-mb M, --ctx C, --sinks S,\n"
-           "--batch B, --sessions K, --tokenizer TOKENIZER.bin (llama2.c checkpoints), --config FILE.toml\n"
+           "--batch B, --sessions K, --kv-type f32|f16, --tokenizer TOKENIZER.bin (llama2.c checkpoints),\n"
+           "--config FILE.toml "
            "(defaults for any flag; see demo/cli/example.toml)\n");
     return 0;
 }

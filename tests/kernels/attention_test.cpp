@@ -2,6 +2,7 @@
 // naively in double from AttnArgs' definition; sinks + window with ring wrap, GQA, odd
 // head sizes; and the bit-identity of a query alone, in a run, or in any head range.
 #include "kernel_test_util.h"
+#include "quant/fp16.h"
 
 using namespace kt;
 using sm::kern::AttnArgs;
@@ -18,6 +19,7 @@ struct Setup {
     int64_t pos0;
     int n_q;
     std::vector<float> q, qs, k, v;
+    std::vector<uint16_t> k16, v16; // the cache as F16, when f16()
     // ring: window slots after the sink blocks, a multiple of kAttnTile.
     Setup(int nh, int nkv, int hd, int ring, int sinks, int win, int64_t p0, int nq, uint32_t seed)
         : n_heads(nh), n_kv_heads(nkv), head_dim(hd), n_slots(sm::kern::kv_sink_slots(sinks) + ring), n_sinks(sinks), window(win),
@@ -46,6 +48,15 @@ struct Setup {
                 }
             }
     }
+    // Makes the cache F16: k16 / v16 hold it, k / v the same values widened back (for the
+    // oracle), and args() hands the kernels only the F16 arrays.
+    Setup &f16() {
+        k16.resize(k.size());
+        v16.resize(v.size());
+        for (size_t i = 0; i < k.size(); i++) k[i] = sm::fp16_to_f32(k16[i] = sm::f32_to_fp16(k[i]));
+        for (size_t i = 0; i < v.size(); i++) v[i] = sm::fp16_to_f32(v16[i] = sm::f32_to_fp16(v[i]));
+        return *this;
+    }
     int64_t slot(int64_t j) const { return sm::kern::attn_slot(j, n_sinks, n_slots); }
     bool visible(int64_t p, int64_t j) const {
         if (j > p) return false;
@@ -60,8 +71,13 @@ struct Setup {
         a.ldq = n_heads * head_dim;
         a.n_q = nq < 0 ? n_q : nq;
         a.pos0 = pos0 + r0;
-        a.k = k.data();
-        a.v = v.data();
+        if (k16.empty()) {
+            a.k = k.data();
+            a.v = v.data();
+        } else {
+            a.k16 = k16.data();
+            a.v16 = v16.data();
+        }
         a.n_slots = n_slots;
         a.n_sinks = n_sinks;
         a.window = window;
@@ -193,6 +209,19 @@ TEST_CASE("attention: a query gives the same bits alone, in a run, or in any hea
         check_bit_identity(*k, Setup(6, 6, 48, 256, 4, 200, 190, 33, 13)); // crossing sinks + window
         check_bit_identity(*k, Setup(2, 2, 8, 64, 8, 32, 100, 9, 14));
         check_bit_identity(*k, Setup(9, 3, 36, 192, 5, 120, 400, 20, 19)); // GQA, wrapped, past the window
+    }
+}
+
+TEST_CASE("attention: F16 keys and values", "[kernels]") {
+    std::vector<const Kernels *> tabs = simd_tables();
+    tabs.push_back(&kRefKernels);
+    for (const Kernels *k : tabs) {
+        check_against_naive(*k, Setup(4, 4, 16, 256, 4, 200, 0, 70, 21).f16());
+        check_against_naive(*k, Setup(4, 4, 20, 128, 3, 74, 150, 40, 22).f16()); // odd head_dim, wrapped
+        check_against_naive(*k, Setup(8, 2, 64, 192, 64, 136, 4000, 3, 23).f16()); // GQA, a full sink tile
+        check_against_naive(*k, Setup(6, 6, 48, 256, 0, 250, 200, 1, 24).f16());  // decode, 24M shapes
+        check_bit_identity(*k, Setup(9, 3, 36, 192, 5, 120, 400, 20, 25).f16());
+        check_bit_identity(*k, Setup(2, 2, 8, 64, 8, 32, 100, 9, 26).f16());
     }
 }
 

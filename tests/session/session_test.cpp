@@ -80,6 +80,15 @@ TEST_CASE("session: same seed, same tokens for every budget slicing and thread c
                 CHECK(o.text == base.text);
             }
     }
+    // An F16 KV cache: the same invariance.
+    sm_model_desc half = sm_model_desc_default();
+    half.kv_type = SM_KV_F16;
+    const Output hb = generate(smtest::stories_path("gguf"), SM_ISA_AUTO, 1, 0, sd, "Once upon a time", half);
+    for (uint32_t budget : {1u, 50u})
+        for (int threads : {1, 2}) {
+            INFO("F16 KV, budget " << budget << " us, " << threads << " threads");
+            CHECK(generate(smtest::stories_path("gguf"), SM_ISA_AUTO, threads, budget, sd, "Once upon a time", half).tokens == hb.tokens);
+        }
     // A different seed gives another story.
     CHECK(generate(smtest::stories_path("gguf"), SM_ISA_AUTO, 1, 0, sampling(8, 60)).tokens !=
           generate(smtest::stories_path("gguf"), SM_ISA_AUTO, 1, 0, sampling(7, 60)).tokens);
@@ -116,10 +125,14 @@ TEST_CASE("session: the ring keeps generating far past its capacity, chunking-in
     CHECK(l1 == l2);
 }
 
-TEST_CASE("session: save and load continue with exactly the same tokens", "[session][save]") {
+namespace {
+void save_and_load(sm_kv_type kv) {
+    INFO("kv_type " << kv);
     smtest::Loaded A, B;
     const auto sd = sampling(11, 0);
-    REQUIRE(smtest::load(A, smtest::stories_path("gguf"), SM_ISA_AUTO, sm_model_desc_default(), 1, &sd));
+    sm_model_desc md = sm_model_desc_default();
+    md.kv_type = kv;
+    REQUIRE(smtest::load(A, smtest::stories_path("gguf"), SM_ISA_AUTO, md, 1, &sd));
     REQUIRE(sm_session_submit_text(A.session, "Once upon a time", 16) == SM_OK);
     // Run until 20 tokens exist, then save mid-generation.
     size_t n = 0;
@@ -146,20 +159,31 @@ TEST_CASE("session: save and load continue with exactly the same tokens", "[sess
         return t;
     };
     const auto original = next(A.session, 40);
-    REQUIRE(smtest::load(B, smtest::stories_path("gguf"), SM_ISA_AUTO, sm_model_desc_default(), 1, &sd));
+    REQUIRE(smtest::load(B, smtest::stories_path("gguf"), SM_ISA_AUTO, md, 1, &sd));
     REQUIRE(sm_session_load(B.session, state.data(), state.size()) == SM_OK);
     CHECK(next(B.session, 40) == original);
 
-    // A state from another model shape is refused; a damaged one too.
-    smtest::Loaded C;
-    sm_model_desc other = sm_model_desc_default();
+    // A state from another model shape is refused, and from the other KV type; a damaged
+    // one too.
+    smtest::Loaded C, D;
+    sm_model_desc other = md;
     other.n_ctx = 100;
     REQUIRE(smtest::load(C, smtest::stories_path("gguf"), SM_ISA_AUTO, other, 1, &sd));
     CHECK(sm_session_load(C.session, state.data(), state.size()) == SM_ERR_MISMATCH);
+    other = md;
+    other.kv_type = kv == SM_KV_F16 ? SM_KV_F32 : SM_KV_F16;
+    REQUIRE(smtest::load(D, smtest::stories_path("gguf"), SM_ISA_AUTO, other, 1, &sd));
+    CHECK(sm_session_load(D.session, state.data(), state.size()) == SM_ERR_MISMATCH);
     auto bad = state;
     bad[bad.size() / 2] ^= 0x10;
     CHECK(sm_session_load(B.session, bad.data(), bad.size()) == SM_ERR_FORMAT);
     CHECK(sm_session_load(B.session, state.data(), state.size() - 3) != SM_OK);
+}
+} // namespace
+
+TEST_CASE("session: save and load continue with exactly the same tokens", "[session][save]") {
+    save_and_load(SM_KV_F32);
+    save_and_load(SM_KV_F16);
 }
 
 TEST_CASE("session: cancel stops generation within a step", "[session]") {
@@ -301,6 +325,27 @@ TEST_CASE("session: sampler settings are validated; NULL handles are refused", "
     const int32_t out_of_range = 99999;
     CHECK(sm_session_submit_tokens(L.session, &out_of_range, 1) == SM_ERR_INVALID_ARGUMENT);
     CHECK(std::string(sm_status_string(SM_ERR_BUDGET)) == "memory budget too small");
+}
+
+TEST_CASE("session: an F16 KV cache takes half the memory; a bad kv_type is refused", "[session][api]") {
+    sm_model_info info[2];
+    for (sm_kv_type kv : {SM_KV_F32, SM_KV_F16}) {
+        smtest::Loaded L;
+        sm_model_desc md = sm_model_desc_default();
+        md.kv_type = kv;
+        md.max_sessions = 3;
+        REQUIRE(smtest::load(L, smtest::stories_path("gguf"), SM_ISA_AUTO, md));
+        REQUIRE(sm_model_get_info(L.model, &info[kv]) == SM_OK);
+        CHECK(info[kv].kv_type == kv);
+    }
+    CHECK(info[SM_KV_F16].kv_bytes * 2 == info[SM_KV_F32].kv_bytes);
+    CHECK(info[SM_KV_F16].total_bytes < info[SM_KV_F32].total_bytes);
+    smtest::Loaded L;
+    sm_model_desc md = sm_model_desc_default();
+    md.kv_type = 7;
+    CHECK_FALSE(smtest::load(L, smtest::stories_path("gguf"), SM_ISA_AUTO, md));
+    CHECK(L.status == SM_ERR_INVALID_ARGUMENT);
+    CHECK(std::string(sm_last_error(L.rt)).find("kv_type") != std::string::npos);
 }
 
 TEST_CASE("session: a budget too small fails at load with the bytes needed", "[session][api]") {

@@ -114,6 +114,13 @@ sm_status sm_runtime_memory(const sm_runtime *rt, sm_memory_stats *out);
 
 /* ------------------------------------------------------------------ model */
 
+/* Element type of the KV caches. F16 halves their memory and the bytes attention reads;
+ * keys and values are rounded to half precision once, when written. */
+typedef enum sm_kv_type {
+    SM_KV_F32 = 0,
+    SM_KV_F16 = 1
+} sm_kv_type;
+
 typedef struct sm_model_desc {
     uint32_t struct_size;     /* sizeof(sm_model_desc) */
     int32_t max_sessions;     /* KV-cache slots in the pool (default 1) */
@@ -125,6 +132,7 @@ typedef struct sm_model_desc {
     int32_t max_text_bytes;   /* longest text one tokenize or submit call accepts (default 16384) */
     int32_t all_logits;       /* plan logits for every row of a batch (sm_session_eval) */
     int32_t async_worker;     /* make the worker thread for sm_model_start_async at load */
+    int32_t kv_type;          /* sm_kv_type of the KV caches (default SM_KV_F32) */
 } sm_model_desc;
 
 sm_model_desc sm_model_desc_default(void);
@@ -155,6 +163,7 @@ typedef struct sm_model_info {
     size_t weight_bytes, kv_bytes, activation_bytes, total_bytes;
     size_t decode_weight_bytes; /* weight bytes one decode step reads: all but an untied
                                    embedding, of which a token reads one row */
+    int32_t kv_type;          /* sm_kv_type of the KV caches */
 } sm_model_info;
 
 sm_status sm_model_get_info(const sm_model *model, sm_model_info *out);

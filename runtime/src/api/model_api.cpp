@@ -31,6 +31,8 @@ sm_status check_desc(const sm_model_desc &d, Error &err) {
     if (d.n_sinks > kern::kAttnTile) return err.set(SM_ERR_INVALID_ARGUMENT, "n_sinks %d exceeds %d", d.n_sinks, kern::kAttnTile);
     if (d.n_ctx < 2 || d.n_ctx > (1 << 22)) return err.set(SM_ERR_INVALID_ARGUMENT, "n_ctx %d is not in [2, 4194304]", d.n_ctx);
     if (d.max_text_bytes > (1 << 28)) return err.set(SM_ERR_INVALID_ARGUMENT, "max_text_bytes %d is too large", d.max_text_bytes);
+    if (d.kv_type != SM_KV_F32 && d.kv_type != SM_KV_F16)
+        return err.set(SM_ERR_INVALID_ARGUMENT, "kv_type %d is not SM_KV_F32 or SM_KV_F16", static_cast<int>(d.kv_type));
     return SM_OK;
 }
 
@@ -95,7 +97,8 @@ sm_status plan_model(sm_runtime *rt, const char *path, const char *tok_path, con
     Bump wm = Bump::measuring();
     Weights w;
     SM_TRY(bind_weights(L.file, wm, w, err, rt->kernels->rows8_types));
-    m.geo = KvGeometry::make(hp.n_layers, hp.n_kv_heads, hp.head_dim, m.desc.n_ctx, m.desc.n_sinks, m.desc.max_batch);
+    m.geo = KvGeometry::make(hp.n_layers, hp.n_kv_heads, hp.head_dim, m.desc.n_ctx, m.desc.n_sinks, m.desc.max_batch,
+                             m.desc.kv_type == SM_KV_F16);
     ForwardDesc fd;
     fd.max_batch = m.desc.max_batch;
     fd.max_segments = m.desc.max_sessions;
@@ -143,6 +146,7 @@ sm_model_desc sm_model_desc_default(void) {
     d.n_sinks = 4;
     d.max_batch = 64;
     d.max_text_bytes = 16384;
+    d.kv_type = SM_KV_F32;
     return d;
 }
 
@@ -237,7 +241,7 @@ sm_status sm_model_load(sm_runtime *rt, const char *path, const char *tok_path, 
             s->slot = i;
             s->geo = &m->geo;
             s->kv.geo = &m->geo;
-            s->kv.data = reinterpret_cast<float *>(kv + m->geo.bytes() * static_cast<size_t>(i));
+            s->kv.data = kv + m->geo.bytes() * static_cast<size_t>(i);
             s->tok = m->has_tokenizer ? &m->tok : nullptr;
             s->lim = m->limits;
             s->layout(sb);
@@ -318,6 +322,7 @@ sm_status sm_model_get_info(const sm_model *m, sm_model_info *out) {
     const kern::Matrix &e = m->w.tok_embd;
     const bool tied = m->w.output.data == e.data;
     out->decode_weight_bytes = m->w.bytes - (tied ? 0 : e.row_bytes * static_cast<size_t>(e.rows));
+    out->kv_type = m->desc.kv_type;
     out->kv_bytes = m->geo.bytes() * static_cast<size_t>(m->desc.max_sessions);
     for (int i = 0; i < m->plan.n; i++)
         if (strcmp(m->plan.items[i].name, "activations") == 0) out->activation_bytes = m->plan.items[i].bytes;

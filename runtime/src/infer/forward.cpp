@@ -1,5 +1,6 @@
 #include "infer/forward.h"
 #include "core/clock.h"
+#include "quant/fp16.h"
 
 #include <cmath>
 #include <cstring>
@@ -446,8 +447,8 @@ int Forward::run_unit(int cap) {
         for (int s = 0; s < n_segs_; s++) {
             const Segment &g = segs_[s];
             const KvCache &kv = *g.kv;
-            float *kc = kv.k(layer_), *vc = kv.v(layer_);
             const int64_t n_slots = kv.geo->n_slots;
+            const bool f16 = kv.f16();
             for (int i = 0; i < g.n_rows; i++) {
                 const int r = g.row0 + i;
                 const int64_t pos = g.pos0 + i, slot = kv.slot(pos);
@@ -455,10 +456,18 @@ int Forward::run_unit(int cap) {
                     // Keys go into their block d-major (a strided scatter, once per key);
                     // values are rows.
                     const float *kr = k_buf_ + static_cast<int64_t>(r) * kvd + h * hd;
-                    float *kb = kc + kern::k_index(h, slot, 0, hd, static_cast<int>(n_slots));
-                    for (int d = 0; d < hd; d++) kb[d * kern::kKvBlock] = kr[d];
-                    memcpy(vc + (h * n_slots + slot) * hd, v_buf_ + static_cast<int64_t>(r) * kvd + h * hd,
-                           sizeof(float) * static_cast<size_t>(hd));
+                    const float *vr = v_buf_ + static_cast<int64_t>(r) * kvd + h * hd;
+                    const int64_t ke = kern::k_index(h, slot, 0, hd, static_cast<int>(n_slots)), ve = (h * n_slots + slot) * hd;
+                    if (f16) {
+                        uint16_t *kb = reinterpret_cast<uint16_t *>(kv.k_at(layer_, ke));
+                        uint16_t *vb = reinterpret_cast<uint16_t *>(kv.v_at(layer_, ve));
+                        for (int d = 0; d < hd; d++) kb[d * kern::kKvBlock] = f32_to_fp16(kr[d]);
+                        for (int d = 0; d < hd; d++) vb[d] = f32_to_fp16(vr[d]);
+                    } else {
+                        float *kb = reinterpret_cast<float *>(kv.k_at(layer_, ke));
+                        for (int d = 0; d < hd; d++) kb[d * kern::kKvBlock] = kr[d];
+                        memcpy(kv.v_at(layer_, ve), vr, sizeof(float) * static_cast<size_t>(hd));
+                    }
                 }
                 if (kv.geo->n_sinks > 0 && pos >= kv.geo->n_ctx) {
                     float *qs = q_sink_ + static_cast<int64_t>(r) * qd;
@@ -481,8 +490,13 @@ int Forward::run_unit(int cap) {
             a.ldq = qd;
             a.n_q = g.n_rows;
             a.pos0 = g.pos0;
-            a.k = g.kv->k(layer_);
-            a.v = g.kv->v(layer_);
+            if (g.kv->f16()) {
+                a.k16 = reinterpret_cast<const uint16_t *>(g.kv->k(layer_));
+                a.v16 = reinterpret_cast<const uint16_t *>(g.kv->v(layer_));
+            } else {
+                a.k = reinterpret_cast<const float *>(g.kv->k(layer_));
+                a.v = reinterpret_cast<const float *>(g.kv->v(layer_));
+            }
             a.n_slots = g.kv->geo->n_slots;
             a.n_sinks = g.kv->geo->n_sinks;
             a.window = g.kv->geo->window();

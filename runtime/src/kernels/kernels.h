@@ -87,6 +87,8 @@ inline int64_t k_index(int kvh, int64_t slot, int d, int head_dim, int n_slots) 
     return ((static_cast<int64_t>(kvh) * (n_slots / kKvBlock) + slot / kKvBlock) * head_dim + d) * kKvBlock + slot % kKvBlock;
 }
 
+// Keys and values are F32, or IEEE half (F16: half the cache memory and traffic; the
+// kernels widen each element exactly, so an F16 cache gives every ISA the same bits).
 struct AttnArgs {
     const float *q = nullptr;      // n_q rows of n_heads * head_dim, row stride ldq floats
     const float *q_sink = nullptr; // same layout (read only for queries past the window)
@@ -95,6 +97,7 @@ struct AttnArgs {
     int64_t pos0 = 0;              // query r sits at absolute position pos0 + r
     const float *k = nullptr;      // blocked keys, see k_index()
     const float *v = nullptr;      // v[(kv_head * n_slots + slot) * head_dim + d]
+    const uint16_t *k16 = nullptr, *v16 = nullptr; // the same as F16, used instead when set
     int n_slots = 0, n_sinks = 0, window = 0; // n_slots: sink slots + a ring, see above
     int n_heads = 0, n_kv_heads = 0, head_dim = 0;
     float scale = 1.0f;            // 1 / sqrt(head_dim)

@@ -10,7 +10,7 @@ namespace sm {
 namespace {
 
 constexpr uint32_t kMagic = 0x31534d53; // "SMS1"
-constexpr uint32_t kVersion = 1;
+constexpr uint32_t kVersion = 2; // 2: the KV cache may be F16
 
 uint64_t fnv(const uint8_t *p, size_t n) {
     uint64_t h = 0xcbf29ce484222325ull;
@@ -121,9 +121,9 @@ size_t Session::save(uint8_t *buf, size_t cap, uint64_t fingerprint) const {
     for (int l = 0; l < geo->n_layers; l++)
         for (int h = 0; h < geo->n_kv_heads; h++)
             for (const auto &rg : sr.r) {
-                w.put(kv.k(l) + kern::k_index(h, rg[0], 0, geo->head_dim, geo->n_slots), sizeof(float) * static_cast<size_t>(rg[1] - rg[0]) * geo->head_dim);
-                w.put(kv.v(l) + (static_cast<int64_t>(h) * geo->n_slots + rg[0]) * geo->head_dim,
-                      sizeof(float) * static_cast<size_t>(rg[1] - rg[0]) * geo->head_dim);
+                const size_t n = static_cast<size_t>(geo->elem_bytes) * static_cast<size_t>(rg[1] - rg[0]) * geo->head_dim;
+                w.put(kv.k_at(l, kern::k_index(h, rg[0], 0, geo->head_dim, geo->n_slots)), n);
+                w.put(kv.v_at(l, (static_cast<int64_t>(h) * geo->n_slots + rg[0]) * geo->head_dim), n);
             }
     const uint64_t sum = buf && w.n <= cap ? fnv(buf, w.n) : 0;
     w.val(sum);
@@ -139,7 +139,7 @@ sm_status Session::load(const uint8_t *buf, size_t size, uint64_t fingerprint, E
     const uint32_t version = r.val<uint32_t>();
     if (version != kVersion) return err.set(SM_ERR_MISMATCH, "saved session version %u, this build reads %u", version, kVersion);
     if (r.val<uint64_t>() != fingerprint)
-        return err.set(SM_ERR_MISMATCH, "the saved session belongs to another model (or other n_ctx / n_sinks / max_batch)");
+        return err.set(SM_ERR_MISMATCH, "the saved session belongs to another model (or other n_ctx / n_sinks / max_batch / kv_type)");
     if (fnv(buf, size - 8) != sum) return err.set(SM_ERR_FORMAT, "saved session is corrupt (checksum mismatch)");
     if (r.val<int32_t>() != lim.n_vocab || r.val<int32_t>() != geo->n_slots)
         return err.set(SM_ERR_MISMATCH, "saved session has another vocabulary or cache size");
@@ -191,9 +191,9 @@ sm_status Session::load(const uint8_t *buf, size_t size, uint64_t fingerprint, E
     for (int l = 0; l < geo->n_layers; l++)
         for (int h = 0; h < geo->n_kv_heads; h++)
             for (const auto &rg : sr.r) {
-                r.get(kv.k(l) + kern::k_index(h, rg[0], 0, geo->head_dim, geo->n_slots), sizeof(float) * static_cast<size_t>(rg[1] - rg[0]) * geo->head_dim);
-                r.get(kv.v(l) + (static_cast<int64_t>(h) * geo->n_slots + rg[0]) * geo->head_dim,
-                      sizeof(float) * static_cast<size_t>(rg[1] - rg[0]) * geo->head_dim);
+                const size_t n = static_cast<size_t>(geo->elem_bytes) * static_cast<size_t>(rg[1] - rg[0]) * geo->head_dim;
+                r.get(kv.k_at(l, kern::k_index(h, rg[0], 0, geo->head_dim, geo->n_slots)), n);
+                r.get(kv.v_at(l, (static_cast<int64_t>(h) * geo->n_slots + rg[0]) * geo->head_dim), n);
             }
     r.val<uint64_t>();
     if (!r.ok || r.n != size) {

@@ -107,6 +107,7 @@ struct VecAvx2 {
         memcpy(t, p, static_cast<size_t>(n) * 2);
         return _mm_loadu_si128(reinterpret_cast<const __m128i *>(t));
     }
+    static T f16(const uint16_t *p) { return _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i *>(p))); }
     static T f16_n(const uint16_t *p, int n) { return _mm256_cvtph_ps(u16x8_n(p, n)); }
     static T bf16_n(const uint16_t *p, int n) {
         return _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(u16x8_n(p, n)), 16));

@@ -97,6 +97,7 @@ struct VecAvx512 {
     // ---- weight element loaders (W elements, n <= W valid, rest zero)
     // One IEEE half to float, exactly (hardware conversion).
     static float h2f(uint16_t h) { return _cvtsh_ss(h); }
+    static T f16(const uint16_t *p) { return _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i *>(p))); }
     static T f16_n(const uint16_t *p, int n) { return _mm512_cvtph_ps(_mm256_maskz_loadu_epi16(mask(n), p)); }
     static T bf16_n(const uint16_t *p, int n) {
         return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(_mm256_maskz_loadu_epi16(mask(n), p)), 16));

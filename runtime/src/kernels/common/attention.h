@@ -34,13 +34,21 @@ namespace {
 
 constexpr int kMaxHeadDim = 512;
 constexpr int kAttnRows = 8;
-// Software prefetch distances: the KV cache is usually out in L3 (the weights streamed
-// through L2 since the last token) in runs too short for the hardware prefetcher.
-constexpr int kPfKeys = 8;  // value rows ahead
-constexpr int kPfDims = 8;  // key-block rows (d) ahead, two per step
 
-template <class V> struct AttnBatch {
+// Key / value elements: F32 as they are, F16 widened exactly.
+template <class V, class E> struct KvLoad;
+template <class V> struct KvLoad<V, float> {
+    static typename V::T load(const float *p) { return V::loadu(p); }
+    static typename V::T load_n(const float *p, int n) { return V::load_n(p, n); }
+};
+template <class V> struct KvLoad<V, uint16_t> {
+    static typename V::T load(const uint16_t *p) { return V::f16(p); }
+    static typename V::T load_n(const uint16_t *p, int n) { return V::f16_n(p, n); }
+};
+
+template <class V, class E> struct AttnBatch {
     using T = typename V::T;
+    using Ld = KvLoad<V, E>;
     static constexpr int W = V::W;
     static constexpr int VB = kKvBlock / W;   // vectors per key block (one d)
     static constexpr int TV = kAttnTile / W;  // vectors of scores per tile
@@ -61,9 +69,8 @@ template <class V> struct AttnBatch {
 
     const AttnArgs &a;
     int hd = 0, nvec = 0, nrows = 0;
-    int64_t bstride = 0; // floats per key block: hd * kKvBlock
-    int64_t next_kfloats = 0;
-    const float *kbase = nullptr, *vbase = nullptr;
+    int64_t bstride = 0; // elements per key block: hd * kKvBlock
+    const E *kbase = nullptr, *vbase = nullptr;
     int64_t pos[kAttnRows], wlo[kAttnRows];
     const float *q[kAttnRows], *qs[kAttnRows];
     float *out[kAttnRows];
@@ -75,36 +82,36 @@ template <class V> struct AttnBatch {
     explicit AttnBatch(const AttnArgs &args) : a(args) {}
 
     // ---- scores: sc[row][16 b ..] for key blocks [b0, b0 + BC) of the tile at kt.
-    template <int RC, int BC> void score_blocks(const int *rows, const float *const *qv, const float *kt, int b0) {
+    template <int RC, int BC> void score_blocks(const int *rows, const float *const *qv, const E *kt, int b0) {
         T e[RC][BC * VB], o[RC][BC * VB];
         SM_UNROLL for (int r = 0; r < RC; r++) SM_UNROLL for (int i = 0; i < BC * VB; i++) e[r][i] = o[r][i] = V::zero();
-        const float *k0 = kt + b0 * bstride;
+        const E *k0 = kt + b0 * bstride;
         const float *qr[RC];
         SM_UNROLL for (int r = 0; r < RC; r++) qr[r] = qv[r];
         int d = 0;
         for (; d + 2 <= hd; d += 2) {
-            const float *kd = k0 + d * kKvBlock;
+            const E *kd = k0 + d * kKvBlock;
             T k[BC * VB];
             SM_UNROLL for (int b = 0; b < BC; b++) {
-                SM_UNROLL for (int v = 0; v < VB; v++) k[b * VB + v] = V::loadu(kd + b * bstride + v * W);
+                SM_UNROLL for (int v = 0; v < VB; v++) k[b * VB + v] = Ld::load(kd + b * bstride + v * W);
             }
             SM_UNROLL for (int r = 0; r < RC; r++) {
                 const T qb = V::bcast(qr[r] + d);
                 SM_UNROLL for (int i = 0; i < BC * VB; i++) e[r][i] = V::fma(qb, k[i], e[r][i]);
             }
             SM_UNROLL for (int b = 0; b < BC; b++) SM_UNROLL for (int v = 0; v < VB; v++)
-                    k[b * VB + v] = V::loadu(kd + kKvBlock + b * bstride + v * W);
+                    k[b * VB + v] = Ld::load(kd + kKvBlock + b * bstride + v * W);
             SM_UNROLL for (int r = 0; r < RC; r++) {
                 const T qb = V::bcast(qr[r] + d + 1);
                 SM_UNROLL for (int i = 0; i < BC * VB; i++) o[r][i] = V::fma(qb, k[i], o[r][i]);
             }
         }
         if (d < hd) {
-            const float *kd = k0 + d * kKvBlock;
+            const E *kd = k0 + d * kKvBlock;
             SM_UNROLL for (int r = 0; r < RC; r++) {
                 const T qb = V::bcast(qr[r] + d);
                 SM_UNROLL for (int b = 0; b < BC; b++) SM_UNROLL for (int v = 0; v < VB; v++)
-                        e[r][b * VB + v] = V::fma(qb, V::loadu(kd + b * bstride + v * W), e[r][b * VB + v]);
+                        e[r][b * VB + v] = V::fma(qb, Ld::load(kd + b * bstride + v * W), e[r][b * VB + v]);
             }
         }
         const T sv = V::set1(a.scale);
@@ -112,7 +119,7 @@ template <class V> struct AttnBatch {
                 V::storeu(&sc[rows[r]][b0 * kKvBlock + i * W], V::mul(V::add(e[r][i], o[r][i]), sv));
     }
 
-    template <int RC> void score_rows(const int *rows, const float *const *qv, const float *kt, int blo, int bhi) {
+    template <int RC> void score_rows(const int *rows, const float *const *qv, const E *kt, int blo, int bhi) {
         constexpr int BM = bc_max(RC);
         int b = blo;
         for (; b + BM <= bhi + 1; b += BM) score_blocks<RC, BM>(rows, qv, kt, b);
@@ -163,9 +170,9 @@ template <class V> struct AttnBatch {
     };
     // Key j (value row vr) into chain u of every row.
     template <int RR, int DV, bool Tail, int u>
-    static void value_key(VAcc<RR, DV, Tail> &c, const float *vr, const float *const *p, int j, int ntail) {
+    static void value_key(VAcc<RR, DV, Tail> &c, const E *vr, const float *const *p, int j, int ntail) {
         T vv[DV];
-        SM_UNROLL for (int i = 0; i < DV; i++) vv[i] = Tail && i == DV - 1 ? V::load_n(vr + i * W, ntail) : V::loadu(vr + i * W);
+        SM_UNROLL for (int i = 0; i < DV; i++) vv[i] = Tail && i == DV - 1 ? Ld::load_n(vr + i * W, ntail) : Ld::load(vr + i * W);
         SM_UNROLL for (int r = 0; r < RR; r++) {
             const T pb = V::bcast(p[r] + j);
             SM_UNROLL for (int i = 0; i < DV; i++) c.ch[r][u][i] = V::fma(pb, vv[i], c.ch[r][u][i]);
@@ -174,14 +181,14 @@ template <class V> struct AttnBatch {
 
     // ---- values: acc[row][d0 .. d0 + DV W) of RR rows sharing the visible keys [j0, j1]
     // of the tile whose first value row is vt. Tail: the last vector has ntail lanes.
-    template <int RR, int DV, bool Tail> void values_chunk(const int *rows, const float *vt, int j0, int j1, int d0, int ntail) {
+    template <int RR, int DV, bool Tail> void values_chunk(const int *rows, const E *vt, int j0, int j1, int d0, int ntail) {
         static_assert(U == 2 || U == 4, "key chains");
         VAcc<RR, DV, Tail> c;
         SM_UNROLL for (int r = 0; r < RR; r++) SM_UNROLL for (int u = 0; u < U; u++) SM_UNROLL for (int i = 0; i < DV; i++) c.ch[r][u][i] = V::zero();
         const float *p[RR];
         SM_UNROLL for (int r = 0; r < RR; r++) p[r] = sc[rows[r]];
         const int64_t h = hd;
-        const float *vr = vt + j0 * h + d0;
+        const E *vr = vt + j0 * h + d0;
         int j = j0;
         for (; j + U - 1 <= j1; j += U, vr += U * h) {
             value_key<RR, DV, Tail, 0>(c, vr, p, j, ntail);
@@ -209,7 +216,7 @@ template <class V> struct AttnBatch {
         }
     }
 
-    template <int RR, int DV> void values_n(int n, const int *rows, const float *vt, int j0, int j1, int d0, bool tail, int ntail) {
+    template <int RR, int DV> void values_n(int n, const int *rows, const E *vt, int j0, int j1, int d0, bool tail, int ntail) {
         if constexpr (DV > 1) {
             if (n < DV) return values_n<RR, DV - 1>(n, rows, vt, j0, j1, d0, tail, ntail);
         }
@@ -217,7 +224,7 @@ template <class V> struct AttnBatch {
         else values_chunk<RR, DV, false>(rows, vt, j0, j1, d0, ntail);
     }
 
-    template <int RR> void values(const int *rows, const float *vt, int j0, int j1) {
+    template <int RR> void values(const int *rows, const E *vt, int j0, int j1) {
         constexpr int DM = dv_max(RR);
         const int ntail = hd % W;
         for (int v = 0; v < nvec; v += DM) {
@@ -228,29 +235,13 @@ template <class V> struct AttnBatch {
 
     // ---- one tile (keys from kt, values from vt) for the n rows act[], row act[i]
     // scoring with qv[i] and seeing tile offsets [j0[i], j1[i]].
-    // Asks for [p, p + bytes) in the cache: the KV cache is usually out in L3 (the
-    // weights streamed through L2 since the last token), in runs too short for the
-    // hardware prefetcher to ramp up.
-    static void prefetch(const float *p, int64_t n_floats) {
-        const char *c = reinterpret_cast<const char *>(p);
-        for (int64_t off = 0; off < n_floats * 4; off += 64) __builtin_prefetch(c + off, 0, 3);
-    }
-
-    void tile(int n, const int *act, const float *const *qv, const int *j0, const int *j1, const float *kt, const float *vt,
-              const float *next_kt) {
-        int vlo = j0[0], vhi = j1[0];
-        for (int i = 1; i < n; i++) {
-            vlo = j0[i] < vlo ? j0[i] : vlo;
-            vhi = j1[i] > vhi ? j1[i] : vhi;
-        }
-        (void)vlo, (void)vhi;
+    void tile(int n, const int *act, const float *const *qv, const int *j0, const int *j1, const E *kt, const E *vt) {
         int i = 0;
         for (; i + 2 <= n; i += 2) {
             const int lo = j0[i] < j0[i + 1] ? j0[i] : j0[i + 1], hi = j1[i] > j1[i + 1] ? j1[i] : j1[i + 1];
             score_rows<2>(act + i, qv + i, kt, lo / kKvBlock, hi / kKvBlock);
         }
         if (i < n) score_rows<1>(act + i, qv + i, kt, j0[i] / kKvBlock, j1[i] / kKvBlock);
-        (void)next_kt;
         for (i = 0; i < n; i++) softmax(act[i], j0[i], j1[i]);
         for (i = 0; i < n;) {
             if (i + 1 < n && j0[i] == j0[i + 1] && j1[i] == j1[i + 1]) {
@@ -274,9 +265,8 @@ template <class V> struct AttnBatch {
         const float *qv[kAttnRows];
         const int ns = a.n_sinks;
         // Window tiles [ns + kAttnTile t, + kAttnTile): kAttnTile ring slots from a block.
-        int64_t tlo = -1, thi = -1, pmax = 0;
+        int64_t tlo = -1, thi = -1;
         for (int b = 0; b < nrows; b++) {
-            pmax = pos[b] > pmax ? pos[b] : pmax;
             if (pos[b] >= ns) {
                 const int64_t t0 = (wlo[b] - ns) / kAttnTile, t1 = (pos[b] - ns) / kAttnTile;
                 tlo = tlo < 0 || t0 < tlo ? t0 : tlo;
@@ -286,12 +276,6 @@ template <class V> struct AttnBatch {
         const int sink_slots = kv_sink_slots(ns);
         const int64_t ring = a.n_slots - sink_slots;
         auto slot_of = [&](int64_t t) { return sink_slots + (t * kAttnTile) % ring; };
-        // The keys of tile t up to the last position of the batch, for prefetching.
-        auto kspan = [&](int64_t t) {
-            const int64_t keys = pmax - (ns + t * kAttnTile) + 1;
-            next_kfloats = (keys < kAttnTile ? (keys + kKvBlock - 1) / kKvBlock : KB) * bstride;
-            return kbase + slot_of(t) / kKvBlock * bstride;
-        };
         // The sinks: the first tile of every row, scored with q_sink past the window.
         if (ns > 0) {
             for (int b = 0; b < nrows; b++) {
@@ -300,7 +284,7 @@ template <class V> struct AttnBatch {
                 j0[b] = 0;
                 j1[b] = pos[b] < ns - 1 ? static_cast<int>(pos[b]) : ns - 1;
             }
-            tile(nrows, act, qv, j0, j1, kbase, vbase, tlo >= 0 ? kspan(tlo) : nullptr);
+            tile(nrows, act, qv, j0, j1, kbase, vbase);
         }
         if (tlo < 0) return finish();
         for (int64_t t = tlo; t <= thi; t++) {
@@ -318,7 +302,7 @@ template <class V> struct AttnBatch {
             }
             if (n == 0) continue;
             const int64_t slot0 = slot_of(t);
-            tile(n, act, qv, j0, j1, kbase + slot0 / kKvBlock * bstride, vbase + slot0 * hd, t < thi ? kspan(t + 1) : nullptr);
+            tile(n, act, qv, j0, j1, kbase + slot0 / kKvBlock * bstride, vbase + slot0 * hd);
         }
         finish();
     }
@@ -334,18 +318,17 @@ template <class V> struct AttnBatch {
     }
 };
 
-template <class V> void attention_v(const AttnArgs &a, int h0, int h1) {
-    if (a.head_dim > kMaxHeadDim || a.head_dim <= 0 || a.n_q <= 0 || h0 >= h1) return;
+template <class V, class E> void attention_t(const AttnArgs &a, const E *k, const E *v, int h0, int h1) {
     const int group = a.n_heads / a.n_kv_heads;
-    AttnBatch<V> blk(a);
+    AttnBatch<V, E> blk(a);
     blk.hd = a.head_dim;
     blk.nvec = (a.head_dim + V::W - 1) / V::W;
     blk.bstride = static_cast<int64_t>(a.head_dim) * kKvBlock;
     for (int kvh = h0 / group; kvh <= (h1 - 1) / group; kvh++) {
         const int hs = h0 > kvh * group ? h0 : kvh * group, he = h1 < (kvh + 1) * group ? h1 : (kvh + 1) * group;
         const int nh = he - hs, total = nh * a.n_q;
-        blk.kbase = a.k + k_index(kvh, 0, 0, a.head_dim, a.n_slots);
-        blk.vbase = a.v + static_cast<int64_t>(kvh) * a.n_slots * a.head_dim;
+        blk.kbase = k + k_index(kvh, 0, 0, a.head_dim, a.n_slots);
+        blk.vbase = v + static_cast<int64_t>(kvh) * a.n_slots * a.head_dim;
         for (int i0 = 0; i0 < total; i0 += kAttnRows) {
             blk.nrows = total - i0 < kAttnRows ? total - i0 : kAttnRows;
             for (int b = 0; b < blk.nrows; b++) {
@@ -361,6 +344,12 @@ template <class V> void attention_v(const AttnArgs &a, int h0, int h1) {
             blk.run();
         }
     }
+}
+
+template <class V> void attention_v(const AttnArgs &a, int h0, int h1) {
+    if (a.head_dim > kMaxHeadDim || a.head_dim <= 0 || a.n_q <= 0 || h0 >= h1) return;
+    if (a.k16) attention_t<V, uint16_t>(a, a.k16, a.v16, h0, h1);
+    else attention_t<V, float>(a, a.k, a.v, h0, h1);
 }
 
 } // namespace

@@ -96,6 +96,7 @@ struct VecNeon {
         memcpy(t, p, static_cast<size_t>(n < 4 ? n : 4) * 2);
         return vld1_u16(t);
     }
+    static T f16(const uint16_t *p) { return vcvt_f32_f16(vreinterpret_f16_u16(vld1_u16(p))); }
     static T f16_n(const uint16_t *p, int n) { return vcvt_f32_f16(vreinterpret_f16_u16(u16x4_n(p, n))); }
     static T bf16_n(const uint16_t *p, int n) { return vreinterpretq_f32_u32(vshll_n_u16(u16x4_n(p, n), 16)); }
 };

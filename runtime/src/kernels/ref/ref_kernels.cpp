@@ -174,6 +174,8 @@ void add(float *y, const float *x, int n) {
     for (int i = 0; i < n; i++) y[i] += x[i];
 }
 
+float kv_at(const float *f, const uint16_t *h, int64_t i) { return h ? fp16_to_f32(h[i]) : f[i]; }
+
 // Online softmax state of one (query, head).
 struct Online {
     float max = -INFINITY, sum = 0.0f;
@@ -189,7 +191,7 @@ void fold_tile(Online &st, const float *qv, const AttnArgs &a, int kvh, int64_t 
     for (int64_t j = j0; j < j1; j++, n++) {
         const int64_t slot = attn_slot(j, a.n_sinks, a.n_slots);
         float s = 0.0f;
-        for (int d = 0; d < hd; d++) s += qv[d] * a.k[k_index(kvh, slot, d, hd, a.n_slots)];
+        for (int d = 0; d < hd; d++) s += qv[d] * kv_at(a.k, a.k16, k_index(kvh, slot, d, hd, a.n_slots));
         s *= a.scale;
         scores[n] = s;
         if (s > tile_max) tile_max = s;
@@ -202,8 +204,8 @@ void fold_tile(Online &st, const float *qv, const AttnArgs &a, int kvh, int64_t 
     for (int64_t j = j0; j < j1; j++, n++) {
         const float p = expf(scores[n] - new_max);
         st.sum += p;
-        const float *vr = a.v + (static_cast<int64_t>(kvh) * a.n_slots + attn_slot(j, a.n_sinks, a.n_slots)) * hd;
-        for (int d = 0; d < hd; d++) st.acc[d] += p * vr[d];
+        const int64_t vr = (static_cast<int64_t>(kvh) * a.n_slots + attn_slot(j, a.n_sinks, a.n_slots)) * hd;
+        for (int d = 0; d < hd; d++) st.acc[d] += p * kv_at(a.v, a.v16, vr + d);
     }
     st.max = new_max;
 }
