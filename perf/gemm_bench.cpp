@@ -1,4 +1,5 @@
 #include "gemm_bench.h"
+#include "huge_buffer.h"
 
 #include "machine_limits.h"
 
@@ -199,7 +200,7 @@ int cmd_bench_gemm(int argc, char **argv) {
             for (auto &x : wf) x = nd(g);
             const size_t rb = sm::row_bytes(t, s.K);
             if (rb == 0) continue; // K is not a whole number of blocks (K-quants need 256)
-            std::vector<uint8_t> wq(rb * s.N + 64);
+            sm::perf::HugeBuffer wq(rb * s.N + 64);
             sm::quant::quantize_rows(t, wf.data(), wq.data(), s.N, s.K);
             sm::kern::Matrix w;
             w.type = t;
@@ -208,9 +209,8 @@ int cmd_bench_gemm(int argc, char **argv) {
             w.row_bytes = rb;
             w.data = wq.data();
             sm::kern::Matrix wk = w; // in the layout the loader gives this table (kernels.h)
-            std::vector<uint8_t> w8;
+            sm::perf::HugeBuffer w8(sm::kern::wants_rows8(*a.k, t, s.N, s.K) ? wq.size() : 0);
             if (sm::kern::wants_rows8(*a.k, t, s.N, s.K)) {
-                w8.resize(wq.size());
                 sm::quant::interleave_rows8(t, wq.data(), w8.data(), s.N, s.K);
                 wk.layout = sm::kern::Layout::Rows8;
                 wk.data = w8.data();

@@ -1,4 +1,5 @@
 #include "machine_limits.h"
+#include "huge_buffer.h"
 
 #include "core/clock.h"
 #include "core/cpu.h"
@@ -11,10 +12,8 @@
 #include <cstring>
 #include <string>
 #include <thread>
+#include <memory>
 #include <unistd.h>
-#if defined(__linux__)
-#include <sys/mman.h>
-#endif
 #include <vector>
 
 #if defined(__x86_64__)
@@ -162,16 +161,12 @@ double fma_peak_gflops(FmaWidth width, int threads, int reps) {
 
 double read_bandwidth_gbs(size_t bytes, int threads, int reps) {
     const size_t n = bytes / sizeof(float) / 128 * 128;
+    // On 2 MiB pages, as the weights: the roofline of the pages they live on.
+    std::vector<std::unique_ptr<HugeBuffer>> mem;
     std::vector<float *> bufs(threads);
-    // 2 MiB pages where the OS gives them on request, as the runtime's arena asks for
-    // (core/arena.cpp): the roofline is measured on the kind of pages the weights live on.
-    constexpr size_t kHuge = size_t(2) << 20;
-    const size_t alloc = (n * sizeof(float) + kHuge - 1) / kHuge * kHuge;
     for (int t = 0; t < threads; t++) {
-        bufs[t] = static_cast<float *>(aligned_alloc(kHuge, alloc));
-#if defined(__linux__) && defined(MADV_HUGEPAGE)
-        madvise(bufs[t], alloc, MADV_HUGEPAGE);
-#endif
+        mem.push_back(std::make_unique<HugeBuffer>(n * sizeof(float)));
+        bufs[t] = reinterpret_cast<float *>(mem.back()->data());
         for (size_t i = 0; i < n; i++) bufs[t][i] = 1.0f;
     }
     // About 256 MiB read per thread and repetition, at least one pass.
@@ -192,7 +187,6 @@ double read_bandwidth_gbs(size_t bytes, int threads, int reps) {
         const double s = timed_threads(threads, read);
         g.push_back(static_cast<double>(n) * sizeof(float) * passes * threads / s * 1e-9);
     }
-    for (float *b : bufs) free(b);
     return median(g);
 }
 
