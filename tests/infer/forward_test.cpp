@@ -31,6 +31,21 @@ double max_diff(const std::vector<float> &a, const std::vector<float> &b) {
     return m;
 }
 
+// Rows whose argmax is not the next fixture id, over the first 180 (later rows hold a
+// near tie, see the fixture's README).
+int greedy_mismatches(const std::vector<float> &logits) {
+    const auto &fx = smtest::Stories::get();
+    int mismatches = 0;
+    for (int pos = 0; pos < 180; pos++) {
+        const float *row = &logits[static_cast<size_t>(pos) * 512];
+        int best = 0;
+        for (int v = 1; v < 512; v++)
+            if (row[v] > row[best]) best = v;
+        mismatches += best != fx.ids[static_cast<size_t>(pos)];
+    }
+    return mismatches;
+}
+
 } // namespace
 
 TEST_CASE("forward: logits within 1e-4 of the fixture, every file and ISA", "[infer]") {
@@ -41,17 +56,7 @@ TEST_CASE("forward: logits within 1e-4 of the fixture, every file and ISA", "[in
             const double d = max_diff(logits, fx.logits);
             INFO(kind << " on " << smtest::isa_label(isa) << ": max |diff| = " << d);
             CHECK(d <= 1e-4);
-            // Greedy ids: each row's argmax is the next fixture id (first 180: later rows
-            // hold a near tie, see the fixture's README).
-            int mismatches = 0;
-            for (int pos = 0; pos < 180; pos++) {
-                const float *row = &logits[static_cast<size_t>(pos) * 512];
-                int best = 0;
-                for (int v = 1; v < 512; v++)
-                    if (row[v] > row[best]) best = v;
-                mismatches += best != fx.ids[static_cast<size_t>(pos)];
-            }
-            CHECK(mismatches == 0);
+            CHECK(greedy_mismatches(logits) == 0);
         }
 }
 
@@ -68,15 +73,7 @@ TEST_CASE("forward: an F16 KV cache stays close to the fixture logits, every ISA
         INFO(smtest::isa_label(isa) << ": max |diff| = " << d);
         CHECK(d <= kKvF16Tol);
         CHECK(d > 0); // it really is another cache
-        int mismatches = 0;
-        for (int pos = 0; pos < 180; pos++) {
-            const float *row = &f16[static_cast<size_t>(pos) * 512];
-            int best = 0;
-            for (int v = 1; v < 512; v++)
-                if (row[v] > row[best]) best = v;
-            mismatches += best != fx.ids[static_cast<size_t>(pos)];
-        }
-        CHECK(mismatches == 0);
+        CHECK(greedy_mismatches(f16) == 0);
         // Chunking and threads still change nothing.
         CHECK(eval_all(smtest::stories_path("gguf"), isa, 7, 2, 256, SM_KV_F16) == f16);
     }
