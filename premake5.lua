@@ -143,6 +143,7 @@ end
 fuzzer "fuzz_gguf"
 fuzzer "fuzz_llama2c"
 fuzzer "fuzz_tokenizer"
+fuzzer "fuzz_session_state"
 
 -- Kernel tests alone, statically linked, for other architectures (NEON under qemu).
 project "kernel_tests"

@@ -6,7 +6,7 @@
 #   QUICK=1 tests/run.sh    release tests only
 #
 # Suites: Catch2 tests (release), the C API test, the same Catch2 tests under
-# ASan + UBSan, the loader fuzzers (libFuzzer, clang) for a short time each, the kernel
+# ASan + UBSan, the fuzzers of the loaders and of saved sessions (libFuzzer, clang) for a short time each, the kernel
 # tests built for AArch64 and run under qemu-aarch64 (NEON), and a check that llama.cpp
 # loads the GGUF files SmallMind writes (when ../shared/reference/llama.cpp exists).
 set -u
@@ -60,7 +60,7 @@ else
 fi
 
 note "release build"
-if build release smallmind smallmind_cli smallmind_tests c_api_test smallmind_chat fuzz_gguf fuzz_llama2c fuzz_tokenizer; then
+if build release smallmind smallmind_cli smallmind_tests c_api_test smallmind_chat fuzz_gguf fuzz_llama2c fuzz_tokenizer fuzz_session_state; then
     ok "release build"
 else
     bad "release build"
@@ -91,6 +91,8 @@ note "fuzz corpora replay (release)"
 for f in fuzz_gguf fuzz_llama2c fuzz_tokenizer; do
     if ./bin/release/$f ../shared/models ../shared/tokenizers assets >"$log/$f.txt" 2>&1; then ok "$f replay"; else bad "$f replay"; fi
 done
+# The saved-session target patches a state it makes itself: any file replays it.
+if ./bin/release/fuzz_session_state assets/stories260K.gguf >"$log/fuzz_session_state.txt" 2>&1; then ok "fuzz_session_state replay"; else bad "fuzz_session_state replay"; fi
 
 if [ "${QUICK:-0}" = 1 ]; then
     echo "$passed passed, $failed failed"
@@ -110,14 +112,15 @@ else
 fi
 
 note "libFuzzer (${fuzz_seconds}s per loader)"
-if command -v clang++ >/dev/null 2>&1 && build fuzz CC=clang CXX=clang++ fuzz_gguf fuzz_llama2c fuzz_tokenizer; then
-    for f in fuzz_gguf fuzz_llama2c fuzz_tokenizer; do
+if command -v clang++ >/dev/null 2>&1 && build fuzz CC=clang CXX=clang++ fuzz_gguf fuzz_llama2c fuzz_tokenizer fuzz_session_state; then
+    for f in fuzz_gguf fuzz_llama2c fuzz_tokenizer fuzz_session_state; do
         corpus="$log/corpus_$f"
         mkdir -p "$corpus"
         case $f in
         fuzz_gguf) cp ../shared/models/stories260K.gguf assets/*.gguf "$corpus/" 2>/dev/null ;;
         fuzz_llama2c) cp ../shared/models/stories260K.bin ../shared/models/tok512.bin "$corpus/" ;;
         fuzz_tokenizer) head -c 4096 ../shared/tokenizers/ggml-vocab-gpt-2.gguf.inp >"$corpus/text" ;;
+        fuzz_session_state) printf '\0\0\0\0' >"$corpus/unchanged" ;;
         esac
         if ./bin/fuzz/$f -max_total_time="$fuzz_seconds" -rss_limit_mb=2048 -max_len=65536 "$corpus" >"$log/run_$f.txt" 2>&1; then
             ok "$f: $(grep -a -o 'Done [0-9]* runs' "$log/run_$f.txt" | tail -n 1)"

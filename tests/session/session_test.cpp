@@ -178,6 +178,21 @@ void save_and_load(sm_kv_type kv) {
     bad[bad.size() / 2] ^= 0x10;
     CHECK(sm_session_load(B.session, bad.data(), bad.size()) == SM_ERR_FORMAT);
     CHECK(sm_session_load(B.session, state.data(), state.size() - 3) != SM_OK);
+
+    // An edited save file (the checksum recomputed, as an editor would) whose last token
+    // is out of the vocabulary is refused: the runtime would otherwise look it up. (The
+    // token sits after magic, version, fingerprint, vocabulary size, slots and position:
+    // byte 32. fuzz_session_state covers every other field.)
+    auto edited = state;
+    const int32_t huge = 1 << 30;
+    memcpy(edited.data() + 32, &huge, 4);
+    uint64_t h = 0xcbf29ce484222325ull;
+    for (size_t i = 0; i + 8 < edited.size(); i++) h = (h ^ edited[i]) * 0x100000001b3ull;
+    memcpy(edited.data() + edited.size() - 8, &h, 8);
+    CHECK(sm_session_load(B.session, edited.data(), edited.size()) == SM_ERR_FORMAT);
+    CHECK(std::string(sm_last_error(B.rt)).find("token") != std::string::npos);
+    REQUIRE(sm_session_load(B.session, state.data(), state.size()) == SM_OK); // still usable
+    CHECK(next(B.session, 40) == original);
 }
 } // namespace
 

@@ -112,6 +112,7 @@ struct Session {
     // Saved state (session_state.cpp). save() returns the bytes needed; writes if they fit.
     size_t save(uint8_t *buf, size_t cap, uint64_t model_fingerprint) const;
     sm_status load(const uint8_t *buf, size_t size, uint64_t model_fingerprint, Error &err);
+    sm_status fail_load(Error &err, const char *why, sm_status st = SM_ERR_FORMAT);
 
     // ---- worker side
     bool has_work() const;

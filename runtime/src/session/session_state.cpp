@@ -68,6 +68,12 @@ SlotRanges slot_ranges(const KvGeometry &g, int64_t n_past) {
 
 } // namespace
 
+// A rejected state leaves the session reset, never half loaded.
+sm_status Session::fail_load(Error &err, const char *why, sm_status st) {
+    reset();
+    return err.set(st, "%s", why);
+}
+
 size_t Session::save(uint8_t *buf, size_t cap, uint64_t fingerprint) const {
     Writer w{buf, cap};
     w.val(kMagic);
@@ -144,14 +150,21 @@ sm_status Session::load(const uint8_t *buf, size_t size, uint64_t fingerprint, E
     if (r.val<int32_t>() != lim.n_vocab || r.val<int32_t>() != geo->n_slots)
         return err.set(SM_ERR_MISMATCH, "saved session has another vocabulary or cache size");
     reset();
+    // A save file may have been edited (the checksum stops accidents, not edits): every
+    // value that indexes something is checked before the session runs on it.
     n_past = r.val<int64_t>();
     last_token = r.val<int32_t>();
     last_fed = r.val<int32_t>();
     generated = r.val<int32_t>();
     feed_last = r.val<uint8_t>() != 0;
     generating = r.val<uint8_t>() != 0;
-    phase = static_cast<sm_phase>(r.val<uint8_t>());
+    const uint8_t saved_phase = r.val<uint8_t>();
     has_logits = r.val<uint8_t>() != 0;
+    auto token_ok = [&](int32_t t) { return t >= -1 && t < lim.n_vocab; };
+    if (n_past < 0 || generated < 0 || !token_ok(last_token) || !token_ok(last_fed) || (feed_last && last_token < 0) ||
+        saved_phase > SM_PHASE_DONE)
+        return fail_load(err, "saved session: bad position, token or phase");
+    phase = static_cast<sm_phase>(saved_phase);
     sm_sampler_desc d = sampler.desc();
     d.temperature = r.val<float>();
     d.top_k = r.val<int32_t>();
@@ -162,25 +175,28 @@ sm_status Session::load(const uint8_t *buf, size_t size, uint64_t fingerprint, E
     d.presence_penalty = r.val<float>();
     d.penalty_window = r.val<int32_t>();
     d.seed = r.val<uint64_t>();
-    sampler.configure(d);
+    if (!r.ok || !sampler.configure(d)) return fail_load(err, "saved session: bad sampler settings");
     r.get(sampler.rng().s, sizeof sampler.rng().s);
     max_tokens = r.val<int32_t>();
+    if (max_tokens < 0) return fail_load(err, "saved session: bad max_tokens");
     stop_at_eos = r.val<uint8_t>() != 0;
     const int n_utf8 = r.val<uint8_t>();
     unsigned char pend[4];
     r.get(pend, 4);
-    if (n_utf8 > 3) return err.set(SM_ERR_FORMAT, "saved session: bad UTF-8 state");
+    if (n_utf8 > 3) return fail_load(err, "saved session: bad UTF-8 state");
     utf8.restore(pend, n_utf8);
     n_hold = r.val<int32_t>();
-    if (n_hold < 0 || n_hold > SessionLimits::kHoldCap) return err.set(SM_ERR_FORMAT, "saved session: bad held text");
+    if (n_hold < 0 || n_hold > SessionLimits::kHoldCap) return fail_load(err, "saved session: bad held text");
     r.get(hold, static_cast<size_t>(n_hold));
     n_gen_text = r.val<int32_t>();
-    if (n_gen_text < 0 || n_gen_text > SessionLimits::kGenTextCap) return err.set(SM_ERR_FORMAT, "saved session: bad text");
+    if (n_gen_text < 0 || n_gen_text > SessionLimits::kGenTextCap) return fail_load(err, "saved session: bad text");
     r.get(gen_text, static_cast<size_t>(n_gen_text));
     const int64_t n_hist = r.val<int64_t>();
-    if (n_hist < 0 || n_hist > lim.history_cap) return err.set(SM_ERR_FORMAT, "saved session: bad history");
+    if (n_hist < 0 || n_hist > lim.history_cap) return fail_load(err, "saved session: bad history");
     r.get(history, sizeof(int32_t) * static_cast<size_t>(n_hist));
     n_history = n_hist;
+    for (int64_t i = 0; r.ok && i < n_hist; i++)
+        if (history[i] < 0 || history[i] >= lim.n_vocab) return fail_load(err, "saved session: history token out of range");
     const int64_t n_pending = r.val<int64_t>();
     if (n_pending < 0 || n_pending > 1024 || n_pending > lim.pending_cap)
         return err.set(SM_ERR_CAPACITY, "saved session has %lld queued tokens; at most 1024 are saved", (long long)n_pending);
