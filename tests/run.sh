@@ -91,8 +91,9 @@ note "fuzz corpora replay (release)"
 for f in fuzz_gguf fuzz_llama2c fuzz_tokenizer; do
     if ./bin/release/$f ../shared/models ../shared/tokenizers assets >"$log/$f.txt" 2>&1; then ok "$f replay"; else bad "$f replay"; fi
 done
-# The saved-session target patches a state it makes itself: any file replays it.
-if ./bin/release/fuzz_session_state assets/stories260K.gguf >"$log/fuzz_session_state.txt" 2>&1; then ok "fuzz_session_state replay"; else bad "fuzz_session_state replay"; fi
+# The saved-session target patches a state it makes itself; its corpus is the inputs that
+# once crashed it.
+if ./bin/release/fuzz_session_state tests/fuzz/regressions/session_state >"$log/fuzz_session_state.txt" 2>&1; then ok "fuzz_session_state replay"; else bad "fuzz_session_state replay"; fi
 
 if [ "${QUICK:-0}" = 1 ]; then
     echo "$passed passed, $failed failed"
@@ -120,9 +121,9 @@ if command -v clang++ >/dev/null 2>&1 && build fuzz CC=clang CXX=clang++ fuzz_gg
         fuzz_gguf) cp ../shared/models/stories260K.gguf assets/*.gguf "$corpus/" 2>/dev/null ;;
         fuzz_llama2c) cp ../shared/models/stories260K.bin ../shared/models/tok512.bin "$corpus/" ;;
         fuzz_tokenizer) head -c 4096 ../shared/tokenizers/ggml-vocab-gpt-2.gguf.inp >"$corpus/text" ;;
-        fuzz_session_state) printf '\0\0\0\0' >"$corpus/unchanged" ;;
+        fuzz_session_state) printf '\0\0\0\0' >"$corpus/unchanged" && cp tests/fuzz/regressions/session_state/* "$corpus/" ;;
         esac
-        if ./bin/fuzz/$f -max_total_time="$fuzz_seconds" -rss_limit_mb=2048 -max_len=65536 "$corpus" >"$log/run_$f.txt" 2>&1; then
+        if ./bin/fuzz/$f -max_total_time="$fuzz_seconds" -rss_limit_mb=2048 -max_len=65536 -artifact_prefix="$log/" "$corpus" >"$log/run_$f.txt" 2>&1; then
             ok "$f: $(grep -a -o 'Done [0-9]* runs' "$log/run_$f.txt" | tail -n 1)"
         else
             bad "$f"
