@@ -5,6 +5,7 @@
 #pragma once
 #include <cstddef>
 #include <cstdint>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #if defined(__linux__)
@@ -16,13 +17,18 @@ namespace sm::perf {
 class HugeBuffer {
 public:
     explicit HugeBuffer(size_t bytes) : size_(bytes) {
+        if (bytes == 0) return;
         constexpr size_t kHuge = size_t(2) << 20;
         const size_t alloc = (bytes + kHuge - 1) / kHuge * kHuge;
-        p_ = static_cast<uint8_t *>(aligned_alloc(kHuge, alloc > 0 ? alloc : kHuge));
+        p_ = static_cast<uint8_t *>(aligned_alloc(kHuge, alloc));
+        if (!p_) {
+            fprintf(stderr, "error: cannot allocate %zu bytes for a benchmark buffer\n", alloc);
+            exit(1);
+        }
 #if defined(__linux__) && defined(MADV_HUGEPAGE)
-        if (p_) madvise(p_, alloc, MADV_HUGEPAGE);
+        madvise(p_, alloc, MADV_HUGEPAGE);
 #endif
-        if (p_) memset(p_, 0, alloc);
+        memset(p_, 0, alloc);
     }
     ~HugeBuffer() { free(p_); }
     HugeBuffer(const HugeBuffer &) = delete;

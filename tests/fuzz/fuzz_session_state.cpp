@@ -52,6 +52,10 @@ Fixture make() {
     sd.sampler.penalty_window = 64;
     sd.sampler.seed = 1;
     sd.stop_at_eos = 0;
+    // Stop strings that never match in full but often in part, so states hold text back.
+    static const char *const stops[] = {"the bigzz", "Once upon a timezz", ". Thezz"};
+    sd.stop_strings = stops;
+    sd.n_stop_strings = 3;
     if (sm_session_create(f.model, &sd, &f.session) != SM_OK) fail(f, "session");
     sm_session_submit_text(f.session, "Once upon a time", 16);
     int tokens = 0;

@@ -5,6 +5,8 @@
 #include "model_fixture.h"
 
 #include <chrono>
+#include <cmath>
+#include <cstdint>
 #include <cstring>
 #include <string>
 #include <thread>
@@ -183,14 +185,22 @@ void save_and_load(sm_kv_type kv) {
     // is out of the vocabulary is refused: the runtime would otherwise look it up. (The
     // token sits after magic, version, fingerprint, vocabulary size, slots and position:
     // byte 32. fuzz_session_state covers every other field.)
-    auto edited = state;
+    auto edit = [&](size_t at, const void *v, size_t n) {
+        auto e = state;
+        memcpy(e.data() + at, v, n);
+        uint64_t h = 0xcbf29ce484222325ull;
+        for (size_t i = 0; i + 8 < e.size(); i++) h = (h ^ e[i]) * 0x100000001b3ull;
+        memcpy(e.data() + e.size() - 8, &h, 8);
+        return e;
+    };
     const int32_t huge = 1 << 30;
-    memcpy(edited.data() + 32, &huge, 4);
-    uint64_t h = 0xcbf29ce484222325ull;
-    for (size_t i = 0; i + 8 < edited.size(); i++) h = (h ^ edited[i]) * 0x100000001b3ull;
-    memcpy(edited.data() + edited.size() - 8, &h, 8);
+    auto edited = edit(32, &huge, 4);
     CHECK(sm_session_load(B.session, edited.data(), edited.size()) == SM_ERR_FORMAT);
     CHECK(std::string(sm_last_error(B.rt)).find("token") != std::string::npos);
+    // A position near int64's end (byte 24) would overflow as generation goes on.
+    const int64_t far = INT64_MAX - 1;
+    edited = edit(24, &far, 8);
+    CHECK(sm_session_load(B.session, edited.data(), edited.size()) == SM_ERR_FORMAT);
     REQUIRE(sm_session_load(B.session, state.data(), state.size()) == SM_OK); // still usable
     CHECK(next(B.session, 40) == original);
 }
@@ -328,6 +338,13 @@ TEST_CASE("session: sampler settings are validated; NULL handles are refused", "
     sm_session *s = nullptr;
     CHECK(sm_session_create(L.model, &bad, &s) == SM_ERR_INVALID_ARGUMENT);
     CHECK(std::string(sm_last_error(L.rt)).find("top_p") != std::string::npos);
+    // NaN is outside every range.
+    for (int field = 0; field < 4; field++) {
+        sm_session_desc nan = sm_session_desc_default();
+        (field == 0 ? nan.sampler.temperature : field == 1 ? nan.sampler.top_p : field == 2 ? nan.sampler.repeat_penalty
+                                                                                              : nan.sampler.presence_penalty) = NAN;
+        CHECK(sm_session_create(L.model, &nan, &s) == SM_ERR_INVALID_ARGUMENT);
+    }
     sm_step_result r;
     CHECK(sm_session_step(nullptr, 0, &r) == SM_ERR_INVALID_ARGUMENT);
     CHECK(sm_session_submit_text(nullptr, "x", 1) == SM_ERR_INVALID_ARGUMENT);

@@ -24,7 +24,7 @@ extern "C" {
 #endif
 
 #define SM_VERSION_MAJOR 0
-#define SM_VERSION_MINOR 3
+#define SM_VERSION_MINOR 4
 #define SM_VERSION_PATCH 0
 
 /* ------------------------------------------------------------------ status */

@@ -26,6 +26,13 @@ bool Sampler::init(const sm_sampler_desc &d, int n_vocab, Bump &arena) {
     return configure(d);
 }
 
+bool Sampler::settings_ok(const sm_sampler_desc &d) {
+    using std::isfinite; // comparisons with NaN are false, so NaN fails every range below
+    return isfinite(d.temperature) && d.temperature >= 0 && d.top_p >= 0 && d.top_p <= 1 && d.min_p >= 0 && d.min_p <= 1 &&
+           d.top_k >= 0 && isfinite(d.repeat_penalty) && d.repeat_penalty > 0 && isfinite(d.frequency_penalty) &&
+           isfinite(d.presence_penalty) && d.penalty_window >= 0;
+}
+
 bool Sampler::configure(const sm_sampler_desc &d) {
     if (d.n_logit_bias > static_cast<size_t>(kMaxLogitBias)) return false;
     d_ = d;

@@ -28,6 +28,9 @@ public:
     // Copies the desc (logit biases included). false if it has more biases than planned.
     bool init(const sm_sampler_desc &d, int n_vocab, Bump &arena);
     bool configure(const sm_sampler_desc &d); // same storage, new settings (and seed)
+    // The documented ranges (NaN is outside every one): temperature >= 0, 0 <= top_p, min_p
+    // <= 1, top_k >= 0, repeat_penalty > 0, finite penalties, penalty_window >= 0.
+    static bool settings_ok(const sm_sampler_desc &d);
     void reseed(uint64_t seed) { rng_.seed(seed); }
 
     // recent: the last n_recent tokens, oldest first (the penalty window).

@@ -41,9 +41,9 @@ sm_status Session::configure(const sm_session_desc &d, Error &err) {
         return err.set(SM_ERR_CAPACITY, "%zu logit biases; at most %d", d.sampler.n_logit_bias, Sampler::kMaxLogitBias);
     if ((d.n_stop_strings && !d.stop_strings) || (d.n_choices && !d.choices) || (d.sampler.n_logit_bias && !d.sampler.logit_bias))
         return err.set(SM_ERR_INVALID_ARGUMENT, "a count is set but its array is NULL");
-    if (d.sampler.temperature < 0 || d.sampler.top_p < 0 || d.sampler.top_p > 1 || d.sampler.min_p < 0 || d.sampler.min_p > 1 ||
-        d.sampler.top_k < 0 || d.sampler.repeat_penalty <= 0 || d.max_tokens < 0)
-        return err.set(SM_ERR_INVALID_ARGUMENT, "sampler settings out of range (temperature >= 0, 0 <= top_p, min_p <= 1, top_k >= 0, repeat_penalty > 0)");
+    if (!Sampler::settings_ok(d.sampler) || d.max_tokens < 0)
+        return err.set(SM_ERR_INVALID_ARGUMENT, "sampler settings out of range (finite temperature >= 0, 0 <= top_p, min_p <= 1, top_k >= 0, "
+                                                "finite repeat_penalty > 0, finite penalties, penalty_window >= 0, max_tokens >= 0)");
     for (size_t i = 0; i < d.sampler.n_logit_bias; i++)
         if (d.sampler.logit_bias[i].token < 0 || d.sampler.logit_bias[i].token >= lim.n_vocab)
             return err.set(SM_ERR_INVALID_ARGUMENT, "logit bias for token %d outside the vocabulary", d.sampler.logit_bias[i].token);

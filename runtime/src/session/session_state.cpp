@@ -3,6 +3,7 @@
 // catches corruption; the model fingerprint catches a state from another model.
 #include "session/session.h"
 
+#include <cmath>
 #include <cstring>
 
 namespace sm {
@@ -161,8 +162,9 @@ sm_status Session::load(const uint8_t *buf, size_t size, uint64_t fingerprint, E
     const uint8_t saved_phase = r.val<uint8_t>();
     has_logits = r.val<uint8_t>() != 0;
     auto token_ok = [&](int32_t t) { return t >= -1 && t < lim.n_vocab; };
-    if (n_past < 0 || generated < 0 || !token_ok(last_token) || !token_ok(last_fed) || (feed_last && last_token < 0) ||
-        saved_phase > SM_PHASE_DONE)
+    // Positions stay far from int64 overflow, the token count from int32 overflow.
+    if (n_past < 0 || n_past > (int64_t(1) << 53) || generated < 0 || generated > (1 << 30) || !token_ok(last_token) ||
+        !token_ok(last_fed) || (feed_last && last_token < 0) || saved_phase > SM_PHASE_DONE)
         return fail_load(err, "saved session: bad position, token or phase");
     phase = static_cast<sm_phase>(saved_phase);
     sm_sampler_desc d = sampler.desc();
@@ -175,7 +177,7 @@ sm_status Session::load(const uint8_t *buf, size_t size, uint64_t fingerprint, E
     d.presence_penalty = r.val<float>();
     d.penalty_window = r.val<int32_t>();
     d.seed = r.val<uint64_t>();
-    if (!r.ok || !sampler.configure(d)) return fail_load(err, "saved session: bad sampler settings");
+    if (!r.ok || !Sampler::settings_ok(d) || !sampler.configure(d)) return fail_load(err, "saved session: bad sampler settings");
     r.get(sampler.rng().s, sizeof sampler.rng().s);
     max_tokens = r.val<int32_t>();
     if (max_tokens < 0) return fail_load(err, "saved session: bad max_tokens");
@@ -186,7 +188,9 @@ sm_status Session::load(const uint8_t *buf, size_t size, uint64_t fingerprint, E
     if (n_utf8 > 3) return fail_load(err, "saved session: bad UTF-8 state");
     utf8.restore(pend, n_utf8);
     n_hold = r.val<int32_t>();
-    if (n_hold < 0 || n_hold > SessionLimits::kHoldCap) return fail_load(err, "saved session: bad held text");
+    // Held-back text is a proper prefix of a stop string; more would overflow `hold` when
+    // the next token's text is appended.
+    if (n_hold < 0 || n_hold >= SessionLimits::kMaxStopLen) return fail_load(err, "saved session: bad held text");
     r.get(hold, static_cast<size_t>(n_hold));
     n_gen_text = r.val<int32_t>();
     if (n_gen_text < 0 || n_gen_text > SessionLimits::kGenTextCap) return fail_load(err, "saved session: bad text");
@@ -202,7 +206,11 @@ sm_status Session::load(const uint8_t *buf, size_t size, uint64_t fingerprint, E
         return err.set(SM_ERR_CAPACITY, "saved session has %lld queued tokens; at most 1024 are saved", (long long)n_pending);
     int32_t queued[1024];
     r.get(queued, sizeof(int32_t) * static_cast<size_t>(n_pending));
-    if (has_logits) r.get(last_logits, sizeof(float) * static_cast<size_t>(lim.n_vocab));
+    if (has_logits) {
+        r.get(last_logits, sizeof(float) * static_cast<size_t>(lim.n_vocab));
+        for (int i = 0; r.ok && i < lim.n_vocab; i++)
+            if (!std::isfinite(last_logits[i])) return fail_load(err, "saved session: logits not finite");
+    }
     SlotRanges sr = slot_ranges(*geo, n_past);
     for (int l = 0; l < geo->n_layers; l++)
         for (int h = 0; h < geo->n_kv_heads; h++)
