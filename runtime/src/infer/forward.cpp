@@ -310,20 +310,42 @@ int Forward::divisible_total() const {
     return total;
 }
 
-// The predicted cost in ns of `amount` rows (or attention pairs) of the current op.
+// The predicted cost in ns of rows [r0, r0 + amount) of the current op (attention:
+// `amount` units).
 // Matrix products cost their weight bytes or their multiply-adds, whichever bounds;
 // attention its multiply-adds over the visible keys. Two rates, learned as we go.
-double Forward::op_cost_ns(int amount) const {
+double Forward::op_cost_ns(int r0, int amount) const {
     if (op_ == kAttention) return attention_macs(amount) * ns_per_attn_;
     const kern::Matrix *ws[kMaxOpMatrices];
     float *ys[kMaxOpMatrices];
     int64_t lds[kMaxOpMatrices];
-    if (op_matrices(ws, ys, lds) == 0) return 0;
-    const kern::Matrix *m = ws[0]; // an op's matrices share their input width
-    const int M = op_ == kHead ? n_out_ : n_rows_;
-    const double bytes = static_cast<double>(m->row_bytes) * amount;
-    const double macs = static_cast<double>(m->cols) * amount * M;
-    return (bytes > macs * 0.125 ? bytes : macs * 0.125) * ns_per_byte_[op_];
+    const int n = op_matrices(ws, ys, lds), M = op_ == kHead ? n_out_ : n_rows_;
+    // Each matrix's share of the rows at its own cost: mixed-quantization files give q, k
+    // and v (or gate and up) different row sizes.
+    double cost = 0;
+    for (int i = 0, off = 0; i < n; off += round_rows(ws[i]->rows), i++) {
+        const int a = r0 > off ? r0 : off, b0 = r0 + amount, b = b0 < off + ws[i]->rows ? b0 : off + ws[i]->rows;
+        if (b <= a) continue;
+        const double bytes = static_cast<double>(ws[i]->row_bytes) * (b - a);
+        const double macs = static_cast<double>(ws[i]->cols) * (b - a) * M;
+        cost += bytes > macs * 0.125 ? bytes : macs * 0.125;
+    }
+    return cost * ns_per_byte_[op_];
+}
+
+// The dearest single row (or attention unit) of the current op: slices are sized with it.
+double Forward::row_cost_ns() const {
+    if (op_ == kAttention) return op_cost_ns(0, 1);
+    const kern::Matrix *ws[kMaxOpMatrices];
+    float *ys[kMaxOpMatrices];
+    int64_t lds[kMaxOpMatrices];
+    const int n = op_matrices(ws, ys, lds);
+    double worst = 0;
+    for (int i = 0, off = 0; i < n; off += round_rows(ws[i]->rows), i++) {
+        const double c = op_cost_ns(off, 1);
+        worst = c > worst ? c : worst;
+    }
+    return worst;
 }
 
 // Multiply-adds of `units` attention units (q.k and p.v over the visible keys), taking
@@ -350,7 +372,7 @@ int Forward::run(uint64_t deadline_ns) {
             if (total > 0) {
                 // Plan with the rate plus twice its typical error (as TCP sizes its
                 // timeouts), so a noisy op (DRAM-bound, shared caches) gets smaller slices.
-                const double per = op_cost_ns(1) * (1.0 + 2.0 * dev_[op_]);
+                const double per = row_cost_ns() * (1.0 + 2.0 * dev_[op_]);
                 double fit_d = per > 0 ? static_cast<double>(left) / per : 1e9;
                 int fit = fit_d > 1e9 ? 1 << 30 : static_cast<int>(fit_d);
                 const int min = op_ == kAttention ? 1 : kMinRows;
@@ -366,7 +388,7 @@ int Forward::run(uint64_t deadline_ns) {
         }
         const int amount = total > 0 ? (cap < total - done_ ? cap : total - done_) : 0;
         const Op op = op_;
-        const double predicted = total > 0 ? op_cost_ns(amount) : 0;
+        const double predicted = total > 0 ? op_cost_ns(done_, amount) : 0;
         const uint64_t t0 = now_ns();
         run_unit(cap);
         const double dt = static_cast<double>(now_ns() - t0);

@@ -82,7 +82,8 @@ private:
     int matmul_range(int r0, int r1);
     void prepare(const kern::Matrix *const *ws, int n, const float *x, int64_t ldx, int M, int K);
     const void *act_for(const kern::Matrix &w, size_t *row_bytes) const;
-    double op_cost_ns(int amount) const;
+    double op_cost_ns(int r0, int amount) const; // rows [r0, r0 + amount) of the op
+    double row_cost_ns() const;
     double attention_macs(int units) const;
 
     Hparams hp_;
