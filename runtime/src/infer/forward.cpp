@@ -16,9 +16,6 @@ constexpr int kTaskRowAlign = 16;   // task and slice boundaries, in rows (whole
 // Slices start on kTaskRowAlign rows, as Layout::Rows8 weights need (whole 8-row groups).
 static_assert(kMinRows % kTaskRowAlign == 0, "the smallest slice must keep slice boundaries aligned");
 constexpr int kOpsPerLayer = 9;     // kAttnNorm .. kDown
-constexpr int kMaxOpMatrices = 3;   // q, k, v
-
-int round_rows(int rows) { return (rows + kTaskRowAlign - 1) / kTaskRowAlign * kTaskRowAlign; }
 
 size_t act_bytes_for(const kern::Kernels &k, const kern::Matrix &m) { return k.act_row_bytes(m.type, m.cols); }
 
@@ -160,7 +157,7 @@ struct MatmulPart {
 // run over all their rows: one hand-off to the threads instead of one per matrix.
 struct MatmulTask {
     const kern::Kernels *k;
-    MatmulPart parts[kMaxOpMatrices];
+    MatmulPart parts[OpMatrices::kMax];
     int n_parts, M, units, n_tasks;
 };
 
@@ -217,31 +214,24 @@ void attention_task(void *ctx, int t) {
 // Rows [r0, r1) of the current op, counted over its matrices one after another, each
 // rounded up to whole units (so every matrix's part starts on a unit). Returns the rows.
 int Forward::matmul_range(int r0, int r1) {
-    const kern::Matrix *ws[kMaxOpMatrices];
-    float *ys[kMaxOpMatrices];
-    int64_t lds[kMaxOpMatrices];
-    const int n = op_matrices(ws, ys, lds);
+    const OpMatrices m = op_matrices();
     MatmulTask t{};
     t.k = k_;
     t.M = op_ == kHead ? n_out_ : n_rows_;
-    int off = 0, rows = 0;
-    for (int i = 0; i < n; i++) {
-        const int a = r0 > off ? r0 - off : 0, b0 = r1 - off, b = b0 < ws[i]->rows ? b0 : ws[i]->rows;
-        if (b > a) {
-            MatmulPart &p = t.parts[t.n_parts++];
-            size_t ab;
-            p.act = act_for(*ws[i], &ab);
-            p.w = ws[i];
-            p.act_bytes = ab;
-            p.y = ys[i];
-            p.ldy = lds[i];
-            p.n0 = a;
-            p.n1 = b;
-            p.unit0 = t.units;
-            t.units += (b - a + kTaskRowAlign - 1) / kTaskRowAlign;
-            rows += b - a;
-        }
-        off += round_rows(ws[i]->rows);
+    int rows = 0;
+    for (int i = 0; i < m.n; i++) {
+        const int a = r0 > m.off[i] ? r0 - m.off[i] : 0, b0 = r1 - m.off[i], b = b0 < m.w[i]->rows ? b0 : m.w[i]->rows;
+        if (b <= a) continue;
+        MatmulPart &p = t.parts[t.n_parts++];
+        p.act = act_for(*m.w[i], &p.act_bytes);
+        p.w = m.w[i];
+        p.y = m.y[i];
+        p.ldy = m.ld[i];
+        p.n0 = a;
+        p.n1 = b;
+        p.unit0 = t.units;
+        t.units += (b - a + kTaskRowAlign - 1) / kTaskRowAlign;
+        rows += b - a;
     }
     int n_tasks = rows / kRowsPerTask;
     const int width = par_ ? par_->width() : 1;
@@ -284,31 +274,28 @@ const void *Forward::act_for(const kern::Matrix &w, size_t *row_bytes) const {
 
 // ---------------------------------------------------------------- the program
 
-// The matrices of the current op, with where each one's outputs go.
-int Forward::op_matrices(const kern::Matrix **ws, float **ys, int64_t *lds) const {
+// The matrices of the current op (none for other ops), with where each one's outputs go.
+OpMatrices Forward::op_matrices() const {
     const LayerWeights *L = op_ >= kAttnNorm && op_ <= kDown ? &w_->layers[layer_] : nullptr;
     const int64_t qd = hp_.q_dim(), kvd = hp_.kv_dim(), dim = hp_.dim, hid = hp_.hidden_dim;
-    auto set = [&](int i, const kern::Matrix &w, float *y, int64_t ld) { ws[i] = &w, ys[i] = y, lds[i] = ld; };
+    OpMatrices m;
+    auto add = [&](const kern::Matrix &w, float *y, int64_t ld) {
+        m.w[m.n] = &w, m.y[m.n] = y, m.ld[m.n] = ld, m.off[m.n] = m.total;
+        m.total += (w.rows + kTaskRowAlign - 1) / kTaskRowAlign * kTaskRowAlign;
+        m.n++;
+    };
     switch (op_) {
-    case kQkv: set(0, L->wq, q_, qd), set(1, L->wk, k_buf_, kvd), set(2, L->wv, v_buf_, kvd); return 3;
-    case kAttnOut: set(0, L->wo, proj_, dim); return 1;
-    case kUpGate: set(0, L->w1, hb_, hid), set(1, L->w3, hb2_, hid); return 2;
-    case kDown: set(0, L->w2, proj_, dim); return 1;
-    case kHead: set(0, w_->output, logits_, hp_.n_vocab); return 1;
-    default: return 0;
+    case kQkv: add(L->wq, q_, qd), add(L->wk, k_buf_, kvd), add(L->wv, v_buf_, kvd); break;
+    case kAttnOut: add(L->wo, proj_, dim); break;
+    case kUpGate: add(L->w1, hb_, hid), add(L->w3, hb2_, hid); break;
+    case kDown: add(L->w2, proj_, dim); break;
+    case kHead: add(w_->output, logits_, hp_.n_vocab); break;
+    default: break;
     }
+    return m;
 }
 
-int Forward::divisible_total() const {
-    if (op_ == kAttention) return n_attn_units_;
-    const kern::Matrix *ws[kMaxOpMatrices];
-    float *ys[kMaxOpMatrices];
-    int64_t lds[kMaxOpMatrices];
-    const int n = op_matrices(ws, ys, lds);
-    int total = 0;
-    for (int i = 0; i < n; i++) total += round_rows(ws[i]->rows);
-    return total;
-}
+int Forward::divisible_total() const { return op_ == kAttention ? n_attn_units_ : op_matrices().total; }
 
 // The predicted cost in ns of rows [r0, r0 + amount) of the current op (attention:
 // `amount` units).
@@ -316,18 +303,17 @@ int Forward::divisible_total() const {
 // attention its multiply-adds over the visible keys. Two rates, learned as we go.
 double Forward::op_cost_ns(int r0, int amount) const {
     if (op_ == kAttention) return attention_macs(amount) * ns_per_attn_;
-    const kern::Matrix *ws[kMaxOpMatrices];
-    float *ys[kMaxOpMatrices];
-    int64_t lds[kMaxOpMatrices];
-    const int n = op_matrices(ws, ys, lds), M = op_ == kHead ? n_out_ : n_rows_;
+    const OpMatrices m = op_matrices();
+    const int M = op_ == kHead ? n_out_ : n_rows_;
     // Each matrix's share of the rows at its own cost: mixed-quantization files give q, k
     // and v (or gate and up) different row sizes.
     double cost = 0;
-    for (int i = 0, off = 0; i < n; off += round_rows(ws[i]->rows), i++) {
-        const int a = r0 > off ? r0 : off, b0 = r0 + amount, b = b0 < off + ws[i]->rows ? b0 : off + ws[i]->rows;
+    for (int i = 0; i < m.n; i++) {
+        const int end = m.off[i] + m.w[i]->rows;
+        const int a = r0 > m.off[i] ? r0 : m.off[i], b = r0 + amount < end ? r0 + amount : end;
         if (b <= a) continue;
-        const double bytes = static_cast<double>(ws[i]->row_bytes) * (b - a);
-        const double macs = static_cast<double>(ws[i]->cols) * (b - a) * M;
+        const double bytes = static_cast<double>(m.w[i]->row_bytes) * (b - a);
+        const double macs = static_cast<double>(m.w[i]->cols) * (b - a) * M;
         cost += bytes > macs * 0.125 ? bytes : macs * 0.125;
     }
     return cost * ns_per_byte_[op_];
@@ -336,13 +322,10 @@ double Forward::op_cost_ns(int r0, int amount) const {
 // The dearest single row (or attention unit) of the current op: slices are sized with it.
 double Forward::row_cost_ns() const {
     if (op_ == kAttention) return op_cost_ns(0, 1);
-    const kern::Matrix *ws[kMaxOpMatrices];
-    float *ys[kMaxOpMatrices];
-    int64_t lds[kMaxOpMatrices];
-    const int n = op_matrices(ws, ys, lds);
+    const OpMatrices m = op_matrices();
     double worst = 0;
-    for (int i = 0, off = 0; i < n; off += round_rows(ws[i]->rows), i++) {
-        const double c = op_cost_ns(off, 1);
+    for (int i = 0; i < m.n; i++) {
+        const double c = op_cost_ns(m.off[i], 1);
         worst = c > worst ? c : worst;
     }
     return worst;

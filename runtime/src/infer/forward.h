@@ -36,6 +36,18 @@ struct Segment {
 constexpr int kMaxSegments = 64; // sessions batched into one forward
 constexpr int kAttnRowsPerUnit = 16; // query rows per attention unit (bounds a unit's time)
 
+// The matrices of one matmul op (q, k, v; gate, up; or one), laid end to end: matrix i
+// holds the op's rows [off[i], off[i] + w[i]->rows), and each starts on a whole unit of
+// rows (see forward.cpp), so slices and tasks never split a kernel's row group.
+struct OpMatrices {
+    static constexpr int kMax = 3;
+    int n = 0, total = 0; // total: the op's rows, each matrix rounded up to whole units
+    const kern::Matrix *w[kMax] = {};
+    float *y[kMax] = {};
+    int64_t ld[kMax] = {};
+    int off[kMax] = {};
+};
+
 struct ForwardDesc {
     int max_batch = 64;     // rows per forward
     int max_segments = 1;   // sessions per forward
@@ -78,7 +90,7 @@ private:
     // amount done.
     int run_unit(int cap);
     int divisible_total() const; // rows (matmul) or head-segment pairs (attention) of the op
-    int op_matrices(const kern::Matrix **ws, float **ys, int64_t *lds) const;
+    OpMatrices op_matrices() const;
     int matmul_range(int r0, int r1);
     void prepare(const kern::Matrix *const *ws, int n, const float *x, int64_t ldx, int M, int K);
     const void *act_for(const kern::Matrix &w, size_t *row_bytes) const;

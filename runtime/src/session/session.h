@@ -111,8 +111,8 @@ struct Session {
     void poll(sm_step_result *out);
     // Saved state (session_state.cpp). save() returns the bytes needed; writes if they fit.
     size_t save(uint8_t *buf, size_t cap, uint64_t model_fingerprint) const;
+    // On failure the session is left part-loaded: the caller resets it (sm_session_load does).
     sm_status load(const uint8_t *buf, size_t size, uint64_t model_fingerprint, Error &err);
-    sm_status fail_load(Error &err, const char *why, sm_status st = SM_ERR_FORMAT);
 
     // ---- worker side
     bool has_work() const;

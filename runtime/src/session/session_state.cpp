@@ -69,12 +69,6 @@ SlotRanges slot_ranges(const KvGeometry &g, int64_t n_past) {
 
 } // namespace
 
-// A rejected state leaves the session reset, never half loaded.
-sm_status Session::fail_load(Error &err, const char *why, sm_status st) {
-    reset();
-    return err.set(st, "%s", why);
-}
-
 size_t Session::save(uint8_t *buf, size_t cap, uint64_t fingerprint) const {
     Writer w{buf, cap};
     w.val(kMagic);
@@ -165,7 +159,7 @@ sm_status Session::load(const uint8_t *buf, size_t size, uint64_t fingerprint, E
     // Positions stay far from int64 overflow, the token count from int32 overflow.
     if (n_past < 0 || n_past > (int64_t(1) << 53) || generated < 0 || generated > (1 << 30) || !token_ok(last_token) ||
         !token_ok(last_fed) || (feed_last && last_token < 0) || saved_phase > SM_PHASE_DONE)
-        return fail_load(err, "saved session: bad position, token or phase");
+        return err.set(SM_ERR_FORMAT, "saved session: bad position, token or phase");
     phase = static_cast<sm_phase>(saved_phase);
     sm_sampler_desc d = sampler.desc();
     d.temperature = r.val<float>();
@@ -177,30 +171,30 @@ sm_status Session::load(const uint8_t *buf, size_t size, uint64_t fingerprint, E
     d.presence_penalty = r.val<float>();
     d.penalty_window = r.val<int32_t>();
     d.seed = r.val<uint64_t>();
-    if (!r.ok || !Sampler::settings_ok(d) || !sampler.configure(d)) return fail_load(err, "saved session: bad sampler settings");
+    if (!r.ok || !Sampler::settings_ok(d) || !sampler.configure(d)) return err.set(SM_ERR_FORMAT, "saved session: bad sampler settings");
     r.get(sampler.rng().s, sizeof sampler.rng().s);
     max_tokens = r.val<int32_t>();
-    if (max_tokens < 0) return fail_load(err, "saved session: bad max_tokens");
+    if (max_tokens < 0) return err.set(SM_ERR_FORMAT, "saved session: bad max_tokens");
     stop_at_eos = r.val<uint8_t>() != 0;
     const int n_utf8 = r.val<uint8_t>();
     unsigned char pend[4];
     r.get(pend, 4);
-    if (n_utf8 > 3) return fail_load(err, "saved session: bad UTF-8 state");
+    if (n_utf8 > 3) return err.set(SM_ERR_FORMAT, "saved session: bad UTF-8 state");
     utf8.restore(pend, n_utf8);
     n_hold = r.val<int32_t>();
     // Held-back text is a proper prefix of a stop string; more would overflow `hold` when
     // the next token's text is appended.
-    if (n_hold < 0 || n_hold >= SessionLimits::kMaxStopLen) return fail_load(err, "saved session: bad held text");
+    if (n_hold < 0 || n_hold >= SessionLimits::kMaxStopLen) return err.set(SM_ERR_FORMAT, "saved session: bad held text");
     r.get(hold, static_cast<size_t>(n_hold));
     n_gen_text = r.val<int32_t>();
-    if (n_gen_text < 0 || n_gen_text > SessionLimits::kGenTextCap) return fail_load(err, "saved session: bad text");
+    if (n_gen_text < 0 || n_gen_text > SessionLimits::kGenTextCap) return err.set(SM_ERR_FORMAT, "saved session: bad text");
     r.get(gen_text, static_cast<size_t>(n_gen_text));
     const int64_t n_hist = r.val<int64_t>();
-    if (n_hist < 0 || n_hist > lim.history_cap) return fail_load(err, "saved session: bad history");
+    if (n_hist < 0 || n_hist > lim.history_cap) return err.set(SM_ERR_FORMAT, "saved session: bad history");
     r.get(history, sizeof(int32_t) * static_cast<size_t>(n_hist));
     n_history = n_hist;
     for (int64_t i = 0; r.ok && i < n_hist; i++)
-        if (history[i] < 0 || history[i] >= lim.n_vocab) return fail_load(err, "saved session: history token out of range");
+        if (history[i] < 0 || history[i] >= lim.n_vocab) return err.set(SM_ERR_FORMAT, "saved session: history token out of range");
     const int64_t n_pending = r.val<int64_t>();
     if (n_pending < 0 || n_pending > 1024 || n_pending > lim.pending_cap)
         return err.set(SM_ERR_CAPACITY, "saved session has %lld queued tokens; at most 1024 are saved", (long long)n_pending);
@@ -209,7 +203,7 @@ sm_status Session::load(const uint8_t *buf, size_t size, uint64_t fingerprint, E
     if (has_logits) {
         r.get(last_logits, sizeof(float) * static_cast<size_t>(lim.n_vocab));
         for (int i = 0; r.ok && i < lim.n_vocab; i++)
-            if (!std::isfinite(last_logits[i])) return fail_load(err, "saved session: logits not finite");
+            if (!std::isfinite(last_logits[i])) return err.set(SM_ERR_FORMAT, "saved session: logits not finite");
     }
     SlotRanges sr = slot_ranges(*geo, n_past);
     for (int l = 0; l < geo->n_layers; l++)
@@ -220,15 +214,9 @@ sm_status Session::load(const uint8_t *buf, size_t size, uint64_t fingerprint, E
                 r.get(kv.v_at(l, (static_cast<int64_t>(h) * geo->n_slots + rg[0]) * geo->head_dim), n);
             }
     r.val<uint64_t>();
-    if (!r.ok || r.n != size) {
-        reset();
-        return err.set(SM_ERR_FORMAT, "saved session is truncated or has trailing bytes");
-    }
+    if (!r.ok || r.n != size) return err.set(SM_ERR_FORMAT, "saved session is truncated or has trailing bytes");
     for (int64_t i = 0; i < n_pending; i++)
-        if (queued[i] < 0 || queued[i] >= lim.n_vocab) {
-            reset();
-            return err.set(SM_ERR_FORMAT, "saved session: queued token out of range");
-        }
+        if (queued[i] < 0 || queued[i] >= lim.n_vocab) return err.set(SM_ERR_FORMAT, "saved session: queued token out of range");
     pending.push(queued, static_cast<size_t>(n_pending));
     seen_submit = submit_seq.load();
     host_submitted = n_past + n_pending;
