@@ -291,7 +291,7 @@ TEST_CASE("matmul: the Rows8 layout gives the plain layout's bits", "[kernels]")
         for (TensorType t : {TensorType::F32, TensorType::F16, TensorType::BF16, TensorType::Q8_0, TensorType::Q4_0}) {
             if (!sm::kern::wants_rows8(*k, t, 8, 32)) continue;
             covered++;
-            for (const auto &nk : {std::pair<int, int>{8, 32}, {16, 96}, {24, 288}, {72, 768}, {40, 64}}) {
+            for (const auto &nk : {std::pair<int, int>{8, 32}, {16, 96}, {24, 288}, {72, 768}, {40, 64}, {24, 1056}, {16, 2080}}) {
                 const int N = nk.first, K = nk.second;
                 Weights w(t, N, K, 31 + N + K);
                 if (t == TensorType::Q8_0) // -128 (files may hold it) in some blocks
