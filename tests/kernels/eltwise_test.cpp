@@ -87,3 +87,64 @@ TEST_CASE("eltwise: swiglu is within a few ulp of exact, vectorised exp included
             }
         }
 }
+
+TEST_CASE("eltwise: layernorm is within its error bound of exact, with and without bias", "[kernels]") {
+    std::vector<const Kernels *> tabs = simd_tables();
+    tabs.push_back(&kRefKernels);
+    for (const Kernels *k : tabs)
+        for (int n : kSizes)
+            for (bool with_bias : {true, false}) {
+                INFO(k->name << " n=" << n << " bias=" << with_bias);
+                std::vector<float> x = randn(n + 1, n, 3.0f), w = randn(n + 1, n + 5), b = randn(n + 1, n + 9), o(n + 2, 7.0f);
+                for (float &v : x) v += 2.0f; // a mean well away from 0
+                k->layernorm(o.data() + 1, x.data() + 1, w.data() + 1, with_bias ? b.data() + 1 : nullptr, n, 1e-5f);
+                double mean = 0, abs_mean = 0, var = 0;
+                for (int i = 1; i <= n; i++) mean += x[i], abs_mean += std::fabs(x[i]);
+                mean /= n;
+                abs_mean /= n;
+                for (int i = 1; i <= n; i++) var += (x[i] - mean) * (x[i] - mean);
+                const double r = 1.0 / std::sqrt(var / n + 1e-5);
+                // The mean carries n roundings of the sum of |x|; the variance n more (its
+                // first-order error from the mean cancels: the deviations sum to 0), halved by
+                // the square root; then a few roundings per output. Bound (n + 10) u of the
+                // magnitudes involved.
+                for (int i = 1; i <= n; i++) {
+                    const double bi = with_bias ? b[i] : 0.0, d = x[i] - mean;
+                    const double exact = w[i] * r * d + bi;
+                    const double tol = (n + 10) * kU * (std::fabs(w[i]) * r * (abs_mean + std::fabs(d)) + std::fabs(exact) + std::fabs(bi)) + 1e-30;
+                    CHECK(std::fabs(o[i] - exact) <= tol);
+                }
+                CHECK(o[0] == 7.0f); // nothing written outside [0, n)
+                CHECK(o[n + 1] == 7.0f);
+            }
+}
+
+TEST_CASE("eltwise: gelu is within a few ulp of exact, vectorised exp included", "[kernels]") {
+    std::vector<const Kernels *> tabs = simd_tables();
+    tabs.push_back(&kRefKernels);
+    for (const Kernels *k : tabs)
+        for (int n : kSizes) {
+            INFO(k->name << " n=" << n);
+            std::vector<float> x = randn(n + 2, n, 3.0f);
+            if (n > 6) {
+                x[1] = -90.0f; // e^(-2u) overflows (or clamps): the result is -0 or tiny
+                x[2] = 90.0f;
+                x[3] = 0.0f;
+                x[4] = -6.0f;
+                x[5] = 12.0f;
+            }
+            std::vector<float> y = x;
+            k->gelu(y.data() + 1, n);
+            for (int i = 1; i <= n; i++) {
+                const double v = x[i], u = std::sqrt(2.0 / M_PI) * (v + 0.044715 * v * v * v);
+                // 0.5 v (1 + tanh u), as v / (1 + e^(-2u)): 1 + tanh u cancels in double too
+                const double exact = v / (1.0 + std::exp(-2.0 * u));
+                // u in float carries ~4 roundings, which e^(-2u) turns into 8 |u| u relative;
+                // exp's 2 ulp, an add and a divide: (8 |u| + 8) u with room.
+                const double tol = (8 * std::fabs(u) + 8) * kU * std::fabs(exact) + 1e-30;
+                CHECK(std::fabs(y[i] - exact) <= tol);
+            }
+            CHECK(y[0] == x[0]);
+            CHECK(y[n + 1] == x[n + 1]);
+        }
+}

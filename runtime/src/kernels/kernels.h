@@ -134,6 +134,12 @@ struct Kernels {
     void (*swiglu)(float *gate, const float *up, int n);
     // y[i] += x[i]
     void (*add)(float *y, const float *x, int n);
+    // out = (x - mean(x)) / sqrt(var(x) + eps) * weight + bias (bias may be null); the
+    // mean first, then the variance around it (no E[x^2] - mean^2 cancellation)
+    void (*layernorm)(float *out, const float *x, const float *weight, const float *bias, int n, float eps);
+    // x[i] = gelu(x[i]), the tanh form GPT-2 and ggml use: 0.5 x (1 + tanh(u)) with
+    // u = sqrt(2/pi) (x + 0.044715 x^3), evaluated as x / (1 + e^(-2u))
+    void (*gelu)(float *x, int n);
 
     // ---- attention for heads [h0, h1) of every query row (see AttnArgs).
     void (*attention)(const AttnArgs &a, int h0, int h1);

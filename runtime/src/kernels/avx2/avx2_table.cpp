@@ -27,7 +27,7 @@ void matmul(const Matrix &w, const void *act, size_t arb, int M, float *y, int64
 
 extern const Kernels kAvx2Kernels = {
     SM_ISA_AVX2, "avx2", act_format, act_row_bytes, prepare_act, matmul, matrix_row,
-    avx2::rmsnorm, avx2::rope, avx2::swiglu, avx2::add, avx2::attention,
+    avx2::rmsnorm, avx2::rope, avx2::swiglu, avx2::add, avx2::layernorm, avx2::gelu, avx2::attention,
     (1u << static_cast<uint32_t>(TensorType::F32)) | (1u << static_cast<uint32_t>(TensorType::F16)) |
         (1u << static_cast<uint32_t>(TensorType::BF16)) | (1u << static_cast<uint32_t>(TensorType::Q8_0)) |
         (1u << static_cast<uint32_t>(TensorType::Q4_0)),

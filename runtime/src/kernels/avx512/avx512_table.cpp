@@ -38,12 +38,12 @@ void matmul(const Matrix &w, const void *act, size_t arb, int M, float *y, int64
 
 extern const Kernels kAvx512Kernels = {
     SM_ISA_AVX512, "avx512", act_format<false>, act_row_bytes, prepare_act<false>, matmul<false>, matrix_row,
-    avx512::rmsnorm, avx512::rope, avx512::swiglu, avx512::add, avx512::attention,
+    avx512::rmsnorm, avx512::rope, avx512::swiglu, avx512::add, avx512::layernorm, avx512::gelu, avx512::attention,
     0, // every layout is plain
 };
 extern const Kernels kAvx512VnniKernels = {
     SM_ISA_AVX512, "avx512vnni", act_format<true>, act_row_bytes, prepare_act<true>, matmul<true>, matrix_row,
-    avx512::rmsnorm, avx512::rope, avx512::swiglu, avx512::add, avx512::attention,
+    avx512::rmsnorm, avx512::rope, avx512::swiglu, avx512::add, avx512::layernorm, avx512::gelu, avx512::attention,
     0, // every layout is plain
 };
 

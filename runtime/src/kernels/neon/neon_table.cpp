@@ -36,12 +36,12 @@ void matmul(const Matrix &w, const void *act, size_t arb, int M, float *y, int64
 
 extern const Kernels kNeonKernels = {
     SM_ISA_NEON, "neon", act_format, act_row_bytes, prepare_act, matmul<false>, matrix_row,
-    neon::rmsnorm, neon::rope, neon::swiglu, neon::add, neon::attention,
+    neon::rmsnorm, neon::rope, neon::swiglu, neon::add, neon::layernorm, neon::gelu, neon::attention,
     0, // every layout is plain
 };
 extern const Kernels kNeonDotKernels = {
     SM_ISA_NEON, "neondot", act_format, act_row_bytes, prepare_act, matmul<true>, matrix_row,
-    neon::rmsnorm, neon::rope, neon::swiglu, neon::add, neon::attention,
+    neon::rmsnorm, neon::rope, neon::swiglu, neon::add, neon::layernorm, neon::gelu, neon::attention,
     0, // every layout is plain
 };
 

@@ -174,6 +174,24 @@ void add(float *y, const float *x, int n) {
     for (int i = 0; i < n; i++) y[i] += x[i];
 }
 
+void layernorm(float *out, const float *x, const float *weight, const float *bias, int n, float eps) {
+    float s = 0.0f;
+    for (int i = 0; i < n; i++) s += x[i];
+    const float mean = s / static_cast<float>(n);
+    float ss = 0.0f;
+    for (int i = 0; i < n; i++) ss += (x[i] - mean) * (x[i] - mean);
+    const float r = 1.0f / sqrtf(ss / static_cast<float>(n) + eps);
+    for (int i = 0; i < n; i++) out[i] = weight[i] * (r * (x[i] - mean)) + (bias ? bias[i] : 0.0f);
+}
+
+void gelu(float *x, int n) {
+    for (int i = 0; i < n; i++) {
+        const float v = x[i];
+        const float u = 0.7978845608f * (v + 0.044715f * v * v * v);
+        x[i] = v / (1.0f + expf(-2.0f * u));
+    }
+}
+
 float kv_at(const float *f, const uint16_t *h, int64_t i) { return h ? fp16_to_f32(h[i]) : f[i]; }
 
 // Online softmax state of one (query, head).
@@ -249,7 +267,7 @@ void attention(const AttnArgs &a, int h0, int h1) {
 
 const Kernels kRefKernels = {
     SM_ISA_SCALAR, "scalar", act_format, act_row_bytes, prepare_act, matmul, matrix_row,
-    rmsnorm,       rope,     swiglu,     add,           attention,
+    rmsnorm,       rope,     swiglu,     add,           layernorm, gelu, attention,
     0, // every layout is plain
 };
 
