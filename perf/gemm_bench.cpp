@@ -10,6 +10,7 @@
 #include "quant/quant.h"
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
@@ -18,6 +19,7 @@
 #include <dlfcn.h>
 #include <random>
 #include <string>
+#include <thread>
 #include <vector>
 
 namespace {
@@ -47,7 +49,7 @@ struct Args {
     int threads = 1, reps = 5;
     std::vector<int> ms = {1, 64, 128, 512};
     std::vector<TensorType> types = {TensorType::F32, TensorType::F16, TensorType::Q8_0, TensorType::Q4_0};
-    bool vocab = true, json = false;
+    bool vocab = true, json = false, blas = true;
 };
 
 std::vector<std::string> split(const char *s) {
@@ -146,11 +148,13 @@ int cmd_bench_gemm(int argc, char **argv) {
             i++;
         } else if (!strcmp(s, "--no-vocab")) {
             a.vocab = false;
+        } else if (!strcmp(s, "--no-blas")) {
+            a.blas = false;
         } else if (!strcmp(s, "--json")) {
             a.json = true;
         } else {
             fprintf(stderr, "usage: bench-gemm [--isa scalar|avx2|avx512|avx512vnni|neon|neondot] [--threads N] [--reps R]\n"
-                            "                  [--m 1,64,128,512] [--types f32,f16,bf16,q8_0,q4_0,q4_K,q6_K] [--no-vocab] [--json]\n");
+                            "                  [--m 1,64,128,512] [--types f32,f16,bf16,q8_0,q4_0,q4_K,q6_K] [--no-vocab] [--no-blas] [--json]\n");
             return 2;
         }
     }
@@ -173,7 +177,7 @@ int cmd_bench_gemm(int argc, char **argv) {
     const bool wide = a.k->isa == SM_ISA_AVX512;
     const double peak = sm::perf::fma_peak_gflops(wide ? sm::perf::FmaWidth::Avx512 : sm::perf::FmaWidth::Avx2, a.threads, 3);
     OpenBlas blas;
-    blas.load();
+    if (a.blas) blas.load();
     if (blas.set_threads) blas.set_threads(a.threads);
     const char *coretype = getenv("OPENBLAS_CORETYPE");
     sm::ThreadPool pool;
@@ -191,7 +195,7 @@ int cmd_bench_gemm(int argc, char **argv) {
         printf("{\"table\": \"%s\", \"threads\": %d, \"fma_peak_gflops\": %.1f, \"openblas\": %s, \"results\": [", a.k->name,
                a.threads, peak, blas.sgemm ? "true" : "false");
     }
-    bool first_json = true;
+    bool first_json = true, blas_spinning = false;
     std::mt19937 g(1);
     std::normal_distribution<float> nd(0.0f, 1.0f);
     for (TensorType t : a.types)
@@ -223,6 +227,11 @@ int cmd_bench_gemm(int argc, char **argv) {
                 a.k->prepare_act(t, x.data(), s.K, M, s.K, act.data());
                 std::vector<float> y(static_cast<size_t>(M) * s.N);
                 Job job{a.k, wk, act.data(), arb, M, s.N, a.threads, y.data()};
+                // OpenBLAS's worker threads spin for about 2^28 cycles (~0.1 s) after a call
+                // before they sleep: timed inside that window, our threads would share the
+                // cores with them. Let them settle first.
+                if (blas_spinning) std::this_thread::sleep_for(std::chrono::milliseconds(300));
+                blas_spinning = false;
                 const double secs = time_it(a.reps, [&] { par.run(run_task, &job, a.threads); });
                 const double flops = 2.0 * M * s.N * s.K;
                 const double gf = flops / secs * 1e-9, wgbs = static_cast<double>(rb) * s.N / secs * 1e-9;
@@ -244,6 +253,7 @@ int cmd_bench_gemm(int argc, char **argv) {
                         blas.sgemm(kRowMajor, kNoTrans, kTrans, M, s.N, s.K, 1.0f, x.data(), s.K, wf.data(), s.K, 0.0f, by.data(), s.N);
                     });
                     bgf = flops / bs * 1e-9;
+                    blas_spinning = a.threads > 1;
                 }
                 const char *tn = sm::type_traits(t).name;
                 if (a.json) {

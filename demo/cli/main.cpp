@@ -32,7 +32,7 @@ const Command kCommands[] = {
     {"bench", cmd_bench, "--model PATH [--threads N] [--pp 128,512] [--tg 128] [--reps R] [--json]: prefill / decode tok/s"},
     {"frames", cmd_frames, "--model PATH [--budget-us 2000] [--frames N] [--threads T] [--sessions K] [--no-sleep] [--evict-mb MB] [--json]: 60 FPS loop"},
     {"perplexity", cmd_perplexity, "--model PATH (--file F | --tokens-file F | --generate N) [--ctx C] [--sinks S] [--skip N]"},
-    {"bench-gemm", cmd_bench_gemm, "[--isa I] [--threads N] [--types f32,q8_0...] [--json]: GEMM GFLOP/s vs OpenBLAS"},
+    {"bench-gemm", cmd_bench_gemm, "[--isa I] [--threads N] [--types f32,q8_0...] [--m 1,64] [--no-blas] [--json]: GEMM GFLOP/s vs OpenBLAS"},
     {"machine", cmd_machine, "[--threads N] [--json]: this machine's FMA peak and read bandwidths (L1..DRAM)"},
     {"bench-tokenizer", cmd_bench_tokenizer, "[--vocab PATH]... [--file TEXT] [--reps R]: encode / decode MB/s"},
     {"synth-model", cmd_synth_model, "--preset tiny|tiny-tied|24m|134m|smol --type f32|f16|q8_0|q4_0 [--seed S] --out PATH"},
