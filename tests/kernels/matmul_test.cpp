@@ -17,7 +17,7 @@ using sm::kern::kRefKernels;
 
 namespace {
 
-const int kMs[] = {1, 3, 5, 11, 12, 16, 17, 64}; // around the AVX-512 GEMV / GEMM switch
+const int kMs[] = {1, 3, 5, 8, 11, 12, 14, 16, 17, 64}; // around the AVX-512 GEMV / GEMM switch; 8, 14: split last tiles
 
 bool int8_act(TensorType t) {
     return t == TensorType::Q8_0 || t == TensorType::Q4_0 || t == TensorType::Q4_K || t == TensorType::Q6_K;
@@ -159,7 +159,7 @@ TEST_CASE("matmul: float weights (f32, f16, bf16) match the oracle on odd sizes"
         for (TensorType t : {TensorType::F32, TensorType::F16, TensorType::BF16}) {
             int i = 0;
             for (int K : kOdd)
-                for (int N : kOdd) check_matmul(*k, t, kMs[i % 8], N, K, 100 + i), i++;
+                for (int N : kOdd) check_matmul(*k, t, kMs[i % (sizeof kMs / sizeof *kMs)], N, K, 100 + i), i++;
             for (int M : kMs) check_matmul(*k, t, M, 65, 288, 7 + M);
         }
 }
@@ -169,7 +169,7 @@ TEST_CASE("matmul: q8_0 and q4_0 (integer dot products) match the oracle", "[ker
         for (TensorType t : {TensorType::Q8_0, TensorType::Q4_0}) {
             int i = 0;
             for (int K : {32, 64, 96, 288, 768})
-                for (int N : {1, 3, 17, 33, 64, 65}) check_matmul(*k, t, kMs[i % 8], N, K, 200 + i), i++;
+                for (int N : {1, 3, 17, 33, 64, 65}) check_matmul(*k, t, kMs[i % (sizeof kMs / sizeof *kMs)], N, K, 200 + i), i++;
             for (int M : kMs) check_matmul(*k, t, M, 33, 96, 9 + M);
         }
 }
@@ -179,7 +179,7 @@ TEST_CASE("matmul: q4_K and q6_K (integer dot products) match the oracle", "[ker
         for (TensorType t : {TensorType::Q4_K, TensorType::Q6_K}) {
             int i = 0;
             for (int K : {256, 512, 768})
-                for (int N : {1, 3, 17, 33, 65}) check_matmul(*k, t, kMs[i % 8], N, K, 300 + i), i++;
+                for (int N : {1, 3, 17, 33, 65}) check_matmul(*k, t, kMs[i % (sizeof kMs / sizeof *kMs)], N, K, 300 + i), i++;
             for (int M : kMs) check_matmul(*k, t, M, 17, 256, 11 + M);
         }
 }
@@ -303,7 +303,7 @@ TEST_CASE("matmul: the Rows8 layout gives the plain layout's bits", "[kernels]")
                 sm::kern::Matrix m8 = w.matrix();
                 m8.layout = sm::kern::Layout::Rows8;
                 m8.data = il.data() + o;
-                for (int M : {1, 2, 3, 4, 5, 17, 64, 65}) {
+                for (int M : {1, 2, 3, 4, 5, 8, 13, 17, 64, 65}) {
                     INFO(k->name << " " << sm::type_name(static_cast<uint32_t>(t)) << " M=" << M << " N=" << N << " K=" << K);
                     std::vector<float> x = randn(static_cast<size_t>(M) * K, 77 + M);
                     Acts a(*k, t, x.data(), K, M, K);
