@@ -10,6 +10,7 @@
 
 #include "args.h"
 #include "common.h"
+#include "cpu_clock.h"
 #include "stats.h"
 
 #include <chrono>
@@ -63,15 +64,6 @@ size_t drain(Npcs &n) {
     return tokens;
 }
 
-// The calling thread's CPU time (excludes preemption; 0 where the clock is missing).
-double thread_cpu_us() {
-#if defined(CLOCK_THREAD_CPUTIME_ID)
-    timespec ts;
-    if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts) == 0) return ts.tv_sec * 1e6 + ts.tv_nsec * 1e-3;
-#endif
-    return 0;
-}
-
 // Keeps a value the optimizer would otherwise drop with the loop that made it.
 inline void keep(uint8_t v) {
 #if defined(__GNUC__)
@@ -119,6 +111,7 @@ int cmd_frames(int argc, char **argv) {
             drain(n);
         }
     }
+    const double steal0 = steal_seconds();
     double unsliced_us = 0, unsliced_cpu_us = 0;
     size_t unsliced_tokens = 0;
     std::vector<double> step_us, overrun_us, cpu_overrun_us;
@@ -164,6 +157,7 @@ int cmd_frames(int argc, char **argv) {
         unsliced_cpu_us += thread_cpu_us() - c0;
         unsliced_tokens += got;
     }
+    const double steal_s = steal0 >= 0 ? steal_seconds() - steal0 : -1; // -1: not known
     const double unsliced_tok_s = unsliced_us > 0 ? unsliced_tokens / (unsliced_us * 1e-6) : 0;
     const double unsliced_cpu_tok_s = unsliced_cpu_us > 0 ? unsliced_tokens / (unsliced_cpu_us * 1e-6) : 0;
     const double sliced_tok_s = tokens / (work_us * 1e-6);
@@ -177,10 +171,10 @@ int cmd_frames(int argc, char **argv) {
     if (json) {
         printf("{\"model\": \"%s\", \"type\": \"%s\", \"threads\": %lld, \"sessions\": %lld, \"budget_us\": %lld, \"frames\": %lld, "
                "\"step_us_p50\": %.1f, \"step_us_p99\": %.1f, \"step_us_max\": %.1f, \"overrun_us_p99\": %.1f, "
-               "\"overrun_us_max\": %.1f, \"cpu_overrun_us_p99\": %.1f, \"cpu_overrun_us_max\": %.1f, \"tokens\": %zu, \"sliced_tok_s\": %.2f, \"sliced_cpu_tok_s\": %.2f, \"unsliced_tok_s\": %.2f, \"unsliced_cpu_tok_s\": %.2f}\n",
+               "\"overrun_us_max\": %.1f, \"cpu_overrun_us_p99\": %.1f, \"cpu_overrun_us_max\": %.1f, \"tokens\": %zu, \"sliced_tok_s\": %.2f, \"sliced_cpu_tok_s\": %.2f, \"unsliced_tok_s\": %.2f, \"unsliced_cpu_tok_s\": %.2f, \"steal_s\": %.2f}\n",
                name.c_str(), L.info.weight_type, (long long)mo.threads, (long long)sessions, (long long)budget, (long long)frames,
                percentile(step_us, 50), percentile(step_us, 99), mx, percentile(overrun_us, 99), omx, percentile(cpu_overrun_us, 99), comx, tokens, sliced_tok_s,
-               sliced_cpu_tok_s, unsliced_tok_s, unsliced_cpu_tok_s);
+               sliced_cpu_tok_s, unsliced_tok_s, unsliced_cpu_tok_s, steal_s);
         return 0;
     }
     printf("%s (%s), %lld thread(s), %lld session(s), budget %lld us, %lld frames at 60 FPS\n", name.c_str(), L.info.weight_type,
@@ -192,5 +186,6 @@ int cmd_frames(int argc, char **argv) {
            100.0 * sliced_tok_s / unsliced_tok_s);
     printf("       per CPU time of the calling thread: sliced %.1f tok/s, unsliced %.1f tok/s (%.0f%%)\n", sliced_cpu_tok_s,
            unsliced_cpu_tok_s, unsliced_cpu_tok_s > 0 ? 100.0 * sliced_cpu_tok_s / unsliced_cpu_tok_s : 0.0);
+    if (steal_s >= 0) printf("steal (the hypervisor's, all virtual CPUs) during the run: %.2f s\n", steal_s);
     return 0;
 }

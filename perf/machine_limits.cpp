@@ -1,5 +1,7 @@
 #include "machine_limits.h"
+#include "cpu_clock.h"
 #include "huge_buffer.h"
+#include "stats.h"
 
 #include "core/clock.h"
 #include "core/cpu.h"
@@ -54,10 +56,6 @@ long cache_bytes(int level) {
     return sysconf(level == 1 ? _SC_LEVEL1_DCACHE_SIZE : level == 2 ? _SC_LEVEL2_CACHE_SIZE : _SC_LEVEL3_CACHE_SIZE);
 }
 
-double median(std::vector<double> v) {
-    std::sort(v.begin(), v.end());
-    return v.empty() ? 0.0 : v[v.size() / 2];
-}
 
 // Runs fn(thread index) on `threads` threads released together; returns the wall time in
 // seconds from the release to the last one finishing.
@@ -127,6 +125,14 @@ __attribute__((target("avx512f"))) void read_avx512(const float *p, size_t n, in
 #endif
 
 // Scalar fallback for other architectures: 8 accumulators the compiler may vectorise.
+// A serial chain of multiply-adds: fixed work, no memory traffic, nothing to vectorize
+// or fold (floating point is not reassociated). Seeded from a volatile, so no two calls
+// can be merged or hoisted.
+double busy_chain(long iters, double x) {
+    for (long i = 0; i < iters; i++) x = x * 0.9999999 + 1e-7;
+    return x;
+}
+
 void read_plain(const float *p, size_t n, int passes) {
     float a[8] = {0};
     for (int r = 0; r < passes; r++)
@@ -190,6 +196,43 @@ double read_bandwidth_gbs(size_t bytes, int threads, int reps) {
     return median(g);
 }
 
+Jitter timing_jitter(double seconds, double chunk_us) {
+    Jitter j;
+    volatile double sink = 1.0;
+    // Iterations per chunk: the median of 5 timings of a calibration run, scaled.
+    long iters = 1 << 16;
+    std::vector<double> cal;
+    for (int i = 0; i < 5; i++) {
+        const uint64_t t0 = now_ns();
+        sink = busy_chain(iters, sink);
+        cal.push_back(static_cast<double>(now_ns() - t0) * 1e-3);
+    }
+    const double per_iter = median(cal) / static_cast<double>(iters);
+    if (per_iter <= 0) return j;
+    iters = static_cast<long>(chunk_us / per_iter);
+    std::vector<double> wall, cpu;
+    const double steal0 = steal_seconds();
+    for (const uint64_t end = now_ns() + static_cast<uint64_t>(seconds * 1e9); now_ns() < end;) {
+        const uint64_t t0 = now_ns();
+        const double c0 = thread_cpu_us();
+        sink = busy_chain(iters, sink);
+        cpu.push_back(thread_cpu_us() - c0);
+        wall.push_back(static_cast<double>(now_ns() - t0) * 1e-3);
+    }
+    if (steal0 >= 0) j.steal_s = steal_seconds() - steal0;
+    j.chunks = static_cast<int>(wall.size());
+    j.median_us = median(wall);
+    auto excess = [&](const std::vector<double> &v, double p) {
+        const double x = (p >= 100 ? *std::max_element(v.begin(), v.end()) : percentile(v, p)) - j.median_us;
+        return x > 0 ? x : 0.0;
+    };
+    if (!wall.empty()) {
+        j.wall_p99 = excess(wall, 99), j.wall_max = excess(wall, 100);
+        j.cpu_p99 = excess(cpu, 99), j.cpu_max = excess(cpu, 100);
+    }
+    return j;
+}
+
 } // namespace sm::perf
 
 int cmd_machine(int argc, char **argv) {
@@ -197,12 +240,14 @@ int cmd_machine(int argc, char **argv) {
     bool json = false;
     int threads = static_cast<int>(std::thread::hardware_concurrency());
     int reps = 5;
+    double jitter_s = 5;
     for (int i = 2; i < argc; i++) { // argv[1] is the command
         if (!strcmp(argv[i], "--json")) json = true;
         else if (!strcmp(argv[i], "--threads") && i + 1 < argc) threads = atoi(argv[++i]);
         else if (!strcmp(argv[i], "--reps") && i + 1 < argc) reps = atoi(argv[++i]);
+        else if (!strcmp(argv[i], "--jitter-s") && i + 1 < argc) jitter_s = atof(argv[++i]);
         else {
-            fprintf(stderr, "usage: machine [--json] [--threads N] [--reps R]\n");
+            fprintf(stderr, "usage: machine [--json] [--threads N] [--reps R] [--jitter-s S (0: skip)]\n");
             return 2;
         }
     }
@@ -226,13 +271,17 @@ int cmd_machine(int argc, char **argv) {
         bw[i][0] = read_bandwidth_gbs(levels[i].bytes1, 1, reps);
         bw[i][1] = read_bandwidth_gbs(levels[i].bytes2, 2, reps);
     }
+    // 2 ms chunks: the frame budget `frames` measures against.
+    const Jitter jt = jitter_s > 0 ? timing_jitter(jitter_s, 2000) : Jitter{};
     if (json) {
         printf("{\"threads\": %d, \"reps\": %d, \"fma_gflops\": {\"avx2\": {\"1t\": %.1f, \"nt\": %.1f}, \"avx512\": {\"1t\": %.1f, \"nt\": %.1f}}, \"read_gbs\": {",
                threads, reps, a1, an, z1, zn);
         for (int i = 0; i < 4; i++)
             printf("%s\"%s\": {\"bytes_per_thread\": %zu, \"1t\": %.1f, \"2t\": %.1f}", i ? ", " : "", levels[i].name,
                    levels[i].bytes1, bw[i][0], bw[i][1]);
-        printf("}}\n");
+        printf("}, \"jitter\": {\"chunks\": %d, \"median_us\": %.1f, \"wall_excess_us_p99\": %.1f, \"wall_excess_us_max\": %.1f, "
+               "\"cpu_excess_us_p99\": %.1f, \"cpu_excess_us_max\": %.1f, \"steal_s\": %.2f}}\n",
+               jt.chunks, jt.median_us, jt.wall_p99, jt.wall_max, jt.cpu_p99, jt.cpu_max, jt.steal_s);
         return 0;
     }
     printf("FP32 FMA peak (GFLOP/s, median of %d)     1 thread   %d threads\n", reps, threads);
@@ -241,5 +290,11 @@ int cmd_machine(int argc, char **argv) {
     printf("Read bandwidth (GB/s, median of %d)       1 thread   2 threads\n", reps);
     for (int i = 0; i < 4; i++)
         printf("  %-4s %9zu KiB per thread        %8.1f   %8.1f\n", levels[i].name, levels[i].bytes1 >> 10, bw[i][0], bw[i][1]);
+    if (jt.chunks > 0) {
+        printf("Timing jitter (%d chunks of fixed busy work, median %.0f us, over %.0f s)\n", jt.chunks, jt.median_us, jitter_s);
+        printf("  excess over the median, wall clock     p99 %6.0f us   max %6.0f us\n", jt.wall_p99, jt.wall_max);
+        printf("  excess over the median, thread CPU     p99 %6.0f us   max %6.0f us\n", jt.cpu_p99, jt.cpu_max);
+        if (jt.steal_s >= 0) printf("  steal during it (all virtual CPUs)     %.2f s\n", jt.steal_s);
+    }
     return 0;
 }

@@ -261,9 +261,26 @@ TEST_CASE("cli: bench and frames print their JSON objects with every key", "[cli
     REQUIRE(f.code == 0);
     for (const char *k : {"\"step_us_p50\"", "\"step_us_p99\"", "\"step_us_max\"", "\"overrun_us_p99\"", "\"overrun_us_max\"",
                           "\"cpu_overrun_us_p99\"", "\"cpu_overrun_us_max\"", "\"sliced_tok_s\"", "\"sliced_cpu_tok_s\"",
-                          "\"unsliced_tok_s\"", "\"sessions\": 4,"}) {
+                          "\"unsliced_tok_s\"", "\"steal_s\"", "\"sessions\": 4,"}) {
         INFO(k);
         CHECK(f.out.find(k) != std::string::npos);
     }
     CHECK(f.out.find("\"tokens\": 0,") == std::string::npos);
+}
+
+TEST_CASE("cli: machine measures its limits and the timing jitter of 2 ms of fixed work", "[cli]") {
+    if (!have_cli()) return;
+    Run m = run("machine --reps 1 --jitter-s 0.3 --json");
+    INFO(m.err << m.out);
+    REQUIRE(m.code == 0);
+    for (const char *k : {"\"fma_gflops\"", "\"read_gbs\"", "\"DRAM\"", "\"jitter\"", "\"wall_excess_us_p99\"", "\"cpu_excess_us_max\""}) {
+        INFO(k);
+        CHECK(m.out.find(k) != std::string::npos);
+    }
+    // The chunks are calibrated to 2 ms: a loop the compiler hoisted would time nothing.
+    const size_t at = m.out.find("\"median_us\": ");
+    REQUIRE(at != std::string::npos);
+    const double med = atof(m.out.c_str() + at + 13);
+    CHECK(med > 1000);
+    CHECK(med < 8000);
 }
