@@ -56,7 +56,6 @@ long cache_bytes(int level) {
     return sysconf(level == 1 ? _SC_LEVEL1_DCACHE_SIZE : level == 2 ? _SC_LEVEL2_CACHE_SIZE : _SC_LEVEL3_CACHE_SIZE);
 }
 
-
 // Runs fn(thread index) on `threads` threads released together; returns the wall time in
 // seconds from the release to the last one finishing.
 template <class Fn> double timed_threads(int threads, Fn fn) {
@@ -124,7 +123,6 @@ __attribute__((target("avx512f"))) void read_avx512(const float *p, size_t n, in
 }
 #endif
 
-// Scalar fallback for other architectures: 8 accumulators the compiler may vectorise.
 // A serial chain of multiply-adds: fixed work, no memory traffic, nothing to vectorize
 // or fold (floating point is not reassociated). Seeded from a volatile, so no two calls
 // can be merged or hoisted.
@@ -133,6 +131,7 @@ double busy_chain(long iters, double x) {
     return x;
 }
 
+// Scalar fallback for other architectures: 8 accumulators the compiler may vectorise.
 void read_plain(const float *p, size_t n, int passes) {
     float a[8] = {0};
     for (int r = 0; r < passes; r++)
@@ -222,8 +221,8 @@ Jitter timing_jitter(double seconds, double chunk_us) {
     if (steal0 >= 0) j.steal_s = steal_seconds() - steal0;
     j.chunks = static_cast<int>(wall.size());
     j.median_us = median(wall);
-    auto excess = [&](const std::vector<double> &v, double p) {
-        const double x = (p >= 100 ? *std::max_element(v.begin(), v.end()) : percentile(v, p)) - j.median_us;
+    auto excess = [](const std::vector<double> &v, double p) { // over v's own median
+        const double x = (p >= 100 ? *std::max_element(v.begin(), v.end()) : percentile(v, p)) - median(v);
         return x > 0 ? x : 0.0;
     };
     if (!wall.empty()) {
