@@ -247,7 +247,8 @@ int Forward::matmul_range(int r0, int r1) {
 }
 
 // Converts the input rows once for all matrices that read them, one buffer per distinct
-// activation format.
+// activation format. Format 0 is the floats as they are (kernels/common/act.h): the
+// matmuls read x itself, rows ldx apart, which stays unchanged until the op is done.
 void Forward::prepare(const kern::Matrix *const *ws, int n, const float *x, int64_t ldx, int M, int K) {
     for (int i = 0; i < 3; i++) act_fmt_[i] = -1;
     for (int i = 0; i < n; i++) {
@@ -256,8 +257,14 @@ void Forward::prepare(const kern::Matrix *const *ws, int n, const float *x, int6
         while (slot < 3 && act_fmt_[slot] != -1 && act_fmt_[slot] != fmt) slot++;
         if (act_fmt_[slot] == fmt) continue;
         act_fmt_[slot] = fmt;
-        act_row_bytes_[slot] = k_->act_row_bytes(ws[i]->type, K);
-        k_->prepare_act(ws[i]->type, x, ldx, M, K, act_[slot]);
+        if (fmt == 0) {
+            act_row_bytes_[slot] = static_cast<size_t>(ldx) * sizeof(float);
+            act_in_[slot] = x;
+        } else {
+            act_row_bytes_[slot] = k_->act_row_bytes(ws[i]->type, K);
+            k_->prepare_act(ws[i]->type, x, ldx, M, K, act_[slot]);
+            act_in_[slot] = act_[slot];
+        }
     }
 }
 
@@ -266,7 +273,7 @@ const void *Forward::act_for(const kern::Matrix &w, size_t *row_bytes) const {
     for (int i = 0; i < 3; i++)
         if (act_fmt_[i] == fmt) {
             *row_bytes = act_row_bytes_[i];
-            return act_[i];
+            return act_in_[i];
         }
     *row_bytes = 0;
     return nullptr;

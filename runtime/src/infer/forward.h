@@ -110,6 +110,8 @@ private:
     float *att_ = nullptr, *hb_ = nullptr, *hb2_ = nullptr, *proj_ = nullptr, *logits_ = nullptr;
     float *cs_ = nullptr, *cs_sink_ = nullptr; // per row: head_dim/2 (cos, sin) pairs
     uint8_t *act_[3] = {nullptr, nullptr, nullptr};
+    const void *act_in_[3] = {nullptr, nullptr, nullptr}; // what the matmuls read: act_[i], or
+                                                          // the input rows themselves (floats)
     int act_fmt_[3] = {-1, -1, -1};
     size_t act_row_bytes_[3] = {0, 0, 0};
     size_t act_cap_ = 0; // bytes per act buffer per row
