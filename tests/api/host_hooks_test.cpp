@@ -32,18 +32,20 @@ struct HostAllocator {
 // A toy job system: the calling thread and one helper thread split the tasks.
 struct HostJobs {
     std::atomic<int> calls{0}, helper_tasks{0};
+    // The helper thread takes the odd tasks and the caller the even ones: a fixed split, so
+    // the helper's share never depends on how fast a thread starts (with tasks claimed
+    // from a shared counter, the caller could finish them all first on a busy machine).
     static void parallel_for(void *u, void (*fn)(void *, int), void *ctx, int n) {
         auto *h = static_cast<HostJobs *>(u);
         h->calls++;
-        std::atomic<int> next{0};
-        auto work = [&](bool helper) {
-            for (int t; (t = next.fetch_add(1)) < n;) {
+        auto work = [&](int first, bool helper) {
+            for (int t = first; t < n; t += 2) {
                 fn(ctx, t);
                 if (helper) h->helper_tasks++;
             }
         };
-        std::thread other(work, true);
-        work(false);
+        std::thread other(work, 1, true);
+        work(0, false);
         other.join();
     }
 };
