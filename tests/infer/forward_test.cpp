@@ -94,6 +94,10 @@ TEST_CASE("forward: bit-identical whatever the chunking and the thread count", "
         for (int batch : {1, 7, 33, 256}) CHECK(max_diff(base, eval_all(smtest::stories_path("gguf"), isa, batch, 1)) == 0.0);
         CHECK(max_diff(base, eval_all(smtest::stories_path("gguf"), isa, 64, 2)) == 0.0);
         CHECK(max_diff(base, eval_all(smtest::stories_path("gguf"), isa, 5, 3)) == 0.0);
+        // 256 rows of 64: enough work for the per-row ops (norms, SwiGLU, residual adds)
+        // to be split across the threads as well.
+        CHECK(max_diff(base, eval_all(smtest::stories_path("gguf"), isa, 256, 2)) == 0.0);
+        CHECK(max_diff(base, eval_all(smtest::stories_path("gguf"), isa, 256, 3)) == 0.0);
     }
 }
 

@@ -246,26 +246,68 @@ int Forward::matmul_range(int r0, int r1) {
     return rows;
 }
 
-// Converts the input rows once for all matrices that read them, one buffer per distinct
-// activation format. Format 0 is the floats as they are (kernels/common/act.h): the
-// matmuls read x itself, rows ldx apart, which stays unchanged until the op is done.
-void Forward::prepare(const kern::Matrix *const *ws, int n, const float *x, int64_t ldx, int M, int K) {
+// One buffer per distinct activation format among the matrices that read x. Format 0 is
+// the floats as they are (kernels/common/act.h): the matmuls read x itself, rows ldx
+// apart, which stays unchanged until the op is done; other formats are converted.
+void Forward::plan_act(const kern::Matrix *const *ws, int n, const float *x, int64_t ldx, int K) {
     for (int i = 0; i < 3; i++) act_fmt_[i] = -1;
+    act_src_ = x, act_ldx_ = ldx, act_k_ = K;
     for (int i = 0; i < n; i++) {
         const int fmt = k_->act_format(ws[i]->type);
         int slot = 0;
         while (slot < 3 && act_fmt_[slot] != -1 && act_fmt_[slot] != fmt) slot++;
         if (act_fmt_[slot] == fmt) continue;
         act_fmt_[slot] = fmt;
+        act_type_[slot] = ws[i]->type;
         if (fmt == 0) {
             act_row_bytes_[slot] = static_cast<size_t>(ldx) * sizeof(float);
             act_in_[slot] = x;
         } else {
             act_row_bytes_[slot] = k_->act_row_bytes(ws[i]->type, K);
-            k_->prepare_act(ws[i]->type, x, ldx, M, K, act_[slot]);
             act_in_[slot] = act_[slot];
         }
     }
+}
+
+void Forward::convert_act(int r0, int r1) {
+    for (int i = 0; i < 3; i++)
+        if (act_fmt_[i] > 0)
+            k_->prepare_act(act_type_[i], act_src_ + static_cast<int64_t>(r0) * act_ldx_, act_ldx_, r1 - r0, act_k_,
+                            act_[i] + static_cast<size_t>(r0) * act_row_bytes_[i]);
+}
+
+namespace {
+// Below this many elements a row op is cheaper on the calling thread than a hand-off
+// (a few microseconds of work): decode rows, small batches.
+constexpr int64_t kParallelRowElems = 16384;
+} // namespace
+
+template <class F> void Forward::for_rows(int M, int K, const F &f) {
+    const int width = par_ ? par_->width() : 1;
+    if (width <= 1 || static_cast<int64_t>(M) * K < kParallelRowElems || M < 2) {
+        f(0, M);
+        return;
+    }
+    const int n = width < M ? width : M;
+    struct Job {
+        const F *f;
+        int M, n;
+    } job{&f, M, n};
+    par_->run(
+        [](void *ctx, int t) {
+            const Job &j = *static_cast<const Job *>(ctx);
+            const int r0 = static_cast<int>(static_cast<int64_t>(j.M) * t / j.n), r1 = static_cast<int>(static_cast<int64_t>(j.M) * (t + 1) / j.n);
+            if (r0 < r1) (*j.f)(r0, r1);
+        },
+        &job, n);
+}
+
+// x += proj over the batch rows (the residual stream after attention and after the MLP).
+void Forward::residual_add(int B) {
+    const int dim = hp_.dim;
+    for_rows(B, dim, [&](int r0, int r1) {
+        for (int r = r0; r < r1; r++) k_->add(x_ + static_cast<int64_t>(r) * dim, proj_ + static_cast<int64_t>(r) * dim, dim);
+    });
 }
 
 const void *Forward::act_for(const kern::Matrix &w, size_t *row_bytes) const {
@@ -441,10 +483,13 @@ int Forward::run_unit(int cap) {
         return 1;
     }
     case kAttnNorm: {
-        for (int r = 0; r < B; r++)
-            k_->rmsnorm(xb_ + static_cast<int64_t>(r) * dim, x_ + static_cast<int64_t>(r) * dim, L->attn_norm, dim, p.norm_eps);
         const kern::Matrix *ws[3] = {&L->wq, &L->wk, &L->wv};
-        prepare(ws, 3, xb_, dim, B, dim);
+        plan_act(ws, 3, xb_, dim, dim);
+        for_rows(B, dim, [&](int r0, int r1) {
+            for (int r = r0; r < r1; r++)
+                k_->rmsnorm(xb_ + static_cast<int64_t>(r) * dim, x_ + static_cast<int64_t>(r) * dim, L->attn_norm, dim, p.norm_eps);
+            convert_act(r0, r1);
+        });
         advance();
         return 1;
     }
@@ -535,19 +580,23 @@ int Forward::run_unit(int cap) {
     case kAttnOut: {
         if (done_ == 0) {
             const kern::Matrix *ws[1] = {&L->wo};
-            prepare(ws, 1, att_, qd, B, qd);
+            plan_act(ws, 1, att_, qd, qd);
+            for_rows(B, qd, [&](int r0, int r1) { convert_act(r0, r1); });
         }
         if (slice()) {
-            for (int r = 0; r < B; r++) k_->add(x_ + static_cast<int64_t>(r) * dim, proj_ + static_cast<int64_t>(r) * dim, dim);
+            residual_add(B);
             advance();
         }
         return did;
     }
     case kFfnNorm: {
-        for (int r = 0; r < B; r++)
-            k_->rmsnorm(xb_ + static_cast<int64_t>(r) * dim, x_ + static_cast<int64_t>(r) * dim, L->ffn_norm, dim, p.norm_eps);
         const kern::Matrix *ws[2] = {&L->w1, &L->w3};
-        prepare(ws, 2, xb_, dim, B, dim);
+        plan_act(ws, 2, xb_, dim, dim);
+        for_rows(B, dim, [&](int r0, int r1) {
+            for (int r = r0; r < r1; r++)
+                k_->rmsnorm(xb_ + static_cast<int64_t>(r) * dim, x_ + static_cast<int64_t>(r) * dim, L->ffn_norm, dim, p.norm_eps);
+            convert_act(r0, r1);
+        });
         advance();
         return 1;
     }
@@ -555,15 +604,18 @@ int Forward::run_unit(int cap) {
         if (slice()) advance();
         return did;
     case kSwiglu: {
-        for (int r = 0; r < B; r++) k_->swiglu(hb_ + static_cast<int64_t>(r) * hid, hb2_ + static_cast<int64_t>(r) * hid, hid);
         const kern::Matrix *ws[1] = {&L->w2};
-        prepare(ws, 1, hb_, hid, B, hid);
+        plan_act(ws, 1, hb_, hid, hid);
+        for_rows(B, hid, [&](int r0, int r1) {
+            for (int r = r0; r < r1; r++) k_->swiglu(hb_ + static_cast<int64_t>(r) * hid, hb2_ + static_cast<int64_t>(r) * hid, hid);
+            convert_act(r0, r1);
+        });
         advance();
         return 1;
     }
     case kDown: {
         if (slice()) {
-            for (int r = 0; r < B; r++) k_->add(x_ + static_cast<int64_t>(r) * dim, proj_ + static_cast<int64_t>(r) * dim, dim);
+            residual_add(B);
             advance();
         }
         return did;
@@ -573,7 +625,8 @@ int Forward::run_unit(int cap) {
             k_->rmsnorm(xb_ + static_cast<int64_t>(i) * dim, x_ + static_cast<int64_t>(out_rows_[i]) * dim, w_->output_norm, dim,
                         p.norm_eps);
         const kern::Matrix *ws[1] = {&w_->output};
-        prepare(ws, 1, xb_, dim, n_out_, dim);
+        plan_act(ws, 1, xb_, dim, dim);
+        for_rows(n_out_, dim, [&](int r0, int r1) { convert_act(r0, r1); });
         advance();
         return 1;
     }

@@ -92,8 +92,15 @@ private:
     int divisible_total() const; // rows (matmul) or head-segment pairs (attention) of the op
     OpMatrices op_matrices() const;
     int matmul_range(int r0, int r1);
-    void prepare(const kern::Matrix *const *ws, int n, const float *x, int64_t ldx, int M, int K);
+    // Activations for the matrices ws read from x (rows ldx apart, K columns): plan_act
+    // picks one buffer per format; convert_act fills rows [r0, r1) of the buffers.
+    void plan_act(const kern::Matrix *const *ws, int n, const float *x, int64_t ldx, int K);
+    void convert_act(int r0, int r1);
     const void *act_for(const kern::Matrix &w, size_t *row_bytes) const;
+    // f(r0, r1) over rows [0, M) of K columns each, split across the threads when the rows
+    // hold enough work to pay for a hand-off. Row work is per row: any split, same bits.
+    template <class F> void for_rows(int M, int K, const F &f);
+    void residual_add(int B);
     double op_cost_ns(int r0, int amount) const; // rows [r0, r0 + amount) of the op
     double row_cost_ns() const;
     double attention_macs(int units) const;
@@ -113,6 +120,10 @@ private:
     const void *act_in_[3] = {nullptr, nullptr, nullptr}; // what the matmuls read: act_[i], or
                                                           // the input rows themselves (floats)
     int act_fmt_[3] = {-1, -1, -1};
+    TensorType act_type_[3] = {};        // a weight type of each buffer's format
+    const float *act_src_ = nullptr;     // the rows being converted
+    int64_t act_ldx_ = 0;
+    int act_k_ = 0;
     size_t act_row_bytes_[3] = {0, 0, 0};
     size_t act_cap_ = 0; // bytes per act buffer per row
     int32_t *tokens_ = nullptr;
