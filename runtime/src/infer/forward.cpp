@@ -302,6 +302,11 @@ template <class F> void Forward::for_rows(int M, int K, const F &f) {
         &job, n);
 }
 
+// Only the conversion, rows [0, M) (float activations need none: no hand-off then).
+void Forward::convert_rows(int M) {
+    if (act_fmt_[0] > 0 || act_fmt_[1] > 0 || act_fmt_[2] > 0) for_rows(M, act_k_, [&](int r0, int r1) { convert_act(r0, r1); });
+}
+
 // x += proj over the batch rows (the residual stream after attention and after the MLP).
 void Forward::residual_add(int B) {
     const int dim = hp_.dim;
@@ -581,7 +586,7 @@ int Forward::run_unit(int cap) {
         if (done_ == 0) {
             const kern::Matrix *ws[1] = {&L->wo};
             plan_act(ws, 1, att_, qd, qd);
-            for_rows(B, qd, [&](int r0, int r1) { convert_act(r0, r1); });
+            convert_rows(B);
         }
         if (slice()) {
             residual_add(B);
@@ -626,7 +631,7 @@ int Forward::run_unit(int cap) {
                         p.norm_eps);
         const kern::Matrix *ws[1] = {&w_->output};
         plan_act(ws, 1, xb_, dim, dim);
-        for_rows(n_out_, dim, [&](int r0, int r1) { convert_act(r0, r1); });
+        convert_rows(n_out_);
         advance();
         return 1;
     }

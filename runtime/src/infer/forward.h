@@ -96,6 +96,7 @@ private:
     // picks one buffer per format; convert_act fills rows [r0, r1) of the buffers.
     void plan_act(const kern::Matrix *const *ws, int n, const float *x, int64_t ldx, int K);
     void convert_act(int r0, int r1);
+    void convert_rows(int M); // convert_act over [0, M), split across the threads
     const void *act_for(const kern::Matrix &w, size_t *row_bytes) const;
     // f(r0, r1) over rows [0, M) of K columns each, split across the threads when the rows
     // hold enough work to pay for a hand-off. Row work is per row: any split, same bits.
