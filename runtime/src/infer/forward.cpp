@@ -307,6 +307,17 @@ void Forward::convert_rows(int M) {
     if (act_fmt_[0] > 0 || act_fmt_[1] > 0 || act_fmt_[2] > 0) for_rows(M, act_k_, [&](int r0, int r1) { convert_act(r0, r1); });
 }
 
+// xb = rmsnorm(x) over the batch rows, then their activations for the op's matrices
+// (planned by plan_act), in the same hand-off.
+void Forward::norm_rows(int B, const float *weight) {
+    const int dim = hp_.dim;
+    const float eps = hp_.norm_eps;
+    for_rows(B, dim, [&](int r0, int r1) {
+        for (int r = r0; r < r1; r++) k_->rmsnorm(xb_ + static_cast<int64_t>(r) * dim, x_ + static_cast<int64_t>(r) * dim, weight, dim, eps);
+        convert_act(r0, r1);
+    });
+}
+
 // x += proj over the batch rows (the residual stream after attention and after the MLP).
 void Forward::residual_add(int B) {
     const int dim = hp_.dim;
@@ -490,11 +501,7 @@ int Forward::run_unit(int cap) {
     case kAttnNorm: {
         const kern::Matrix *ws[3] = {&L->wq, &L->wk, &L->wv};
         plan_act(ws, 3, xb_, dim, dim);
-        for_rows(B, dim, [&](int r0, int r1) {
-            for (int r = r0; r < r1; r++)
-                k_->rmsnorm(xb_ + static_cast<int64_t>(r) * dim, x_ + static_cast<int64_t>(r) * dim, L->attn_norm, dim, p.norm_eps);
-            convert_act(r0, r1);
-        });
+        norm_rows(B, L->attn_norm);
         advance();
         return 1;
     }
@@ -597,11 +604,7 @@ int Forward::run_unit(int cap) {
     case kFfnNorm: {
         const kern::Matrix *ws[2] = {&L->w1, &L->w3};
         plan_act(ws, 2, xb_, dim, dim);
-        for_rows(B, dim, [&](int r0, int r1) {
-            for (int r = r0; r < r1; r++)
-                k_->rmsnorm(xb_ + static_cast<int64_t>(r) * dim, x_ + static_cast<int64_t>(r) * dim, L->ffn_norm, dim, p.norm_eps);
-            convert_act(r0, r1);
-        });
+        norm_rows(B, L->ffn_norm);
         advance();
         return 1;
     }
