@@ -98,6 +98,14 @@ TEST_CASE("forward: bit-identical whatever the chunking and the thread count", "
         // to be split across the threads as well.
         CHECK(max_diff(base, eval_all(smtest::stories_path("gguf"), isa, 256, 2)) == 0.0);
         CHECK(max_diff(base, eval_all(smtest::stories_path("gguf"), isa, 256, 3)) == 0.0);
+        // A 64-position span under 256-row batches: most rows are past the window (the
+        // sink query, the ring wrapping within one batch), with RoPE, the cache writes
+        // and the attention split across the threads.
+        const auto ring = eval_all(smtest::stories_path("gguf"), isa, 64, 1, 64);
+        CHECK(max_diff(base, ring) > 0.0);
+        CHECK(max_diff(ring, eval_all(smtest::stories_path("gguf"), isa, 7, 1, 64)) == 0.0);
+        CHECK(max_diff(ring, eval_all(smtest::stories_path("gguf"), isa, 256, 2, 64)) == 0.0);
+        CHECK(max_diff(ring, eval_all(smtest::stories_path("gguf"), isa, 256, 3, 64)) == 0.0);
     }
 }
 

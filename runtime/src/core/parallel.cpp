@@ -74,6 +74,10 @@ void ThreadPool::worker_main(int) {
                 cpu_relax();
                 continue;
             }
+            if (held_.load(std::memory_order_relaxed) > 0) {
+                spin_start = now_ns();
+                continue;
+            }
             sleepers_.fetch_add(1, std::memory_order_seq_cst);
             // Re-check after announcing: the publisher wakes only if it sees a sleeper.
             if (generation_.load(std::memory_order_seq_cst) == seen) futex_wait(&generation_, seen);

@@ -22,6 +22,11 @@ public:
     void stop();
     int workers() const { return n_workers_; }
     void parallel_for(TaskFn fn, void *ctx, int n_tasks);
+    // While held, idle workers spin instead of sleeping: the caller is inside a step and
+    // will hand out more work within microseconds. A futex wake-up costs far more on a
+    // VM (an idle vCPU is halted), and a late worker stalls the next hand-off.
+    void hold() { held_.fetch_add(1, std::memory_order_relaxed); }
+    void release() { held_.fetch_sub(1, std::memory_order_relaxed); }
 
 private:
     void worker_main(int index);
@@ -35,6 +40,7 @@ private:
     alignas(64) std::atomic<uint64_t> work_{0};
     alignas(64) std::atomic<int> tasks_done_{0};
     alignas(64) std::atomic<int> sleepers_{0};
+    std::atomic<int> held_{0};
     std::atomic<bool> quit_{false};
     // Atomics only so a late worker of the previous job reads them race-free.
     std::atomic<TaskFn> fn_{nullptr};
@@ -48,6 +54,21 @@ public:
     // Tasks worth making per call.
     int width() const;
     void run(TaskFn fn, void *ctx, int n_tasks) const;
+    // Keeps the pool's workers spinning between the hand-offs of one step (see ThreadPool).
+    class Hold {
+    public:
+        explicit Hold(const Parallel *p) : pool_(p ? p->pool_ : nullptr) {
+            if (pool_) pool_->hold();
+        }
+        ~Hold() {
+            if (pool_) pool_->release();
+        }
+        Hold(const Hold &) = delete;
+        Hold &operator=(const Hold &) = delete;
+
+    private:
+        ThreadPool *pool_;
+    };
 
 private:
     ThreadPool *pool_ = nullptr;

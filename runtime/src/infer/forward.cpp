@@ -180,16 +180,16 @@ struct AttnTask {
     const kern::Kernels *k;
     const kern::AttnArgs *args; // per segment
     const Segment *segs;
-    int n_segs, n_heads, u0, u1, n_tasks;
+    int n_segs, n_heads;
+    const int *cut; // task t runs units [cut[t], cut[t + 1])
 };
 
 // Units are (segment, row block, head); consecutive heads of one row block go to the
 // kernel together so it can share key loads between the heads of a KV group.
 void attention_task(void *ctx, int t) {
     const AttnTask &a = *static_cast<const AttnTask *>(ctx);
-    const int n = a.u1 - a.u0;
-    int u = a.u0 + n * t / a.n_tasks;
-    const int end = a.u0 + n * (t + 1) / a.n_tasks;
+    int u = a.cut[t];
+    const int end = a.cut[t + 1];
     int seg = 0;
     while (u < end) {
         while (u >= a.segs[seg].attn_unit0 + a.segs[seg].attn_blocks * a.n_heads) seg++;
@@ -337,6 +337,120 @@ const void *Forward::act_for(const kern::Matrix &w, size_t *row_bytes) const {
     return nullptr;
 }
 
+// f(segment, i, row) for the rows [r0, r1) of the batch: row i of that segment.
+template <class F> void Forward::each_row(int r0, int r1, const F &f) const {
+    for (int s = 0; s < n_segs_; s++) {
+        const Segment &g = segs_[s];
+        const int a = r0 > g.row0 ? r0 : g.row0, b = r1 < g.row0 + g.n_rows ? r1 : g.row0 + g.n_rows;
+        for (int r = a; r < b; r++) f(g, r - g.row0, r);
+    }
+}
+
+// RoPE angles of row r (row i of segment g) in double (exact at any position), and for a
+// row past the window the rotation that moves its query to just after the sinks.
+void Forward::rope_angles(const Segment &g, int i, int r) {
+    const int hd = hp_.head_dim, half = hd / 2;
+    const KvGeometry &geo = *g.kv->geo;
+    const int64_t pos = g.pos0 + i, sink_pos = geo.n_ctx - 1;
+    float *cs = cs_ + static_cast<int64_t>(r) * hd, *css = cs_sink_ + static_cast<int64_t>(r) * hd;
+    for (int j = 0; j < half; j++) {
+        const double a = static_cast<double>(pos) * inv_freq_[j];
+        cs[2 * j] = static_cast<float>(cos(a));
+        cs[2 * j + 1] = static_cast<float>(sin(a));
+        if (geo.n_sinks > 0 && pos >= geo.n_ctx) {
+            const double d = static_cast<double>(sink_pos - pos) * inv_freq_[j];
+            css[2 * j] = static_cast<float>(cos(d));
+            css[2 * j + 1] = static_cast<float>(sin(d));
+        }
+    }
+}
+
+// Row r's query and key rotated, its key and value into the session's KV ring (the ring
+// holds a whole batch beyond the window, so no two rows of a batch share a slot), and
+// past the window its query rotated for the sinks.
+void Forward::rope_and_cache(const Segment &g, int i, int r) {
+    const int qd = hp_.q_dim(), kvd = hp_.kv_dim(), hd = hp_.head_dim;
+    const float *cs = cs_ + static_cast<int64_t>(r) * hd;
+    float *q = q_ + static_cast<int64_t>(r) * qd;
+    k_->rope(q, hp_.n_heads, hd, cs);
+    k_->rope(k_buf_ + static_cast<int64_t>(r) * kvd, hp_.n_kv_heads, hd, cs);
+    const KvCache &kv = *g.kv;
+    const int64_t pos = g.pos0 + i, slot = kv.slot(pos), n_slots = kv.geo->n_slots;
+    for (int h = 0; h < hp_.n_kv_heads; h++) {
+        // Keys go into their block d-major (a strided scatter, once per key); values are rows.
+        const float *kr = k_buf_ + static_cast<int64_t>(r) * kvd + h * hd;
+        const float *vr = v_buf_ + static_cast<int64_t>(r) * kvd + h * hd;
+        const int64_t ke = kern::k_index(h, slot, 0, hd, static_cast<int>(n_slots)), ve = (h * n_slots + slot) * hd;
+        if (kv.f16()) {
+            uint16_t *kb = reinterpret_cast<uint16_t *>(kv.k_at(layer_, ke));
+            uint16_t *vb = reinterpret_cast<uint16_t *>(kv.v_at(layer_, ve));
+            for (int d = 0; d < hd; d++) kb[d * kern::kKvBlock] = f32_to_fp16(kr[d]);
+            for (int d = 0; d < hd; d++) vb[d] = f32_to_fp16(vr[d]);
+        } else {
+            float *kb = reinterpret_cast<float *>(kv.k_at(layer_, ke));
+            for (int d = 0; d < hd; d++) kb[d * kern::kKvBlock] = kr[d];
+            memcpy(kv.v_at(layer_, ve), vr, sizeof(float) * static_cast<size_t>(hd));
+        }
+    }
+    if (kv.geo->n_sinks > 0 && pos >= kv.geo->n_ctx) {
+        float *qs = q_sink_ + static_cast<int64_t>(r) * qd;
+        memcpy(qs, q, sizeof(float) * static_cast<size_t>(qd));
+        k_->rope(qs, hp_.n_heads, hd, cs_sink_ + static_cast<int64_t>(r) * hd);
+    }
+}
+
+// Cuts attention units [u0, u1) into tasks of about equal cost (a causal prompt's last
+// rows see many more keys than its first: equal unit counts would leave one thread with
+// three quarters of the work). A few tasks per thread, claimed as threads come free.
+// Returns the task count; cut[t] .. cut[t + 1] are task t's units.
+int Forward::attention_cuts(int u0, int u1, int *cut) const {
+    const int width = par_ ? par_->width() : 1;
+    int n = width > 1 ? width * kTasksPerThread : 1;
+    if (n > kMaxAttnTasks) n = kMaxAttnTasks;
+    if (n > u1 - u0) n = u1 - u0;
+    cut[0] = u0;
+    if (n <= 1) {
+        cut[1] = u1;
+        return 1;
+    }
+    // A unit's cost: its rows' visible keys, plus a fixed share per row (q, softmax, out).
+    auto unit_cost = [&](const Segment &g, int rb) {
+        const int r0 = rb * kAttnRowsPerUnit, r1 = r0 + kAttnRowsPerUnit < g.n_rows ? r0 + kAttnRowsPerUnit : g.n_rows;
+        const int64_t span = g.kv->geo->n_ctx;
+        double c = 0;
+        for (int r = r0; r < r1; r++) {
+            const int64_t keys = g.pos0 + r + 1;
+            c += static_cast<double>(keys < span ? keys : span) + 16.0;
+        }
+        return c;
+    };
+    auto each_unit = [&](const auto &f) {
+        for (int s = 0; s < n_segs_; s++) {
+            const Segment &g = segs_[s];
+            const int a = u0 > g.attn_unit0 ? u0 - g.attn_unit0 : 0;
+            const int e = g.attn_blocks * hp_.n_heads, b = u1 - g.attn_unit0 < e ? u1 - g.attn_unit0 : e;
+            for (int l = a; l < b;) {
+                const int rb = l / hp_.n_heads, l1 = (rb + 1) * hp_.n_heads < b ? (rb + 1) * hp_.n_heads : b;
+                f(g.attn_unit0 + l, l1 - l, unit_cost(g, rb)); // units [.., + count) of equal cost
+                l = l1;
+            }
+        }
+    };
+    double total = 0;
+    each_unit([&](int, int count, double c) { total += c * count; });
+    int t = 1;
+    double acc = 0;
+    each_unit([&](int u, int count, double c) {
+        for (int i = 0; i < count && t < n; i++) {
+            acc += c;
+            if (acc >= total * t / n) cut[t++] = u + i + 1;
+        }
+    });
+    while (t < n) cut[t++] = u1; // rounding: empty tasks at the end
+    cut[n] = u1;
+    return n;
+}
+
 // ---------------------------------------------------------------- the program
 
 // The matrices of the current op (none for other ops), with where each one's outputs go.
@@ -471,30 +585,12 @@ int Forward::run_unit(int cap) {
 
     switch (op_) {
     case kEmbed: {
-        for (int r = 0; r < B; r++) k_->get_row(w_->tok_embd, tokens_[r], x_ + static_cast<int64_t>(r) * dim);
-        // RoPE angles for every row (double: exact at any position), and for rows past
-        // the window the rotation that moves their query to just after the sinks.
-        const int half = hd / 2;
-        for (int s = 0; s < n_segs_; s++) {
-            const Segment &g = segs_[s];
-            const KvGeometry &geo = *g.kv->geo;
-            const int64_t sink_pos = geo.n_ctx - 1;
-            for (int i = 0; i < g.n_rows; i++) {
-                const int r = g.row0 + i;
-                const int64_t pos = g.pos0 + i;
-                float *cs = cs_ + static_cast<int64_t>(r) * hd, *css = cs_sink_ + static_cast<int64_t>(r) * hd;
-                for (int j = 0; j < half; j++) {
-                    const double a = static_cast<double>(pos) * inv_freq_[j];
-                    cs[2 * j] = static_cast<float>(cos(a));
-                    cs[2 * j + 1] = static_cast<float>(sin(a));
-                    if (geo.n_sinks > 0 && pos >= geo.n_ctx) {
-                        const double d = static_cast<double>(sink_pos - pos) * inv_freq_[j];
-                        css[2 * j] = static_cast<float>(cos(d));
-                        css[2 * j + 1] = static_cast<float>(sin(d));
-                    }
-                }
-            }
-        }
+        // Embedding rows, and each row's RoPE angles: per row, so split across the threads
+        // (a 128-row prompt spends ~0.1 ms in cos and sin alone).
+        for_rows(B, dim + 8 * hd, [&](int r0, int r1) {
+            for (int r = r0; r < r1; r++) k_->get_row(w_->tok_embd, tokens_[r], x_ + static_cast<int64_t>(r) * dim);
+            each_row(r0, r1, [&](const Segment &g, int i, int r) { rope_angles(g, i, r); });
+        });
         advance();
         return 1;
     }
@@ -508,46 +604,12 @@ int Forward::run_unit(int cap) {
     case kQkv:
         if (slice()) advance();
         return did;
-    case kRope: {
-        for (int r = 0; r < B; r++) {
-            k_->rope(q_ + static_cast<int64_t>(r) * qd, p.n_heads, hd, cs_ + static_cast<int64_t>(r) * hd);
-            k_->rope(k_buf_ + static_cast<int64_t>(r) * kvd, p.n_kv_heads, hd, cs_ + static_cast<int64_t>(r) * hd);
-        }
-        for (int s = 0; s < n_segs_; s++) {
-            const Segment &g = segs_[s];
-            const KvCache &kv = *g.kv;
-            const int64_t n_slots = kv.geo->n_slots;
-            const bool f16 = kv.f16();
-            for (int i = 0; i < g.n_rows; i++) {
-                const int r = g.row0 + i;
-                const int64_t pos = g.pos0 + i, slot = kv.slot(pos);
-                for (int h = 0; h < p.n_kv_heads; h++) {
-                    // Keys go into their block d-major (a strided scatter, once per key);
-                    // values are rows.
-                    const float *kr = k_buf_ + static_cast<int64_t>(r) * kvd + h * hd;
-                    const float *vr = v_buf_ + static_cast<int64_t>(r) * kvd + h * hd;
-                    const int64_t ke = kern::k_index(h, slot, 0, hd, static_cast<int>(n_slots)), ve = (h * n_slots + slot) * hd;
-                    if (f16) {
-                        uint16_t *kb = reinterpret_cast<uint16_t *>(kv.k_at(layer_, ke));
-                        uint16_t *vb = reinterpret_cast<uint16_t *>(kv.v_at(layer_, ve));
-                        for (int d = 0; d < hd; d++) kb[d * kern::kKvBlock] = f32_to_fp16(kr[d]);
-                        for (int d = 0; d < hd; d++) vb[d] = f32_to_fp16(vr[d]);
-                    } else {
-                        float *kb = reinterpret_cast<float *>(kv.k_at(layer_, ke));
-                        for (int d = 0; d < hd; d++) kb[d * kern::kKvBlock] = kr[d];
-                        memcpy(kv.v_at(layer_, ve), vr, sizeof(float) * static_cast<size_t>(hd));
-                    }
-                }
-                if (kv.geo->n_sinks > 0 && pos >= kv.geo->n_ctx) {
-                    float *qs = q_sink_ + static_cast<int64_t>(r) * qd;
-                    memcpy(qs, q_ + static_cast<int64_t>(r) * qd, sizeof(float) * static_cast<size_t>(qd));
-                    k_->rope(qs, p.n_heads, hd, cs_sink_ + static_cast<int64_t>(r) * hd);
-                }
-            }
-        }
+    case kRope:
+        for_rows(B, qd + 2 * kvd, [&](int r0, int r1) {
+            each_row(r0, r1, [&](const Segment &g, int i, int r) { rope_and_cache(g, i, r); });
+        });
         advance();
         return 1;
-    }
     case kAttention: {
         // One AttnArgs per segment, on the stack: the planner caps segments at kMaxSegments.
         kern::AttnArgs args[kMaxSegments];
@@ -579,9 +641,9 @@ int Forward::run_unit(int cap) {
         const int total = n_attn_units_;
         int p1 = done_ + cap;
         if (p1 > total) p1 = total;
-        int n_tasks = par_ ? par_->width() : 1;
-        if (n_tasks > p1 - done_) n_tasks = p1 - done_;
-        AttnTask t{k_, args, segs_, n_segs_, p.n_heads, done_, p1, n_tasks};
+        int cut[kMaxAttnTasks + 1];
+        const int n_tasks = attention_cuts(done_, p1, cut);
+        AttnTask t{k_, args, segs_, n_segs_, p.n_heads, cut};
         if (n_tasks <= 1 || !par_) attention_task(&t, 0);
         else par_->run(attention_task, &t, n_tasks);
         const int did = p1 - done_;

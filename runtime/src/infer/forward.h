@@ -101,6 +101,11 @@ private:
     // f(r0, r1) over rows [0, M) of K columns each, split across the threads when the rows
     // hold enough work to pay for a hand-off. Row work is per row: any split, same bits.
     template <class F> void for_rows(int M, int K, const F &f);
+    template <class F> void each_row(int r0, int r1, const F &f) const;
+    void rope_angles(const Segment &g, int i, int r);
+    void rope_and_cache(const Segment &g, int i, int r);
+    static constexpr int kMaxAttnTasks = 256;
+    int attention_cuts(int u0, int u1, int *cut) const;
     void norm_rows(int B, const float *weight);
     void residual_add(int B);
     double op_cost_ns(int r0, int amount) const; // rows [r0, r0 + amount) of the op

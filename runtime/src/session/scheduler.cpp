@@ -79,6 +79,7 @@ void Scheduler::finish_batch() {
 }
 
 void Scheduler::drain() {
+    const Parallel::Hold hold(par_);
     if (fwd_->busy()) {
         fwd_->run(0);
         unconsumed_ = true;
@@ -89,6 +90,7 @@ void Scheduler::drain() {
 bool Scheduler::session_idle(const Session *s) const { return !s->in_flight && !s->has_work(); }
 
 int Scheduler::step(uint64_t deadline_ns, const Session *until) {
+    const Parallel::Hold hold(par_);
     int units = 0;
     for (;;) {
         if (fwd_->busy()) {
