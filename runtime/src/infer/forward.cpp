@@ -53,22 +53,22 @@ void Forward::layout(Bump &a) {
     logits_ = a.take_n<float>(O * static_cast<size_t>(hp_.n_vocab));
     cs_ = a.take_n<float>(B * 2 * half);
     cs_sink_ = a.take_n<float>(B * 2 * half);
-    // The widest activation row any matrix wants, for each of three buffers (q, k and v
-    // may each want their own format in mixed-quantization files).
-    act_cap_ = act_bytes_for(*k_, w_->output);
-    for (int l = 0; l < hp_.n_layers && w_->layers; l++) {
+    // The widest converted activation row any matrix wants, for each of three buffers (q,
+    // k and v may each want their own format in mixed-quantization files). Matrices that
+    // read the floats as they are (format 0) need none: a float model takes no buffers.
+    act_cap_ = 0;
+    auto widest = [&](const kern::Matrix &m) {
+        if (k_->act_format(m.type) == 0) return;
+        const size_t b = act_bytes_for(*k_, m);
+        if (b > act_cap_) act_cap_ = b;
+    };
+    widest(w_->output);
+    for (int l = 0; l < hp_.n_layers; l++) {
         const LayerWeights &L = w_->layers[l];
-        for (const kern::Matrix *m : {&L.wq, &L.wk, &L.wv, &L.wo, &L.w1, &L.w2, &L.w3}) {
-            size_t b = act_bytes_for(*k_, *m);
-            if (b > act_cap_) act_cap_ = b;
-        }
-    }
-    if (!w_->layers) { // measuring without weights bound: assume float activations
-        size_t widest = (hid > dim ? hid : dim) * sizeof(float) + 64;
-        if (widest > act_cap_) act_cap_ = widest;
+        for (const kern::Matrix *m : {&L.wq, &L.wk, &L.wv, &L.wo, &L.w1, &L.w2, &L.w3}) widest(*m);
     }
     act_cap_ = align_up(act_cap_, kCacheLine);
-    for (auto &buf : act_) buf = a.take_n<uint8_t>(act_cap_ * B);
+    for (auto &buf : act_) buf = act_cap_ ? a.take_n<uint8_t>(act_cap_ * B) : nullptr;
     tokens_ = a.take_n<int32_t>(B);
     segs_ = a.take_n<Segment>(static_cast<size_t>(d_.max_segments));
     out_rows_ = a.take_n<int32_t>(O);
