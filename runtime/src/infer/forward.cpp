@@ -402,6 +402,8 @@ void Forward::rope_and_cache(const Segment &g, int i, int r) {
 // Cuts attention units [u0, u1) into tasks of about equal cost (a causal prompt's last
 // rows see many more keys than its first: equal unit counts would leave one thread with
 // three quarters of the work). A few tasks per thread, claimed as threads come free.
+// Cuts fall between KV groups, never inside one: the heads of a group share every key
+// and value load (a decode's attention is bound by reading the cache).
 // Returns the task count; cut[t] .. cut[t + 1] are task t's units.
 int Forward::attention_cuts(int u0, int u1, int *cut) const {
     const int width = par_ ? par_->width() : 1;
@@ -431,19 +433,21 @@ int Forward::attention_cuts(int u0, int u1, int *cut) const {
             const int e = g.attn_blocks * hp_.n_heads, b = u1 - g.attn_unit0 < e ? u1 - g.attn_unit0 : e;
             for (int l = a; l < b;) {
                 const int rb = l / hp_.n_heads, l1 = (rb + 1) * hp_.n_heads < b ? (rb + 1) * hp_.n_heads : b;
-                f(g.attn_unit0 + l, l1 - l, unit_cost(g, rb)); // units [.., + count) of equal cost
+                f(g.attn_unit0 + l, l - rb * hp_.n_heads, l1 - l, unit_cost(g, rb)); // heads h0.. of one row block
                 l = l1;
             }
         }
     };
+    const int group = hp_.n_heads / hp_.n_kv_heads;
     double total = 0;
-    each_unit([&](int, int count, double c) { total += c * count; });
+    each_unit([&](int, int, int count, double c) { total += c * count; });
     int t = 1;
     double acc = 0;
-    each_unit([&](int u, int count, double c) {
+    each_unit([&](int u, int h0, int count, double c) {
         for (int i = 0; i < count && t < n; i++) {
             acc += c;
-            if (acc >= total * t / n) cut[t++] = u + i + 1;
+            const bool group_end = (h0 + i + 1) % group == 0 || i == count - 1;
+            if (group_end && acc >= total * t / n) cut[t++] = u + i + 1;
         }
     });
     while (t < n) cut[t++] = u1; // rounding: empty tasks at the end
