@@ -89,18 +89,20 @@ template <class V, class E> struct AttnBatch {
         const float *qr[RC];
         SM_UNROLL for (int r = 0; r < RC; r++) qr[r] = qv[r];
         int d = 0;
-        for (; d + 2 <= hd; d += 2) {
+        SM_UNROLL_2 for (; d + 2 <= hd; d += 2) {
             const E *kd = k0 + d * kKvBlock;
             T k[BC * VB];
             SM_UNROLL for (int b = 0; b < BC; b++) {
                 SM_UNROLL for (int v = 0; v < VB; v++) k[b * VB + v] = Ld::load(kd + b * bstride + v * W);
             }
+            SM_UNROLL for (int i = 0; i < BC * VB; i++) SM_IN_REGISTER(k[i]);
             SM_UNROLL for (int r = 0; r < RC; r++) {
                 const T qb = V::bcast(qr[r] + d);
                 SM_UNROLL for (int i = 0; i < BC * VB; i++) e[r][i] = V::fma(qb, k[i], e[r][i]);
             }
             SM_UNROLL for (int b = 0; b < BC; b++) SM_UNROLL for (int v = 0; v < VB; v++)
                     k[b * VB + v] = Ld::load(kd + kKvBlock + b * bstride + v * W);
+            SM_UNROLL for (int i = 0; i < BC * VB; i++) SM_IN_REGISTER(k[i]);
             SM_UNROLL for (int r = 0; r < RC; r++) {
                 const T qb = V::bcast(qr[r] + d + 1);
                 SM_UNROLL for (int i = 0; i < BC * VB; i++) o[r][i] = V::fma(qb, k[i], o[r][i]);
@@ -173,6 +175,7 @@ template <class V, class E> struct AttnBatch {
     static void value_key(VAcc<RR, DV, Tail> &c, const E *vr, const float *const *p, int j, int ntail) {
         T vv[DV];
         SM_UNROLL for (int i = 0; i < DV; i++) vv[i] = Tail && i == DV - 1 ? Ld::load_n(vr + i * W, ntail) : Ld::load(vr + i * W);
+        if (RR > 1) SM_UNROLL for (int i = 0; i < DV; i++) SM_IN_REGISTER(vv[i]);
         SM_UNROLL for (int r = 0; r < RR; r++) {
             const T pb = V::bcast(p[r] + j);
             SM_UNROLL for (int i = 0; i < DV; i++) c.ch[r][u][i] = V::fma(pb, vv[i], c.ch[r][u][i]);
@@ -190,7 +193,7 @@ template <class V, class E> struct AttnBatch {
         const int64_t h = hd;
         const E *vr = vt + j0 * h + d0;
         int j = j0;
-        for (; j + U - 1 <= j1; j += U, vr += U * h) {
+        SM_UNROLL_2 for (; j + U - 1 <= j1; j += U, vr += U * h) {
             value_key<RR, DV, Tail, 0>(c, vr, p, j, ntail);
             value_key<RR, DV, Tail, 1>(c, vr + h, p, j + 1, ntail);
             if constexpr (U == 4) {
