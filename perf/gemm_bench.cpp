@@ -225,8 +225,12 @@ int cmd_bench_gemm(int argc, char **argv) {
                 const size_t arb = a.k->act_row_bytes(t, s.K);
                 std::vector<uint8_t> act(arb * M + 64);
                 a.k->prepare_act(t, x.data(), s.K, M, s.K, act.data());
-                std::vector<float> y(static_cast<size_t>(M) * s.N);
-                Job job{a.k, wk, act.data(), arb, M, s.N, a.threads, y.data()};
+                // Outputs on cache lines of their own, as the forward pass's (arena) buffers
+                // are: from a std::vector, the two threads' halves of a row could share a
+                // line, and its ping-pong halved 2-thread speed at N = 288.
+                sm::perf::HugeBuffer yb(sizeof(float) * static_cast<size_t>(M) * s.N);
+                float *y = reinterpret_cast<float *>(yb.data());
+                Job job{a.k, wk, act.data(), arb, M, s.N, a.threads, y};
                 // OpenBLAS's worker threads spin for about 2^28 cycles (~0.1 s) after a call
                 // before they sleep: timed inside that window, our threads would share the
                 // cores with them. Let them settle first.
@@ -248,9 +252,10 @@ int cmd_bench_gemm(int argc, char **argv) {
                 }
                 double bgf = 0;
                 if (t == TensorType::F32 && blas.sgemm) {
-                    std::vector<float> by(static_cast<size_t>(M) * s.N);
+                    sm::perf::HugeBuffer bb(sizeof(float) * static_cast<size_t>(M) * s.N);
+                    float *by = reinterpret_cast<float *>(bb.data());
                     const double bs = time_it(a.reps, [&] {
-                        blas.sgemm(kRowMajor, kNoTrans, kTrans, M, s.N, s.K, 1.0f, x.data(), s.K, wf.data(), s.K, 0.0f, by.data(), s.N);
+                        blas.sgemm(kRowMajor, kNoTrans, kTrans, M, s.N, s.K, 1.0f, x.data(), s.K, wf.data(), s.K, 0.0f, by, s.N);
                     });
                     bgf = flops / bs * 1e-9;
                     blas_spinning = a.threads > 1;
