@@ -37,6 +37,13 @@ constexpr int kQ0GemmMinRows = 4; // activation rows from which the packed GEMM 
 constexpr int kQ0Chunk = 16;      // blocks per panel (Q8_0: 16 x 512 B = 8 KiB, stays in L1)
 constexpr int kQ0RowBlock = 64;   // activation rows kept hot in L2 while panels go by
 constexpr size_t kQ0AheadBytes = 16384; // weight prefetch lead (8-row groups are 8 short streams)
+// Rows8 Q8_0 GEMM: chunks of up to this many activation rows read the group in place
+// instead of packing it (same bits). The kernel alone, weights hot, in-process A/B: 1.3x
+// at M = 4, 1.15x at 8, 1.04-1.11x at 16, even at 64; in the model, 4 batched sessions
+// decoded 10-40% faster and 16 no faster (their weights come from L3, and each group is
+// then read once per 4 rows instead of once). Q4_0 gained 3-7% at M = 4 only and lost
+// from M = 5: it always packs.
+constexpr int kQ0InPlaceRows = 8;
 
 template <bool Q8> constexpr int q0_bs() { return Q8 ? 34 : 18; }
 
@@ -191,9 +198,35 @@ void q0_pack(const uint8_t *r0, size_t rb, int nr, int b0, int nblk, __m256i *pa
     }
 }
 
-// R activation rows from m over one panel; acc continues from y unless first.
-template <bool Q8, int R>
-void q0_gemm_rows(const __m256i *panel, const float *ws, int b0, int nblk, const uint8_t *act, size_t arb,
+// Where q0_gemm_rows reads block c of a chunk (blocks b0..): vector g of the weights in
+// panel order (Q8_0: |w| and w; Q4_0: the nibbles as unsigned bytes) and the 8 rows'
+// scales. A packed panel (Q0Panel), or a Q8_0 Rows8 group read in place (Q0Group), which
+// is in panel order already and needs only |w| per load: with few activation rows that
+// is cheaper than packing, and the same bytes.
+template <bool Q8> struct Q0Panel {
+    const __m256i *panel;
+    const float *ws;
+    void q8(int c, int g, __m256i *aw, __m256i *sw) const {
+        const __m256i *p = panel + static_cast<size_t>(c) * q0_panel_vecs<Q8>();
+        *aw = p[2 * g], *sw = p[2 * g + 1];
+    }
+    __m256i q4(int c, int g) const { return panel[static_cast<size_t>(c) * q0_panel_vecs<Q8>() + g]; }
+    __m256 scales(int c) const { return _mm256_load_ps(ws + 8 * c); }
+};
+struct Q0Group {
+    const uint8_t *chunk; // block b0 of the group
+    static constexpr size_t kBlock = 8 * q0_bs<true>();
+    void q8(int c, int g, __m256i *aw, __m256i *sw) const {
+        *sw = _mm256_loadu_si256(reinterpret_cast<const __m256i *>(chunk + c * kBlock + 16) + g);
+        *aw = _mm256_abs_epi8(*sw);
+    }
+    __m256 scales(int c) const { return _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i *>(chunk + c * kBlock))); }
+};
+
+// R activation rows from m over one chunk of nblk blocks from b0; acc continues from y
+// unless first.
+template <bool Q8, int R, class Src>
+void q0_gemm_rows(const Src &src, int b0, int nblk, const uint8_t *act, size_t arb,
                   const quant::ActQ8Layout &l, int m, float *y, int64_t ldy, int n, int nr, bool first) {
     const __m256i ones = _mm256_set1_epi16(1);
     const uint8_t *xr[R];
@@ -205,12 +238,12 @@ void q0_gemm_rows(const __m256i *panel, const float *ws, int b0, int nblk, const
     }
     for (int c = 0; c < nblk; c++) {
         const int b = b0 + c;
-        const __m256i *p = panel + static_cast<size_t>(c) * q0_panel_vecs<Q8>();
         __m256i s[R];
         if constexpr (Q8) {
             SM_UNROLL for (int i = 0; i < R; i++) s[i] = _mm256_setzero_si256();
             SM_UNROLL for (int g = 0; g < 8; g++) {
-                const __m256i aw = p[2 * g], sw = p[2 * g + 1];
+                __m256i aw, sw;
+                src.q8(c, g, &aw, &sw);
                 SM_UNROLL for (int i = 0; i < R; i++) {
                     const __m256i xb = _mm256_set1_epi32(quant::read_i32(xr[i] + 32 * b + 4 * g));
                     s[i] = _mm256_add_epi32(s[i], _mm256_madd_epi16(_mm256_maddubs_epi16(aw, _mm256_sign_epi8(xb, sw)), ones));
@@ -221,7 +254,7 @@ void q0_gemm_rows(const __m256i *panel, const float *ws, int b0, int nblk, const
             __m256i s16[R];
             SM_UNROLL for (int i = 0; i < R; i++) s16[i] = _mm256_setzero_si256();
             SM_UNROLL for (int g = 0; g < 8; g++) {
-                const __m256i u = p[g];
+                const __m256i u = src.q4(c, g);
                 SM_UNROLL for (int i = 0; i < R; i++) {
                     s16[i] = _mm256_add_epi16(s16[i], _mm256_maddubs_epi16(u, _mm256_set1_epi32(quant::read_i32(xr[i] + 32 * b + 4 * g))));
                     SM_KEEP_CHAIN(s16[i]);
@@ -232,7 +265,7 @@ void q0_gemm_rows(const __m256i *panel, const float *ws, int b0, int nblk, const
                 s[i] = _mm256_sub_epi32(_mm256_madd_epi16(s16[i], ones), _mm256_set1_epi32(8 * sx));
             }
         }
-        const __m256 wsc = _mm256_load_ps(ws + 8 * c);
+        const __m256 wsc = src.scales(c);
         SM_UNROLL for (int i = 0; i < R; i++) {
             const float xd = reinterpret_cast<const float *>(xr[i] + l.d_off)[b];
             acc[i] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(s[i]), _mm256_mul_ps(wsc, _mm256_set1_ps(xd)), acc[i]);
@@ -282,15 +315,26 @@ void q0_gemm(const Matrix &w, const uint8_t *act, size_t arb, int M, float *y, i
             const uint8_t *r0 = w.row(n);
             for (int b0 = 0; b0 < l.nb; b0 += kQ0Chunk) {
                 const int nblk = l.nb - b0 < kQ0Chunk ? l.nb - b0 : kQ0Chunk;
+                auto rows = [&](const auto &src) {
+                    int m = mc;
+                    for (; m + 4 <= me; m += 4) q0_gemm_rows<Q8, 4>(src, b0, nblk, act, arb, l, m, y, ldy, n, nr, b0 == 0);
+                    for (; m < me; m++) q0_gemm_rows<Q8, 1>(src, b0, nblk, act, arb, l, m, y, ldy, n, nr, b0 == 0);
+                };
+                if constexpr (R8 && Q8) {
+                    if (me - mc <= kQ0InPlaceRows) {
+                        const Q0Group src{r0 + static_cast<size_t>(b0) * Q0Group::kBlock};
+                        for (size_t o = 0; o < nblk * Q0Group::kBlock; o += 64) prefetch_ahead(src.chunk, kQ0AheadBytes + o);
+                        rows(src);
+                        continue;
+                    }
+                }
                 if constexpr (R8) {
                     q0_r8_pack<Q8>(r0, b0, nblk, panel, ws);
                 } else {
                     q0_pack<Q8>(r0, rb, nr, b0, nblk, panel);
                     q0_scales<Q8>(r0, rb, nr, b0, nblk, ws);
                 }
-                int m = mc;
-                for (; m + 4 <= me; m += 4) q0_gemm_rows<Q8, 4>(panel, ws, b0, nblk, act, arb, l, m, y, ldy, n, nr, b0 == 0);
-                for (; m < me; m++) q0_gemm_rows<Q8, 1>(panel, ws, b0, nblk, act, arb, l, m, y, ldy, n, nr, b0 == 0);
+                rows(Q0Panel<Q8>{panel, ws});
             }
         }
     }
