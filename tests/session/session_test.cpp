@@ -256,42 +256,53 @@ TEST_CASE("session: a choice constraint picks one of the given strings", "[sessi
 }
 
 TEST_CASE("session: many sessions on one model give each its own tokens", "[session][batch]") {
-    const char *prompts[] = {"Once upon a time", "The cat", "Tom and Lily went", "One day"};
+    // The last two prompts are long enough (with a 256-row batch) for the batch's per-row
+    // work and attention to be split across the threads, over several sessions' segments.
+    const char *prompts[] = {"Once upon a time", "The cat",
+                             "Tom and Lily went to the park. They saw a big tree with red apples. Tom wanted to climb the "
+                             "tree but Lily was scared. She said, \"Tom, be careful!\"",
+                             "One day, a little girl named Sue found a shiny box in the garden. She opened it and saw a "
+                             "tiny bird inside. The bird was sad because it could not fly."};
     std::vector<Output> alone;
     for (int i = 0; i < 4; i++)
         alone.push_back(generate(smtest::stories_path("gguf"), SM_ISA_AUTO, 1, 0, sampling(100 + i, 40), prompts[i]));
 
-    sm_runtime_desc d = sm_runtime_desc_default();
-    d.memory_budget = size_t(64) << 20;
-    sm_runtime *rt = nullptr;
-    REQUIRE(sm_runtime_create(&d, &rt) == SM_OK);
-    sm_model_desc md = sm_model_desc_default();
-    md.max_sessions = 4;
-    sm_model *m = nullptr;
-    REQUIRE(sm_model_load(rt, smtest::stories_path("gguf").c_str(), nullptr, &md, &m) == SM_OK);
-    sm_session *s[5] = {};
-    for (int i = 0; i < 4; i++) {
-        const auto sd = sampling(100 + i, 40);
-        REQUIRE(sm_session_create(m, &sd, &s[i]) == SM_OK);
-        REQUIRE(sm_session_submit_text(s[i], prompts[i], strlen(prompts[i])) == SM_OK);
-    }
-    CHECK(sm_session_create(m, nullptr, &s[4]) == SM_ERR_CAPACITY); // the pool is full
-    std::vector<Output> together(4);
-    int finished = 0;
-    for (int frame = 0; frame < 100000 && finished < 4; frame++) {
-        REQUIRE(sm_model_step(m, 300, nullptr) == SM_OK);
+    for (int threads : {1, 2}) {
+        INFO(threads << " threads");
+        sm_runtime_desc d = sm_runtime_desc_default();
+        d.memory_budget = size_t(64) << 20;
+        d.threads = threads;
+        sm_runtime *rt = nullptr;
+        REQUIRE(sm_runtime_create(&d, &rt) == SM_OK);
+        sm_model_desc md = sm_model_desc_default();
+        md.max_sessions = 4;
+        md.max_batch = 256;
+        sm_model *m = nullptr;
+        REQUIRE(sm_model_load(rt, smtest::stories_path("gguf").c_str(), nullptr, &md, &m) == SM_OK);
+        sm_session *s[5] = {};
         for (int i = 0; i < 4; i++) {
-            sm_step_result r;
-            REQUIRE(sm_session_poll(s[i], &r) == SM_OK);
-            together[static_cast<size_t>(i)].tokens.insert(together[static_cast<size_t>(i)].tokens.end(), r.tokens, r.tokens + r.n_tokens);
-            if (r.finish != SM_FINISH_NONE) finished++;
+            const auto sd = sampling(100 + i, 40);
+            REQUIRE(sm_session_create(m, &sd, &s[i]) == SM_OK);
+            REQUIRE(sm_session_submit_text(s[i], prompts[i], strlen(prompts[i])) == SM_OK);
         }
+        CHECK(sm_session_create(m, nullptr, &s[4]) == SM_ERR_CAPACITY); // the pool is full
+        std::vector<Output> together(4);
+        int finished = 0;
+        for (int frame = 0; frame < 100000 && finished < 4; frame++) {
+            REQUIRE(sm_model_step(m, 300, nullptr) == SM_OK);
+            for (int i = 0; i < 4; i++) {
+                sm_step_result r;
+                REQUIRE(sm_session_poll(s[i], &r) == SM_OK);
+                together[static_cast<size_t>(i)].tokens.insert(together[static_cast<size_t>(i)].tokens.end(), r.tokens, r.tokens + r.n_tokens);
+                if (r.finish != SM_FINISH_NONE) finished++;
+            }
+        }
+        CHECK(finished == 4);
+        for (int i = 0; i < 4; i++) CHECK(together[static_cast<size_t>(i)].tokens == alone[static_cast<size_t>(i)].tokens);
+        for (int i = 0; i < 4; i++) sm_session_destroy(s[i]);
+        sm_model_destroy(m);
+        sm_runtime_destroy(rt);
     }
-    CHECK(finished == 4);
-    for (int i = 0; i < 4; i++) CHECK(together[static_cast<size_t>(i)].tokens == alone[static_cast<size_t>(i)].tokens);
-    for (int i = 0; i < 4; i++) sm_session_destroy(s[i]);
-    sm_model_destroy(m);
-    sm_runtime_destroy(rt);
 }
 
 TEST_CASE("session: the async worker produces the same tokens; polling never blocks", "[session][async]") {
