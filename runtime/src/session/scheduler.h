@@ -33,6 +33,8 @@ private:
     int next_ = 0;              // round-robin start, for fairness between sessions
     bool unconsumed_ = false;   // a finished forward whose logits were not handed out
     double sample_ns_ = 0;      // learned cost of finish_batch (sampling), for the budget
+    static constexpr double kSlackStepNs = 20000;
+    double slack_ns_ = 0;       // how early steps plan to end (see step)
     int32_t *tokens_ = nullptr; // the batch's tokens, row order
     Segment *segs_ = nullptr;
     int n_segs_ = 0;
