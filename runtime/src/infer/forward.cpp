@@ -590,7 +590,7 @@ int Forward::run_unit(int cap) {
     switch (op_) {
     case kEmbed: {
         // Embedding rows, and each row's RoPE angles: per row, so split across the threads
-        // (a 128-row prompt spends ~0.1 ms in cos and sin alone).
+        // (on 24m, 0.13 ms for a 128-row prompt: 3072 cos and sin pairs in double).
         for_rows(B, dim + 8 * hd, [&](int r0, int r1) {
             for (int r = r0; r < r1; r++) k_->get_row(w_->tok_embd, tokens_[r], x_ + static_cast<int64_t>(r) * dim);
             each_row(r0, r1, [&](const Segment &g, int i, int r) { rope_angles(g, i, r); });
