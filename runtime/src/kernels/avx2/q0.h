@@ -40,8 +40,8 @@ constexpr size_t kQ0AheadBytes = 16384; // weight prefetch lead (8-row groups ar
 // Rows8 Q8_0 GEMM: chunks of up to this many activation rows read the group in place
 // instead of packing it (same bits). The kernel alone, weights hot, in-process A/B: 1.3x
 // at M = 4, 1.15x at 8, 1.04-1.11x at 16, even at 64; in the model, 4 batched sessions
-// decoded 10-40% faster and 16 no faster (their weights come from L3, and each group is
-// then read once per 4 rows instead of once). Q4_0 gained 3-7% at M = 4 only and lost
+// decoded 11-20% faster, and 16 with a larger threshold no faster (their weights come
+// from L3, and each group is then read once per 4 rows instead of once). Q4_0 gained 3-7% at M = 4 only and lost
 // from M = 5: it always packs.
 constexpr int kQ0InPlaceRows = 8;
 

@@ -175,7 +175,7 @@ template <class V, class E> struct AttnBatch {
     static void value_key(VAcc<RR, DV, Tail> &c, const E *vr, const float *const *p, int j, int ntail) {
         T vv[DV];
         SM_UNROLL for (int i = 0; i < DV; i++) vv[i] = Tail && i == DV - 1 ? Ld::load_n(vr + i * W, ntail) : Ld::load(vr + i * W);
-        if (RR > 1) SM_UNROLL for (int i = 0; i < DV; i++) SM_IN_REGISTER(vv[i]);
+        if constexpr (RR > 1) SM_UNROLL for (int i = 0; i < DV; i++) SM_IN_REGISTER(vv[i]);
         SM_UNROLL for (int r = 0; r < RR; r++) {
             const T pb = V::bcast(p[r] + j);
             SM_UNROLL for (int i = 0; i < DV; i++) c.ch[r][u][i] = V::fma(pb, vv[i], c.ch[r][u][i]);
