@@ -224,7 +224,7 @@ int cmd_bench_gemm(int argc, char **argv) {
                 for (auto &v : x) v = nd(g);
                 const size_t arb = a.k->act_row_bytes(t, s.K);
                 std::vector<uint8_t> act(arb * M + 64);
-                a.k->prepare_act(t, x.data(), s.K, M, s.K, act.data());
+                a.k->prepare_act(t, x.data(), s.K, M, 0, M, s.K, act.data());
                 // Outputs on cache lines of their own, as the forward pass's (arena) buffers
                 // are: from a std::vector, the two threads' halves of a row could share a
                 // line, and its ping-pong halved 2-thread speed at N = 288.
@@ -246,7 +246,7 @@ int cmd_bench_gemm(int argc, char **argv) {
                 std::vector<uint8_t> ract(rarb);
                 std::vector<float> ry(s.N);
                 for (int m : {0, M / 3, 2 * M / 3, M - 1}) {
-                    ref.prepare_act(t, x.data() + static_cast<size_t>(m) * s.K, s.K, 1, s.K, ract.data());
+                    ref.prepare_act(t, x.data() + static_cast<size_t>(m) * s.K, s.K, 1, 0, 1, s.K, ract.data());
                     ref.matmul(w, ract.data(), rarb, 1, ry.data(), s.N, 0, s.N);
                     for (int n = 0; n < s.N; n++) maxdiff = std::max(maxdiff, static_cast<double>(std::fabs(ry[n] - y[static_cast<size_t>(m) * s.N + n])));
                 }

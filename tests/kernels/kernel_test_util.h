@@ -83,7 +83,7 @@ struct Acts {
         rb = k.act_row_bytes(w, K);
         off = 4;
         buf.assign(off + rb * static_cast<size_t>(M) + 64, 0xCD);
-        k.prepare_act(w, x, ldx, M, K, p());
+        k.prepare_act(w, x, ldx, M, 0, M, K, p());
     }
 };
 

@@ -1,16 +1,11 @@
 // Matrix products of every SIMD table against the scalar oracle (and the oracle against
 // an exact double-precision product), on odd sizes, odd strides and unaligned data, plus
 // the determinism contract: the same bits whatever M, [n0, n1) or row offset.
+#include "grouped_act_reference.h"
 #include "kernel_test_util.h"
 
 #include "quant/act_q8.h"
 #include "quant/quant.h"
-#if defined(__x86_64__)
-#include "kernels/avx512/api.h"
-constexpr int kGroupedFrom = sm::kern::avx512vnni::kQ0GemmMinRows;
-#else
-constexpr int kGroupedFrom = 1 << 30; // no grouped layout off x86
-#endif
 
 using namespace kt;
 using sm::kern::kRefKernels;
@@ -43,29 +38,12 @@ std::vector<double> used_x(TensorType t, Acts &a, const std::vector<float> &x, i
     return v;
 }
 
-// Whether a table's prepared activations hold exactly the oracle's: the same bytes, or
-// for the AVX-512 VNNI table's grouped Q8_0 / Q4_0 layout (M >= kQ0GemmMinRows, kernels/avx512/q0.h)
-// the same quantized bytes and scales rearranged.
-bool same_activations(const Kernels &k, TensorType t, Acts &ar, Acts &as, int M, int K) {
-    if (k.act_format(t) == kRefKernels.act_format(t) || M < kGroupedFrom) return memcmp(ar.p(), as.p(), ar.rb * M) == 0;
-    const sm::quant::ActQ8Layout l = sm::quant::act_q8_layout(K);
-    const uint8_t *ref = static_cast<const uint8_t *>(ar.p()), *g = static_cast<const uint8_t *>(as.p());
-    for (int m = 0; m < M; m++) {
-        const int grp = m / 16, r = m % 16, mg = std::min(16, M - 16 * grp);
-        const uint8_t *base = g + static_cast<size_t>(16) * grp * as.rb;
-        const uint8_t *rr = ref + static_cast<size_t>(m) * ar.rb;
-        for (int b = 0; b < l.nb; b++) {
-            for (int e = 0; e < 32; e++) {
-                const uint8_t v = base[static_cast<size_t>(4) * mg * (8 * b + e / 4) + 4 * r + e % 4];
-                if (static_cast<uint8_t>(v ^ 0x80) != rr[32 * b + e]) return false;
-            }
-            float dg, dr;
-            memcpy(&dg, base + static_cast<size_t>(32) * l.nb * mg + 4 * (static_cast<size_t>(mg) * b + r), 4);
-            memcpy(&dr, rr + l.d_off + 4 * b, 4);
-            if (memcmp(&dg, &dr, 4) != 0) return false;
-        }
-    }
-    return true;
+// Whether a table's prepared activations hold exactly the oracle's bytes, in the table's
+// layout: the plain rows, or the grouped layout's portable definition.
+bool same_activations(const Kernels &k, TensorType t, Acts &ar, Acts &as, const float *x, int64_t ldx, int M, int K) {
+    if (!sm::kern::act_grouped(k.act_format(t), M)) return memcmp(ar.p(), as.p(), ar.rb * M) == 0;
+    Acts ag(grouped_reference_table(), t, x, ldx, M, K);
+    return memcmp(ag.p(), as.p(), as.rb * M) == 0;
 }
 
 // Rounding steps along one output's evaluation (see sum_bound): a float chain of K
@@ -86,7 +64,7 @@ void check_matmul(const Kernels &k, TensorType t, int M, int N, int K, uint32_t 
     Acts ar(kRefKernels, t, x.data(), ldx, M, K), as(k, t, x.data(), ldx, M, K);
     REQUIRE(ar.rb == as.rb);
     // The SIMD quantizers give the oracle's bytes (in the table's layout).
-    REQUIRE(same_activations(k, t, ar, as, M, K));
+    REQUIRE(same_activations(k, t, ar, as, x.data(), ldx, M, K));
     const int64_t ldy = N + 5;
     const float sentinel = -12345.0f;
     std::vector<float> yr(static_cast<size_t>(M) * ldy + 1, sentinel), ys(yr);
@@ -165,7 +143,9 @@ TEST_CASE("matmul: float weights (f32, f16, bf16) match the oracle on odd sizes"
 }
 
 TEST_CASE("matmul: q8_0 and q4_0 (integer dot products) match the oracle", "[kernels]") {
-    for (const Kernels *k : simd_tables())
+    std::vector<const Kernels *> tabs = simd_tables();
+    tabs.push_back(&grouped_reference_table());
+    for (const Kernels *k : tabs)
         for (TensorType t : {TensorType::Q8_0, TensorType::Q4_0}) {
             int i = 0;
             for (int K : {32, 64, 96, 288, 768})
@@ -195,6 +175,7 @@ TEST_CASE("matmul: the scalar oracle itself agrees with exact products", "[kerne
 TEST_CASE("matmul: bit-identical whatever M, row range or row offset (every table, every type)", "[kernels]") {
     std::vector<const Kernels *> tabs = simd_tables();
     tabs.push_back(&kRefKernels);
+    tabs.push_back(&grouped_reference_table());
     for (const Kernels *k : tabs) {
         for (TensorType t : {TensorType::F32, TensorType::F16, TensorType::BF16}) {
             check_determinism(*k, t, 67, 33, 1);

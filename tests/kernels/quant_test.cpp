@@ -196,7 +196,7 @@ TEST_CASE("quant: the 8-bit activation format rounds half to even, in every tabl
         INFO(k->name);
         REQUIRE(k->act_row_bytes(TensorType::Q8_0, K) == l.bytes);
         std::vector<uint8_t> got(l.bytes, 0xAB);
-        k->prepare_act(TensorType::Q4_0, x.data(), K, 1, K, got.data());
+        k->prepare_act(TensorType::Q4_0, x.data(), K, 1, 0, 1, K, got.data());
         CHECK(memcmp(got.data(), ref.data(), l.bytes) == 0);
     }
 }

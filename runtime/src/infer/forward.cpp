@@ -58,7 +58,7 @@ void Forward::layout(Bump &a) {
     // read the floats as they are (format 0) need none: a float model takes no buffers.
     act_cap_ = 0;
     auto widest = [&](const kern::Matrix &m) {
-        if (k_->act_format(m.type) == 0) return;
+        if (k_->act_format(m.type) == kern::ActFormat::Floats) return;
         const size_t b = act_bytes_for(*k_, m);
         if (b > act_cap_) act_cap_ = b;
     };
@@ -246,20 +246,21 @@ int Forward::matmul_range(int r0, int r1) {
     return rows;
 }
 
-// One buffer per distinct activation format among the matrices that read x. Format 0 is
-// the floats as they are (kernels/common/act.h): the matmuls read x itself, rows ldx
-// apart, which stays unchanged until the op is done; other formats are converted.
-void Forward::plan_act(const kern::Matrix *const *ws, int n, const float *x, int64_t ldx, int K) {
-    for (int i = 0; i < 3; i++) act_fmt_[i] = -1;
-    act_src_ = x, act_ldx_ = ldx, act_k_ = K;
+// One buffer per distinct activation format among the matrices that read x. Floats are
+// read in place (kernels/common/act.h): the matmuls read x itself, rows ldx apart, which
+// stays unchanged until the op is done; other formats are converted.
+void Forward::plan_act(const kern::Matrix *const *ws, int n, const float *x, int64_t ldx, int M, int K) {
+    act_n_ = 0;
+    act_src_ = x, act_ldx_ = ldx, act_m_ = M, act_k_ = K;
     for (int i = 0; i < n; i++) {
-        const int fmt = k_->act_format(ws[i]->type);
+        const kern::ActFormat fmt = k_->act_format(ws[i]->type);
         int slot = 0;
-        while (slot < 3 && act_fmt_[slot] != -1 && act_fmt_[slot] != fmt) slot++;
-        if (act_fmt_[slot] == fmt) continue;
+        while (slot < act_n_ && act_fmt_[slot] != fmt) slot++;
+        if (slot < act_n_) continue;
+        act_n_++;
         act_fmt_[slot] = fmt;
         act_type_[slot] = ws[i]->type;
-        if (fmt == 0) {
+        if (fmt == kern::ActFormat::Floats) {
             act_row_bytes_[slot] = static_cast<size_t>(ldx) * sizeof(float);
             act_in_[slot] = x;
         } else {
@@ -269,11 +270,17 @@ void Forward::plan_act(const kern::Matrix *const *ws, int n, const float *x, int
     }
 }
 
+bool Forward::act_needs_conversion() const {
+    for (int i = 0; i < act_n_; i++)
+        if (act_fmt_[i] != kern::ActFormat::Floats) return true;
+    return false;
+}
+
+// Rows [r0, r1) of the planned batch, at their place in the batch's layout.
 void Forward::convert_act(int r0, int r1) {
-    for (int i = 0; i < 3; i++)
-        if (act_fmt_[i] > 0)
-            k_->prepare_act(act_type_[i], act_src_ + static_cast<int64_t>(r0) * act_ldx_, act_ldx_, r1 - r0, act_k_,
-                            act_[i] + static_cast<size_t>(r0) * act_row_bytes_[i]);
+    for (int i = 0; i < act_n_; i++)
+        if (act_fmt_[i] != kern::ActFormat::Floats)
+            k_->prepare_act(act_type_[i], act_src_, act_ldx_, act_m_, r0, r1, act_k_, act_[i]);
 }
 
 namespace {
@@ -303,8 +310,8 @@ template <class F> void Forward::for_rows(int M, int K, const F &f) {
 }
 
 // Only the conversion, rows [0, M) (float activations need none: no hand-off then).
-void Forward::convert_rows(int M) {
-    if (act_fmt_[0] > 0 || act_fmt_[1] > 0 || act_fmt_[2] > 0) for_rows(M, act_k_, [&](int r0, int r1) { convert_act(r0, r1); });
+void Forward::convert_rows() {
+    if (act_needs_conversion()) for_rows(act_m_, act_k_, [&](int r0, int r1) { convert_act(r0, r1); });
 }
 
 // xb = rmsnorm(x) over the batch rows, then their activations for the op's matrices
@@ -327,8 +334,8 @@ void Forward::residual_add(int B) {
 }
 
 const void *Forward::act_for(const kern::Matrix &w, size_t *row_bytes) const {
-    const int fmt = k_->act_format(w.type);
-    for (int i = 0; i < 3; i++)
+    const kern::ActFormat fmt = k_->act_format(w.type);
+    for (int i = 0; i < act_n_; i++)
         if (act_fmt_[i] == fmt) {
             *row_bytes = act_row_bytes_[i];
             return act_in_[i];
@@ -600,7 +607,7 @@ int Forward::run_unit(int cap) {
     }
     case kAttnNorm: {
         const kern::Matrix *ws[3] = {&L->wq, &L->wk, &L->wv};
-        plan_act(ws, 3, xb_, dim, dim);
+        plan_act(ws, 3, xb_, dim, B, dim);
         norm_rows(B, L->attn_norm);
         advance();
         return 1;
@@ -658,8 +665,8 @@ int Forward::run_unit(int cap) {
     case kAttnOut: {
         if (done_ == 0) {
             const kern::Matrix *ws[1] = {&L->wo};
-            plan_act(ws, 1, att_, qd, qd);
-            convert_rows(B);
+            plan_act(ws, 1, att_, qd, B, qd);
+            convert_rows();
         }
         if (slice()) {
             residual_add(B);
@@ -669,7 +676,7 @@ int Forward::run_unit(int cap) {
     }
     case kFfnNorm: {
         const kern::Matrix *ws[2] = {&L->w1, &L->w3};
-        plan_act(ws, 2, xb_, dim, dim);
+        plan_act(ws, 2, xb_, dim, B, dim);
         norm_rows(B, L->ffn_norm);
         advance();
         return 1;
@@ -679,7 +686,7 @@ int Forward::run_unit(int cap) {
         return did;
     case kSwiglu: {
         const kern::Matrix *ws[1] = {&L->w2};
-        plan_act(ws, 1, hb_, hid, hid);
+        plan_act(ws, 1, hb_, hid, B, hid);
         for_rows(B, hid, [&](int r0, int r1) {
             for (int r = r0; r < r1; r++) k_->swiglu(hb_ + static_cast<int64_t>(r) * hid, hb2_ + static_cast<int64_t>(r) * hid, hid);
             convert_act(r0, r1);
@@ -699,8 +706,8 @@ int Forward::run_unit(int cap) {
             k_->rmsnorm(xb_ + static_cast<int64_t>(i) * dim, x_ + static_cast<int64_t>(out_rows_[i]) * dim, w_->output_norm, dim,
                         p.norm_eps);
         const kern::Matrix *ws[1] = {&w_->output};
-        plan_act(ws, 1, xb_, dim, dim);
-        convert_rows(n_out_);
+        plan_act(ws, 1, xb_, dim, n_out_, dim);
+        convert_rows();
         advance();
         return 1;
     }

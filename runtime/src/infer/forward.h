@@ -92,11 +92,13 @@ private:
     int divisible_total() const; // rows (matmul) or head-segment pairs (attention) of the op
     OpMatrices op_matrices() const;
     int matmul_range(int r0, int r1);
-    // Activations for the matrices ws read from x (rows ldx apart, K columns): plan_act
-    // picks one buffer per format; convert_act fills rows [r0, r1) of the buffers.
-    void plan_act(const kern::Matrix *const *ws, int n, const float *x, int64_t ldx, int K);
+    // Activations for the matrices ws read from x (M rows ldx apart, K columns): plan_act
+    // picks one buffer per format; convert_act fills rows [r0, r1) of the buffers, any
+    // split of [0, M) giving the same bytes (the kernel table's prepare_act contract).
+    void plan_act(const kern::Matrix *const *ws, int n, const float *x, int64_t ldx, int M, int K);
     void convert_act(int r0, int r1);
-    void convert_rows(int M); // convert_act over [0, M), split across the threads
+    bool act_needs_conversion() const;
+    void convert_rows(); // convert_act over the planned batch, split across the threads
     const void *act_for(const kern::Matrix &w, size_t *row_bytes) const;
     // f(r0, r1) over rows [0, M) of K columns each, split across the threads when the rows
     // hold enough work to pay for a hand-off. Row work is per row: any split, same bits.
@@ -126,11 +128,12 @@ private:
     uint8_t *act_[3] = {nullptr, nullptr, nullptr};
     const void *act_in_[3] = {nullptr, nullptr, nullptr}; // what the matmuls read: act_[i], or
                                                           // the input rows themselves (floats)
-    int act_fmt_[3] = {-1, -1, -1};
-    TensorType act_type_[3] = {};        // a weight type of each buffer's format
-    const float *act_src_ = nullptr;     // the rows being converted
+    int act_n_ = 0;                          // buffers in use
+    kern::ActFormat act_fmt_[3] = {};        // each buffer's format
+    TensorType act_type_[3] = {};            // a weight type of each buffer's format
+    const float *act_src_ = nullptr;         // the rows being converted
     int64_t act_ldx_ = 0;
-    int act_k_ = 0;
+    int act_m_ = 0, act_k_ = 0;
     size_t act_row_bytes_[3] = {0, 0, 0};
     size_t act_cap_ = 0; // bytes per act buffer per row
     int32_t *tokens_ = nullptr;

@@ -15,6 +15,7 @@
 // n_sinks <= kAttnTile, quantized matrix data 2-byte aligned (GGUF aligns to 32).
 #pragma once
 #include "format/tensor_type.h"
+#include "kernels/common/act.h"
 #include "smallmind/smallmind.h"
 
 #include <cstddef>
@@ -105,19 +106,27 @@ struct AttnArgs {
     int64_t ldo = 0;
 };
 
+// Tables are built field by field (see the *_table.cpp files), never by position.
 struct Kernels {
-    sm_isa isa;
-    const char *name;
+    sm_isa isa = SM_ISA_SCALAR;
+    const char *name = nullptr;
 
     // ---- matrix products: y[m * ldy + n] = sum_k W[n][k] * x[m][k]
-    // Inputs are "activations": rows of K floats converted once into the format the
-    // weight type's kernel wants (F32 weights may use the floats as they are). Weights of
-    // different types can share activations when act_format() returns the same value.
+    // Inputs are "activations": rows of K floats converted into the format the weight
+    // type's kernel wants (kernels/common/act.h); weights of different types share
+    // converted rows when act_format() returns the same format.
+    //
+    // prepare_act converts rows [r0, r1) of a batch of M rows: x and act point at row 0
+    // of the batch (rows ldx floats and act_row_bytes apart). The layout may depend on M
+    // (ActFormat::Q8Grouped), never on the range: converting [0, M) in any partition of
+    // ranges gives the same bytes as one call, and a call writes only its rows' bytes, so
+    // threads and frame slices may convert disjoint ranges concurrently, at any row.
+    // matmul then reads the whole batch, with the same M.
     // matmul computes the outputs n in [n0, n1); for a Layout::Rows8 matrix n0 must be a
     // multiple of 8 (the forward pass cuts tasks and slices on 16 rows).
-    int (*act_format)(TensorType w);
+    ActFormat (*act_format)(TensorType w);
     size_t (*act_row_bytes)(TensorType w, int K);
-    void (*prepare_act)(TensorType w, const float *x, int64_t ldx, int M, int K, void *act);
+    void (*prepare_act)(TensorType w, const float *x, int64_t ldx, int M, int r0, int r1, int K, void *act);
     void (*matmul)(const Matrix &w, const void *act, size_t act_row_bytes, int M, float *y, int64_t ldy, int n0,
                    int n1);
 
@@ -134,18 +143,12 @@ struct Kernels {
     void (*swiglu)(float *gate, const float *up, int n);
     // y[i] += x[i]
     void (*add)(float *y, const float *x, int n);
-    // out = (x - mean(x)) / sqrt(var(x) + eps) * weight + bias (bias may be null); the
-    // mean first, then the variance around it (no E[x^2] - mean^2 cancellation)
-    void (*layernorm)(float *out, const float *x, const float *weight, const float *bias, int n, float eps);
-    // x[i] = gelu(x[i]), the tanh form GPT-2 and ggml use: 0.5 x (1 + tanh(u)) with
-    // u = sqrt(2/pi) (x + 0.044715 x^3), evaluated as x / (1 + e^(-2u))
-    void (*gelu)(float *x, int n);
 
     // ---- attention for heads [h0, h1) of every query row (see AttnArgs).
     void (*attention)(const AttnArgs &a, int h0, int h1);
 
     // Weight types (bit 1 << TensorType) whose matmul takes Layout::Rows8; 0 for none.
-    uint32_t rows8_types;
+    uint32_t rows8_types = 0;
 };
 
 // Whether a rows x cols matrix of type t goes in Layout::Rows8 for these rows8_types

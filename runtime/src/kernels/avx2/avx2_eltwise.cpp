@@ -10,10 +10,6 @@ void rmsnorm(float *out, const float *x, const float *weight, int n, float eps) 
 void rope(float *x, int n_heads, int head_dim, const float *cs) { rope_v<VecAvx2>(x, n_heads, head_dim, cs); }
 void swiglu(float *gate, const float *up, int n) { swiglu_v<VecAvx2>(gate, up, n); }
 void add(float *y, const float *x, int n) { add_v<VecAvx2>(y, x, n); }
-void layernorm(float *out, const float *x, const float *weight, const float *bias, int n, float eps) {
-    layernorm_v<VecAvx2>(out, x, weight, bias, n, eps);
-}
-void gelu(float *x, int n) { gelu_v<VecAvx2>(x, n); }
 } // namespace sm::kern::avx2
 #include "kernels/x86/isa_end.h"
 #endif

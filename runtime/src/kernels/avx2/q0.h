@@ -7,7 +7,7 @@
 //   acc = fma(float(S_b), d_w(b) * d_x(b), acc)          (acc starts at 0; y = acc)
 // Exact block sums make every way of forming S_b equivalent, which lets the two shapes
 // differ and still give the same bits:
-//   GEMV (M < kQ0GemmMinRows): 8 weight rows at a time; per block one int32 vector per row
+//   GEMV (M < kPackedGemmMinRows): 8 weight rows at a time; per block one int32 vector per row
 //     (vpmaddubsw + vpmaddwd: lane i = bytes 4i..4i+3), reduced across lanes by unpacks
 //     and adds to one vector of the 8 rows' block sums: one fma per block for 8 outputs.
 //   GEMM: the 8 rows' blocks are transposed once into a panel where lane j of vector g
@@ -32,8 +32,9 @@
 namespace sm::kern {
 namespace {
 
-constexpr int kQ0GemmMinRows = 4; // activation rows from which the packed GEMM runs (bench-gemm q8_0/q4_0:
-                                  // at M = 3 the GEMV was 1.1-1.8x faster, at M = 4 as often slower as faster)
+// Activation rows from which the packed GEMM runs instead of the GEMV (both read Q8Rows
+// activations): below it the GEMV wins (perf/RESULTS.md, bench-gemm).
+constexpr int kPackedGemmMinRows = 4;
 constexpr int kQ0Chunk = 16;      // blocks per panel (Q8_0: 16 x 512 B = 8 KiB, stays in L1)
 constexpr int kQ0RowBlock = 64;   // activation rows kept hot in L2 while panels go by
 constexpr size_t kQ0AheadBytes = 16384; // weight prefetch lead (8-row groups are 8 short streams)
@@ -393,10 +394,10 @@ template <bool Q8>
 void q0_matmul(const Matrix &w, const void *act, size_t arb, int M, float *y, int64_t ldy, int n0, int n1) {
     const uint8_t *a = static_cast<const uint8_t *>(act);
     if (w.layout == Layout::Rows8) {
-        if (M < kQ0GemmMinRows) q0_r8_gemv<Q8>(w, a, arb, M, y, ldy, n0, n1);
+        if (M < kPackedGemmMinRows) q0_r8_gemv<Q8>(w, a, arb, M, y, ldy, n0, n1);
         else q0_gemm<Q8, true>(w, a, arb, M, y, ldy, n0, n1);
     } else {
-        if (M < kQ0GemmMinRows) q0_gemv<Q8>(w, a, arb, M, y, ldy, n0, n1);
+        if (M < kPackedGemmMinRows) q0_gemv<Q8>(w, a, arb, M, y, ldy, n0, n1);
         else q0_gemm<Q8, false>(w, a, arb, M, y, ldy, n0, n1);
     }
 }

@@ -14,9 +14,8 @@ void matmul_q8(const Matrix &w, const void *act, size_t arb, int M, float *y, in
     gemm_q8<IntAvx512, 4, 4>(w, act, arb, M, y, ldy, n0, n1);
 }
 
-// Q8_0 / Q4_0 activations for M >= kQ0GemmMinRows in the GEMM's grouped layout (kernels/avx512/q0.h).
-void prepare_act_grouped(const float *x, int64_t ldx, int M, int K, void *act, size_t arb) {
-    q0_prepare_grouped(x, ldx, M, K, static_cast<uint8_t *>(act), arb);
+void prepare_act_grouped(const float *x, int64_t ldx, int M, int r0, int r1, int K, void *act, size_t arb) {
+    q0_prepare_grouped(x, ldx, M, r0, r1, K, static_cast<uint8_t *>(act), arb);
 }
 } // namespace sm::kern::avx512vnni
 #include "kernels/x86/isa_end.h"

@@ -5,23 +5,19 @@
 #include "kernels/common/act.h"
 #include "quant/quant.h"
 
-#include <cstring>
-
 namespace sm::kern {
 namespace {
 
-// With VNNI, Q8_0 / Q4_0 activations have a format of their own (2): natural rows for
-// M < kQ0GemmMinRows, the GEMM's groups of 16 rows otherwise (kernels/avx512/q0.h). Same row bytes.
+// With VNNI, Q8_0 / Q4_0 activations are ActFormat::Q8Grouped: the grouped GEMM's layout
+// from kGroupedActMinRows rows up (kernels/avx512/q0.h), Q8Rows below. Same row bytes.
 bool q0_type(TensorType w) { return w == TensorType::Q8_0 || w == TensorType::Q4_0; }
 
-template <bool Vnni> int act_format(TensorType w) { return Vnni && q0_type(w) ? 2 : act_format_of(w); }
-size_t act_row_bytes(TensorType w, int K) { return act_row_bytes_of(w, K); }
+template <bool Vnni> ActFormat act_format(TensorType w) { return Vnni && q0_type(w) ? ActFormat::Q8Grouped : act_format_of(w); }
 
-template <bool Vnni> void prepare_act(TensorType w, const float *x, int64_t ldx, int M, int K, void *act) {
-    const size_t rb = act_row_bytes_of(w, K);
-    if (Vnni && q0_type(w) && M >= avx512vnni::kQ0GemmMinRows) return avx512vnni::prepare_act_grouped(x, ldx, M, K, act, rb);
-    if (act_is_q8(w)) return avx512::prepare_act_q8(x, ldx, M, K, act, rb);
-    for (int m = 0; m < M; m++) memcpy(static_cast<uint8_t *>(act) + m * rb, x + m * ldx, rb);
+template <bool Vnni> void prepare_act(TensorType w, const float *x, int64_t ldx, int M, int r0, int r1, int K, void *act) {
+    if (act_grouped(act_format<Vnni>(w), M))
+        return avx512vnni::prepare_act_grouped(x, ldx, M, r0, r1, K, act, act_row_bytes_of(w, K));
+    prepare_rows(w, x, ldx, r0, r1, K, act, avx512::prepare_act_q8);
 }
 
 template <bool Vnni>
@@ -34,18 +30,28 @@ void matmul(const Matrix &w, const void *act, size_t arb, int M, float *y, int64
     }
 }
 
+template <bool Vnni> constexpr Kernels avx512_table() {
+    Kernels k{};
+    k.isa = SM_ISA_AVX512;
+    k.name = Vnni ? "avx512vnni" : "avx512";
+    k.act_format = act_format<Vnni>;
+    k.act_row_bytes = act_row_bytes_of;
+    k.prepare_act = prepare_act<Vnni>;
+    k.matmul = matmul<Vnni>;
+    k.get_row = matrix_row;
+    k.rmsnorm = avx512::rmsnorm;
+    k.rope = avx512::rope;
+    k.swiglu = avx512::swiglu;
+    k.add = avx512::add;
+    k.attention = avx512::attention;
+    k.rows8_types = 0; // every layout is plain
+    return k;
+}
+
 } // namespace
 
-extern const Kernels kAvx512Kernels = {
-    SM_ISA_AVX512, "avx512", act_format<false>, act_row_bytes, prepare_act<false>, matmul<false>, matrix_row,
-    avx512::rmsnorm, avx512::rope, avx512::swiglu, avx512::add, avx512::layernorm, avx512::gelu, avx512::attention,
-    0, // every layout is plain
-};
-extern const Kernels kAvx512VnniKernels = {
-    SM_ISA_AVX512, "avx512vnni", act_format<true>, act_row_bytes, prepare_act<true>, matmul<true>, matrix_row,
-    avx512::rmsnorm, avx512::rope, avx512::swiglu, avx512::add, avx512::layernorm, avx512::gelu, avx512::attention,
-    0, // every layout is plain
-};
+extern const Kernels kAvx512Kernels = avx512_table<false>();
+extern const Kernels kAvx512VnniKernels = avx512_table<true>();
 
 } // namespace sm::kern
 #endif

@@ -180,14 +180,14 @@ template <bool Q8> void q0_gemv(const Matrix &w, const uint8_t *act, float *y, i
 
 // ================================================================== GEMM (grouped rows)
 //
-// Activations for M >= avx512vnni::kQ0GemmMinRows (VNNI table, act_format 2): groups of 16 rows, the last one of
-// mg = M - 16 g rows, group g at act + 16 g * arb:
+// ActFormat::Q8Grouped for M >= kGroupedActMinRows (VNNI table): groups of 16 rows, the
+// last one of mg = M - 16 g rows, group g at act + 16 g * arb:
 //   x:  chunk c = 8 b + k (block b, k < 8) at + 4 mg c: mg dwords, dword r = bytes
 //       4k..4k+3 of row r's quantized block b, each byte + 128 (as unsigned)
 //   dx: at + 32 nb mg: for block b, mg floats (the rows' d) at + 4 mg b
 // The rows quantize exactly as quant::quantize_act_q8 (only the layout differs), and the
 // group takes 36 nb mg bytes, within the mg rows' act_row_bytes.
-constexpr int kQ0Group = 16;
+constexpr int kQ0Group = kActGroupRows;
 
 struct Q0Group {
     const uint8_t *x;
@@ -218,18 +218,22 @@ inline void q0_quant_block(const float *x, int8_t *q, float *d_out, int32_t *sum
     if (sum_out) *sum_out = _mm512_reduce_add_epi32(_mm512_add_epi32(q0, q1));
 }
 
-inline void q0_prepare_grouped(const float *x, int64_t ldx, int M, int K, uint8_t *act, size_t arb) {
+// Rows [r0, r1) of the batch: each row's dwords go to their own lanes (masked stores),
+// so a range may start and end inside a group and leaves the other rows' bytes alone.
+inline void q0_prepare_grouped(const float *x, int64_t ldx, int M, int r0, int r1, int K, uint8_t *act, size_t arb) {
     const int nb = K / 32;
-    for (int g = 0; g * kQ0Group < M; g++) {
+    for (int g = r0 / kQ0Group; g * kQ0Group < r1; g++) {
         const Q0Group gr = q0_group(act, arb, nb, M, g);
         uint8_t *gx = const_cast<uint8_t *>(gr.x);
         float *gd = const_cast<float *>(gr.dx);
-        const __mmask16 mask = static_cast<__mmask16>((1u << gr.mg) - 1);
+        const int a = r0 > kQ0Group * g ? r0 - kQ0Group * g : 0;
+        const int e = r1 - kQ0Group * g < gr.mg ? r1 - kQ0Group * g : gr.mg;
+        const __mmask16 mask = static_cast<__mmask16>(((1u << e) - 1) & ~((1u << a) - 1));
         for (int b = 0; b < nb; b++) {
             alignas(64) int8_t t[kQ0Group][32];
             alignas(64) float d[kQ0Group];
             for (int r = 0; r < kQ0Group; r++) {
-                if (r < gr.mg) {
+                if (r >= a && r < e) {
                     q0_quant_block(x + (static_cast<int64_t>(kQ0Group) * g + r) * ldx + 32 * b, t[r], &d[r], nullptr);
                 } else {
                     memset(t[r], 0, 32);
@@ -357,11 +361,11 @@ template <bool Q8> void q0_gemm(const Matrix &w, const uint8_t *act, size_t arb,
 }
 
 // The table entry for Q8_0 / Q4_0: the grouped GEMM when the activations are grouped
-// (VNNI, M >= kQ0GemmMinRows), else the GEMV for each row, over 64 weight rows at a time
+// (VNNI, M >= kGroupedActMinRows), else the GEMV for each row, over 64 weight rows at a time
 // so that a few rows (batched sessions) read the weights from memory once.
 template <bool Q8> void matmul_q0(const Matrix &w, const void *act, size_t arb, int M, float *y, int64_t ldy, int n0, int n1) {
     const uint8_t *a = static_cast<const uint8_t *>(act);
-    if (kQ0Vnni && M >= avx512vnni::kQ0GemmMinRows) return q0_gemm<Q8>(w, a, arb, M, y, ldy, n0, n1);
+    if (kQ0Vnni && M >= kGroupedActMinRows) return q0_gemm<Q8>(w, a, arb, M, y, ldy, n0, n1);
     if (M == 1) return q0_gemv<Q8>(w, a, y, n0, n1);
     for (int n = n0; n < n1; n += 64) {
         const int e = n1 - n < 64 ? n1 : n + 64;

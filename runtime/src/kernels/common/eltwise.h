@@ -47,53 +47,6 @@ template <class V> void swiglu_v(float *gate, const float *up, int n) {
     if (i < n) V::store_n(gate + i, swiglu_vec<V>(V::load_n(gate + i, n - i), V::load_n(up + i, n - i)), n - i);
 }
 
-// Whole vectors, then the n % W tail in scalar code: a masked tail lane would add
-// (0 - mean)^2 to the variance.
-template <class V> void layernorm_v(float *out, const float *x, const float *weight, const float *bias, int n, float eps) {
-    constexpr int W = V::W;
-    const int nv = n / W * W;
-    typename V::T acc = V::zero();
-    for (int i = 0; i < nv; i += W) acc = V::add(acc, V::loadu(x + i));
-    float s = V::hsum(acc);
-    for (int i = nv; i < n; i++) s += x[i];
-    const float mean = s / static_cast<float>(n);
-    const typename V::T mv = V::set1(mean);
-    acc = V::zero();
-    for (int i = 0; i < nv; i += W) {
-        const typename V::T d = V::sub(V::loadu(x + i), mv);
-        acc = V::fma(d, d, acc);
-    }
-    float ss = V::hsum(acc);
-    for (int i = nv; i < n; i++) ss += (x[i] - mean) * (x[i] - mean);
-    const float r = 1.0f / std::sqrt(ss / static_cast<float>(n) + eps);
-    const typename V::T rv = V::set1(r);
-    int i = 0;
-    for (; i + W <= n; i += W) {
-        const typename V::T y = V::mul(V::loadu(weight + i), V::mul(rv, V::sub(V::loadu(x + i), mv)));
-        V::storeu(out + i, bias ? V::add(y, V::loadu(bias + i)) : y);
-    }
-    if (i < n) {
-        const int t = n - i;
-        const typename V::T y = V::mul(V::load_n(weight + i, t), V::mul(rv, V::sub(V::load_n(x + i, t), mv)));
-        V::store_n(out + i, bias ? V::add(y, V::load_n(bias + i, t)) : y, t);
-    }
-}
-
-// x / (1 + e^(-2u)) = x sigmoid(2u) = 0.5 x (1 + tanh u): one exp, no tanh. Very
-// negative x: e^(-2u) clamps at e^88 and the result is a tiny negative, as is exact.
-template <class V> typename V::T gelu_vec(typename V::T x) {
-    const typename V::T u = V::mul(V::set1(0.7978845608f), V::fma(V::mul(V::set1(0.044715f), x), V::mul(x, x), x));
-    const typename V::T e = V::exp(V::mul(V::set1(-2.0f), u));
-    return V::div(x, V::add(V::set1(1.0f), e));
-}
-
-template <class V> void gelu_v(float *x, int n) {
-    constexpr int W = V::W;
-    int i = 0;
-    for (; i + W <= n; i += W) V::storeu(x + i, gelu_vec<V>(V::loadu(x + i)));
-    if (i < n) V::store_n(x + i, gelu_vec<V>(V::load_n(x + i, n - i)), n - i);
-}
-
 template <class V> void add_v(float *y, const float *x, int n) {
     constexpr int W = V::W;
     int i = 0;

@@ -9,8 +9,6 @@ void rmsnorm(float *out, const float *x, const float *weight, int n, float eps);
 void rope(float *x, int n_heads, int head_dim, const float *cs);
 void swiglu(float *gate, const float *up, int n);
 void add(float *y, const float *x, int n);
-void layernorm(float *out, const float *x, const float *weight, const float *bias, int n, float eps);
-void gelu(float *x, int n);
 void attention(const AttnArgs &a, int h0, int h1);
 } // namespace sm::kern::neon
 

@@ -9,9 +9,5 @@ void rmsnorm(float *out, const float *x, const float *weight, int n, float eps) 
 void rope(float *x, int n_heads, int head_dim, const float *cs) { rope_v<VecNeon>(x, n_heads, head_dim, cs); }
 void swiglu(float *gate, const float *up, int n) { swiglu_v<VecNeon>(gate, up, n); }
 void add(float *y, const float *x, int n) { add_v<VecNeon>(y, x, n); }
-void layernorm(float *out, const float *x, const float *weight, const float *bias, int n, float eps) {
-    layernorm_v<VecNeon>(out, x, weight, bias, n, eps);
-}
-void gelu(float *x, int n) { gelu_v<VecNeon>(x, n); }
 } // namespace sm::kern::neon
 #endif

@@ -4,22 +4,16 @@
 #include "kernels/neon/api.h"
 #include "quant/quant.h"
 
-#include <cstring>
-
 namespace sm::kern {
 namespace {
 
-int act_format(TensorType w) { return act_format_of(w); }
-size_t act_row_bytes(TensorType w, int K) { return act_row_bytes_of(w, K); }
-
 // The 8-bit quantizer is O(K) per row: the scalar definition is fast enough here.
-void prepare_act(TensorType w, const float *x, int64_t ldx, int M, int K, void *act) {
-    const size_t rb = act_row_bytes_of(w, K);
-    for (int m = 0; m < M; m++) {
-        uint8_t *dst = static_cast<uint8_t *>(act) + m * rb;
-        if (act_is_q8(w)) quant::quantize_act_q8(x + m * ldx, K, dst);
-        else memcpy(dst, x + m * ldx, rb);
-    }
+void quantize_rows(const float *x, int64_t ldx, int M, int K, void *act, size_t rb) {
+    for (int m = 0; m < M; m++) quant::quantize_act_q8(x + m * ldx, K, static_cast<uint8_t *>(act) + m * rb);
+}
+
+void prepare_act(TensorType w, const float *x, int64_t ldx, int M, int r0, int r1, int K, void *act) {
+    prepare_rows(w, x, ldx, r0, r1, K, act, quantize_rows);
 }
 
 template <bool Dot>
@@ -32,18 +26,28 @@ void matmul(const Matrix &w, const void *act, size_t arb, int M, float *y, int64
     }
 }
 
+template <bool Dot> constexpr Kernels neon_table() {
+    Kernels k{};
+    k.isa = SM_ISA_NEON;
+    k.name = Dot ? "neondot" : "neon";
+    k.act_format = act_format_of;
+    k.act_row_bytes = act_row_bytes_of;
+    k.prepare_act = prepare_act;
+    k.matmul = matmul<Dot>;
+    k.get_row = matrix_row;
+    k.rmsnorm = neon::rmsnorm;
+    k.rope = neon::rope;
+    k.swiglu = neon::swiglu;
+    k.add = neon::add;
+    k.attention = neon::attention;
+    k.rows8_types = 0; // every layout is plain
+    return k;
+}
+
 } // namespace
 
-extern const Kernels kNeonKernels = {
-    SM_ISA_NEON, "neon", act_format, act_row_bytes, prepare_act, matmul<false>, matrix_row,
-    neon::rmsnorm, neon::rope, neon::swiglu, neon::add, neon::layernorm, neon::gelu, neon::attention,
-    0, // every layout is plain
-};
-extern const Kernels kNeonDotKernels = {
-    SM_ISA_NEON, "neondot", act_format, act_row_bytes, prepare_act, matmul<true>, matrix_row,
-    neon::rmsnorm, neon::rope, neon::swiglu, neon::add, neon::layernorm, neon::gelu, neon::attention,
-    0, // every layout is plain
-};
+extern const Kernels kNeonKernels = neon_table<false>();
+extern const Kernels kNeonDotKernels = neon_table<true>();
 
 } // namespace sm::kern
 #endif

@@ -1,5 +1,6 @@
 // The scalar oracle: plain loops, one accumulator, k in order. Every SIMD table is
 // tested against these functions.
+#include "kernels/common/act.h"
 #include "kernels/kernels.h"
 #include "quant/act_q8.h"
 #include "quant/blocks.h"
@@ -13,27 +14,15 @@ namespace sm::kern {
 
 namespace {
 
-// The quantized types multiply 8-bit activations (quant/act_q8.h) in integers;
-// everything else takes the floats as they are.
-bool int_act(TensorType w) {
-    return w == TensorType::Q8_0 || w == TensorType::Q4_0 || w == TensorType::Q4_K || w == TensorType::Q6_K;
+// The quantized types multiply 8-bit activations (quant/act_q8.h); everything else takes
+// the floats as they are (kernels/common/act.h).
+void quantize_rows(const float *x, int64_t ldx, int M, int K, void *act, size_t rb) {
+    for (int m = 0; m < M; m++) quant::quantize_act_q8(x + m * ldx, K, static_cast<uint8_t *>(act) + static_cast<size_t>(m) * rb);
 }
 
-int act_format(TensorType w) { return int_act(w) ? 1 : 0; }
-
-size_t act_row_bytes(TensorType w, int K) {
-    return int_act(w) ? quant::act_q8_layout(K).bytes : static_cast<size_t>(K) * sizeof(float);
+void prepare_act(TensorType w, const float *x, int64_t ldx, int M, int r0, int r1, int K, void *act) {
+    prepare_rows(w, x, ldx, r0, r1, K, act, quantize_rows);
 }
-
-void prepare_act(TensorType w, const float *x, int64_t ldx, int M, int K, void *act) {
-    const size_t rb = act_row_bytes(w, K);
-    for (int m = 0; m < M; m++) {
-        uint8_t *dst = static_cast<uint8_t *>(act) + static_cast<size_t>(m) * rb;
-        if (int_act(w)) quant::quantize_act_q8(x + m * ldx, K, dst);
-        else memcpy(dst, x + m * ldx, sizeof(float) * static_cast<size_t>(K));
-    }
-}
-
 
 // Integer dot products per (sub-)block, scaled and summed in float block after block:
 //   Q8_0 / Q4_0  acc += (d_w * d_x) * isum                     per 32-block
@@ -174,24 +163,6 @@ void add(float *y, const float *x, int n) {
     for (int i = 0; i < n; i++) y[i] += x[i];
 }
 
-void layernorm(float *out, const float *x, const float *weight, const float *bias, int n, float eps) {
-    float s = 0.0f;
-    for (int i = 0; i < n; i++) s += x[i];
-    const float mean = s / static_cast<float>(n);
-    float ss = 0.0f;
-    for (int i = 0; i < n; i++) ss += (x[i] - mean) * (x[i] - mean);
-    const float r = 1.0f / sqrtf(ss / static_cast<float>(n) + eps);
-    for (int i = 0; i < n; i++) out[i] = weight[i] * (r * (x[i] - mean)) + (bias ? bias[i] : 0.0f);
-}
-
-void gelu(float *x, int n) {
-    for (int i = 0; i < n; i++) {
-        const float v = x[i];
-        const float u = 0.7978845608f * (v + 0.044715f * v * v * v);
-        x[i] = v / (1.0f + expf(-2.0f * u));
-    }
-}
-
 float kv_at(const float *f, const uint16_t *h, int64_t i) { return h ? fp16_to_f32(h[i]) : f[i]; }
 
 // Online softmax state of one (query, head).
@@ -265,10 +236,24 @@ void attention(const AttnArgs &a, int h0, int h1) {
 
 } // namespace
 
-const Kernels kRefKernels = {
-    SM_ISA_SCALAR, "scalar", act_format, act_row_bytes, prepare_act, matmul, matrix_row,
-    rmsnorm,       rope,     swiglu,     add,           layernorm, gelu, attention,
-    0, // every layout is plain
-};
+constexpr Kernels ref_table() {
+    Kernels k{};
+    k.isa = SM_ISA_SCALAR;
+    k.name = "scalar";
+    k.act_format = act_format_of;
+    k.act_row_bytes = act_row_bytes_of;
+    k.prepare_act = prepare_act;
+    k.matmul = matmul;
+    k.get_row = matrix_row;
+    k.rmsnorm = rmsnorm;
+    k.rope = rope;
+    k.swiglu = swiglu;
+    k.add = add;
+    k.attention = attention;
+    k.rows8_types = 0; // every layout is plain
+    return k;
+}
+
+const Kernels kRefKernels = ref_table();
 
 } // namespace sm::kern
