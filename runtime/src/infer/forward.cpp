@@ -16,6 +16,7 @@ constexpr int kTaskRowAlign = 16;   // task and slice boundaries, in rows (whole
 // Slices start on kTaskRowAlign rows, as Layout::Rows8 weights need (whole 8-row groups).
 static_assert(kMinRows % kTaskRowAlign == 0, "the smallest slice must keep slice boundaries aligned");
 constexpr int kOpsPerLayer = 9;     // kAttnNorm .. kDown
+constexpr double kFirstRateNs = 0.5; // pessimistic first guess of every op's rate: first slices are small
 
 size_t act_bytes_for(const kern::Kernels &k, const kern::Matrix &m) { return k.act_row_bytes(m.type, m.cols); }
 
@@ -84,6 +85,8 @@ void Forward::init(const Hparams &hp, const Weights &w, const kern::Kernels *k, 
     layout(arena);
     for (int i = 0; i < hp_.head_dim / 2; i++)
         inv_freq_[i] = 1.0 / pow(static_cast<double>(hp_.rope_theta), (2.0 * i) / hp_.head_dim);
+    for (double &r : ns_per_byte_) r = kFirstRateNs; // every op, so none starts as free
+    ns_per_attn_ = kFirstRateNs;
     busy_ = false;
     op_ = kDone;
 }
@@ -578,145 +581,138 @@ int Forward::run(uint64_t deadline_ns) {
     return units;
 }
 
+// One unit of the current op: the whole op for per-row work, `cap` rows (or attention
+// units) of a divisible op. Returns the amount done and moves to the next op when the
+// current one is finished.
 int Forward::run_unit(int cap) {
-    const Hparams &p = hp_;
-    const int B = n_rows_, dim = p.dim, qd = p.q_dim(), kvd = p.kv_dim(), hid = p.hidden_dim, hd = p.head_dim;
     const LayerWeights *L = op_ >= kAttnNorm && op_ <= kDown ? &w_->layers[layer_] : nullptr;
-
-    // A matmul op runs rows [done_, done_ + cap) of its matrices taken one after another;
-    // true once all are done.
-    int did = 0;
-    auto slice = [&]() {
-        const int total = divisible_total();
-        const int end = done_ + cap < total ? done_ + cap : total;
-        did = matmul_range(done_, end);
-        done_ = end;
-        return done_ == total;
-    };
-
+    const int B = n_rows_, dim = hp_.dim;
     switch (op_) {
-    case kEmbed: {
-        // Embedding rows, and each row's RoPE angles: per row, so split across the threads
-        // (on 24m, 0.13 ms for a 128-row prompt: 3072 cos and sin pairs in double).
-        for_rows(B, dim + 8 * hd, [&](int r0, int r1) {
-            for (int r = r0; r < r1; r++) k_->get_row(w_->tok_embd, tokens_[r], x_ + static_cast<int64_t>(r) * dim);
-            each_row(r0, r1, [&](const Segment &g, int i, int r) { rope_angles(g, i, r); });
-        });
-        advance();
-        return 1;
-    }
+    case kEmbed: embed_rows(B); break;
     case kAttnNorm: {
         const kern::Matrix *ws[3] = {&L->wq, &L->wk, &L->wv};
         plan_act(ws, 3, xb_, dim, B, dim);
         norm_rows(B, L->attn_norm);
-        advance();
-        return 1;
+        break;
     }
-    case kQkv:
-        if (slice()) advance();
-        return did;
     case kRope:
-        for_rows(B, qd + 2 * kvd, [&](int r0, int r1) {
+        for_rows(B, hp_.q_dim() + 2 * hp_.kv_dim(), [&](int r0, int r1) {
             each_row(r0, r1, [&](const Segment &g, int i, int r) { rope_and_cache(g, i, r); });
         });
-        advance();
-        return 1;
-    case kAttention: {
-        // One AttnArgs per segment, on the stack: the planner caps segments at kMaxSegments.
-        kern::AttnArgs args[kMaxSegments];
-        for (int s = 0; s < n_segs_; s++) {
-            const Segment &g = segs_[s];
-            kern::AttnArgs &a = args[s];
-            a.q = q_ + static_cast<int64_t>(g.row0) * qd;
-            a.q_sink = q_sink_ + static_cast<int64_t>(g.row0) * qd;
-            a.ldq = qd;
-            a.n_q = g.n_rows;
-            a.pos0 = g.pos0;
-            if (g.kv->f16()) {
-                a.k16 = reinterpret_cast<const uint16_t *>(g.kv->k(layer_));
-                a.v16 = reinterpret_cast<const uint16_t *>(g.kv->v(layer_));
-            } else {
-                a.k = reinterpret_cast<const float *>(g.kv->k(layer_));
-                a.v = reinterpret_cast<const float *>(g.kv->v(layer_));
-            }
-            a.n_slots = g.kv->geo->n_slots;
-            a.n_sinks = g.kv->geo->n_sinks;
-            a.window = g.kv->geo->window();
-            a.n_heads = p.n_heads;
-            a.n_kv_heads = p.n_kv_heads;
-            a.head_dim = hd;
-            a.scale = 1.0f / sqrtf(static_cast<float>(hd));
-            a.out = att_ + static_cast<int64_t>(g.row0) * qd;
-            a.ldo = qd;
-        }
-        const int total = n_attn_units_;
-        int p1 = done_ + cap;
-        if (p1 > total) p1 = total;
-        int cut[kMaxAttnTasks + 1];
-        const int n_tasks = attention_cuts(done_, p1, cut);
-        AttnTask t{k_, args, segs_, n_segs_, p.n_heads, cut};
-        if (n_tasks <= 1 || !par_) attention_task(&t, 0);
-        else par_->run(attention_task, &t, n_tasks);
-        const int did = p1 - done_;
-        done_ = p1;
-        if (done_ == total) advance();
-        return did;
-    }
-    case kAttnOut: {
+        break;
+    case kAttention: return attention_slice(cap);
+    case kAttnOut:
         if (done_ == 0) {
             const kern::Matrix *ws[1] = {&L->wo};
-            plan_act(ws, 1, att_, qd, B, qd);
+            plan_act(ws, 1, att_, hp_.q_dim(), B, hp_.q_dim());
             convert_rows();
         }
-        if (slice()) {
-            residual_add(B);
-            advance();
-        }
-        return did;
-    }
+        return matmul_slice(cap, /*residual=*/true);
     case kFfnNorm: {
         const kern::Matrix *ws[2] = {&L->w1, &L->w3};
         plan_act(ws, 2, xb_, dim, B, dim);
         norm_rows(B, L->ffn_norm);
-        advance();
-        return 1;
+        break;
     }
+    case kSwiglu: swiglu_rows(B, L->w2); break;
+    case kQkv:
     case kUpGate:
-        if (slice()) advance();
-        return did;
-    case kSwiglu: {
-        const kern::Matrix *ws[1] = {&L->w2};
-        plan_act(ws, 1, hb_, hid, B, hid);
-        for_rows(B, hid, [&](int r0, int r1) {
-            for (int r = r0; r < r1; r++) k_->swiglu(hb_ + static_cast<int64_t>(r) * hid, hb2_ + static_cast<int64_t>(r) * hid, hid);
-            convert_act(r0, r1);
-        });
-        advance();
-        return 1;
-    }
-    case kDown: {
-        if (slice()) {
-            residual_add(B);
-            advance();
-        }
-        return did;
-    }
-    case kHeadNorm: {
-        for (int i = 0; i < n_out_; i++)
-            k_->rmsnorm(xb_ + static_cast<int64_t>(i) * dim, x_ + static_cast<int64_t>(out_rows_[i]) * dim, w_->output_norm, dim,
-                        p.norm_eps);
-        const kern::Matrix *ws[1] = {&w_->output};
-        plan_act(ws, 1, xb_, dim, n_out_, dim);
-        convert_rows();
-        advance();
-        return 1;
-    }
-    case kHead:
-        if (slice()) advance();
-        return did;
+    case kHead: return matmul_slice(cap, /*residual=*/false);
+    case kDown: return matmul_slice(cap, /*residual=*/true);
+    case kHeadNorm: head_norm_rows(); break;
     case kDone: return 0;
     }
-    return 0;
+    advance();
+    return 1;
+}
+
+// Rows [done_, done_ + cap) of the op's matrices taken one after another; when the last
+// row is done, the residual add (attention output, MLP down) and the next op.
+int Forward::matmul_slice(int cap, bool residual) {
+    const int total = divisible_total();
+    const int end = done_ + cap < total ? done_ + cap : total;
+    const int did = matmul_range(done_, end);
+    done_ = end;
+    if (done_ == total) {
+        if (residual) residual_add(n_rows_);
+        advance();
+    }
+    return did;
+}
+
+// Embedding rows and each row's RoPE angles: per-row work, split across the threads.
+void Forward::embed_rows(int B) {
+    const int dim = hp_.dim;
+    for_rows(B, dim + 8 * hp_.head_dim, [&](int r0, int r1) {
+        for (int r = r0; r < r1; r++) k_->get_row(w_->tok_embd, tokens_[r], x_ + static_cast<int64_t>(r) * dim);
+        each_row(r0, r1, [&](const Segment &g, int i, int r) { rope_angles(g, i, r); });
+    });
+}
+
+// hb = silu(hb) * hb2, then its activations for the down projection, in one hand-off.
+void Forward::swiglu_rows(int B, const kern::Matrix &w2) {
+    const int hid = hp_.hidden_dim;
+    const kern::Matrix *ws[1] = {&w2};
+    plan_act(ws, 1, hb_, hid, B, hid);
+    for_rows(B, hid, [&](int r0, int r1) {
+        for (int r = r0; r < r1; r++) k_->swiglu(hb_ + static_cast<int64_t>(r) * hid, hb2_ + static_cast<int64_t>(r) * hid, hid);
+        convert_act(r0, r1);
+    });
+}
+
+// The final norm of the rows that want logits, gathered, and their classifier activations.
+void Forward::head_norm_rows() {
+    const int dim = hp_.dim;
+    for (int i = 0; i < n_out_; i++)
+        k_->rmsnorm(xb_ + static_cast<int64_t>(i) * dim, x_ + static_cast<int64_t>(out_rows_[i]) * dim, w_->output_norm, dim,
+                    hp_.norm_eps);
+    const kern::Matrix *ws[1] = {&w_->output};
+    plan_act(ws, 1, xb_, dim, n_out_, dim);
+    convert_rows();
+}
+
+// Attention units [done_, done_ + cap): one AttnArgs per segment (on the stack: the
+// planner caps segments at kMaxSegments), tasks cut by cost across the threads.
+int Forward::attention_slice(int cap) {
+    const Hparams &p = hp_;
+    const int qd = p.q_dim(), hd = p.head_dim;
+    kern::AttnArgs args[kMaxSegments];
+    for (int s = 0; s < n_segs_; s++) {
+        const Segment &g = segs_[s];
+        kern::AttnArgs &a = args[s];
+        a.q = q_ + static_cast<int64_t>(g.row0) * qd;
+        a.q_sink = q_sink_ + static_cast<int64_t>(g.row0) * qd;
+        a.ldq = qd;
+        a.n_q = g.n_rows;
+        a.pos0 = g.pos0;
+        if (g.kv->f16()) {
+            a.k16 = reinterpret_cast<const uint16_t *>(g.kv->k(layer_));
+            a.v16 = reinterpret_cast<const uint16_t *>(g.kv->v(layer_));
+        } else {
+            a.k = reinterpret_cast<const float *>(g.kv->k(layer_));
+            a.v = reinterpret_cast<const float *>(g.kv->v(layer_));
+        }
+        a.n_slots = g.kv->geo->n_slots;
+        a.n_sinks = g.kv->geo->n_sinks;
+        a.window = g.kv->geo->window();
+        a.n_heads = p.n_heads;
+        a.n_kv_heads = p.n_kv_heads;
+        a.head_dim = hd;
+        a.scale = 1.0f / sqrtf(static_cast<float>(hd));
+        a.out = att_ + static_cast<int64_t>(g.row0) * qd;
+        a.ldo = qd;
+    }
+    const int total = n_attn_units_;
+    const int p1 = done_ + cap < total ? done_ + cap : total;
+    int cut[kMaxAttnTasks + 1];
+    const int n_tasks = attention_cuts(done_, p1, cut);
+    AttnTask t{k_, args, segs_, n_segs_, p.n_heads, cut};
+    if (n_tasks <= 1 || !par_) attention_task(&t, 0);
+    else par_->run(attention_task, &t, n_tasks);
+    const int did = p1 - done_;
+    done_ = p1;
+    if (done_ == total) advance();
+    return did;
 }
 
 } // namespace sm

@@ -89,6 +89,11 @@ private:
     // One unit of the current op; `cap` limits divisible ops (rows / heads); returns the
     // amount done.
     int run_unit(int cap);
+    int matmul_slice(int cap, bool residual);
+    int attention_slice(int cap);
+    void embed_rows(int B);
+    void swiglu_rows(int B, const kern::Matrix &w2);
+    void head_norm_rows();
     int divisible_total() const; // rows (matmul) or head-segment pairs (attention) of the op
     OpMatrices op_matrices() const;
     int matmul_range(int r0, int r1);
@@ -151,7 +156,7 @@ private:
     // Learned rates, one per op: a layer's matrices may sit in L2 while the classifier
     // streams from DRAM at a third of the speed, so one shared rate would overrun the
     // budget on the classifier. The first guesses are pessimistic so first slices are small.
-    double ns_per_byte_[kDone] = {0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5}; // per weight byte streamed (or 8 multiply-adds)
+    double ns_per_byte_[kDone] = {}; // per weight byte streamed (or 8 multiply-adds); init() seeds every op
     double ns_per_attn_ = 0.5; // per attention multiply-add
     double dev_[kDone] = {};   // mean |actual / predicted - 1| of each op's units
 };
