@@ -48,6 +48,30 @@ void Writer::set_i32s(std::string_view k, const std::vector<int32_t> &v) {
     for (int32_t i : v) put(i);
 }
 
+bool Writer::copy(const KeyValue &kv) {
+    const Value &v = kv.value;
+    if (v.type == kString) {
+        set_string(kv.key, v.str);
+        return true;
+    }
+    if (v.type == kArray) {
+        if (v.elem_type == kArray) return false;
+        key(kv.key, kArray);
+        put<uint32_t>(v.elem_type);
+        put<uint64_t>(v.count);
+        if (v.elem_type == kString) {
+            for (auto s : v.strings) put_str(s);
+        } else {
+            const size_t n = static_cast<size_t>(v.count) * value_type_size(v.elem_type);
+            meta_.insert(meta_.end(), v.raw, v.raw + n);
+        }
+        return true;
+    }
+    key(kv.key, v.type);
+    meta_.insert(meta_.end(), v.raw, v.raw + value_type_size(v.type));
+    return true;
+}
+
 void Writer::add_tensor(std::string_view name, TensorType type, std::vector<int64_t> ne, Fill fill) {
     uint64_t rows = 1;
     for (size_t d = 1; d < ne.size(); d++) rows *= static_cast<uint64_t>(ne[d]);

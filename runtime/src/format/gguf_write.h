@@ -24,6 +24,9 @@ public:
     void set_strings(std::string_view key, const std::vector<std::string_view> &v);
     void set_f32s(std::string_view key, const std::vector<float> &v);
     void set_i32s(std::string_view key, const std::vector<int32_t> &v);
+    // A key and value read from another file, as they were (false: an array of arrays,
+    // which no model key uses).
+    bool copy(const KeyValue &kv);
 
     // fill(dst) writes the tensor's bytes (type and shape give the size) when the file is
     // written, so large models never sit in memory whole.

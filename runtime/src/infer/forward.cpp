@@ -54,6 +54,13 @@ void Forward::layout(Bump &a) {
     logits_ = a.take_n<float>(O * static_cast<size_t>(hp_.n_vocab));
     cs_ = a.take_n<float>(B * 2 * half);
     cs_sink_ = a.take_n<float>(B * 2 * half);
+    if (d_.max_lora_rank > 0) {
+        size_t widest = dim > qd ? dim : qd;
+        widest = widest > hid ? widest : hid;
+        lora_ldy_ = static_cast<int64_t>(widest);
+        lora_t_ = a.take_n<float>(B * static_cast<size_t>(d_.max_lora_rank));
+        lora_y_ = a.take_n<float>(B * widest);
+    }
     // The widest converted activation row any matrix wants, for each of three buffers (q,
     // k and v may each want their own format in mixed-quantization files). Matrices that
     // read the floats as they are (format 0) need none: a float model takes no buffers.
@@ -634,10 +641,71 @@ int Forward::matmul_slice(int cap, bool residual) {
     const int did = matmul_range(done_, end);
     done_ = end;
     if (done_ == total) {
+        lora_deltas();
         if (residual) residual_add(n_rows_);
         advance();
     }
     return did;
+}
+
+// The adapters' deltas on the op's outputs, y += s * B (A x), each segment's rows with its
+// own adapters (the base product ran once for every row: S-LoRA's batching). Per row
+// work, split across the threads; the kernels' products do not depend on the split.
+void Forward::lora_deltas() {
+    if (d_.max_lora_rank == 0 || op_ == kHead) return;
+    bool any = false;
+    for (int s = 0; s < n_segs_ && !any; s++) any = segs_[s].n_lora > 0;
+    if (!any) return;
+    struct Part {
+        lora::Target t;
+        const float *x;
+        int64_t ldx;
+        float *y;
+        int64_t ldy;
+    };
+    const int64_t dim = hp_.dim, qd = hp_.q_dim(), kvd = hp_.kv_dim(), hid = hp_.hidden_dim;
+    Part parts[3];
+    int n = 0;
+    switch (op_) {
+    case kQkv:
+        parts[n++] = {lora::Target::Q, xb_, dim, q_, qd};
+        parts[n++] = {lora::Target::K, xb_, dim, k_buf_, kvd};
+        parts[n++] = {lora::Target::V, xb_, dim, v_buf_, kvd};
+        break;
+    case kAttnOut: parts[n++] = {lora::Target::O, att_, qd, proj_, dim}; break;
+    case kUpGate:
+        parts[n++] = {lora::Target::Gate, xb_, dim, hb_, hid};
+        parts[n++] = {lora::Target::Up, xb_, dim, hb2_, hid};
+        break;
+    case kDown: parts[n++] = {lora::Target::Down, hb_, hid, proj_, dim}; break;
+    default: return;
+    }
+    const int R = d_.max_lora_rank;
+    for_rows(n_rows_, 2 * R * static_cast<int>(dim + hid), [&](int r0, int r1) {
+        for (int s = 0; s < n_segs_; s++) {
+            const Segment &g = segs_[s];
+            const int a = r0 > g.row0 ? r0 : g.row0, b = r1 < g.row0 + g.n_rows ? r1 : g.row0 + g.n_rows;
+            if (a >= b) continue;
+            for (int u = 0; u < g.n_lora; u++)
+                for (int i = 0; i < n; i++) {
+                    const Part &p = parts[i];
+                    const lora::Pair &w = g.lora[u].adapter->pair(layer_, p.t);
+                    if (w.rank == 0) continue;
+                    const lora::Shape sh = lora::target_shape(hp_, p.t);
+                    const float sc = lora::effective_scale(g.lora[u].adapter->alpha, w.rank, g.lora[u].scale);
+                    kern::Matrix A, Bm;
+                    A.rows = w.rank, A.cols = sh.n_in, A.row_bytes = sizeof(float) * static_cast<size_t>(sh.n_in), A.data = w.a;
+                    Bm.rows = sh.n_out, Bm.cols = w.rank, Bm.row_bytes = sizeof(float) * static_cast<size_t>(w.rank), Bm.data = w.b;
+                    float *t = lora_t_ + static_cast<int64_t>(a) * R;
+                    float *o = lora_y_ + static_cast<int64_t>(a) * lora_ldy_;
+                    k_->matmul(A, p.x + a * p.ldx, sizeof(float) * static_cast<size_t>(p.ldx), b - a, t, R, 0, w.rank);
+                    for (int r = 0; r < b - a; r++)
+                        for (int j = 0; j < w.rank; j++) t[r * R + j] *= sc;
+                    k_->matmul(Bm, t, sizeof(float) * static_cast<size_t>(R), b - a, o, lora_ldy_, 0, sh.n_out);
+                    for (int r = 0; r < b - a; r++) k_->add(p.y + (a + r) * p.ldy, o + r * lora_ldy_, sh.n_out);
+                }
+        }
+    });
 }
 
 // Embedding rows and each row's RoPE angles: per-row work, split across the threads.

@@ -15,6 +15,7 @@
 #include "format/model_file.h"
 #include "infer/kv_cache.h"
 #include "kernels/kernels.h"
+#include "lora/adapter.h"
 #include "model/weights.h"
 
 #include <cstdint>
@@ -28,6 +29,8 @@ struct Segment {
     bool want_logits = true;  // logits of the last row (a prompt's middle chunks need none)
     bool all_logits = false; // logits for every row (teacher-forced evaluation)
     void *owner = nullptr;   // the session, for whoever consumes the logits
+    lora::Use lora[lora::kMaxUses]; // adapters on this segment's rows (copied at begin())
+    int n_lora = 0;
     // filled by begin():
     int row0 = 0, out_row0 = 0, n_out = 0;
     int attn_unit0 = 0, attn_blocks = 0; // attention units: (row block, head) pairs
@@ -52,6 +55,7 @@ struct ForwardDesc {
     int max_batch = 64;     // rows per forward
     int max_segments = 1;   // sessions per forward
     int max_out_rows = 1;   // logits rows per forward
+    int max_lora_rank = 0;  // adapters' largest rank (0: the model takes no adapters)
 };
 
 class Forward {
@@ -90,6 +94,7 @@ private:
     // amount done.
     int run_unit(int cap);
     int matmul_slice(int cap, bool residual);
+    void lora_deltas();
     int attention_slice(int cap);
     void embed_rows(int B);
     void swiglu_rows(int B, const kern::Matrix &w2);
@@ -130,6 +135,8 @@ private:
     float *x_ = nullptr, *xb_ = nullptr, *q_ = nullptr, *q_sink_ = nullptr, *k_buf_ = nullptr, *v_buf_ = nullptr;
     float *att_ = nullptr, *hb_ = nullptr, *hb2_ = nullptr, *proj_ = nullptr, *logits_ = nullptr;
     float *cs_ = nullptr, *cs_sink_ = nullptr; // per row: head_dim/2 (cos, sin) pairs
+    float *lora_t_ = nullptr, *lora_y_ = nullptr; // per row: A x (max_lora_rank), B A x (widest output)
+    int64_t lora_ldy_ = 0;
     uint8_t *act_[3] = {nullptr, nullptr, nullptr};
     const void *act_in_[3] = {nullptr, nullptr, nullptr}; // what the matmuls read: act_[i], or
                                                           // the input rows themselves (floats)
