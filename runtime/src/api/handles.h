@@ -9,6 +9,7 @@
 #include "format/model_file.h"
 #include "infer/forward.h"
 #include "kernels/kernels.h"
+#include "model/model_plan.h"
 #include "model/weights.h"
 #include "session/scheduler.h"
 #include "session/session.h"
@@ -34,18 +35,6 @@ struct sm_runtime {
     sm_status fail(sm_status code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 };
 
-// The planned memory of a model, in the order it is laid out: `smallmind info` prints it.
-struct MemoryPlan {
-    struct Item { const char *name; size_t bytes; };
-    Item items[12];
-    int n = 0;
-    size_t total = 0;
-    void add(const char *name, size_t bytes) {
-        items[n++] = {name, bytes};
-        total += sm::align_up(bytes, sm::kCacheLine) + sm::kCacheLine;
-    }
-};
-
 struct sm_session : sm::Session {
     sm_model *model = nullptr;
     bool in_use = false;
@@ -69,7 +58,7 @@ struct sm_model {
     size_t tok_scratch_bytes = 0;
     int32_t *token_buf = nullptr;       // submit_text()'s tokens
     size_t token_buf_cap = 0;
-    MemoryPlan plan;
+    sm::ModelPlan plan;                 // every part of `block`, by name
     uint64_t fingerprint = 0;           // identifies the model in saved sessions
     void *block = nullptr;              // the arena block everything above lives in
 

@@ -11,8 +11,6 @@ using namespace sm;
 
 namespace {
 
-constexpr int kMaxHeadDim = 256;
-
 sm_model_desc resolve_desc(const sm_model_desc *d, const Hparams &hp) {
     sm_model_desc r = d ? *d : sm_model_desc_default();
     if (r.n_ctx <= 0) r.n_ctx = hp.n_ctx_train < 2048 ? hp.n_ctx_train : 2048;
@@ -43,91 +41,92 @@ uint64_t fnv(uint64_t h, const void *p, size_t n) {
     return h;
 }
 
-// Activation buffers depend on the weight types (each type's activation format), so the
-// forward pass is measured against the matrices' types and shapes.
-size_t activation_bytes(sm_runtime *rt, const ModelFile &f, const Weights &measured, const ForwardDesc &fd) {
-    auto shape = [](const TensorSource &t) {
-        kern::Matrix x;
-        x.type = t.l2c_group ? TensorType::F32 : t.type;
-        x.rows = static_cast<int32_t>(t.ne1);
-        x.cols = static_cast<int32_t>(t.ne0);
-        x.row_bytes = row_bytes(x.type, t.ne0);
-        return x;
-    };
-    std::vector<LayerWeights> layers(f.layers.size());
-    for (size_t l = 0; l < f.layers.size(); l++) {
-        const LayerSources &s = f.layers[l];
-        LayerWeights &w = layers[l];
-        w.wq = shape(s.wq), w.wk = shape(s.wk), w.wv = shape(s.wv), w.wo = shape(s.wo);
-        w.w1 = shape(s.w1), w.w2 = shape(s.w2), w.w3 = shape(s.w3);
-    }
-    Weights w = measured;
-    w.layers = layers.data();
-    w.output = shape(f.tied() ? f.tok_embd : f.output);
-    return Forward::bytes_needed(f.hp, w, *rt->kernels, fd);
-}
-
-struct Loaded {
+// A model between planning and loading: the opened file, the resolved options, the plan.
+struct Prepared {
     ModelFile file;
-    size_t tok_tables = 0, tok_scratch = 0;
+    sm_model_desc desc{};
+    ModelPlan plan;
+    uint64_t fingerprint = 0;
+    char tokenizer_name[16] = "none";
 };
 
-// Everything but the copying: open, validate, size each part. `m` receives the plan and
-// the resolved desc.
-sm_status plan_model(sm_runtime *rt, const char *path, const char *tok_path, const sm_model_desc *d, Loaded &L,
-                     sm_model &m, Error &err) {
+// Everything but the copying: open, validate, size each part.
+sm_status prepare_model(sm_runtime *rt, const char *path, const char *tok_path, const sm_model_desc *d, Prepared &P,
+                        Error &err) {
     if (d && d->struct_size != sizeof(sm_model_desc))
         return err.set(SM_ERR_INVALID_ARGUMENT, "sm_model_desc.struct_size is %u, expected %zu", d->struct_size, sizeof(sm_model_desc));
-    SM_TRY(open_model_file(path, tok_path, L.file, err));
-    const Hparams &hp = L.file.hp;
-    if (hp.head_dim > kMaxHeadDim) return err.set(SM_ERR_UNSUPPORTED, "head size %d exceeds %d", hp.head_dim, kMaxHeadDim);
-    m.hp = hp;
-    m.desc = resolve_desc(d, hp);
-    SM_TRY(check_desc(m.desc, err));
-    const text::VocabSource &v = L.file.vocab;
-    m.has_tokenizer = !v.tokens.empty();
-    if (m.has_tokenizer) {
-        if (v.tokens.size() > static_cast<size_t>(hp.n_vocab))
-            return err.set(SM_ERR_FORMAT, "%s: the vocabulary has %zu tokens but the embedding only %d rows", path, v.tokens.size(), hp.n_vocab);
-        if (text::Tokenizer::plan(v, m.desc.max_text_bytes, &L.tok_tables, &L.tok_scratch, err) != SM_OK)
-            return err.wrap("%s: tokenizer", path);
-        snprintf(m.tokenizer_name, sizeof m.tokenizer_name, "%.*s", (int)v.model.size(), v.model.data());
-    }
-
-    Bump wm = Bump::measuring();
-    Weights w;
-    SM_TRY(bind_weights(L.file, wm, w, err, rt->kernels->rows8_types));
-    m.geo = KvGeometry::make(hp.n_layers, hp.n_kv_heads, hp.head_dim, m.desc.n_ctx, m.desc.n_sinks, m.desc.max_batch,
-                             m.desc.kv_type == SM_KV_F16);
-    ForwardDesc fd;
-    fd.max_batch = m.desc.max_batch;
-    fd.max_segments = m.desc.max_sessions;
-    fd.max_out_rows = m.desc.all_logits ? m.desc.max_batch
-                                        : (m.desc.max_sessions < m.desc.max_batch ? m.desc.max_sessions : m.desc.max_batch);
-    m.limits.n_vocab = hp.n_vocab;
-    m.limits.pending_cap = m.desc.max_text_bytes + 256;
-    m.limits.history_cap = m.desc.n_ctx;
-    const size_t per_session = Session::bytes_needed(m.limits) + sizeof(sm_session) + 2 * kCacheLine;
-    m.token_buf_cap = static_cast<size_t>(m.desc.max_text_bytes) + 16;
-
-    MemoryPlan &p = m.plan;
-    p = MemoryPlan{};
-    p.add("model", sizeof(sm_model) + sizeof(sm::Session *) * static_cast<size_t>(m.desc.max_sessions));
-    p.add("weights", wm.used);
-    if (m.has_tokenizer) {
-        p.add("tokenizer tables", L.tok_tables);
-        p.add("tokenizer scratch", L.tok_scratch + m.token_buf_cap * sizeof(int32_t));
-    }
-    p.add("activations", activation_bytes(rt, L.file, w, fd));
-    p.add("kv cache", m.geo.bytes() * static_cast<size_t>(m.desc.max_sessions));
-    p.add("sessions", per_session * static_cast<size_t>(m.desc.max_sessions));
-    p.add("scheduler", Scheduler::bytes_needed(m.desc.max_sessions, m.desc.max_batch));
+    SM_TRY(open_model_file(path, tok_path, P.file, err));
+    const Hparams &hp = P.file.hp;
+    P.desc = resolve_desc(d, hp);
+    SM_TRY(check_desc(P.desc, err));
+    SM_TRY(plan_model(P.file, P.desc, *rt->kernels, HostObjectSizes{sizeof(sm_model), sizeof(sm_session)}, path, P.plan, err));
+    const text::VocabSource &v = P.file.vocab;
+    if (P.plan.has_tokenizer) snprintf(P.tokenizer_name, sizeof P.tokenizer_name, "%.*s", (int)v.model.size(), v.model.data());
     uint64_t fp = 0xcbf29ce484222325ull;
     fp = fnv(fp, &hp, sizeof hp);
-    fp = fnv(fp, &m.geo, sizeof m.geo);
-    fp = fnv(fp, L.file.tok_embd.data, L.file.tok_embd.bytes < 4096 ? L.file.tok_embd.bytes : 4096);
-    fp = fnv(fp, L.file.output_norm.data, L.file.output_norm.bytes);
-    m.fingerprint = fp;
+    fp = fnv(fp, &P.plan.geo, sizeof P.plan.geo);
+    fp = fnv(fp, P.file.tok_embd.data, P.file.tok_embd.bytes < 4096 ? P.file.tok_embd.bytes : 4096);
+    fp = fnv(fp, P.file.output_norm.data, P.file.output_norm.bytes);
+    P.fingerprint = fp;
+    return SM_OK;
+}
+
+// The tokenizer's tables and scratch, then submit_text()'s token buffer.
+sm_status load_tokenizer(sm_model *m, const Prepared &P, Error &err) {
+    Bump tables = m->plan.part(m->block, &ModelSizes::tokenizer_tables);
+    SM_TRY(m->tok.build(P.file.vocab, tables, err));
+    Bump scratch = m->plan.part(m->block, &ModelSizes::tokenizer_scratch);
+    m->tok_scratch_bytes = m->plan.tokenize_scratch;
+    m->tok_scratch = static_cast<uint8_t *>(scratch.take(m->tok_scratch_bytes));
+    m->token_buf_cap = m->plan.token_buf_cap;
+    m->token_buf = scratch.take_n<int32_t>(m->token_buf_cap);
+    if (scratch.overflowed()) return err.set(SM_ERR_INTERNAL, "tokenizer scratch exceeds its planned %zu bytes", m->plan.bytes.tokenizer_scratch);
+    return SM_OK;
+}
+
+// Every session slot: its object, its KV cache and what it lays out.
+sm_status load_sessions(sm_model *m, Error &err) {
+    const int S = m->desc.max_sessions;
+    uint8_t *kv = static_cast<uint8_t *>(m->plan.part(m->block, &ModelSizes::kv_cache).take(m->plan.bytes.kv_cache));
+    Bump sb = m->plan.part(m->block, &ModelSizes::sessions);
+    sm_session *slots = static_cast<sm_session *>(sb.take(sizeof(sm_session) * static_cast<size_t>(S)));
+    for (int i = 0; i < S; i++) {
+        sm_session *s = new (&slots[i]) sm_session;
+        s->model = m;
+        s->slot = i;
+        s->geo = &m->geo;
+        s->kv.geo = &m->geo;
+        s->kv.data = kv + m->geo.bytes() * static_cast<size_t>(i);
+        s->tok = m->has_tokenizer ? &m->tok : nullptr;
+        s->lim = m->limits;
+        s->layout(sb);
+        sm_sampler_desc sd = sm_session_desc_default().sampler;
+        s->sampler.init(sd, m->hp.n_vocab, sb);
+        m->slot_ptrs[i] = nullptr;
+    }
+    m->slots = slots; // set once all are built: a failed load destroys exactly these
+    if (sb.overflowed()) return err.set(SM_ERR_INTERNAL, "sessions exceed their planned %zu bytes", m->plan.bytes.sessions);
+    return SM_OK;
+}
+
+// Fills the planned block part by part. On failure the caller destroys what was built.
+sm_status load_parts(sm_runtime *rt, sm_model *m, const Prepared &P, const char *path, Error &err) {
+    const int S = m->desc.max_sessions;
+    Bump head = m->plan.part(m->block, &ModelSizes::model);
+    head.take(sizeof(sm_model)); // the model object itself, already placed
+    m->slot_ptrs = head.take_n<Session *>(static_cast<size_t>(S));
+    if (head.overflowed()) return err.set(SM_ERR_INTERNAL, "the model object exceeds its planned %zu bytes", m->plan.bytes.model);
+
+    Bump wb = m->plan.part(m->block, &ModelSizes::weights);
+    SM_TRY(bind_weights(P.file, wb, m->w, err, rt->kernels->rows8_types));
+    if (m->has_tokenizer && load_tokenizer(m, P, err) != SM_OK) return err.wrap("%s: tokenizer", path);
+    Bump fb = m->plan.part(m->block, &ModelSizes::activations);
+    m->fwd.init(m->hp, m->w, rt->kernels, &rt->par, m->plan.forward, fb);
+    if (fb.overflowed()) return err.set(SM_ERR_INTERNAL, "activations exceed their planned %zu bytes", m->plan.bytes.activations);
+    SM_TRY(load_sessions(m, err));
+    Bump schb = m->plan.part(m->block, &ModelSizes::scheduler);
+    m->sched.init(&m->fwd, &rt->par, m->slot_ptrs, S, m->desc.max_batch, m->plan.forward.max_out_rows, schb);
+    if (schb.overflowed()) return err.set(SM_ERR_INTERNAL, "the scheduler exceeds its planned %zu bytes", m->plan.bytes.scheduler);
     return SM_OK;
 }
 
@@ -156,11 +155,9 @@ sm_status sm_model_memory_required(sm_runtime *rt, const char *path, const char 
     if (!path || !bytes) return rt->fail(SM_ERR_INVALID_ARGUMENT, "path or bytes is NULL");
     Error err;
     try {
-        Loaded L;
-        sm_model *m = new sm_model;
-        sm_status st = plan_model(rt, path, tok_path, desc, L, *m, err);
-        *bytes = st == SM_OK ? m->plan.total : 0;
-        delete m;
+        Prepared P;
+        sm_status st = prepare_model(rt, path, tok_path, desc, P, err);
+        *bytes = st == SM_OK ? P.plan.total() : 0;
         return st == SM_OK ? SM_OK : rt->fail(err);
     } catch (const std::bad_alloc &) {
         return rt->fail(SM_ERR_BUDGET, "out of heap memory while reading '%s'", path);
@@ -174,87 +171,30 @@ sm_status sm_model_load(sm_runtime *rt, const char *path, const char *tok_path, 
     *out = nullptr;
     Error err;
     try {
-        Loaded L;
-        sm_model plan;
-        if (plan_model(rt, path, tok_path, desc, L, plan, err) != SM_OK) return rt->fail(err);
-        const size_t need = plan.plan.total;
+        Prepared P;
+        if (prepare_model(rt, path, tok_path, desc, P, err) != SM_OK) return rt->fail(err);
+        const size_t need = P.plan.total();
         void *block = rt->arena.alloc(need);
         if (!block) {
             err.set(SM_ERR_BUDGET, "memory budget too small: '%s' needs %zu bytes (weights %zu, kv cache %zu), the runtime has %zu free of %zu (raise sm_runtime_desc.memory_budget, or lower n_ctx / max_sessions / max_batch)",
-                    path, need, plan.plan.items[1].bytes, plan.geo.bytes() * static_cast<size_t>(plan.desc.max_sessions),
-                    rt->arena.largest_free(), rt->arena.budget());
+                    path, need, P.plan.bytes.weights, P.plan.bytes.kv_cache, rt->arena.largest_free(), rt->arena.budget());
             return rt->fail(err);
         }
-        Bump a = Bump::over(block, need);
-        sm_model *m = new (a.take(sizeof(sm_model))) sm_model;
+        sm_model *m = new (P.plan.part(block, &ModelSizes::model).take(sizeof(sm_model))) sm_model;
         m->rt = rt;
         m->block = block;
-        m->desc = plan.desc;
-        m->hp = plan.hp;
-        m->has_tokenizer = plan.has_tokenizer;
-        memcpy(m->tokenizer_name, plan.tokenizer_name, sizeof m->tokenizer_name);
-        m->geo = plan.geo;
-        m->limits = plan.limits;
-        m->plan = plan.plan;
-        m->fingerprint = plan.fingerprint;
-        m->token_buf_cap = plan.token_buf_cap;
-        const int S = m->desc.max_sessions;
-        m->slot_ptrs = a.take_n<Session *>(static_cast<size_t>(S));
-
-        Bump wb = Bump::over(a.take(m->plan.items[1].bytes), m->plan.items[1].bytes);
-        if (bind_weights(L.file, wb, m->w, err, rt->kernels->rows8_types) != SM_OK) {
-            rt->arena.free(block);
-            return rt->fail(err);
-        }
-        int item = 2;
-        if (m->has_tokenizer) {
-            const size_t tb = m->plan.items[item++].bytes;
-            Bump tbump = Bump::over(a.take(tb), tb);
-            if (m->tok.build(L.file.vocab, tbump, err) != SM_OK) {
-                m->~sm_model();
-                rt->arena.free(block);
-                err.wrap("%s: tokenizer", path);
-                return rt->fail(err);
-            }
-            const size_t sb = m->plan.items[item++].bytes;
-            m->token_buf = a.take_n<int32_t>(m->token_buf_cap);
-            m->tok_scratch_bytes = sb - m->token_buf_cap * sizeof(int32_t);
-            m->tok_scratch = static_cast<uint8_t *>(a.take(m->tok_scratch_bytes));
-        }
-        ForwardDesc fd;
-        fd.max_batch = m->desc.max_batch;
-        fd.max_segments = S;
-        fd.max_out_rows = m->desc.all_logits ? m->desc.max_batch : (S < m->desc.max_batch ? S : m->desc.max_batch);
-        {
-            const size_t fb = m->plan.items[item++].bytes;
-            Bump fbump = Bump::over(a.take(fb), fb);
-            m->fwd.init(m->hp, m->w, rt->kernels, &rt->par, fd, fbump);
-        }
-        const size_t kb = m->plan.items[item++].bytes;
-        uint8_t *kv = static_cast<uint8_t *>(a.take(kb));
-        const size_t sessb = m->plan.items[item++].bytes;
-        Bump sb = Bump::over(a.take(sessb), sessb);
-        m->slots = static_cast<sm_session *>(sb.take(sizeof(sm_session) * static_cast<size_t>(S)));
-        for (int i = 0; i < S; i++) {
-            sm_session *s = new (&m->slots[i]) sm_session;
-            s->model = m;
-            s->slot = i;
-            s->geo = &m->geo;
-            s->kv.geo = &m->geo;
-            s->kv.data = kv + m->geo.bytes() * static_cast<size_t>(i);
-            s->tok = m->has_tokenizer ? &m->tok : nullptr;
-            s->lim = m->limits;
-            s->layout(sb);
-            sm_sampler_desc sd = sm_session_desc_default().sampler;
-            s->sampler.init(sd, m->hp.n_vocab, sb);
-            m->slot_ptrs[i] = nullptr;
-        }
-        const size_t schb = m->plan.items[item++].bytes;
-        Bump schbump = Bump::over(a.take(schb), schb);
-        m->sched.init(&m->fwd, &rt->par, m->slot_ptrs, S, m->desc.max_batch, fd.max_out_rows, schbump);
-        if (a.overflowed() || sb.overflowed()) {
-            err.set(SM_ERR_INTERNAL, "memory plan mismatch for '%s' (%zu planned, %zu used)", path, need, a.used);
-            if (m->has_tokenizer) m->tok.release();
+        m->desc = P.desc;
+        m->hp = P.file.hp;
+        m->has_tokenizer = P.plan.has_tokenizer;
+        memcpy(m->tokenizer_name, P.tokenizer_name, sizeof m->tokenizer_name);
+        m->geo = P.plan.geo;
+        m->limits = P.plan.limits;
+        m->plan = P.plan;
+        m->fingerprint = P.fingerprint;
+        if (load_parts(rt, m, P, path, err) != SM_OK) {
+            if (m->slots)
+                for (int i = 0; i < m->desc.max_sessions; i++) m->slots[i].~sm_session();
+            m->tok.release(); // PCRE2's JIT code lives outside the arena
             m->~sm_model();
             rt->arena.free(block);
             return rt->fail(err);
@@ -324,9 +264,8 @@ sm_status sm_model_get_info(const sm_model *m, sm_model_info *out) {
     out->decode_weight_bytes = m->w.bytes - (tied ? 0 : e.row_bytes * static_cast<size_t>(e.rows));
     out->kv_type = m->desc.kv_type;
     out->kv_bytes = m->geo.bytes() * static_cast<size_t>(m->desc.max_sessions);
-    for (int i = 0; i < m->plan.n; i++)
-        if (strcmp(m->plan.items[i].name, "activations") == 0) out->activation_bytes = m->plan.items[i].bytes;
-    out->total_bytes = m->plan.total;
+    out->activation_bytes = m->plan.bytes.activations;
+    out->total_bytes = m->plan.total();
     return SM_OK;
 }
 
@@ -338,9 +277,10 @@ sm_status sm_model_describe(const sm_model *m, char *buf, size_t cap, size_t *ne
         if (m->w.type_tensors[t])
             n += static_cast<size_t>(snprintf(tmp + n, sizeof tmp - n, "tensors %-10s %4u tensors, %12zu bytes\n", type_name(t),
                                               m->w.type_tensors[t], m->w.type_bytes[t]));
-    for (int i = 0; i < m->plan.n; i++)
-        n += static_cast<size_t>(snprintf(tmp + n, sizeof tmp - n, "%-18s %12zu bytes\n", m->plan.items[i].name, m->plan.items[i].bytes));
-    n += static_cast<size_t>(snprintf(tmp + n, sizeof tmp - n, "%-18s %12zu bytes\n", "total", m->plan.total));
+    m->plan.each_part([&](const char *name, size_t bytes) {
+        n += static_cast<size_t>(snprintf(tmp + n, sizeof tmp - n, "%-18s %12zu bytes\n", name, bytes));
+    });
+    n += static_cast<size_t>(snprintf(tmp + n, sizeof tmp - n, "%-18s %12zu bytes\n", "total", m->plan.total()));
     if (needed) *needed = n + 1;
     if (cap) {
         size_t c = n < cap - 1 ? n : cap - 1;

@@ -48,12 +48,8 @@ const float *place_vector(const TensorSource &t, Bump &arena, Weights &w) {
 }
 
 kern::Matrix place_matrix(const TensorSource &t, Bump &arena, Weights &w, uint32_t rows8_types) {
-    kern::Matrix m;
-    m.type = t.l2c_group ? TensorType::F32 : t.type;
+    kern::Matrix m = matrix_shape(t);
     if (kern::wants_rows8(rows8_types, m.type, t.ne1, t.ne0)) m.layout = kern::Layout::Rows8;
-    m.rows = static_cast<int32_t>(t.ne1);
-    m.cols = static_cast<int32_t>(t.ne0);
-    m.row_bytes = row_bytes(m.type, t.ne0);
     const size_t bytes = stored_bytes(t, false);
     uint8_t *dst = static_cast<uint8_t *>(arena.take(bytes));
     w.bytes += bytes;
@@ -72,6 +68,15 @@ kern::Matrix place_matrix(const TensorSource &t, Bump &arena, Weights &w, uint32
 }
 
 } // namespace
+
+kern::Matrix matrix_shape(const TensorSource &t) {
+    kern::Matrix m;
+    m.type = t.l2c_group ? TensorType::F32 : t.type;
+    m.rows = static_cast<int32_t>(t.ne1);
+    m.cols = static_cast<int32_t>(t.ne0);
+    m.row_bytes = row_bytes(m.type, t.ne0);
+    return m;
+}
 
 sm_status bind_weights(const ModelFile &f, Bump &arena, Weights &w, Error &err, uint32_t rows8_types) {
     const Hparams &hp = f.hp;

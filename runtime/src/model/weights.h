@@ -28,6 +28,9 @@ struct Weights {
     int64_t n_params = 0;
 };
 
+// The matrix a weight becomes, without its data or layout: llama2.c int8 groups become F32.
+kern::Matrix matrix_shape(const TensorSource &t);
+
 // Lays the weights out in `arena` (measuring first tells the size) and, when the Bump is
 // real, copies them from the mapped file: 1-D tensors become F32, llama2.c int8 groups are
 // dequantized to F32, everything else keeps its GGUF bytes, block-interleaved
