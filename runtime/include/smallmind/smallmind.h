@@ -51,6 +51,7 @@ const char *sm_status_string(sm_status status);
 typedef struct sm_runtime sm_runtime;
 typedef struct sm_model sm_model;
 typedef struct sm_session sm_session;
+typedef struct sm_adapter sm_adapter;
 
 /* Instruction sets. SM_ISA_AUTO picks the best the CPU has; a lower one can be forced
  * (tests and benchmarks cover every path on one machine). */
@@ -133,6 +134,8 @@ typedef struct sm_model_desc {
     int32_t all_logits;       /* plan logits for every row of a batch (sm_session_eval) */
     int32_t async_worker;     /* make the worker thread for sm_model_start_async at load */
     int32_t kv_type;          /* sm_kv_type of the KV caches (default SM_KV_F32) */
+    int32_t max_adapters;     /* LoRA adapter slots (sm_adapter_load), planned at load (default 0) */
+    int32_t max_lora_rank;    /* the largest adapter rank the slots take (default 16) */
 } sm_model_desc;
 
 sm_model_desc sm_model_desc_default(void);
@@ -317,7 +320,36 @@ sm_status sm_session_get_info(const sm_session *s, sm_session_info *out);
 sm_status sm_session_save(const sm_session *s, void *buf, size_t cap, size_t *size);
 sm_status sm_session_load(sm_session *s, const void *buf, size_t size);
 
+/* ------------------------------------------------------------------ LoRA adapters
+ *
+ * llama.cpp's GGUF LoRA adapters (general.type "adapter", adapter.type "lora",
+ * adapter.lora.alpha, tensors "<base tensor>.lora_a" / ".lora_b" in f32, f16, bf16 or q8_0)
+ * on the projections attn_q, attn_k, attn_v, attn_output, ffn_gate, ffn_up, ffn_down.
+ * A model takes desc.max_adapters of them, each of rank <= desc.max_lora_rank, in slots
+ * planned at load. Each session applies up to SM_MAX_SESSION_ADAPTERS of them with its own
+ * scales, y = W x + sum_i scale_i * alpha_i / rank_i * B_i A_i x, without merging: sessions
+ * with different adapters still share one batched forward pass. */
+#define SM_MAX_SESSION_ADAPTERS 4
+
+/* Reads an adapter into a free slot. SM_ERR_CAPACITY when every slot is taken or its rank
+ * exceeds max_lora_rank; SM_ERR_MISMATCH for an adapter of another architecture or
+ * shape (the message names the tensor). Parsing the file uses the heap briefly, as
+ * sm_model_load does; the values go into the planned slot. */
+sm_status sm_adapter_load(sm_model *model, const char *path, sm_adapter **out);
+/* Frees the slot. SM_ERR_STATE while a session applies it or a forward pass is in flight
+ * (sm_model_step mid-batch, or the async worker running). */
+sm_status sm_adapter_unload(sm_adapter *adapter);
+/* The adapters this session applies from its next forward pass on (n = 0: none; scales
+ * NULL: all 1). Not while the async worker runs (SM_ERR_STATE). */
+sm_status sm_session_set_adapters(sm_session *s, sm_adapter *const *adapters, const float *scales, int32_t n);
+
 /* ------------------------------------------------------------------ tools */
+
+/* Merges adapters into a GGUF model: W' = W + sum_i scale_i * alpha_i / rank_i * B_i A_i,
+ * written with the base's metadata; matrix_type ("f32", "f16", "q8_0", "q4_0"...) sets the
+ * type of every weight matrix, NULL keeps each one's. */
+sm_status sm_lora_merge(sm_runtime *rt, const char *model_path, const char *const *adapter_paths,
+                        const float *scales, int32_t n, const char *out_path, const char *matrix_type);
 
 /* Converts a llama2.c checkpoint and tokenizer.bin into a GGUF file (F32 weights and the
  * full tokenizer metadata, llama.cpp's tensor and key names). */

@@ -35,6 +35,14 @@ struct sm_runtime {
     sm_status fail(sm_status code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 };
 
+// A LoRA adapter slot of a model (api/adapter_api.cpp): free until sm_adapter_load fills it.
+struct sm_adapter {
+    sm_model *model = nullptr;
+    sm::lora::Adapter values;
+    bool loaded = false;
+    char name[64] = "";
+};
+
 struct sm_session : sm::Session {
     sm_model *model = nullptr;
     bool in_use = false;
@@ -60,6 +68,8 @@ struct sm_model {
     size_t token_buf_cap = 0;
     sm::ModelPlan plan;                 // every part of `block`, by name
     uint64_t fingerprint = 0;           // identifies the model in saved sessions
+    sm_adapter *adapters = nullptr;     // max_adapters slots
+    int n_adapter_slots = 0;
     void *block = nullptr;              // the arena block everything above lives in
 
     // async worker

@@ -29,6 +29,10 @@ sm_status check_desc(const sm_model_desc &d, Error &err) {
     if (d.n_sinks > kern::kAttnTile) return err.set(SM_ERR_INVALID_ARGUMENT, "n_sinks %d exceeds %d", d.n_sinks, kern::kAttnTile);
     if (d.n_ctx < 2 || d.n_ctx > (1 << 22)) return err.set(SM_ERR_INVALID_ARGUMENT, "n_ctx %d is not in [2, 4194304]", d.n_ctx);
     if (d.max_text_bytes > (1 << 28)) return err.set(SM_ERR_INVALID_ARGUMENT, "max_text_bytes %d is too large", d.max_text_bytes);
+    if (d.max_adapters < 0 || d.max_adapters > 256)
+        return err.set(SM_ERR_INVALID_ARGUMENT, "max_adapters %d is not in [0, 256]", d.max_adapters);
+    if (d.max_adapters > 0 && (d.max_lora_rank < 1 || d.max_lora_rank > 1024))
+        return err.set(SM_ERR_INVALID_ARGUMENT, "max_lora_rank %d is not in [1, 1024]", d.max_lora_rank);
     if (d.kv_type != SM_KV_F32 && d.kv_type != SM_KV_F16)
         return err.set(SM_ERR_INVALID_ARGUMENT, "kv_type %d is not SM_KV_F32 or SM_KV_F16", static_cast<int>(d.kv_type));
     return SM_OK;
@@ -59,7 +63,7 @@ sm_status prepare_model(sm_runtime *rt, const char *path, const char *tok_path, 
     const Hparams &hp = P.file.hp;
     P.desc = resolve_desc(d, hp);
     SM_TRY(check_desc(P.desc, err));
-    SM_TRY(plan_model(P.file, P.desc, *rt->kernels, HostObjectSizes{sizeof(sm_model), sizeof(sm_session)}, path, P.plan, err));
+    SM_TRY(plan_model(P.file, P.desc, *rt->kernels, HostObjectSizes{sizeof(sm_model), sizeof(sm_session), sizeof(sm_adapter)}, path, P.plan, err));
     const text::VocabSource &v = P.file.vocab;
     if (P.plan.has_tokenizer) snprintf(P.tokenizer_name, sizeof P.tokenizer_name, "%.*s", (int)v.model.size(), v.model.data());
     uint64_t fp = 0xcbf29ce484222325ull;
@@ -127,6 +131,17 @@ sm_status load_parts(sm_runtime *rt, sm_model *m, const Prepared &P, const char 
     Bump schb = m->plan.part(m->block, &ModelSizes::scheduler);
     m->sched.init(&m->fwd, &rt->par, m->slot_ptrs, S, m->desc.max_batch, m->plan.forward.max_out_rows, schb);
     if (schb.overflowed()) return err.set(SM_ERR_INTERNAL, "the scheduler exceeds its planned %zu bytes", m->plan.bytes.scheduler);
+    Bump ab = m->plan.part(m->block, &ModelSizes::adapters);
+    m->n_adapter_slots = m->desc.max_adapters;
+    m->adapters = m->n_adapter_slots ? ab.take_n<sm_adapter>(static_cast<size_t>(m->n_adapter_slots)) : nullptr;
+    for (int i = 0; i < m->n_adapter_slots; i++) {
+        sm_adapter *a = new (&m->adapters[i]) sm_adapter;
+        a->model = m;
+        Bump slot = Bump::over(ab.take(m->plan.adapter_slot), m->plan.adapter_slot);
+        lora::layout_slot(m->hp, m->desc.max_lora_rank, slot, a->values);
+        if (slot.overflowed()) return err.set(SM_ERR_INTERNAL, "an adapter slot exceeds its planned %zu bytes", m->plan.adapter_slot);
+    }
+    if (ab.overflowed()) return err.set(SM_ERR_INTERNAL, "adapters exceed their planned %zu bytes", m->plan.bytes.adapters);
     return SM_OK;
 }
 
@@ -146,6 +161,8 @@ sm_model_desc sm_model_desc_default(void) {
     d.max_batch = 64;
     d.max_text_bytes = 16384;
     d.kv_type = SM_KV_F32;
+    d.max_adapters = 0;
+    d.max_lora_rank = 16;
     return d;
 }
 

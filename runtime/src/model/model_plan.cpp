@@ -1,4 +1,5 @@
 #include "model/model_plan.h"
+#include "lora/adapter.h"
 #include "model/weights.h"
 #include "session/scheduler.h"
 #include "text/tokenizer.h"
@@ -78,10 +79,15 @@ sm_status plan_model(const ModelFile &f, const sm_model_desc &d, const kern::Ker
     p.limits.history_cap = d.n_ctx;
 
     p.bytes.model = host.model + sizeof(Session *) * S;
+    p.forward.max_lora_rank = d.max_adapters > 0 ? d.max_lora_rank : 0; // the activations hold the adapters' scratch
     p.bytes.activations = activation_bytes(f, w, k, p.forward);
     p.bytes.kv_cache = p.geo.bytes() * S;
     p.bytes.sessions = (Session::bytes_needed(p.limits) + host.session + 2 * kCacheLine) * S;
     p.bytes.scheduler = Scheduler::bytes_needed(d.max_sessions, d.max_batch);
+    if (d.max_adapters > 0) {
+        p.adapter_slot = lora::slot_bytes(hp, d.max_lora_rank);
+        p.bytes.adapters = (align_up(host.adapter, kCacheLine) + ModelPlan::span(p.adapter_slot)) * static_cast<size_t>(d.max_adapters);
+    }
     return SM_OK;
 }
 

@@ -26,6 +26,7 @@ struct ModelSizes {
     size_t kv_cache = 0;          // one KvGeometry::bytes() per session slot
     size_t sessions = 0;          // the session objects and what each lays out
     size_t scheduler = 0;
+    size_t adapters = 0;          // max_adapters LoRA slots, each for ranks up to max_lora_rank
 };
 
 // The parts in the order they are laid out, with the names `smallmind info` prints. A
@@ -44,6 +45,7 @@ inline constexpr ModelPart kModelParts[] = {
     {"kv cache", &ModelSizes::kv_cache, false},
     {"sessions", &ModelSizes::sessions, false},
     {"scheduler", &ModelSizes::scheduler, false},
+    {"adapters", &ModelSizes::adapters, false},
 };
 
 // The sizes of the objects the C API wraps around the model and each session (they live
@@ -51,6 +53,7 @@ inline constexpr ModelPart kModelParts[] = {
 struct HostObjectSizes {
     size_t model = 0;
     size_t session = 0;
+    size_t adapter = 0;
 };
 
 struct ModelPlan {
@@ -62,6 +65,7 @@ struct ModelPlan {
     SessionLimits limits;
     size_t tokenize_scratch = 0; // tokenizer_scratch's first part, in bytes
     size_t token_buf_cap = 0;    // tokenizer_scratch's second part, in int32 tokens
+    size_t adapter_slot = 0;     // one adapter's values (lora::slot_bytes)
 
     // Each part reserves its bytes rounded up to a cache line plus one line of slack, so
     // several aligned takes from one part always fit.

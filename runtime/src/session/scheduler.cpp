@@ -44,6 +44,8 @@ bool Scheduler::start_batch() {
         g.all_logits = all;
         g.want_logits = want_logits;
         g.owner = s;
+        for (int i = 0; i < s->n_lora; i++) g.lora[i] = s->lora[i];
+        g.n_lora = s->n_lora;
         rows += n;
         outs += g.all_logits ? n : (g.want_logits ? 1 : 0);
     }

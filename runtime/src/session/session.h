@@ -8,6 +8,7 @@
 #pragma once
 #include "core/bump.h"
 #include "infer/kv_cache.h"
+#include "lora/adapter.h"
 #include "session/sampler.h"
 #include "session/spsc_ring.h"
 #include "text/tokenizer.h"
@@ -56,6 +57,10 @@ struct Session {
     std::atomic<float> out_progress{0.0f};
     std::atomic<int64_t> out_n_past{0};
     uint32_t host_finish_seen = 0;
+
+    // ---- host, between steps: adapters on this session's rows (api/adapter_api.cpp)
+    lora::Use lora[lora::kMaxUses];
+    int n_lora = 0;
 
     // ---- worker side
     uint32_t seen_submit = 0;
