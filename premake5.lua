@@ -92,12 +92,17 @@ local function runtime_links()
     links { "smallmind", "mimalloc", "pcre2-8", "pthread", "dl" }
 end
 
--- The command-line tool (demo/cli) with the benchmarks it runs (perf/).
+-- Programs outside the runtime include across folders by the path from the repository
+-- root ("perf/perf_commands.h", "demo/common/cli_args.h") and within their own folder by
+-- bare name. Dependencies run one way: demo/cli -> perf -> demo/common.
+
+-- The command-line tool (demo/cli) with the benchmarks it runs (perf/) and the helpers
+-- both share (demo/common: flags, config file, model loading).
 project "smallmind_cli"
     kind "ConsoleApp"
     targetname "smallmind"
-    files { "demo/cli/**.h", "demo/cli/**.cpp", "perf/**.h", "perf/**.cpp" }
-    includedirs { "demo/cli", "perf" }
+    files { "demo/cli/**.h", "demo/cli/**.cpp", "demo/common/**.h", "demo/common/**.cpp", "perf/**.h", "perf/**.cpp" }
+    includedirs { "." }
     runtime_links()
     -- perf/alloc_counter.cpp counts our allocations for `smallmind bench`.
     linkoptions { count_allocations }
@@ -105,17 +110,19 @@ project "smallmind_cli"
 -- The SDL2 chat demo with its performance HUD (Debian: libsdl2-dev, libstb-dev).
 project "smallmind_chat"
     kind "WindowedApp"
-    files { "demo/chat/**.h", "demo/chat/**.cpp" }
-    includedirs { "demo/chat", "/usr/include/SDL2", "/usr/include/stb" }
+    files { "demo/chat/**.h", "demo/chat/**.cpp", "perf/alloc_counter.cpp" }
+    includedirs { ".", "/usr/include/SDL2", "/usr/include/stb" }
     runtime_links()
     links { "SDL2" }
+    -- perf/alloc_counter.cpp counts the frame loop's allocations for the HUD.
+    linkoptions { count_allocations }
 
 -- Catch2 v2 tests, mirroring runtime/src.
 project "smallmind_tests"
     kind "ConsoleApp"
     files { "tests/**.h", "tests/**.cpp", "perf/alloc_counter.cpp" }
     excludes { "tests/fuzz/**", "tests/cross/**" }
-    includedirs { "tests", "perf" }
+    includedirs { "tests", "." }
     runtime_links()
     -- Counts every allocation our code makes, for the zero-allocation tests.
     linkoptions { count_allocations }

@@ -1,5 +1,5 @@
-// Counts heap allocations for `smallmind bench` ("heap allocations after load") and the
-// zero-allocation tests: every malloc-family call from our objects (routed here by
+// Counts heap allocations for `smallmind bench` ("heap allocations after load"), the chat
+// demo's HUD and the zero-allocation tests: every malloc-family call from our objects (routed here by
 // -Wl,--wrap in premake5.lua) and every operator new in the process. Under
 // AddressSanitizer operator new stays ASan's (its new must pair with its delete), so only
 // the malloc family counts there; the release run checks both.

@@ -1,5 +1,7 @@
+// Heap allocations made by the process's own code since start: every operator new and
+// every malloc-family call of the objects linked with -Wl,--wrap (premake5.lua's
+// count_allocations). One implementation for the CLI, the chat demo and the tests.
 #pragma once
 #include <cstdint>
-// Heap allocations made by the process's own code since start (the CLI links with
-// -Wl,--wrap for the malloc family and replaces operator new to count them).
+
 uint64_t heap_allocations();

@@ -2,12 +2,13 @@
 // file: prefill of pp tokens from an empty context (tok/s), decode of tg tokens one at a
 // time (tok/s, and each token's latency), the arena size, and heap allocations made
 // after loading (should be 0).
-#include "bench.h"
+#include "perf/perf_commands.h"
 
 #include "alloc_counter.h"
-#include "args.h"
-#include "common.h"
 #include "stats.h"
+
+#include "demo/common/cli_args.h"
+#include "demo/common/cli_model.h"
 
 #include <chrono>
 #include <cstdio>

@@ -6,12 +6,13 @@
 // the hypervisor took the CPU away mid-step; the calling thread's CPU time does not count
 // that, so the overruns are reported in both clocks (wall: what the game sees; cpu: what
 // the runtime's own budgeting is responsible for).
-#include "frames.h"
+#include "perf/perf_commands.h"
 
-#include "args.h"
-#include "common.h"
 #include "cpu_clock.h"
 #include "stats.h"
+
+#include "demo/common/cli_args.h"
+#include "demo/common/cli_model.h"
 
 #include <chrono>
 #include <cstdio>

@@ -1,6 +1,6 @@
-#include "gemm_bench.h"
-#include "huge_buffer.h"
+#include "perf/perf_commands.h"
 
+#include "huge_buffer.h"
 #include "machine_limits.h"
 
 #include "core/clock.h"

@@ -1,4 +1,6 @@
 #include "machine_limits.h"
+#include "perf/perf_commands.h"
+
 #include "cpu_clock.h"
 #include "huge_buffer.h"
 #include "stats.h"

@@ -5,8 +5,6 @@
 #pragma once
 #include <cstddef>
 
-int cmd_machine(int argc, char **argv);
-
 namespace sm::perf {
 
 enum class FmaWidth { Avx2, Avx512 };

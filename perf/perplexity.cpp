@@ -2,10 +2,10 @@
 // shows whether attention sinks keep a model sane once the ring wraps. The sequence is
 // a text file, a file of token ids, or N tokens the model samples itself (seeded; saved
 // with --save-tokens so other settings score the very same sequence).
-#include "perplexity.h"
+#include "perf/perf_commands.h"
 
-#include "args.h"
-#include "common.h"
+#include "demo/common/cli_args.h"
+#include "demo/common/cli_model.h"
 
 #include <cmath>
 #include <cstdio>

@@ -2,9 +2,10 @@
 // writer with llama.cpp's key and tensor names, so llama.cpp benchmarks the same files.
 // The vocabulary is a synthetic SentencePiece one (byte tokens + made-up pieces): enough
 // for any GGUF reader to load the model and for benchmarks to feed token ids.
-#include "synth_model.h"
+#include "perf/perf_commands.h"
 
-#include "args.h"
+#include "demo/common/cli_args.h"
+
 #include "format/gguf_write.h"
 #include "quant/quant.h"
 #include "quant/fp16.h"

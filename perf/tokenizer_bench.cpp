@@ -6,10 +6,11 @@
 // GPT-2 test vocabularies in ../shared/tokenizers. For each: the whole text is encoded
 // in one call (scratch planned for its length) and decoded token by token with
 // token_bytes(); MB/s = text bytes / median time.
-#include "tokenizer_bench.h"
+#include "perf/perf_commands.h"
 
-#include "args.h"
 #include "stats.h"
+
+#include "demo/common/cli_args.h"
 
 #include "core/bump.h"
 #include "core/clock.h"

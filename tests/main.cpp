@@ -3,7 +3,7 @@
 #include <catch2/catch.hpp>
 
 #include "test_support.h"
-#include "alloc_counter.h" // perf/: the same counter `smallmind bench` uses
+#include "perf/alloc_counter.h" // the same counter `smallmind bench` uses
 
 #include <atomic>
 #include <cstdio>

@@ -2,7 +2,7 @@
 // its slice of the frame (sm_session_step with the budget), draw log + input + HUD.
 // Everything is sized in init(); the per-frame path makes no heap allocation.
 #pragma once
-#include "args.h"
+#include "chat_args.h"
 #include "chat_log.h"
 #include "conversation.h"
 #include "frame_stats.h"

@@ -1,12 +1,13 @@
 // smallmind_chat: an SDL2 window where a language model writes inside the frame loop.
 // Each frame: events, one sm_session_step with the frame's budget, draw, present, pace to
 // 60 Hz. See README.md in this folder for the keys and the headless screenshot test.
-#include "alloc_counter.h"
-#include "args.h"
+#include "chat_args.h"
 #include "chat_app.h"
 #include "model_host.h"
 #include "screenshot.h"
 #include "video.h"
+
+#include "perf/alloc_counter.h"
 
 #include <chrono>
 #include <cstdio>
@@ -87,7 +88,7 @@ int main(int argc, char **argv) {
     int exit_code = 0;
     for (int frame = 0;; frame++) {
         const Clock::time_point start = Clock::now();
-        const uint64_t allocs_before = alloc_count();
+        const uint64_t allocs_before = heap_allocations();
 
         SDL_Event e;
         while (SDL_PollEvent(&e)) app.handle_event(e);
@@ -108,7 +109,7 @@ int main(int argc, char **argv) {
 
         if (shot && frame + 1 >= opt.frames) {
             // Read back before present: the back buffer holds this frame.
-            if (frame >= kWarmupFrames) loop_allocs += alloc_count() - allocs_before; // before the PNG's buffer
+            if (frame >= kWarmupFrames) loop_allocs += heap_allocations() - allocs_before; // before the PNG's buffer
             exit_code = save_screenshot(video.renderer, w, h, opt.screenshot.c_str()) ? 0 : 1;
             if (exit_code == 0) {
                 sm_session_info si{};
@@ -138,7 +139,7 @@ int main(int argc, char **argv) {
         }
 
         const Clock::time_point end = Clock::now();
-        const uint64_t allocs = alloc_count() - allocs_before;
+        const uint64_t allocs = heap_allocations() - allocs_before;
         if (frame >= kWarmupFrames) loop_allocs += allocs;
         const float frame_ms = std::chrono::duration<float, std::milli>(end - start).count();
         const float work_ms = std::chrono::duration<float, std::milli>(presented - start).count();

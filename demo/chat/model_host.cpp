@@ -1,6 +1,6 @@
 #include "model_host.h"
 
-#include "args.h"
+#include "chat_args.h"
 
 #include <cstdio>
 #include <cstring>

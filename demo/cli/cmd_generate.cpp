@@ -1,6 +1,6 @@
 // smallmind generate: a prompt in, a story out. Text on stdout, statistics on stderr.
 #include "commands.h"
-#include "common.h"
+#include "demo/common/cli_model.h"
 
 #include <chrono>
 #include <cstdio>

@@ -1,6 +1,6 @@
 // smallmind info / logits / convert: look inside a model, dump its logits, convert one.
 #include "commands.h"
-#include "common.h"
+#include "demo/common/cli_model.h"
 
 #include <cstdio>
 #include <vector>

@@ -1,6 +1,6 @@
 // smallmind tokenize / detokenize: the model's tokenizer on its own.
 #include "commands.h"
-#include "common.h"
+#include "demo/common/cli_model.h"
 
 #include <cstdio>
 #include <vector>

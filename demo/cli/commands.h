@@ -1,4 +1,5 @@
-// Every smallmind command: int cmd_x(int argc, char **argv), argv[1] being its name.
+// The CLI's own commands (demo/cli/cmd_*.cpp): int cmd_x(int argc, char **argv), argv[1]
+// being its name. The benchmark commands are perf/'s (perf/perf_commands.h).
 #pragma once
 
 int cmd_generate(int argc, char **argv);

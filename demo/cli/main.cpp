@@ -1,13 +1,8 @@
-// smallmind: the command-line face of the runtime (and of its benchmarks in perf/).
+// smallmind: the command-line face of the runtime (and of its benchmarks in perf/). A
+// command is one line in kCommands, declared in commands.h (demo/cli) or perf_commands.h.
 #include "commands.h"
 
-#include "bench.h"
-#include "frames.h"
-#include "gemm_bench.h"
-#include "machine_limits.h"
-#include "perplexity.h"
-#include "synth_model.h"
-#include "tokenizer_bench.h"
+#include "perf/perf_commands.h"
 
 #include <cstdio>
 #include <cstring>

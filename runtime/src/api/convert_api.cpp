@@ -10,26 +10,10 @@ using namespace sm;
 
 namespace {
 
-// The tensor's values as F32 (llama2.c int8 groups dequantized).
-void fill_f32(const TensorSource &t, uint8_t *dst, size_t bytes) {
-    if (!t.l2c_group) {
-        memcpy(dst, t.data, bytes);
-        return;
-    }
-    const uint64_t n = static_cast<uint64_t>(t.ne0 * t.ne1);
-    const int8_t *q = reinterpret_cast<const int8_t *>(t.data);
-    float *out = reinterpret_cast<float *>(dst);
-    for (uint64_t i = 0; i < n; i++) {
-        float s;
-        memcpy(&s, t.data + n + 4 * (i / t.l2c_group), 4);
-        out[i] = q[i] * s;
-    }
-}
-
 void add(gguf::Writer &w, const std::string &name, const TensorSource &t) {
     std::vector<int64_t> ne = {t.ne0};
     if (t.ne1 > 1) ne.push_back(t.ne1);
-    w.add_tensor(name, TensorType::F32, ne, [&t](uint8_t *dst, size_t bytes) { fill_f32(t, dst, bytes); });
+    w.add_tensor(name, TensorType::F32, ne, [&t](uint8_t *dst, size_t) { tensor_to_f32(t, reinterpret_cast<float *>(dst)); });
 }
 
 } // namespace

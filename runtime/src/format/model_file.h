@@ -33,6 +33,11 @@ struct TensorSource {
     bool present() const { return data != nullptr; }
 };
 
+// The tensor's ne0 x ne1 values as floats, whatever it is stored as (a GGUF type or
+// llama2.c's int8 groups): the one conversion both formats' loaders and the converter use.
+// false for a type quant::dequantize_row does not take.
+bool tensor_to_f32(const TensorSource &t, float *dst);
+
 struct LayerSources {
     TensorSource attn_norm, wq, wk, wv, wo, ffn_norm, w1, w2, w3;
 };

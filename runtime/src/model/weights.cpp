@@ -1,5 +1,4 @@
 #include "model/weights.h"
-#include "quant/fp16.h"
 #include "quant/quant.h"
 
 #include <cstring>
@@ -13,37 +12,13 @@ size_t stored_bytes(const TensorSource &t, bool vector) {
     return row_bytes(t.type, t.ne0) * static_cast<size_t>(t.ne1);
 }
 
-void copy_vector(const TensorSource &t, float *dst) {
-    const int64_t n = t.ne0 * t.ne1;
-    for (int64_t i = 0; i < n; i++) {
-        if (t.type == TensorType::F32) {
-            memcpy(dst + i, t.data + 4 * i, 4);
-        } else {
-            uint16_t h;
-            memcpy(&h, t.data + 2 * i, 2);
-            dst[i] = t.type == TensorType::F16 ? fp16_to_f32(h) : bf16_to_f32(h);
-        }
-    }
-}
-
-void dequantize_llama2c(const TensorSource &t, float *dst) {
-    const uint64_t n = static_cast<uint64_t>(t.ne0 * t.ne1);
-    const int8_t *q = reinterpret_cast<const int8_t *>(t.data);
-    const uint8_t *scales = t.data + n;
-    for (uint64_t g = 0; g < n / t.l2c_group; g++) {
-        float s;
-        memcpy(&s, scales + 4 * g, 4);
-        for (uint32_t i = 0; i < t.l2c_group; i++) dst[g * t.l2c_group + i] = q[g * t.l2c_group + i] * s;
-    }
-}
-
 const float *place_vector(const TensorSource &t, Bump &arena, Weights &w) {
     float *dst = arena.take_n<float>(static_cast<size_t>(t.ne0 * t.ne1));
     w.bytes += stored_bytes(t, true);
     w.type_tensors[static_cast<uint32_t>(TensorType::F32)]++;
     w.type_bytes[static_cast<uint32_t>(TensorType::F32)] += stored_bytes(t, true);
     w.n_params += t.ne0 * t.ne1;
-    if (dst) copy_vector(t, dst);
+    if (dst) tensor_to_f32(t, dst); // F32, F16 or BF16: checked when the file was opened
     return dst;
 }
 
@@ -57,7 +32,7 @@ kern::Matrix place_matrix(const TensorSource &t, Bump &arena, Weights &w, uint32
     w.type_bytes[static_cast<uint32_t>(m.type) & 31] += bytes;
     w.n_params += t.ne0 * t.ne1;
     if (dst) {
-        if (t.l2c_group) dequantize_llama2c(t, reinterpret_cast<float *>(dst));
+        if (t.l2c_group) tensor_to_f32(t, reinterpret_cast<float *>(dst));
         else if (m.layout != kern::Layout::Rows8 || !quant::interleave_rows8(m.type, t.data, dst, t.ne1, t.ne0)) {
             memcpy(dst, t.data, bytes); // (a type the interleaver does not take stays plain)
             m.layout = kern::Layout::Rows;

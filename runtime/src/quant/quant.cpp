@@ -262,6 +262,16 @@ bool dequantize_row(TensorType t, const void *src, float *dst, int64_t n) {
     return true;
 }
 
+void dequantize_int8_groups(const void *src, float *y, int64_t n, uint32_t group) {
+    const int8_t *q = static_cast<const int8_t *>(src);
+    const uint8_t *scales = static_cast<const uint8_t *>(src) + n;
+    for (int64_t g = 0; g < n / group; g++) {
+        float s;
+        memcpy(&s, scales + 4 * g, 4);
+        for (uint32_t i = 0; i < group; i++) y[g * group + i] = q[g * group + i] * s;
+    }
+}
+
 namespace {
 // Bytes of one element of the float types Rows8 interleaves element by element; 0 else.
 size_t rows8_elem_bytes(TensorType t) {

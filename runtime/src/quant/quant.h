@@ -32,6 +32,10 @@ bool quantize_rows(TensorType t, const float *src, void *dst, int64_t rows, int6
 // One row of n elements to floats. False if t is not convertible or n not whole blocks.
 bool dequantize_row(TensorType t, const void *src, float *dst, int64_t n);
 
+// llama2.c's int8 format (runq.c): n int8 values, then one f32 scale per `group` values
+// (n / group of them, n a multiple of group). y[i] = q[i] * scale[i / group].
+void dequantize_int8_groups(const void *src, float *y, int64_t n, uint32_t group);
+
 // Copies rows x cols of F32, F16, BF16, Q8_0 or Q4_0 from GGUF's row layout into kern::Layout::Rows8
 // (kernels/kernels.h); the same number of bytes. false for other types, rows % 8 != 0 or
 // (quantized) cols not whole blocks.

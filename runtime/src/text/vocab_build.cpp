@@ -178,37 +178,36 @@ size_t build_bytes_upper_bound(const VocabSource &v) {
     return bytes + 16 * 64; // alignment of each take
 }
 
-sm_status build_tables(const VocabSource &v, Bump &arena, TokenizerImpl **out, Error &err) {
-    *out = nullptr;
-    TokenizerKind kind;
-    if (v.model == "llama") kind = TokenizerKind::Spm;
-    else if (v.model == "gpt2") kind = TokenizerKind::Bpe;
-    else if (v.model.empty() || v.model == "none" || v.model == "no_vocab") kind = TokenizerKind::None;
+namespace {
+
+// The tokenizer kind and (BPE) pre-tokenizer the vocabulary asks for, and its sizes checked.
+sm_status check_vocab(const VocabSource &v, TokenizerKind *kind, const PreSpec **spec, Error &err) {
+    *spec = nullptr;
+    if (v.model == "llama") *kind = TokenizerKind::Spm;
+    else if (v.model == "gpt2") *kind = TokenizerKind::Bpe;
+    else if (v.model.empty() || v.model == "none" || v.model == "no_vocab") *kind = TokenizerKind::None;
     else
         return err.set(SM_ERR_UNSUPPORTED, "tokenizer.ggml.model '%.*s' is not supported (only 'llama' and 'gpt2')",
                        static_cast<int>(v.model.size()), v.model.data());
-    const PreSpec *spec = nullptr;
-    if (kind == TokenizerKind::Bpe) {
-        spec = find_pre_spec(v.pre);
-        if (!spec)
+    if (*kind == TokenizerKind::Bpe) {
+        *spec = find_pre_spec(v.pre);
+        if (!*spec)
             return err.set(SM_ERR_UNSUPPORTED, "tokenizer.ggml.pre '%.*s' is not a supported pre-tokenizer",
                            static_cast<int>(v.pre.size()), v.pre.data());
         if (v.merges.empty()) return err.set(SM_ERR_FORMAT, "gpt2 tokenizer without tokenizer.ggml.merges");
     }
     const size_t n = v.tokens.size();
-    if (kind != TokenizerKind::None && n == 0) return err.set(SM_ERR_FORMAT, "tokenizer has no tokens");
+    if (*kind != TokenizerKind::None && n == 0) return err.set(SM_ERR_FORMAT, "tokenizer has no tokens");
     if (n >= (1u << 30)) return err.set(SM_ERR_FORMAT, "tokenizer has too many tokens (%zu)", n);
     if ((!v.scores.empty() && v.scores.size() != n) || (!v.types.empty() && v.types.size() != n))
         return err.set(SM_ERR_FORMAT, "tokenizer scores/types do not match its %zu tokens", n);
+    return SM_OK;
+}
 
-    TokenizerImpl *tp;
-    SM_TAKE(tp, TokenizerImpl, 1);
-    new (tp) TokenizerImpl();
-    TokenizerImpl &t = *tp;
-    t.kind = kind;
-    t.n_vocab = static_cast<int32_t>(n);
-
-    // Pieces. llama.cpp renames empty pieces "[EMPTY_<id>]" (they would match anywhere).
+// Every piece back to back in one blob. llama.cpp renames empty pieces "[EMPTY_<id>]"
+// (they would match anywhere).
+sm_status place_pieces(const VocabSource &v, Bump &arena, TokenizerImpl &t, Error &err) {
+    const size_t n = v.tokens.size();
     size_t blob_bytes = 0;
     for (size_t i = 0; i < n; i++) blob_bytes += v.tokens[i].empty() ? 24 : v.tokens[i].size();
     if (blob_bytes >= UINT32_MAX) return err.set(SM_ERR_FORMAT, "tokenizer pieces are too large");
@@ -230,9 +229,13 @@ sm_status build_tables(const VocabSource &v, Bump &arena, TokenizerImpl **out, E
     offs[n] = static_cast<uint32_t>(w);
     t.blob = blob;
     t.offs = offs;
+    return SM_OK;
+}
 
-    // piece -> id. A repeated piece maps to its last id, as in llama.cpp before it began
-    // rejecting such files.
+// piece -> id. A repeated piece maps to its last id, as in llama.cpp before it began
+// rejecting such files.
+sm_status index_pieces(Bump &arena, TokenizerImpl &t, Error &err) {
+    const size_t n = static_cast<size_t>(t.n_vocab);
     size_t cap = pow2_at_least(2 * n + 1);
     int32_t *slots;
     SM_TAKE(slots, int32_t, cap);
@@ -249,7 +252,13 @@ sm_status build_tables(const VocabSource &v, Bump &arena, TokenizerImpl **out, E
             }
         }
     }
+    return SM_OK;
+}
 
+// Scores, and the GGUF token types as attribute bits; *attrs is left writable for the
+// name-based fix-ups that follow.
+sm_status place_scores_and_attrs(const VocabSource &v, Bump &arena, TokenizerImpl &t, uint8_t **attrs_out, Error &err) {
+    const size_t n = static_cast<size_t>(t.n_vocab);
     float *scores;
     uint8_t *attrs;
     SM_TAKE(scores, float, n + 1);
@@ -269,10 +278,15 @@ sm_status build_tables(const VocabSource &v, Bump &arena, TokenizerImpl **out, E
     }
     t.scores = scores;
     t.attrs = attrs;
+    *attrs_out = attrs;
+    return SM_OK;
+}
 
-    // Special ids: llama.cpp's defaults per model type; out-of-range ids mean "none".
+// Special ids: llama.cpp's defaults per model type; out-of-range ids mean "none".
+void resolve_special_ids(const VocabSource &v, const PreSpec *spec, TokenizerImpl &t) {
+    const size_t n = static_cast<size_t>(t.n_vocab);
     auto valid = [&](int32_t id) { return id >= 0 && static_cast<size_t>(id) < n ? id : -1; };
-    const bool spm = kind == TokenizerKind::Spm, bpe = kind == TokenizerKind::Bpe;
+    const bool spm = t.kind == TokenizerKind::Spm, bpe = t.kind == TokenizerKind::Bpe;
     t.bos = v.bos >= 0 ? valid(v.bos) : valid(spm ? 1 : bpe ? 11 : -1);
     t.eos = v.eos >= 0 ? valid(v.eos) : valid(spm ? 2 : bpe ? 11 : -1);
     t.unk = v.unk >= 0 ? valid(v.unk) : valid(spm ? 0 : -1);
@@ -286,8 +300,11 @@ sm_status build_tables(const VocabSource &v, Bump &arena, TokenizerImpl **out, E
     if (t.bos < 0) t.add_bos = false;
     t.add_space_prefix = v.add_space_prefix >= 0 ? v.add_space_prefix != 0 : spm;
     t.ignore_merges = spec && spec->ignore_merges;
+}
 
-    // Name-based attribute fix-ups, then end-of-generation ids.
+// Name-based attribute fix-ups, then the end-of-generation ids (ascending, unique).
+sm_status mark_end_of_generation(Bump &arena, TokenizerImpl &t, uint8_t *attrs, Error &err) {
+    const size_t n = static_cast<size_t>(t.n_vocab);
     size_t n_eog = 0;
     for (int32_t id : {t.eos, t.eot, t.eom})
         if (id >= 0) n_eog++;
@@ -311,15 +328,20 @@ sm_status build_tables(const VocabSource &v, Bump &arena, TokenizerImpl **out, E
     std::sort(eog, eog + k);
     t.n_eog = static_cast<int32_t>(std::unique(eog, eog + k) - eog);
     t.eog = eog;
+    return SM_OK;
+}
 
-    // Tokens matched in the text before tokenizing, longest first (ties by id, where
-    // llama.cpp's unstable sort leaves the order unspecified).
+// Tokens matched in the text before tokenizing, longest first (ties by id, where
+// llama.cpp's unstable sort leaves the order unspecified).
+sm_status list_special_tokens(Bump &arena, TokenizerImpl &t, Error &err) {
+    const size_t n = static_cast<size_t>(t.n_vocab);
+    const uint8_t *attrs = t.attrs;
     size_t n_special = 0;
     for (size_t i = 0; i < n; i++)
         if (attrs[i] & (kAttrControl | kAttrUserDefined | kAttrUnknown)) n_special++;
     int32_t *special;
     SM_TAKE(special, int32_t, n_special + 1);
-    k = 0;
+    size_t k = 0;
     for (size_t i = 0; i < n; i++)
         if (attrs[i] & (kAttrControl | kAttrUserDefined | kAttrUnknown)) special[k++] = static_cast<int32_t>(i);
     std::stable_sort(special, special + k, [&](int32_t a, int32_t b) { return t.piece(a).size() > t.piece(b).size(); });
@@ -331,29 +353,58 @@ sm_status build_tables(const VocabSource &v, Bump &arena, TokenizerImpl **out, E
         if (attrs[special[i]] & kAttrUserDefined) t.n_user_defined++;
     }
     if (k == 0) t.min_special_len = 1;
+    return SM_OK;
+}
+
+// SentencePiece: which bytes a U+2581 (space) may follow inside a piece, and each byte's
+// fallback token (<0xXX>, else the single-byte piece).
+void spm_byte_tables(TokenizerImpl &t) {
+    for (int32_t i = 0; i < t.n_vocab; i++) {
+        std::string_view p = t.piece(i);
+        for (size_t at = p.find("\xE2\x96\x81", 1); at != std::string_view::npos; at = p.find("\xE2\x96\x81", at + 1))
+            t.joins_space[static_cast<uint8_t>(p[at - 1])] = true;
+    }
+    for (int b = 0; b < 256; b++) {
+        char hex[8];
+        snprintf(hex, sizeof hex, "<0x%02X>", b);
+        int32_t id = t.find(hex, 6);
+        if (id < 0) {
+            char raw = static_cast<char>(b);
+            id = t.find(&raw, 1);
+        }
+        t.byte_token[b] = id;
+    }
+}
+
+} // namespace
+
+sm_status build_tables(const VocabSource &v, Bump &arena, TokenizerImpl **out, Error &err) {
+    *out = nullptr;
+    TokenizerKind kind = TokenizerKind::None;
+    const PreSpec *spec = nullptr;
+    SM_TRY(check_vocab(v, &kind, &spec, err));
+
+    TokenizerImpl *tp;
+    SM_TAKE(tp, TokenizerImpl, 1);
+    new (tp) TokenizerImpl();
+    TokenizerImpl &t = *tp;
+    t.kind = kind;
+    t.n_vocab = static_cast<int32_t>(v.tokens.size());
+
+    SM_TRY(place_pieces(v, arena, t, err));
+    SM_TRY(index_pieces(arena, t, err));
+    uint8_t *attrs = nullptr;
+    SM_TRY(place_scores_and_attrs(v, arena, t, &attrs, err));
+    resolve_special_ids(v, spec, t);
+    SM_TRY(mark_end_of_generation(arena, t, attrs, err));
+    SM_TRY(list_special_tokens(arena, t, err));
 
     for (int b = 0; b < 256; b++) {
         t.byte_token[b] = -1;
         t.byte_string[b] = -1;
     }
-    if (spm) {
-        for (size_t i = 0; i < n; i++) {
-            std::string_view p = t.piece(static_cast<int32_t>(i));
-            for (size_t at = p.find("\xE2\x96\x81", 1); at != std::string_view::npos; at = p.find("\xE2\x96\x81", at + 1))
-                t.joins_space[static_cast<uint8_t>(p[at - 1])] = true;
-        }
-        for (int b = 0; b < 256; b++) {
-            char hex[8];
-            snprintf(hex, sizeof hex, "<0x%02X>", b);
-            int32_t id = t.find(hex, 6);
-            if (id < 0) {
-                char raw = static_cast<char>(b);
-                id = t.find(&raw, 1);
-            }
-            t.byte_token[b] = id;
-        }
-    }
-    if (bpe) SM_TRY(build_bpe_merges(v, arena, t, err));
+    if (kind == TokenizerKind::Spm) spm_byte_tables(t);
+    if (kind == TokenizerKind::Bpe) SM_TRY(build_bpe_merges(v, arena, t, err));
 
     if (!v.chat_template.empty()) {
         char *tmpl;

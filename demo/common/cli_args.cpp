@@ -1,5 +1,5 @@
-#include "args.h"
-#include "config.h"
+#include "cli_args.h"
+#include "cli_config.h"
 
 #include <cerrno>
 #include <cstdio>

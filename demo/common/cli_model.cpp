@@ -1,4 +1,4 @@
-#include "common.h"
+#include "cli_model.h"
 
 #include <cstdio>
 #include <cstring>

@@ -1,4 +1,4 @@
-#include "args.h"
+#include "chat_args.h"
 
 #include <cerrno>
 #include <cmath>

@@ -1,4 +1,4 @@
-#include "config.h"
+#include "cli_config.h"
 
 #include <toml++/toml.h>
 

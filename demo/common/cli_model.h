@@ -1,7 +1,7 @@
 // What every command that loads a model shares: the flags, the two-step budget (ask the
 // model how much it needs, then make a runtime of exactly that), error printing.
 #pragma once
-#include "args.h"
+#include "cli_args.h"
 #include "smallmind/smallmind.h"
 
 #include <string>
