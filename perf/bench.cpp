@@ -6,6 +6,7 @@
 
 #include "alloc_counter.h"
 #include "stats.h"
+#include "synth_adapter.h"
 
 #include "demo/common/cli_args.h"
 #include "demo/common/cli_model.h"
@@ -15,12 +16,77 @@
 #include <cstring>
 #include <string>
 #include <vector>
+#include <unistd.h>
 
 namespace {
 
 double now_s() {
     using namespace std::chrono;
     return duration<double>(steady_clock::now().time_since_epoch()).count();
+}
+
+// K sessions decoding together (one batched forward per token, sm_model_step), without
+// adapters and, with rank > 0, each with its own random adapter: aggregate decode tok/s,
+// the two runs interleaved rep by rep so that machine noise hits both alike.
+int bench_sessions(Loaded &L, const ModelOptions &mo, int64_t tg, int64_t reps, int64_t rank, bool json) {
+    const int K = static_cast<int>(mo.sessions);
+    std::vector<sm_session *> ss(static_cast<size_t>(K));
+    std::vector<sm_adapter *> ads;
+    sm_session_desc sd = sm_session_desc_default();
+    sd.max_tokens = static_cast<int32_t>(tg);
+    sd.stop_at_eos = 0;
+    for (auto &s : ss) {
+        const sm_status st = sm_session_create(L.model, &sd, &s);
+        if (st != SM_OK) return report(L.rt, st, "session");
+    }
+    if (rank > 0) {
+        for (int i = 0; i < K; i++) {
+            SynthAdapter sa;
+            sa.rank = static_cast<int32_t>(rank);
+            sa.seed = static_cast<uint64_t>(100 + i);
+            char path[256];
+            snprintf(path, sizeof path, "/tmp/smallmind_bench_adapter_%d_%d.gguf", static_cast<int>(getpid()), i);
+            if (!write_synth_adapter(L.info, sa, path)) return 1;
+            sm_adapter *ad = nullptr;
+            const sm_status st = sm_adapter_load(L.model, path, &ad);
+            remove(path);
+            if (st != SM_OK) return report(L.rt, st, "adapter");
+            ads.push_back(ad);
+        }
+    }
+    auto run = [&](bool with_lora) {
+        for (int i = 0; i < K; i++) {
+            sm_session_reset(ss[static_cast<size_t>(i)]);
+            sm_session_set_adapters(ss[static_cast<size_t>(i)], with_lora ? &ads[static_cast<size_t>(i)] : nullptr, nullptr, with_lora ? 1 : 0);
+            const int32_t tok = 1 + i * 37 % (L.info.n_vocab - 1);
+            sm_session_submit_tokens(ss[static_cast<size_t>(i)], &tok, 1);
+        }
+        const double t0 = now_s();
+        sm_model_step(L.model, 0, nullptr); // no deadline: until every session has its tg tokens
+        return static_cast<double>(K) * static_cast<double>(tg) / (now_s() - t0);
+    };
+    run(false); // warm-up
+    std::vector<double> base, lora;
+    for (int64_t r = 0; r < reps; r++) {
+        base.push_back(run(false));
+        if (rank > 0) lora.push_back(run(true));
+    }
+    const double b = median(base), l = rank > 0 ? median(lora) : 0.0;
+    std::string name = mo.path.substr(mo.path.find_last_of('/') + 1);
+    if (json) {
+        printf("{\"model\": \"%s\", \"type\": \"%s\", \"isa\": \"%s\", \"threads\": %lld, \"sessions\": %d, \"tg\": %lld, "
+               "\"tg_tok_s\": %.2f",
+               name.c_str(), L.info.weight_type, sm_runtime_isa(L.rt), (long long)mo.threads, K, (long long)tg, b);
+        if (rank > 0) printf(", \"lora_rank\": %lld, \"tg_tok_s_lora\": %.2f, \"lora_ratio\": %.3f", (long long)rank, l, l / b);
+        printf(", \"reps\": %lld}\n", (long long)reps);
+    } else {
+        printf("%s, %d sessions decoding %lld tokens each, %lld threads (%s): %.1f tok/s", name.c_str(), K, (long long)tg,
+               (long long)mo.threads, sm_runtime_isa(L.rt), b);
+        if (rank > 0) printf("; each with its own rank-%lld adapter: %.1f tok/s (%.1f%%)", (long long)rank, l, 100.0 * l / b);
+        printf(" (medians of %lld)\n", (long long)reps);
+    }
+    for (auto &s : ss) sm_session_destroy(s);
+    return 0;
 }
 
 } // namespace
@@ -34,6 +100,8 @@ int cmd_bench(int argc, char **argv) {
     int64_t tg = 128, reps = 5;
     a.i64("--tg", &tg);
     a.i64("--reps", &reps);
+    int64_t lora_rank = 0;
+    a.i64("--lora-rank", &lora_rank);
     const bool json = a.flag("--json");
     if (!a.finish("bench")) return 2;
     if (reps < 1 || tg < 0) return usage_error("bench: --reps >= 1 and --tg >= 0");
@@ -42,6 +110,15 @@ int cmd_bench(int argc, char **argv) {
         if (p < 1) return usage_error("bench: --pp values must be >= 1");
         max_pp = p > max_pp ? p : max_pp;
     }
+    if (lora_rank < 0 || lora_rank > 1024) return usage_error("bench: --lora-rank must be in [0, 1024]");
+    if (mo.sessions > 1) {
+        if (mo.ctx <= 0) mo.ctx = tg + 8;
+        if (lora_rank > 0) mo.adapter_slots = mo.sessions, mo.adapter_rank = lora_rank;
+        Loaded L;
+        if (!load_model(mo, L)) return 1;
+        return bench_sessions(L, mo, tg, reps, lora_rank, json);
+    }
+    if (lora_rank > 0) return usage_error("bench: --lora-rank gives each of --sessions K (> 1) its own adapter");
     if (mo.ctx <= 0) mo.ctx = max_pp + tg + 8;
     if (mo.batch == 64) mo.batch = max_pp < 512 ? max_pp : 512; // prefill in one chunk when it fits
     Loaded L;
@@ -49,6 +126,7 @@ int cmd_bench(int argc, char **argv) {
     sm_session *s = nullptr;
     sm_status st = sm_session_create(L.model, nullptr, &s);
     if (st != SM_OK) return report(L.rt, st, "session");
+    if (!apply_adapters(L, s)) return 1;
 
     // Token ids: a fixed pseudo-random sequence over the vocabulary (as llama-bench does).
     std::vector<int32_t> toks(static_cast<size_t>(max_pp + tg + 1));

@@ -34,6 +34,7 @@ int cmd_perplexity(int argc, char **argv) {
     sm_session *s = nullptr;
     sm_status st = sm_session_create(L.model, nullptr, &s);
     if (st != SM_OK) return report(L.rt, st, "session");
+    if (!apply_adapters(L, s)) return 1;
 
     std::vector<int32_t> toks;
     if (has_file) {
@@ -69,6 +70,7 @@ int cmd_perplexity(int argc, char **argv) {
         } while (r.finish == SM_FINISH_NONE);
         sm_session_destroy(g);
         if ((st = sm_session_create(L.model, nullptr, &s)) != SM_OK) return report(L.rt, st, "session");
+        if (!apply_adapters(L, s)) return 1;
     }
     if (!save.empty()) {
         std::ofstream o(save);

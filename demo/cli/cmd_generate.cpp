@@ -69,6 +69,7 @@ int cmd_generate(int argc, char **argv) {
     sm_session *s = nullptr;
     sm_status st = sm_session_create(L.model, &sd, &s);
     if (st != SM_OK) return report(L.rt, st, "session");
+    if (!apply_adapters(L, s)) return 1;
 
     // The prompt as text: given, or the decoded --tokens (minus SentencePiece's leading
     // space after BOS, as generated text is shown).

@@ -46,6 +46,7 @@ int cmd_logits(int argc, char **argv) {
     sm_session *s = nullptr;
     sm_status st = sm_session_create(L.model, nullptr, &s);
     if (st != SM_OK) return report(L.rt, st, "session");
+    if (!apply_adapters(L, s)) return 1;
     const size_t V = static_cast<size_t>(L.info.n_vocab);
     std::vector<float> logits(ids.size() * V);
     st = sm_session_eval(s, ids.data(), ids.size(), logits.data(), logits.size());

@@ -8,3 +8,4 @@ int cmd_logits(int argc, char **argv);
 int cmd_convert(int argc, char **argv);
 int cmd_tokenize(int argc, char **argv);
 int cmd_detokenize(int argc, char **argv);
+int cmd_export(int argc, char **argv);

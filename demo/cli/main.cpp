@@ -30,6 +30,8 @@ const Command kCommands[] = {
     {"bench-gemm", cmd_bench_gemm, "[--isa I] [--threads N] [--types f32,q8_0...] [--m 1,64] [--no-blas] [--json]: GEMM GFLOP/s vs OpenBLAS"},
     {"machine", cmd_machine, "[--threads N] [--jitter-s S] [--json]: this machine's FMA peak, read bandwidths (L1..DRAM), timing jitter"},
     {"bench-tokenizer", cmd_bench_tokenizer, "[--vocab PATH]... [--file TEXT] [--reps R]: encode / decode MB/s"},
+    {"export", cmd_export, "--model PATH --lora A.gguf[:SCALE]... --out MERGED.gguf [--type f32|f16|q8_0|q4_0]: merge adapters"},
+    {"synth-adapter", cmd_synth_adapter, "--model PATH --rank R [--alpha A] [--targets q,k,v,o,gate,up,down] [--b-std X] [--seed S] --out A.gguf"},
     {"synth-model", cmd_synth_model, "--preset tiny|tiny-tied|24m|134m|smol --type f32|f16|q8_0|q4_0 [--seed S] --out PATH"},
 };
 
@@ -38,6 +40,7 @@ int help() {
     for (const Command &c : kCommands) printf("  %-16s %s\n", c.name, c.help);
     printf("\nCommon options: --threads N (total, caller included), --isa, --budget-mb M, --ctx C, --sinks S,\n"
            "--batch B, --sessions K, --kv-type f32|f16, --tokenizer TOKENIZER.bin (llama2.c checkpoints),\n"
+           "--lora A.gguf[:SCALE] (repeatable: LoRA adapters applied together, unmerged),\n"
            "--config FILE.toml "
            "(defaults for any flag; see demo/cli/example.toml)\n");
     return 0;

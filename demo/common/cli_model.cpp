@@ -1,6 +1,7 @@
 #include "cli_model.h"
 
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 
 void read_model_options(Args &a, ModelOptions &o) {
@@ -15,6 +16,31 @@ void read_model_options(Args &a, ModelOptions &o) {
     a.i64("--sessions", &o.sessions);
     a.i64("--max-text", &o.max_text);
     a.str("--kv-type", &o.kv_type);
+    for (std::string l; a.str("--lora", &l);) o.loras.push_back(l);
+}
+
+bool parse_lora_arg(const std::string &arg, std::string *path, float *scale) {
+    *path = arg;
+    *scale = 1.0f;
+    const size_t colon = arg.find_last_of(':');
+    if (colon == std::string::npos || arg.find('/', colon) != std::string::npos) return true;
+    char *end = nullptr;
+    const std::string num = arg.substr(colon + 1);
+    const float v = strtof(num.c_str(), &end);
+    if (num.empty() || *end) return false;
+    *path = arg.substr(0, colon);
+    *scale = v;
+    return true;
+}
+
+bool apply_adapters(const Loaded &L, sm_session *s) {
+    if (L.adapters.empty()) return true;
+    const sm_status st = sm_session_set_adapters(s, L.adapters.data(), L.scales.data(), static_cast<int32_t>(L.adapters.size()));
+    if (st != SM_OK) {
+        report(L.rt, st, "adapters");
+        return false;
+    }
+    return true;
 }
 
 bool parse_isa(const std::string &n, sm_isa *out) {
@@ -68,6 +94,44 @@ bool load_model(const ModelOptions &o, Loaded &out) {
     md.async_worker = o.async_worker;
     if (o.max_text > 0) md.max_text_bytes = static_cast<int32_t>(o.max_text);
     const char *tok = o.tokenizer.empty() ? nullptr : o.tokenizer.c_str();
+    // Adapter slots: one per --lora file (their largest rank), plus what the command asks.
+    std::vector<std::string> lora_paths;
+    std::vector<float> lora_scales;
+    int32_t lora_rank = static_cast<int32_t>(o.adapter_rank);
+    for (const std::string &arg : o.loras) {
+        std::string p;
+        float sc;
+        if (!parse_lora_arg(arg, &p, &sc)) {
+            fprintf(stderr, "error: --lora %s: the scale after ':' is not a number\n", arg.c_str());
+            return false;
+        }
+        lora_paths.push_back(p);
+        lora_scales.push_back(sc);
+    }
+    if (lora_paths.size() > SM_MAX_SESSION_ADAPTERS) {
+        fprintf(stderr, "error: at most %d --lora adapters\n", SM_MAX_SESSION_ADAPTERS);
+        return false;
+    }
+    if (!lora_paths.empty()) {
+        sm_runtime_desc probe = rd;
+        probe.memory_budget = 4096;
+        probe.threads = 0;
+        sm_runtime *p = nullptr;
+        if (sm_runtime_create(&probe, &p) != SM_OK) return false;
+        for (const std::string &lp : lora_paths) {
+            int32_t r = 0;
+            const sm_status st = sm_adapter_file_rank(p, lp.c_str(), &r);
+            if (st != SM_OK) {
+                report(p, st, "--lora");
+                sm_runtime_destroy(p);
+                return false;
+            }
+            lora_rank = r > lora_rank ? r : lora_rank;
+        }
+        sm_runtime_destroy(p);
+    }
+    md.max_adapters = static_cast<int32_t>(lora_paths.size() + o.adapter_slots);
+    if (md.max_adapters > 0) md.max_lora_rank = lora_rank;
     if (o.budget_mb > 0) {
         rd.memory_budget = static_cast<size_t>(o.budget_mb) << 20;
     } else {
@@ -103,5 +167,15 @@ bool load_model(const ModelOptions &o, Loaded &out) {
         return false;
     }
     sm_model_get_info(out.model, &out.info);
+    for (size_t i = 0; i < lora_paths.size(); i++) {
+        sm_adapter *ad = nullptr;
+        st = sm_adapter_load(out.model, lora_paths[i].c_str(), &ad);
+        if (st != SM_OK) {
+            report(out.rt, st, "--lora");
+            return false;
+        }
+        out.adapters.push_back(ad);
+        out.scales.push_back(lora_scales[i]);
+    }
     return true;
 }

@@ -5,12 +5,15 @@
 #include "smallmind/smallmind.h"
 
 #include <string>
+#include <vector>
 
 struct ModelOptions {
     std::string path, tokenizer;
     int64_t threads = 1, budget_mb = 0, ctx = 0, sinks = 4, batch = 64, sessions = 1, max_text = 0;
     std::string isa = "auto", kv_type = "f32";
     bool all_logits = false, async_worker = false;
+    std::vector<std::string> loras; // --lora PATH[:SCALE], repeatable: applied together
+    int64_t adapter_slots = 0, adapter_rank = 0; // extra slots a command plans (bench --lora-rank)
 };
 
 // Reads --model --tokenizer --threads --isa --budget-mb --ctx --sinks --batch --sessions
@@ -22,8 +25,16 @@ struct Loaded {
     sm_runtime *rt = nullptr;
     sm_model *model = nullptr;
     sm_model_info info{};
+    std::vector<sm_adapter *> adapters; // the --lora files, loaded
+    std::vector<float> scales;
     ~Loaded();
 };
+
+// Applies the --lora adapters to a session (nothing without them); prints and returns
+// false on failure.
+bool apply_adapters(const Loaded &L, sm_session *s);
+// "PATH[:SCALE]" -> path and scale (1 when absent); false for a bad scale.
+bool parse_lora_arg(const std::string &arg, std::string *path, float *scale);
 
 // Prints the reason to stderr and returns false on failure.
 bool load_model(const ModelOptions &o, Loaded &out);

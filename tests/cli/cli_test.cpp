@@ -299,3 +299,22 @@ TEST_CASE("cli: machine measures its limits and the timing jitter of 2 ms of fix
     CHECK(med > 1000);
     CHECK(med < 8000);
 }
+
+TEST_CASE("cli: generate --lora and export give the same greedy text; bad adapters are errors", "[cli][lora]") {
+    if (!have_cli()) return;
+    const std::string adapter = smtest::temp_path("cli_adapter.gguf"), merged = smtest::temp_path("cli_merged.gguf");
+    REQUIRE(run("synth-adapter --rank 8 --alpha 16 --b-std 0.01 --seed 3 --out '" + adapter + "'").code == 0);
+    Run base = run("generate -n 60");
+    Run unmerged = run("generate -n 60 --lora '" + adapter + "'");
+    REQUIRE(unmerged.code == 0);
+    CHECK(unmerged.out != base.out); // the adapter changes the story
+    REQUIRE(run("export --lora '" + adapter + "' --out '" + merged + "' --type f32").code == 0);
+    Run m = run("generate -n 60 --model '" + merged + "'");
+    REQUIRE(m.code == 0);
+    CHECK(m.out == unmerged.out);
+    // A scale of 0 is the base model.
+    CHECK(run("generate -n 60 --lora '" + adapter + ":0'").out == base.out);
+    Run bad = run("generate -n 5 --lora '" + smtest::repo_path("assets/stories260K.gguf") + "'");
+    CHECK(bad.code == 1);
+    CHECK(bad.err.find("adapter") != std::string::npos);
+}

@@ -336,6 +336,8 @@ sm_status sm_session_load(sm_session *s, const void *buf, size_t size);
  * shape (the message names the tensor). Parsing the file uses the heap briefly, as
  * sm_model_load does; the values go into the planned slot. */
 sm_status sm_adapter_load(sm_model *model, const char *path, sm_adapter **out);
+/* The largest rank in an adapter file, to size max_lora_rank before loading the model. */
+sm_status sm_adapter_file_rank(sm_runtime *rt, const char *path, int32_t *rank);
 /* Frees the slot. SM_ERR_STATE while a session applies it or a forward pass is in flight
  * (sm_model_step mid-batch, or the async worker running). */
 sm_status sm_adapter_unload(sm_adapter *adapter);

@@ -47,6 +47,18 @@ sm_status sm_adapter_load(sm_model *m, const char *path, sm_adapter **out) {
     return SM_OK;
 }
 
+sm_status sm_adapter_file_rank(sm_runtime *rt, const char *path, int32_t *rank) {
+    if (!rt) return SM_ERR_INVALID_ARGUMENT;
+    if (!path || !rank) return rt->fail(SM_ERR_INVALID_ARGUMENT, "%s is NULL", path ? "rank" : "path");
+    Error err;
+    try {
+        if (lora::adapter_file_rank(path, rank, err) != SM_OK) return rt->fail(err);
+    } catch (const std::bad_alloc &) {
+        return rt->fail(SM_ERR_BUDGET, "out of heap memory while reading '%s'", path);
+    }
+    return SM_OK;
+}
+
 sm_status sm_adapter_unload(sm_adapter *a) {
     if (!a || !a->loaded) return SM_ERR_INVALID_ARGUMENT;
     sm_model *m = a->model;

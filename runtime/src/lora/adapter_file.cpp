@@ -136,6 +136,21 @@ sm_status open_adapter_file(const char *path, const Hparams &base, AdapterFile &
     return SM_OK;
 }
 
+sm_status adapter_file_rank(const char *path, int32_t *rank, Error &err) {
+    FileMap map;
+    gguf::File f;
+    SM_TRY(map.open(path, err));
+    if (map.size() < 4 || memcmp(map.data(), "GGUF", 4) != 0) return err.set(SM_ERR_FORMAT, "'%s' is not a GGUF file", path);
+    SM_TRY(gguf::parse(map.data(), map.size(), f, err));
+    if (str_or_empty(f, "general.type") != "adapter") return err.set(SM_ERR_FORMAT, "'%s' is not an adapter (general.type)", path);
+    int64_t r = 0;
+    for (const gguf::TensorInfo &t : f.tensors)
+        if (ends_with(t.name, ".lora_a") && t.ne[1] > r) r = t.ne[1];
+    if (r < 1 || r > 65536) return err.set(SM_ERR_FORMAT, "'%s' holds no lora_a tensor of a valid rank", path);
+    *rank = static_cast<int32_t>(r);
+    return SM_OK;
+}
+
 bool pair_floats(const PairSource &p, float *a, float *b) {
     const size_t arb = row_bytes(p.a.type, p.a.ne0), brb = row_bytes(p.b.type, p.b.ne0);
     for (int64_t r = 0; r < p.a.ne1; r++)

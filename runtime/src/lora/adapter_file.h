@@ -36,6 +36,9 @@ sm_status open_adapter_file(const char *path, const Hparams &base, AdapterFile &
 // The parser alone (data must outlive out), for tests and the fuzzer.
 sm_status adapter_from_gguf(const gguf::File &f, const uint8_t *data, const Hparams &base, AdapterFile &out, Error &err);
 
+// The largest rank of a GGUF LoRA file's lora_a tensors, without a base to check against.
+sm_status adapter_file_rank(const char *path, int32_t *rank, Error &err);
+
 // A's and B's values of one pair as floats (rank * n_in, then n_out * rank).
 bool pair_floats(const PairSource &p, float *a, float *b);
 
