@@ -42,6 +42,7 @@ int bench_sessions(Loaded &L, const ModelOptions &mo, int64_t tg, int64_t reps, 
     if (rank > 0) {
         for (int i = 0; i < K; i++) {
             SynthAdapter sa;
+            sa.type = "f16"; // as adapters ship (llama.cpp's converter writes f16)
             sa.rank = static_cast<int32_t>(rank);
             sa.seed = static_cast<uint64_t>(100 + i);
             char path[256];

@@ -121,7 +121,7 @@ TEST_CASE("lora: an adapter written in llama.cpp's format reads back exactly", "
 
 TEST_CASE("lora: unmerged adapters give the merged model's logits within 1e-4", "[lora]") {
     const sm::Hparams hp = base_hparams();
-    const std::string a1 = RandomAdapter(hp, 8, 2).write("a1.gguf", 16.0f);
+    const std::string a1 = RandomAdapter(hp, 8, 2).write("a1.gguf", 16.0f, "llama", sm::TensorType::F16); // kept f16 in its slot
     const std::string a2 = RandomAdapter(hp, 4, 3, 0.05f, 4).write("a2.gguf", 0.0f); // attention only; alpha 0: scale alone
     const std::string merged = smtest::temp_path("merged.gguf");
     std::vector<float> base, unmerged;

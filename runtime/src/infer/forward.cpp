@@ -694,8 +694,9 @@ void Forward::lora_deltas() {
                     const lora::Shape sh = lora::target_shape(hp_, p.t);
                     const float sc = lora::effective_scale(g.lora[u].adapter->alpha, w.rank, g.lora[u].scale);
                     kern::Matrix A, Bm;
-                    A.rows = w.rank, A.cols = sh.n_in, A.row_bytes = sizeof(float) * static_cast<size_t>(sh.n_in), A.data = w.a;
-                    Bm.rows = sh.n_out, Bm.cols = w.rank, Bm.row_bytes = sizeof(float) * static_cast<size_t>(w.rank), Bm.data = w.b;
+                    A.type = Bm.type = w.type;
+                    A.rows = w.rank, A.cols = sh.n_in, A.row_bytes = row_bytes(w.type, sh.n_in), A.data = w.a;
+                    Bm.rows = sh.n_out, Bm.cols = w.rank, Bm.row_bytes = row_bytes(w.type, w.rank), Bm.data = w.b;
                     float *t = lora_t_ + static_cast<int64_t>(a) * R;
                     float *o = lora_y_ + static_cast<int64_t>(a) * lora_ldy_;
                     k_->matmul(A, p.x + a * p.ldx, sizeof(float) * static_cast<size_t>(p.ldx), b - a, t, R, 0, w.rank);

@@ -1,5 +1,6 @@
 // An adapter in the model's memory: per layer and projection, rank r, A (r x n_in) and
-// B (n_out x r) as F32 rows; rank 0 leaves the projection as it is. Slots are planned with
+// B (n_out x r) as rows of F32, or of F16 / BF16 when the file holds them so (kept exact:
+// half the bytes a batched decode reads per session); rank 0 leaves the projection as it is. Slots are planned with
 // the model (max_adapters of them, each for ranks up to max_rank), so loading, switching
 // and unloading never touch the heap or move memory a forward pass reads.
 #pragma once
@@ -16,8 +17,9 @@ struct AdapterFile;
 
 struct Pair {
     int32_t rank = 0;
-    float *a = nullptr; // rank rows of n_in
-    float *b = nullptr; // n_out rows of rank
+    TensorType type = TensorType::F32; // of a and b: F32, F16 or BF16
+    void *a = nullptr; // rank rows of n_in
+    void *b = nullptr; // n_out rows of rank
 };
 
 struct Adapter {
