@@ -293,11 +293,11 @@ TEST_CASE("cli: machine measures its limits and the timing jitter of 2 ms of fix
         CHECK(m.out.find(k) != std::string::npos);
     }
     // The chunks are calibrated to 2 ms: a loop the compiler hoisted would time nothing.
+    // (No upper bound: on a shared machine the wall time of 2 ms of work has none.)
     const size_t at = m.out.find("\"median_us\": ");
     REQUIRE(at != std::string::npos);
     const double med = atof(m.out.c_str() + at + 13);
     CHECK(med > 1000);
-    CHECK(med < 8000);
 }
 
 TEST_CASE("cli: generate --lora and export give the same greedy text; bad adapters are errors", "[cli][lora]") {
