@@ -180,7 +180,8 @@ void gemv_float_t(const Matrix &w, const float *x, int64_t ldx, float *y, int64_
     // A group of NG * W rows is one contiguous block read as NG * W short streams, too
     // many for the hardware prefetchers: while one group is computed, the block
     // kGemvAheadBytes further on is asked for into L2, in step with the progress through
-    // this one (per-row prefetches would be too short-sighted to cover DRAM latency).
+    // this one (a lead in bytes, unlike a per-row one, stays far enough ahead whatever
+    // the row length).
     // Float rows hold K elements of es bytes: the byte offset of k needs no division.
     const size_t rb = w.row_bytes, es = rb / static_cast<size_t>(K);
     const size_t step_bytes = es * static_cast<size_t>(NG * W * W); // block bytes consumed per k step
