@@ -709,7 +709,8 @@ void Forward::lora_deltas() {
     });
 }
 
-// Embedding rows and each row's RoPE angles: per-row work, split across the threads.
+// Embedding rows and each row's RoPE angles (cos and sin in double): per-row work long
+// enough to be worth splitting across the threads.
 void Forward::embed_rows(int B) {
     const int dim = hp_.dim;
     for_rows(B, dim + 8 * hp_.head_dim, [&](int r0, int r1) {

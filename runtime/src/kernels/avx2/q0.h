@@ -33,17 +33,15 @@ namespace sm::kern {
 namespace {
 
 // Activation rows from which the packed GEMM runs instead of the GEMV (both read Q8Rows
-// activations): below it the GEMV wins (perf/RESULTS.md, bench-gemm).
+// activations): fewer rows do not pay back the transpose into a panel.
 constexpr int kPackedGemmMinRows = 4;
 constexpr int kQ0Chunk = 16;      // blocks per panel (Q8_0: 16 x 512 B = 8 KiB, stays in L1)
 constexpr int kQ0RowBlock = 64;   // activation rows kept hot in L2 while panels go by
 constexpr size_t kQ0AheadBytes = 16384; // weight prefetch lead (8-row groups are 8 short streams)
 // Rows8 Q8_0 GEMM: chunks of up to this many activation rows read the group in place
-// instead of packing it (same bits). The kernel alone, weights hot, in-process A/B: 1.3x
-// at M = 4, 1.15x at 8, 1.04-1.11x at 16, even at 64; in the model, 4 batched sessions
-// decoded 11-20% faster, and 16 with a larger threshold no faster (their weights come
-// from L3, and each group is then read once per 4 rows instead of once). Q4_0 gained 3-7% at M = 4 only and lost
-// from M = 5: it always packs.
+// instead of packing it (same bits): a few rows (batched decode) cannot amortize the
+// packing, while more would re-read the group and redo |w| per 4-row tile. Q4_0 always
+// packs: its nibbles need splitting, which the packed panel does once for all tiles.
 constexpr int kQ0InPlaceRows = 8;
 
 template <bool Q8> constexpr int q0_bs() { return Q8 ? 34 : 18; }

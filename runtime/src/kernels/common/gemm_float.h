@@ -50,7 +50,7 @@ template <class V, int NV> struct GemmShape {
 // The NR rows of a panel are one contiguous block of the weights, read as NR short
 // streams the hardware prefetchers do not follow. So each W x W load also asks for as
 // many bytes kGemmAheadBytes further on into L2: the block is asked for well ahead, in
-// step with the reads, in small bursts (a whole panel's worth at once was mostly dropped;
+// step with the reads, in small bursts (a whole panel's worth at once is mostly dropped;
 // at small M, batched decode, panels go by too quickly for a shorter lead).
 template <class V, class L, int NV>
 void pack_panel(const Matrix &w, int nb, int nrows, int kb, int kc, float *panel) {
@@ -155,8 +155,7 @@ void panel_pass(const Matrix &w, const float *x, int64_t ldx, int M, float *y, i
 }
 
 // Row panels outer: y's MR x NR tiles stay in L2 while K goes by, and x is read once per
-// row panel. (Measured slower here: K blocks outer, keeping KC columns of x hot; and M
-// blocks outer, keeping MC rows of x in L2 but re-packing the panels per block.)
+// row panel; each panel is packed once (M blocks outer would re-pack it per block).
 template <class V, class L, int MR, int NV>
 void gemm_float_t(const Matrix &w, const float *x, int64_t ldx, int M, float *y, int64_t ldy, int n0, int n1) {
     using S = GemmShape<V, NV>;
@@ -181,7 +180,8 @@ void gemv_float_t(const Matrix &w, const float *x, int64_t ldx, float *y, int64_
     // A group of NG * W rows is one contiguous block read as NG * W short streams, too
     // many for the hardware prefetchers: while one group is computed, the block
     // kGemvAheadBytes further on is asked for into L2, in step with the progress through
-    // this one (3x the speed of per-row prefetching on a Zen 3 with 9 KiB groups).
+    // this one (a lead in bytes, unlike a per-row one, stays far enough ahead whatever
+    // the row length).
     // Float rows hold K elements of es bytes: the byte offset of k needs no division.
     const size_t rb = w.row_bytes, es = rb / static_cast<size_t>(K);
     const size_t step_bytes = es * static_cast<size_t>(NG * W * W); // block bytes consumed per k step
@@ -234,10 +234,7 @@ void gemv_float_t(const Matrix &w, const float *x, int64_t ldx, float *y, int64_
 // goes in balanced chunks of at most kRows8Chunk columns (two groups' chunk plus a
 // tile's x rows stay in L2; no short last chunk of a few columns). No software
 // prefetch: a tile reads two sequential streams and its x rows, which the hardware
-// prefetchers follow. Without the prefetches the F16 path below issues (the next chunk
-// a share per tile, the next tile's x rows), batched decode of 4 and 16 sessions ran
-// 6-14% faster and prefill 2-5% (a Zen 3, F32 test models, old and new code
-// alternating in one process).
+// prefetchers follow; the F16 path's prefetches below would only compete with them.
 constexpr int kRows8Chunk = 1024;
 
 template <class V, int MR>
@@ -299,8 +296,7 @@ void gemm_rows8_t(const Matrix &w, const float *x, int64_t ldx, int M, float *y,
 
 // R rows of x over NG groups at a time: NG * R chains, NG sequential streams. No software
 // prefetch: the hardware prefetchers follow a few sequential streams on their own, and
-// asking for the next groups as gemv_float_t does made 134m-f32 decode about a quarter
-// slower here (a Zen 3; `smallmind bench`, the two builds alternating).
+// asking for the next groups as gemv_float_t does only competes with them.
 template <class V, class L, int R, int NG>
 void gemv_rows8_t(const Matrix &w, const float *x, int64_t ldx, float *y, int64_t ldy, int n0, int n1) {
     const int K = w.cols;
