@@ -64,7 +64,8 @@ workspace "smallmind"
         optimize "Speed"
         symbols "On"
         defines { "SM_LIBFUZZER" }
-        buildoptions { "-fsanitize=fuzzer-no-link,address,undefined", "-fno-omit-frame-pointer" }
+        buildoptions { "-fsanitize=fuzzer-no-link,address,undefined", "-fno-omit-frame-pointer",
+                       "-fsanitize-coverage-ignorelist=../tests/fuzz/coverage_ignore.txt" }
         linkoptions { "-fsanitize=address,undefined" }
         targetdir "bin/fuzz"
         objdir "build/obj/fuzz"

@@ -3,7 +3,7 @@
 // Text: --file, or N bytes (default 1 MiB) generated from a fixed seed - English-like
 // words with punctuation, numbers, newlines and some accented, CJK and emoji text, so
 // that every branch of the pre-tokenizers runs. Vocabularies: by default the SPM and
-// GPT-2 test vocabularies in ../shared/tokenizers. For each: the whole text is encoded
+// GPT-2 test vocabularies in tests/data. For each: the whole text is encoded
 // in one call (scratch planned for its length) and decoded token by token with
 // token_bytes(); MB/s = text bytes / median time.
 #include "perf/perf_commands.h"
@@ -169,8 +169,8 @@ int cmd_bench_tokenizer(int argc, char **argv) {
     }
     std::vector<std::string> vocabs;
     if (vocab.empty()) {
-        vocabs = {repo_file("../shared/tokenizers/ggml-vocab-llama-spm.gguf"),
-                  repo_file("../shared/tokenizers/ggml-vocab-gpt-2.gguf")};
+        vocabs = {repo_file("tests/data/ggml-vocab-llama-spm.gguf"),
+                  repo_file("tests/data/ggml-vocab-gpt-2.gguf")};
     } else {
         for (size_t at = 0; at <= vocab.size();) {
             size_t comma = vocab.find(',', at);

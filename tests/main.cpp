@@ -1,4 +1,4 @@
-// Catch2 runner, fixture paths, and the allocation count the zero-allocation tests read.
+// Catch2 runner, fixture paths and reads, and the allocation count the zero-allocation tests read.
 #define CATCH_CONFIG_RUNNER
 #include <catch2/catch.hpp>
 
@@ -6,8 +6,10 @@
 #include "perf/alloc_counter.h" // the same counter `smallmind bench` uses
 
 #include <atomic>
+#include <cerrno>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <fstream>
 #include <iterator>
 #include <new>
@@ -30,10 +32,36 @@ static std::string repo_root() {
 
 std::string repo_path(const std::string &rel) { return repo_root() + "/" + rel; }
 
-std::string shared_path(const std::string &rel) {
+std::string data_path(const std::string &name) { return repo_root() + "/tests/data/" + name; }
+
+std::string reference_path(const std::string &rel) {
     const char *env = getenv("SM_SHARED_DIR");
     std::string base = env && *env ? env : repo_root() + "/../shared";
-    return base + "/" + rel;
+    return base + "/reference/" + rel;
+}
+
+void skipped(const std::string &reason) {
+    printf("skipped: %s\n", reason.c_str());
+    fflush(stdout);
+}
+
+std::string fixture(const std::string &name) {
+    const std::string path = data_path(name);
+    if (FILE *f = fopen(path.c_str(), "rb")) {
+        fclose(f);
+        return path;
+    }
+    FAIL("cannot read fixture " << path << ": " << strerror(errno));
+    return path;
+}
+
+std::vector<uint8_t> read_fixture(const std::string &path) {
+    std::ifstream f(path, std::ios::binary);
+    if (!f) FAIL("cannot read fixture " << path << ": " << strerror(errno));
+    std::vector<uint8_t> bytes((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+    if (!f.good() && !f.eof()) FAIL("cannot read fixture " << path);
+    if (bytes.empty()) FAIL("fixture " << path << " is empty");
+    return bytes;
 }
 
 std::string temp_path(const std::string &name) {

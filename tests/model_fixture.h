@@ -1,11 +1,14 @@
-// Loading the shared stories260K fixtures through the public API, for the runtime tests.
+// Loading the stories260K fixtures (tests/data) through the public API, for the runtime tests.
+// A missing or malformed fixture fails the test that asked for it, naming the file.
 #pragma once
 #include "smallmind/smallmind.h"
 #include "test_support.h"
 
+#include <catch2/catch.hpp>
+
 #include <cstdio>
 #include <cstring>
-#include <fstream>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -27,14 +30,18 @@ struct Stories {
     }
 
 private:
+    // Throws (a failed check) before returning a short fixture: get() then tries again.
     static Stories load() {
         Stories s;
-        std::ifstream f(shared_path("models/stories260K.greedy.ids.txt"));
-        for (int x; f >> x;) s.ids.push_back(x);
-        auto b = read_file(shared_path("models/stories260K.greedy.logits.f32"));
+        const auto idb = read_fixture(data_path("stories260K.greedy.ids.txt"));
+        std::istringstream in(std::string(idb.begin(), idb.end()));
+        for (int x; in >> x;) s.ids.push_back(x);
+        if (s.ids.size() != 256) FAIL(data_path("stories260K.greedy.ids.txt") << ": " << s.ids.size() << " ids, want 256");
+        const auto b = read_fixture(data_path("stories260K.greedy.logits.f32"));
+        if (b.size() != 256 * 512 * 4) FAIL(data_path("stories260K.greedy.logits.f32") << ": " << b.size() << " bytes, want 256 x 512 floats");
         s.logits.resize(b.size() / 4);
-        memcpy(s.logits.data(), b.data(), s.logits.size() * 4);
-        auto t = read_file(shared_path("models/stories260K.greedy.txt"));
+        memcpy(s.logits.data(), b.data(), b.size());
+        const auto t = read_fixture(data_path("stories260K.greedy.txt"));
         s.text.assign(t.begin(), t.end());
         return s;
     }
@@ -56,8 +63,8 @@ struct Loaded {
 };
 
 inline std::string stories_path(const char *kind) {
-    if (!strcmp(kind, "bin")) return shared_path("models/stories260K.bin");
-    if (!strcmp(kind, "gguf")) return shared_path("models/stories260K.gguf");
+    if (!strcmp(kind, "bin")) return fixture("stories260K.bin");
+    if (!strcmp(kind, "gguf")) return fixture("stories260K.gguf");
     return repo_path("assets/stories260K.gguf");
 }
 
@@ -71,7 +78,7 @@ inline bool load(Loaded &L, const std::string &path, sm_isa isa, sm_model_desc m
     L.status = sm_runtime_create(&d, &L.rt);
     if (L.status != SM_OK) return false;
     const bool bin = path.size() > 4 && path.compare(path.size() - 4, 4, ".bin") == 0;
-    const std::string tok = shared_path("models/tok512.bin");
+    const std::string tok = bin ? fixture("tok512.bin") : std::string();
     L.status = sm_model_load(L.rt, path.c_str(), bin ? tok.c_str() : nullptr, &md, &L.model);
     if (L.status != SM_OK) return false;
     L.status = sm_session_create(L.model, sd, &L.session);

@@ -5,12 +5,15 @@
 #   tests/run.sh            everything (what CI runs)
 #   QUICK=1 tests/run.sh    release tests only
 #
-# Suites: Catch2 tests (release), the C API test, the same Catch2 tests under
-# ASan + UBSan, the fuzzers of the loaders and of saved sessions (libFuzzer, clang) for a short time each, the kernel
-# tests built for AArch64 and run under qemu-aarch64 (NEON), and a check that llama.cpp
-# loads the GGUF files SmallMind writes (when ../shared/reference/llama.cpp exists).
+# Suites: Catch2 tests (release), the C API test, the chat demo headless, the fuzzers'
+# corpora replayed, the same Catch2 tests on a clean clone of the committed HEAD (no
+# ../shared beside it: the fixtures are in tests/data), the Catch2 tests under ASan +
+# UBSan, each fuzzer under libFuzzer (clang) for a short time, the kernel tests built for
+# AArch64 and run under qemu-aarch64 (NEON), and a check that llama.cpp loads the GGUF
+# files SmallMind writes (only when ../shared/reference/llama.cpp exists: otherwise a
+# "skipped: ..." line).
 set -u
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 1
 root=$(pwd)
 jobs=$(nproc 2>/dev/null || echo 2)
 fuzz_seconds=${FUZZ_SECONDS:-45}
@@ -19,48 +22,50 @@ failed=0
 log=$(mktemp -d)
 trap 'rm -rf "$log"' EXIT
 
-note() { printf '\n== %s\n' "$*"; }
-ok() { passed=$((passed + 1)); printf 'ok     %s\n' "$*"; }
-bad() { failed=$((failed + 1)); printf 'FAILED %s\n' "$*"; }
+# The fuzzers (tests/fuzz/<name>.cpp), one a line: the name, then libFuzzer options (words
+# starting with -) and seed files, beyond its committed corpus (tests/fuzz/corpus/<name>/)
+# and crash regressions (tests/fuzz/regressions/<name>/), both used when present. A new
+# fuzzer is a line here and `fuzzer "<name>"` in premake5.lua.
+fuzzers='
+fuzz_gguf          tests/data/stories260K.gguf tests/data/ggml-vocab-llama-spm.gguf assets/stories260K.gguf
+fuzz_llama2c       tests/data/stories260K.bin tests/data/tok512.bin
+fuzz_tokenizer     -max_len=4097 tests/data/ggml-vocab-gpt-2.gguf.inp
+fuzz_session_state
+'
+fuzzer_names=$(echo "$fuzzers" | awk 'NF { print $1 }')
+seeds_of() { echo "$fuzzers" | awk -v f="$1" '$1 == f { for (i = 2; i <= NF; i++) if ($i !~ /^-/) print $i }'; }
+options_of() { echo "$fuzzers" | awk -v f="$1" '$1 == f { for (i = 2; i <= NF; i++) if ($i ~ /^-/) print $i }'; }
+# Committed inputs of a fuzzer: its corpus and regressions folders that exist.
+committed_of() { for d in tests/fuzz/corpus/$1 tests/fuzz/regressions/$1; do [ -d "$d" ] && echo "$d"; done; }
 
-# Adds the "TESTCASES N passed, M failed" line a runner printed (or one failure if none).
-count() { # name logfile exit_code
-    local line
-    line=$(grep -a '^TESTCASES ' "$2" | tail -n 1)
-    if [ -z "$line" ]; then
-        bad "$1 (no result line, exit $3)"
-        tail -n 30 "$2"
-        return
-    fi
-    local p f
-    p=$(echo "$line" | awk '{print $2}')
-    f=$(echo "$line" | awk '{print $4}')
-    passed=$((passed + p))
-    failed=$((failed + f))
-    if [ "$f" != 0 ] || [ "$3" != 0 ]; then
-        [ "$f" = 0 ] && failed=$((failed + 1))
-        printf 'FAILED %s: %s (exit %s)\n' "$1" "$line" "$3"
-        grep -a -B2 -A12 'FAILED:' "$2" | head -n 120
-    else
-        printf 'ok     %s: %s\n' "$1" "$line"
-    fi
-}
+# ccache, when present, makes rebuilds (and the clean clone's build) fast; the cache key
+# leaves out the folder, so the clone reuses the objects of the build here.
+wrap=""
+if command -v ccache >/dev/null 2>&1; then
+    wrap="ccache "
+    export CCACHE_NOHASHDIR=1
+fi
 
-build() { # config targets...
+build() { # config targets... (CC=... CXX=... after the config override the compilers)
     local config=$1
     shift
-    make -C build config="$config" -j"$jobs" "$@" >"$log/build_$config.txt" 2>&1
+    make -C build config="$config" -j"$jobs" CC="${wrap}gcc" CXX="${wrap}g++" "$@" >"$log/build_$config.txt" 2>&1
+}
+
+generate() {
+    if command -v premake5 >/dev/null 2>&1; then
+        premake5 gmake2 >/dev/null
+    else
+        premake4 --file=premake5.lua gmake >/dev/null
+    fi
 }
 
 note "generate the build (premake)"
-if command -v premake5 >/dev/null 2>&1; then
-    premake5 gmake2 >/dev/null || { echo "premake5 failed"; exit 1; }
-else
-    premake4 --file=premake5.lua gmake >/dev/null || { echo "premake4 failed"; exit 1; }
-fi
+generate || { echo "premake failed"; echo "0 passed, 1 failed"; exit 1; }
 
 note "release build"
-if build release smallmind smallmind_cli smallmind_tests c_api_test smallmind_chat fuzz_gguf fuzz_llama2c fuzz_tokenizer fuzz_session_state; then
+# shellcheck disable=SC2086 # the names are words
+if build release smallmind smallmind_cli smallmind_tests c_api_test smallmind_chat $fuzzer_names; then
     ok "release build"
 else
     bad "release build"
@@ -75,7 +80,7 @@ note "Catch2 tests (release)"
 count "catch2 release" "$log/catch.txt" $?
 
 note "C API test"
-./bin/release/c_api_test assets/stories260K.gguf ../shared/models/stories260K.greedy.txt >"$log/capi.txt" 2>&1
+./bin/release/c_api_test assets/stories260K.gguf tests/data/stories260K.greedy.txt >"$log/capi.txt" 2>&1
 count "c api" "$log/capi.txt" $?
 
 note "SDL2 chat demo, headless (dummy video driver)"
@@ -88,18 +93,41 @@ else
 fi
 
 note "fuzz corpora replay (release)"
-for f in fuzz_gguf fuzz_llama2c fuzz_tokenizer; do
-    if ./bin/release/$f ../shared/models ../shared/tokenizers assets >"$log/$f.txt" 2>&1; then ok "$f replay"; else bad "$f replay"; fi
+for f in $fuzzer_names; do
+    # shellcheck disable=SC2046 # word lists
+    if ./bin/release/"$f" $(committed_of "$f") $(seeds_of "$f") >"$log/$f.txt" 2>&1; then
+        ok "$f replay: $(tail -n 1 "$log/$f.txt")"
+    else
+        bad "$f replay"
+        tail -n 20 "$log/$f.txt"
+    fi
 done
-# The saved-session target patches a state it makes itself; its corpus is the inputs that
-# once crashed it.
-if ./bin/release/fuzz_session_state tests/fuzz/regressions/session_state >"$log/fuzz_session_state.txt" 2>&1; then ok "fuzz_session_state replay"; else bad "fuzz_session_state replay"; fi
 
 if [ "${QUICK:-0}" = 1 ]; then
     echo "$passed passed, $failed failed"
     [ "$failed" = 0 ]
     exit
 fi
+
+note "clean clone of the committed HEAD, alone in a temporary folder: release Catch2 tests"
+clone="$log/clone/smallmind" # nothing beside it: no ../shared
+if git -C "$root" rev-parse --verify -q HEAD >/dev/null && git clone -q "$root" "$clone" >"$log/clone.txt" 2>&1; then
+    if [ -n "$(git -C "$root" status --porcelain --untracked-files=no)" ]; then
+        echo "(uncommitted changes here are not in the clone: it tests $(git -C "$clone" rev-parse --short HEAD))"
+    fi
+    if (cd "$clone" && generate && make -C build config=release -j"$jobs" CC="${wrap}gcc" CXX="${wrap}g++" \
+        smallmind smallmind_cli smallmind_tests) >"$log/build_clone.txt" 2>&1; then
+        (cd "$clone" && ./bin/release/smallmind_tests) >"$log/clone_catch.txt" 2>&1
+        count "catch2 release on a clean clone" "$log/clone_catch.txt" $?
+    else
+        bad "clean clone build"
+        grep -a -E 'error|Error|No rule' "$log/build_clone.txt" | head -n 20
+    fi
+else
+    bad "git clone of $root"
+    tail -n 5 "$log/clone.txt"
+fi
+rm -rf "$log/clone"
 
 note "ASan + UBSan build and tests"
 if build sanitize smallmind smallmind_cli smallmind_tests; then
@@ -112,21 +140,25 @@ else
     grep -a -E 'error' "$log/build_sanitize.txt" | head -n 20
 fi
 
-note "libFuzzer (${fuzz_seconds}s per loader)"
-if command -v clang++ >/dev/null 2>&1 && build fuzz CC=clang CXX=clang++ fuzz_gguf fuzz_llama2c fuzz_tokenizer fuzz_session_state; then
-    for f in fuzz_gguf fuzz_llama2c fuzz_tokenizer fuzz_session_state; do
-        corpus="$log/corpus_$f"
-        mkdir -p "$corpus"
-        case $f in
-        fuzz_gguf) cp ../shared/models/stories260K.gguf assets/*.gguf "$corpus/" 2>/dev/null ;;
-        fuzz_llama2c) cp ../shared/models/stories260K.bin ../shared/models/tok512.bin "$corpus/" ;;
-        fuzz_tokenizer) head -c 4096 ../shared/tokenizers/ggml-vocab-gpt-2.gguf.inp >"$corpus/text" ;;
-        fuzz_session_state) printf '\0\0\0\0' >"$corpus/unchanged" && cp tests/fuzz/regressions/session_state/* "$corpus/" ;;
-        esac
-        if ./bin/fuzz/$f -max_total_time="$fuzz_seconds" -rss_limit_mb=2048 -max_len=65536 -artifact_prefix="$log/" "$corpus" >"$log/run_$f.txt" 2>&1; then
-            ok "$f: $(grep -a -o 'Done [0-9]* runs' "$log/run_$f.txt" | tail -n 1)"
+note "libFuzzer (${fuzz_seconds}s per fuzzer)"
+# shellcheck disable=SC2086
+if command -v clang++ >/dev/null 2>&1 && build fuzz CC="${wrap}clang" CXX="${wrap}clang++" $fuzzer_names; then
+    for f in $fuzzer_names; do
+        # New inputs go to the first folder, a scratch copy of the seeds; the committed
+        # corpus and regressions are read only.
+        work="$log/corpus_$f"
+        mkdir -p "$work"
+        for seed in $(seeds_of "$f"); do cp "$seed" "$work/$(echo "$seed" | tr / _)"; done
+        [ -d "tests/fuzz/corpus/$f" ] || printf '\0\0\0\0' >"$work/zeros"
+        # shellcheck disable=SC2046
+        if ./bin/fuzz/"$f" -max_total_time="$fuzz_seconds" -rss_limit_mb=2048 -max_len=65536 $(options_of "$f") \
+            -artifact_prefix="bin/fuzz/$f-" "$work" $(committed_of "$f") >"$log/run_$f.txt" 2>&1; then
+            done_line=$(grep -a -o 'Done [0-9]* runs in [0-9]* second' "$log/run_$f.txt" | tail -n 1)
+            runs=$(echo "$done_line" | awk '{ print $2 }')
+            secs=$(echo "$done_line" | awk '{ print $5 }')
+            ok "$f: $runs runs in ${secs}s ($((${runs:-0} / (${secs:-1} > 0 ? ${secs:-1} : 1))) exec/s)"
         else
-            bad "$f"
+            bad "$f (the input is bin/fuzz/$f-*: once fixed, add it to tests/fuzz/regressions/$f/)"
             tail -n 40 "$log/run_$f.txt"
         fi
     done
@@ -137,7 +169,7 @@ fi
 
 note "NEON kernels: aarch64 cross build under qemu-aarch64"
 if command -v aarch64-linux-gnu-g++ >/dev/null 2>&1 && command -v qemu-aarch64 >/dev/null 2>&1; then
-    if build cross CXX=aarch64-linux-gnu-g++ CC=aarch64-linux-gnu-gcc kernel_tests; then
+    if build cross CXX="${wrap}aarch64-linux-gnu-g++" CC="${wrap}aarch64-linux-gnu-gcc" kernel_tests; then
         qemu-aarch64 ./bin/cross/kernel_tests >"$log/neon.txt" 2>&1
         count "kernels on aarch64 (qemu)" "$log/neon.txt" $?
     else
@@ -153,7 +185,7 @@ llama=../shared/reference/llama.cpp
 if [ -x "$llama/llama-cli" ]; then
     out=$("$llama/llama-cli" -m assets/stories260K.gguf -p "Once upon a time" -n 24 --temp 0 -no-cnv -ctk f32 -ctv f32 2>/dev/null </dev/null)
     out="${out#"${out%%[![:space:]]*}"}" # llama-cli echoes the prompt after a space
-    want=$(head -c 120 ../shared/models/stories260K.greedy.txt)
+    want=$(head -c 120 tests/data/stories260K.greedy.txt)
     if [ "${out:0:60}" = "${want:0:60}" ]; then ok "llama.cpp generates the fixture text from assets/stories260K.gguf"; else bad "llama.cpp on assets/stories260K.gguf: '${out:0:80}'"; fi
     for t in f32 q8_0 q4_0; do
         f="$log/synth_$t.gguf"
@@ -169,7 +201,7 @@ if [ -x "$llama/llama-cli" ]; then
         fi
     done
 else
-    echo "(skipped: $llama not found)"
+    echo "skipped: no $llama/llama-cli"
 fi
 
 echo

@@ -31,7 +31,7 @@ static char *read_all(const char *path, size_t *n) {
 
 int main(int argc, char **argv) {
     const char *model_path = argc > 1 ? argv[1] : "assets/stories260K.gguf";
-    const char *fixture = argc > 2 ? argv[2] : "../shared/models/stories260K.greedy.txt";
+    const char *fixture = argc > 2 ? argv[2] : "tests/data/stories260K.greedy.txt";
     sm_runtime_desc rd = sm_runtime_desc_default();
     sm_runtime *rt = NULL;
     sm_model *model = NULL;
@@ -67,6 +67,7 @@ int main(int argc, char **argv) {
     text[len] = 0;
     CHECK(r.finish == SM_FINISH_MAX_TOKENS);
     want = read_all(fixture, &want_len);
+    if (!want) fprintf(stderr, "cannot read fixture %s\n", fixture);
     CHECK(want != NULL);
     CHECK(want && want_len == len && memcmp(want, text, len) == 0);
     CHECK(steps > 1); /* a 500 us budget slices the work */

@@ -64,7 +64,7 @@ TEST_CASE("cli: generate prints the fixture story greedily from the default mode
 
 TEST_CASE("cli: generate --tokens 1 --ids prints the fixture's first 180 ids", "[cli]") {
     if (!have_cli()) return;
-    Run r = run("generate --model ../shared/models/stories260K.gguf --tokens 1 -n 180 --ids");
+    Run r = run("generate --model '" + smtest::fixture("stories260K.gguf") + "' --tokens 1 -n 180 --ids");
     INFO(r.err);
     REQUIRE(r.code == 0);
     std::istringstream in(r.out);
@@ -87,7 +87,8 @@ TEST_CASE("cli: sampling is seeded and slicing-invariant", "[cli]") {
 TEST_CASE("cli: convert reproduces assets/stories260K.gguf byte for byte", "[cli]") {
     if (!have_cli()) return;
     const std::string out = smtest::temp_path("converted.gguf");
-    Run r = run("convert --llama2c ../shared/models/stories260K.bin --tokenizer ../shared/models/tok512.bin --out '" + out + "'");
+    Run r = run("convert --llama2c '" + smtest::fixture("stories260K.bin") + "' --tokenizer '" + smtest::fixture("tok512.bin") +
+                "' --out '" + out + "'");
     INFO(r.err);
     REQUIRE(r.code == 0);
     CHECK(smtest::read_file(out) == smtest::read_file(smtest::repo_path("assets/stories260K.gguf")));
@@ -99,7 +100,7 @@ TEST_CASE("cli: logits writes every position's logits, matching the fixture", "[
     std::string ids;
     for (int32_t t : fx.inputs()) ids += (ids.empty() ? "" : ",") + std::to_string(t);
     const std::string out = smtest::temp_path("logits.f32");
-    Run r = run("logits --model ../shared/models/stories260K.bin --tokenizer ../shared/models/tok512.bin --tokens " + ids +
+    Run r = run("logits --model '" + smtest::fixture("stories260K.bin") + "' --tokenizer '" + smtest::fixture("tok512.bin") + "' --tokens " + ids +
                 " --out '" + out + "'");
     INFO(r.err);
     REQUIRE(r.code == 0);

@@ -32,7 +32,7 @@ sm_status try_load(const std::string &path, const char *tok) {
 }
 
 void corrupt_and_load(const std::string &src, const char *tok) {
-    const auto orig = smtest::read_file(src);
+    const auto orig = smtest::read_fixture(src);
     REQUIRE(!orig.empty());
     const std::string path = smtest::temp_path("corrupt.bin");
     std::mt19937 rng(1234);
@@ -63,19 +63,19 @@ void corrupt_and_load(const std::string &src, const char *tok) {
 } // namespace
 
 TEST_CASE("corruption: truncated and bit-flipped GGUF never crashes", "[format][corruption]") {
-    corrupt_and_load(smtest::shared_path("models/stories260K.gguf"), nullptr);
+    corrupt_and_load(smtest::fixture("stories260K.gguf"), nullptr);
 }
 
 TEST_CASE("corruption: truncated and bit-flipped llama2.c checkpoint never crashes", "[format][corruption]") {
-    const std::string tok = smtest::shared_path("models/tok512.bin");
-    corrupt_and_load(smtest::shared_path("models/stories260K.bin"), tok.c_str());
+    const std::string tok = smtest::fixture("tok512.bin");
+    corrupt_and_load(smtest::fixture("stories260K.bin"), tok.c_str());
 }
 
 TEST_CASE("corruption: truncated and bit-flipped tokenizer.bin never crashes", "[format][corruption]") {
-    const std::string model = smtest::shared_path("models/stories260K.bin");
-    const std::string tok = smtest::shared_path("models/tok512.bin");
+    const std::string model = smtest::fixture("stories260K.bin");
+    const std::string tok = smtest::fixture("tok512.bin");
     // Here the tokenizer file is the one damaged.
-    const auto orig = smtest::read_file(tok);
+    const auto orig = smtest::read_fixture(tok);
     const std::string path = smtest::temp_path("corrupt_tok.bin");
     std::mt19937 rng(99);
     for (int i = 0; i < 40; i++) {

@@ -10,7 +10,7 @@
 using namespace sm;
 
 TEST_CASE("gguf: parses the shared stories260K file", "[format]") {
-    auto bytes = smtest::read_file(smtest::shared_path("models/stories260K.gguf"));
+    auto bytes = smtest::read_fixture(smtest::data_path("stories260K.gguf"));
     REQUIRE(bytes.size() > 1000);
     gguf::File f;
     Error err;
@@ -112,7 +112,7 @@ TEST_CASE("gguf: a wrong tensor shape or an unknown quant type is named in the e
     CHECK(std::string(err.message).find("blk.0.attn_q.weight") != std::string::npos);
 
     // A tensor of type 99 (unknown to ggml).
-    auto bytes = smtest::read_file(smtest::shared_path("models/stories260K.gguf"));
+    auto bytes = smtest::read_fixture(smtest::data_path("stories260K.gguf"));
     gguf::File f;
     err.clear();
     REQUIRE(gguf::parse(bytes.data(), bytes.size(), f, err) == SM_OK);

@@ -1,5 +1,6 @@
 // Without libFuzzer (every configuration but `fuzz`), a fuzz target becomes a replayer:
-// each argument is a file or a folder of files fed once to LLVMFuzzerTestOneInput.
+// each argument is a file or a folder of files fed once to LLVMFuzzerTestOneInput, after
+// LLVMFuzzerInitialize when the target defines one (as libFuzzer calls it).
 #ifndef SM_LIBFUZZER
 #include <cstdint>
 #include <cstdio>
@@ -9,6 +10,7 @@
 #include <vector>
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+extern "C" __attribute__((weak)) int LLVMFuzzerInitialize(int *argc, char ***argv);
 
 static int run_file(const std::string &path) {
     FILE *f = fopen(path.c_str(), "rb");
@@ -23,10 +25,14 @@ static int run_file(const std::string &path) {
 }
 
 int main(int argc, char **argv) {
+    if (LLVMFuzzerInitialize) LLVMFuzzerInitialize(&argc, &argv);
     int files = 0;
     for (int i = 1; i < argc; i++) {
         struct stat st;
-        if (stat(argv[i], &st) != 0) continue;
+        if (stat(argv[i], &st) != 0) { // a missing seed is a broken checkout, not an empty corpus
+            fprintf(stderr, "cannot read %s\n", argv[i]);
+            return 1;
+        }
         if (S_ISDIR(st.st_mode)) {
             if (DIR *d = opendir(argv[i])) {
                 while (dirent *e = readdir(d))

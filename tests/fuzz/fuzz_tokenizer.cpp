@@ -2,8 +2,8 @@
 // BPE with one of several pre-tokenizers) and the encode flags, the rest is the text.
 // Checks: encode() succeeds within the planned scratch, ids are in range, BPE decodes
 // back to the text, and decoding the bytes of the input as ids through Utf8Stream gives
-// valid UTF-8. Vocabularies come from $SM_SHARED_DIR/tokenizers or ../shared/tokenizers
-// next to the repository.
+// valid UTF-8. Vocabularies come from the repository's tests/data; a missing one stops the
+// fuzzer at start (exit 1, naming the file) rather than fuzzing nothing.
 #include "core/bump.h"
 #include "core/file_map.h"
 #include "format/gguf.h"
@@ -32,19 +32,17 @@ struct Fixture {
     bool ok = false;
 };
 
-std::string shared_dir() {
-    const char *env = getenv("SM_SHARED_DIR");
-    if (env && *env) return env;
+std::string data_dir() {
     char buf[4096];
     ssize_t n = readlink("/proc/self/exe", buf, sizeof buf - 1);
     std::string exe = n > 0 ? std::string(buf, static_cast<size_t>(n)) : "./bin/fuzz/x";
     for (int up = 0; up < 3; up++) exe = exe.substr(0, exe.find_last_of('/')); // <repo>/bin/<config>/exe
-    return exe + "/../shared";
+    return exe + "/tests/data";
 }
 
 bool load(Fixture &f, const char *name, const char *pre) {
     Error err;
-    std::string path = shared_dir() + "/tokenizers/" + name;
+    std::string path = data_dir() + "/" + name;
     if (f.map.open(path.c_str(), err) != SM_OK || gguf::parse(f.map.data(), f.map.size(), f.file, err) != SM_OK ||
         vocab_from_gguf(f.file, f.v, err) != SM_OK) {
         fprintf(stderr, "fuzz_tokenizer: cannot load %s: %s\n", path.c_str(), err.message);
@@ -52,26 +50,30 @@ bool load(Fixture &f, const char *name, const char *pre) {
     }
     if (pre) f.v.pre = pre;
     size_t tb = 0, sb = 0;
-    if (text::Tokenizer::plan(f.v, kMaxText, &tb, &sb, err) != SM_OK) return false;
+    if (text::Tokenizer::plan(f.v, kMaxText, &tb, &sb, err) != SM_OK) {
+        fprintf(stderr, "fuzz_tokenizer: cannot plan %s: %s\n", path.c_str(), err.message);
+        return false;
+    }
     f.arena.resize(tb + 64);
     f.scratch.resize(sb + 64);
     Bump b = Bump::over(f.arena.data() + (64 - reinterpret_cast<uintptr_t>(f.arena.data()) % 64) % 64, tb);
     f.ok = f.tok.build(f.v, b, err) == SM_OK;
+    if (!f.ok) fprintf(stderr, "fuzz_tokenizer: cannot build %s: %s\n", path.c_str(), err.message);
     return f.ok;
 }
 
-Fixture *fixtures() {
-    static Fixture f[4];
-    static bool loaded = false;
-    if (!loaded) {
-        loaded = true;
-        load(f[0], "ggml-vocab-llama-spm.gguf", nullptr);
-        load(f[1], "ggml-vocab-gpt-2.gguf", nullptr);
-        load(f[2], "ggml-vocab-gpt-2.gguf", "llama-bpe");
-        load(f[3], "ggml-vocab-gpt-2.gguf", "deepseek-llm");
-    }
-    return f;
+Fixture fixtures[4];
+
+} // namespace
+
+extern "C" int LLVMFuzzerInitialize(int *, char ***) {
+    const bool ok = load(fixtures[0], "ggml-vocab-llama-spm.gguf", nullptr) && load(fixtures[1], "ggml-vocab-gpt-2.gguf", nullptr) &&
+                    load(fixtures[2], "ggml-vocab-gpt-2.gguf", "llama-bpe") && load(fixtures[3], "ggml-vocab-gpt-2.gguf", "deepseek-llm");
+    if (!ok) exit(1);
+    return 0;
 }
+
+namespace {
 
 bool valid_utf8(const char *s, size_t n) {
     for (size_t i = 0; i < n;) {
@@ -89,8 +91,7 @@ bool valid_utf8(const char *s, size_t n) {
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     if (size < 1) return 0;
-    Fixture &f = fixtures()[data[0] % 4];
-    if (!f.ok) return 0;
+    Fixture &f = fixtures[data[0] % 4];
     const uint32_t flags = (data[0] >> 2) & 3;
     const char *text = reinterpret_cast<const char *>(data + 1);
     size_t n = size - 1;

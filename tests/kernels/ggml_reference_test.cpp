@@ -2,27 +2,20 @@
 // (shared/reference/llama.cpp, or $SM_SHARED_DIR/reference/llama.cpp), our quantizers
 // must write the same bytes as quantize_row_q8_0_ref / quantize_row_q4_0_ref and our
 // dequantization must give the same bits as dequantize_row_* on random blocks (random
-// fp16 scales included: subnormals, infinities). Skipped with a WARN otherwise.
+// fp16 scales included: subnormals, infinities). Prints "skipped: ..." otherwise.
 #include "kernel_test_util.h"
 
 #if defined(__x86_64__) && !defined(SM_KERNEL_TESTS_ONLY)
+#include "test_support.h"
+
 #include <dlfcn.h>
 #include <string>
-#include <unistd.h>
 
 using namespace kt;
 
 namespace {
 
-std::string ggml_base_path() {
-    const char *env = getenv("SM_SHARED_DIR");
-    if (env && *env) return std::string(env) + "/reference/llama.cpp/libggml-base.so";
-    char buf[4096];
-    const ssize_t n = readlink("/proc/self/exe", buf, sizeof buf - 1);
-    std::string exe = n > 0 ? std::string(buf, static_cast<size_t>(n)) : std::string();
-    for (int up = 0; up < 3; up++) exe = exe.substr(0, exe.find_last_of('/')); // <repo>/bin/<config>/exe
-    return exe + "/../shared/reference/llama.cpp/libggml-base.so";
-}
+std::string ggml_base_path() { return smtest::reference_path("llama.cpp/libggml-base.so"); }
 
 } // namespace
 
@@ -30,7 +23,7 @@ TEST_CASE("quant: bit-exact with llama.cpp's own libggml-base", "[kernels]") {
     const std::string path = ggml_base_path();
     void *h = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
     if (!h) {
-        WARN("reference ggml not loadable (" << path << "): skipped");
+        smtest::skipped("reference ggml not loadable (" + path + ")");
         return;
     }
     // ggml converts fp16 through a table that ggml_init fills.

@@ -40,7 +40,7 @@ static void check_reference(const std::string &path, const char *tok) {
 }
 
 TEST_CASE("reference forward: stories260K.bin logits match the fixture at all 256 positions", "[model]") {
-    const std::string tok = smtest::shared_path("models/tok512.bin");
+    const std::string tok = smtest::fixture("tok512.bin");
     check_reference(smtest::stories_path("bin"), tok.c_str());
 }
 

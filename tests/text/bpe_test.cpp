@@ -10,7 +10,7 @@ using namespace sm::text;
 
 namespace {
 
-std::string gpt2_gguf() { return smtest::shared_path("tokenizers/ggml-vocab-gpt-2.gguf"); }
+std::string gpt2_gguf() { return smtest::fixture("ggml-vocab-gpt-2.gguf"); }
 
 std::string ids_str(const std::vector<int32_t> &ids) {
     std::string s;

@@ -48,8 +48,8 @@ std::string replace_all(std::string s, const std::string &from, const std::strin
 
 TEST_CASE("fuzz: random bytes through both tokenizers", "[text]") {
     std::mt19937 rng(2024);
-    for (const char *file : {"tokenizers/ggml-vocab-llama-spm.gguf", "tokenizers/ggml-vocab-gpt-2.gguf"}) {
-        smtest::GgufVocab gv(smtest::shared_path(file));
+    for (const char *file : {"ggml-vocab-llama-spm.gguf", "ggml-vocab-gpt-2.gguf"}) {
+        smtest::GgufVocab gv(smtest::fixture(file));
         REQUIRE(gv.ok);
         for (const char *pre : {"", "llama-bpe", "deepseek-llm", "falcon"}) {
             if (*pre && gv.v.model != "gpt2") continue;

@@ -34,10 +34,10 @@ sm_status encode_with(const smtest::BuiltTokenizer &bt, const std::string &text,
 } // namespace
 
 TEST_CASE("memory: plan() gives exactly the arena bytes build() takes", "[text]") {
-    std::vector<std::string> files = {"tokenizers/ggml-vocab-llama-spm.gguf", "tokenizers/ggml-vocab-gpt-2.gguf",
-                                      "models/stories260K.gguf"};
+    std::vector<std::string> files = {"ggml-vocab-llama-spm.gguf", "ggml-vocab-gpt-2.gguf",
+                                      "stories260K.gguf"};
     for (const std::string &f : files) {
-        smtest::GgufVocab gv(smtest::shared_path(f));
+        smtest::GgufVocab gv(smtest::fixture(f));
         REQUIRE(gv.ok);
         smtest::BuiltTokenizer bt(gv.v, 100);
         INFO(f);
@@ -50,7 +50,7 @@ TEST_CASE("memory: plan() gives exactly the arena bytes build() takes", "[text]"
         Error err;
         CHECK(t.build(gv.v, b, err) == SM_ERR_CAPACITY);
     }
-    std::vector<uint8_t> bin = smtest::read_file(smtest::shared_path("models/tok512.bin"));
+    std::vector<uint8_t> bin = smtest::read_fixture(smtest::data_path("tok512.bin"));
     VocabSource lv;
     std::vector<char> storage;
     Error err;
@@ -60,7 +60,7 @@ TEST_CASE("memory: plan() gives exactly the arena bytes build() takes", "[text]"
     CHECK(bt.arena_used == bt.table_bytes);
 
     // Every pre-tokenizer (on the GPT-2 vocabulary).
-    smtest::GgufVocab gv(smtest::shared_path("tokenizers/ggml-vocab-gpt-2.gguf"));
+    smtest::GgufVocab gv(smtest::fixture("ggml-vocab-gpt-2.gguf"));
     REQUIRE(gv.ok);
     for (const char *pre : {"default", "llama-bpe", "qwen2", "starcoder", "falcon", "deepseek-llm", "deepseek-coder"}) {
         VocabSource v = gv.v;
@@ -100,16 +100,16 @@ TEST_CASE("memory: encode() fits the planned scratch exactly, worst cases includ
         std::vector<std::pair<std::string, uint32_t>> texts;
     };
     std::vector<Case> cases = {
-        {"tokenizers/ggml-vocab-llama-spm.gguf",
+        {"ggml-vocab-llama-spm.gguf",
          {{repeat(" ", kMax), 0}, {repeat("\xFF", kMax), kAddBos}, {repeat("<s>", kMax / 3), kParseSpecial},
           {repeat("ab", kMax / 2), 0}, {repeat("\xF0\x9F\x99\x82", kMax / 4), kAddBos},
           {repeat("\xC3 ", kMax / 2), 0}, {repeat("\xE0 ", kMax / 2), 0}}},
-        {"tokenizers/ggml-vocab-gpt-2.gguf",
+        {"ggml-vocab-gpt-2.gguf",
          {{repeat(" ", kMax), 0}, {repeat("\xFF", kMax), 0}, {repeat("<|endoftext|>", kMax / 13), kParseSpecial},
           {repeat("a", kMax), 0}, {repeat("1", kMax), kAddBos}, {repeat("\xED\xA0\x80", kMax / 3), 0}}},
     };
     for (const Case &c : cases) {
-        smtest::GgufVocab gv(smtest::shared_path(c.file));
+        smtest::GgufVocab gv(smtest::fixture(c.file));
         REQUIRE(gv.ok);
         smtest::BuiltTokenizer bt(gv.v, kMax);
         REQUIRE(bt.status == SM_OK);
@@ -134,9 +134,9 @@ TEST_CASE("memory: encode() fits the planned scratch exactly, worst cases includ
 }
 
 TEST_CASE("memory: encode() makes no heap allocation", "[text]") {
-    for (const char *file : {"tokenizers/ggml-vocab-llama-spm.gguf", "tokenizers/ggml-vocab-gpt-2.gguf"}) {
+    for (const char *file : {"ggml-vocab-llama-spm.gguf", "ggml-vocab-gpt-2.gguf"}) {
         for (const char *pre : {"", "llama-bpe", "deepseek-llm"}) {
-            smtest::GgufVocab gv(smtest::shared_path(file));
+            smtest::GgufVocab gv(smtest::fixture(file));
             REQUIRE(gv.ok);
             if (*pre && gv.v.model != "gpt2") continue;
             if (*pre) gv.v.pre = pre;

@@ -1,5 +1,6 @@
 // Differential tests against llama.cpp itself: the llama-tokenize build in
-// ../shared/reference/llama.cpp tokenizes the same strings and must give the same ids.
+// ../shared/reference/llama.cpp tokenizes the same strings and must give the same ids
+// (absent: "skipped: ..." is printed).
 // Hidden (run with "[text-reference]"): it needs that binary and takes a while.
 //
 // Many strings are checked per llama-tokenize run: they are joined with a control token
@@ -26,11 +27,13 @@ using namespace sm::text;
 
 namespace {
 
-std::string ref_dir() { return smtest::shared_path("reference/llama.cpp"); }
+std::string ref_dir() { return smtest::reference_path("llama.cpp"); }
 
 bool have_reference() {
     struct stat st;
-    return stat((ref_dir() + "/llama-tokenize").c_str(), &st) == 0;
+    if (stat((ref_dir() + "/llama-tokenize").c_str(), &st) == 0) return true;
+    smtest::skipped("no " + ref_dir() + "/llama-tokenize");
+    return false;
 }
 
 // ids llama-tokenize prints for text; false if it fails (e.g. unknown pre-tokenizer).
@@ -174,9 +177,8 @@ bool check_batch(const std::string &model, smtest::BuiltTokenizer &bt, const std
 } // namespace
 
 TEST_CASE("reference: SPM matches llama-tokenize", "[.][text-reference]") {
-    if (!have_reference()) WARN("no llama-tokenize in ../shared/reference: skipped");
     if (!have_reference()) return;
-    const std::string model = smtest::shared_path("tokenizers/ggml-vocab-llama-spm.gguf");
+    const std::string model = smtest::fixture("ggml-vocab-llama-spm.gguf");
     smtest::GgufVocab gv(model);
     REQUIRE(gv.ok);
     smtest::BuiltTokenizer bt(gv.v, 1 << 20);
@@ -199,9 +201,8 @@ TEST_CASE("reference: SPM matches llama-tokenize", "[.][text-reference]") {
 }
 
 TEST_CASE("reference: BPE pre-tokenizers match llama-tokenize", "[.][text-reference]") {
-    if (!have_reference()) WARN("no llama-tokenize in ../shared/reference: skipped");
     if (!have_reference()) return;
-    const std::string src = smtest::shared_path("tokenizers/ggml-vocab-gpt-2.gguf");
+    const std::string src = smtest::fixture("ggml-vocab-gpt-2.gguf");
     std::vector<std::string> strings = tricky_strings();
     for (const std::string &s : random_strings(2, 300)) strings.push_back(s);
     const char *pres[] = {"gpt-2", "default", "mpt", "llama-bpe", "qwen2", "smollm", "starcoder", "refact",

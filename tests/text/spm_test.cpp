@@ -11,7 +11,7 @@ using namespace sm::text;
 
 namespace {
 
-std::string spm_gguf() { return smtest::shared_path("tokenizers/ggml-vocab-llama-spm.gguf"); }
+std::string spm_gguf() { return smtest::fixture("ggml-vocab-llama-spm.gguf"); }
 
 std::string ids_str(const std::vector<int32_t> &ids) {
     std::string s;
@@ -77,9 +77,9 @@ TEST_CASE("spm: BOS, special tokens and the spaces around them", "[text]") {
 }
 
 TEST_CASE("spm: stories260K GGUF and tok512.bin tokenize alike", "[text]") {
-    smtest::GgufVocab gv(smtest::shared_path("models/stories260K.gguf"));
+    smtest::GgufVocab gv(smtest::fixture("stories260K.gguf"));
     REQUIRE(gv.ok);
-    std::vector<uint8_t> bin = smtest::read_file(smtest::shared_path("models/tok512.bin"));
+    std::vector<uint8_t> bin = smtest::read_fixture(smtest::data_path("tok512.bin"));
     REQUIRE(!bin.empty());
     text::VocabSource lv;
     std::vector<char> storage;

@@ -1,4 +1,4 @@
-// Shared by the tokenizer tests: loading vocabularies from the shared test files,
+// Shared by the tokenizer tests: loading vocabularies from the test files (tests/data),
 // building a tokenizer in (aligned) heap memory standing in for the arena, and reading
 // llama.cpp's .inp/.out vectors.
 #pragma once
@@ -8,6 +8,8 @@
 #include "format/model_file.h"
 #include "test_support.h"
 #include "text/tokenizer.h"
+
+#include <catch2/catch.hpp>
 
 #include <cstdlib>
 #include <memory>
@@ -27,6 +29,8 @@ struct AlignedBuf {
 };
 
 // A vocabulary from a vocab-only GGUF file (the map and parsed file stay alive with it).
+// A file that cannot be opened fails the current test, naming it; one that does not parse
+// leaves ok false for the test to check.
 struct GgufVocab {
     sm::FileMap map;
     sm::gguf::File file;
@@ -34,8 +38,8 @@ struct GgufVocab {
     bool ok = false;
     explicit GgufVocab(const std::string &path) {
         sm::Error err;
-        ok = map.open(path.c_str(), err) == SM_OK && sm::gguf::parse(map.data(), map.size(), file, err) == SM_OK &&
-             sm::vocab_from_gguf(file, v, err) == SM_OK;
+        if (map.open(path.c_str(), err) != SM_OK) FAIL("cannot read fixture " << path << ": " << err.message);
+        ok = sm::gguf::parse(map.data(), map.size(), file, err) == SM_OK && sm::vocab_from_gguf(file, v, err) == SM_OK;
     }
 };
 
@@ -104,7 +108,7 @@ struct VocabVectors {
 
 inline VocabVectors read_vectors(const std::string &gguf_path) {
     VocabVectors v;
-    std::vector<uint8_t> inp = read_file(gguf_path + ".inp"), out = read_file(gguf_path + ".out");
+    std::vector<uint8_t> inp = read_fixture(gguf_path + ".inp"), out = read_fixture(gguf_path + ".out");
     std::string in_s(inp.begin(), inp.end()), out_s(out.begin(), out.end());
     v.inputs = split_exact(in_s, "\n__ggml_vocab_test__\n");
     // The file ends with a separator line (no trailing newline after it, or one).

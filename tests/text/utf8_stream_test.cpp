@@ -90,7 +90,7 @@ TEST_CASE("utf8 stream: invalid bytes become U+FFFD (maximal subparts)", "[text]
 }
 
 TEST_CASE("utf8 stream: byte tokens that split a character", "[text]") {
-    smtest::GgufVocab gv(smtest::shared_path("tokenizers/ggml-vocab-llama-spm.gguf"));
+    smtest::GgufVocab gv(smtest::fixture("ggml-vocab-llama-spm.gguf"));
     REQUIRE(gv.ok);
     smtest::BuiltTokenizer bt(gv.v, 256);
     REQUIRE(bt.status == SM_OK);
