@@ -54,8 +54,8 @@ TEST_CASE("model plan: parts in table order, each its own span, inside the total
         std::string names;
         p.each_part([&](const char *name, size_t) { printed++, names += std::string(name) + ","; });
         CHECK(printed == n);
-        CHECK(names == (tok ? "model,weights,tokenizer tables,tokenizer scratch,activations,kv cache,sessions,scheduler,"
-                            : "model,weights,activations,kv cache,sessions,scheduler,"));
+        CHECK(names == (tok ? "model,weights,tokenizer tables,tokenizer scratch,activations,kv cache,sessions,scheduler,adapters,"
+                            : "model,weights,activations,kv cache,sessions,scheduler,adapters,"));
     }
 }
 
