@@ -200,6 +200,29 @@ if [ -x "$llama/llama-cli" ]; then
             bad "synth-model --type $t"
         fi
     done
+    # A LoRA adapter SmallMind writes: llama.cpp applies it and writes the same greedy text
+    # as SmallMind with the adapter unmerged, and as both with it merged (export).
+    for t in f32 f16; do
+        a="$log/adapter_$t.gguf"
+        merged="$log/merged_$t.gguf"
+        if ./bin/release/smallmind synth-adapter --rank 8 --alpha 16 --b-std 0.01 --seed 3 --type $t --out "$a" >/dev/null 2>&1 &&
+            ./bin/release/smallmind export --lora "$a" --out "$merged" >/dev/null 2>&1; then
+            ours=$(./bin/release/smallmind generate -n 40 --lora "$a" 2>/dev/null)
+            theirs=$("$llama/llama-cli" -m assets/stories260K.gguf --lora "$a" -p "Once upon a time" -n 40 --temp 0 -no-cnv -ctk f32 -ctv f32 2>"$log/llama_lora_$t.txt" </dev/null)
+            theirs="${theirs#"${theirs%%[![:space:]]*}"}"
+            merged_theirs=$("$llama/llama-cli" -m "$merged" -p "Once upon a time" -n 40 --temp 0 -no-cnv -ctk f32 -ctv f32 2>/dev/null </dev/null)
+            merged_theirs="${merged_theirs#"${merged_theirs%%[![:space:]]*}"}"
+            base=$(./bin/release/smallmind generate -n 40 2>/dev/null)
+            if [ "${ours:0:100}" = "${theirs:0:100}" ] && [ "${ours:0:100}" = "${merged_theirs:0:100}" ] && [ "$ours" != "$base" ]; then
+                ok "llama.cpp applies a SmallMind $t LoRA adapter (llama-cli --lora) and its merged model: the same text as smallmind generate --lora"
+            else
+                bad "llama.cpp with the $t adapter: '${theirs:0:80}', merged '${merged_theirs:0:80}', SmallMind '${ours:0:80}'"
+                grep -i -E 'lora|error' "$log/llama_lora_$t.txt" | tail -n 5
+            fi
+        else
+            bad "synth-adapter / export ($t)"
+        fi
+    done
 else
     echo "skipped: no $llama/llama-cli"
 fi
