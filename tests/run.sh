@@ -31,6 +31,7 @@ fuzz_gguf          tests/data/stories260K.gguf tests/data/ggml-vocab-llama-spm.g
 fuzz_llama2c       tests/data/stories260K.bin tests/data/tok512.bin
 fuzz_tokenizer     -max_len=4097 tests/data/ggml-vocab-gpt-2.gguf.inp
 fuzz_session_state
+fuzz_adapter
 '
 fuzzer_names=$(echo "$fuzzers" | awk 'NF { print $1 }')
 seeds_of() { echo "$fuzzers" | awk -v f="$1" '$1 == f { for (i = 2; i <= NF; i++) if ($i !~ /^-/) print $i }'; }
