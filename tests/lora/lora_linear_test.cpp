@@ -287,15 +287,18 @@ TEST_CASE("lora linear: gradients against finite differences, dx and y against d
     int rows8_cases = 0;
     for (const Kernels *k : tables())
         for (TensorType t : kTypes) {
-            const int K = k_quant(t) ? 256 : 64;
-            for (Layout layout : {Layout::Rows, Layout::Rows8})
-                // 72: a whole 64-row tile of W^T, which AVX2 multiplies as an F32 Rows8 panel
-                for (int N : {19, 33, 40, 72}) {
-                    if (layout == Layout::Rows8 && !sm::kern::wants_rows8(*k, t, N, K)) continue;
-                    if (layout == Layout::Rows8) rows8_cases++;
-                    for (int M : {1, 3, 17})
-                        for (int R : {1, 4, 8}) check_gradients(*k, t, layout, M, N, K, R);
-                }
+            // Float bases also at an odd K (no whole SIMD vectors or 8-column groups).
+            std::vector<int> Ks = {k_quant(t) ? 256 : 64};
+            if (t == TensorType::F32 || t == TensorType::F16 || t == TensorType::BF16) Ks.push_back(37);
+            for (int K : Ks)
+                for (Layout layout : {Layout::Rows, Layout::Rows8})
+                    // 160: W^T tiles of 128 and 32 rows, which AVX2 multiplies as F32 Rows8 panels
+                    for (int N : {19, 33, 40, 160}) {
+                        if (layout == Layout::Rows8 && !sm::kern::wants_rows8(*k, t, N, K)) continue;
+                        if (layout == Layout::Rows8) rows8_cases++;
+                        for (int M : {1, 3, 17})
+                            for (int R : {1, 4, 8}) check_gradients(*k, t, layout, M, N, K, R);
+                    }
         }
     // Rows8 bases exist only on tables that ask for them (AVX2); say so when none ran.
     if (!rows8_cases) WARN("no kernel table here takes Rows8 weights: that layout was not covered");

@@ -1,12 +1,14 @@
 #include "lora/lora_linear.h"
 #include "core/bump.h"
 
+#include <cstring>
+
 namespace sm::lora {
 
 namespace {
 
 constexpr int kChunkRows = 64; // rows of x / dy one product call takes (bounds the per-task output buffer)
-constexpr int kTileRows = 64;  // W rows dequantized at a time; also rows per transposed tile of dy or x
+constexpr int kTileRows = 128; // W rows dequantized at a time; also rows per transposed tile of dy or x
 constexpr int kBaseUnit = 16;  // base matmul tasks start on 16 rows (Rows8 weights need whole 8-row groups)
 constexpr size_t kAlign = 64;
 
@@ -42,8 +44,7 @@ Plan make_plan(const kern::Kernels &k, TensorType wt, int M, int N, int K, int R
     // transposed tile of dy or x and its product; dx's row, W^T tile and product rows.
     const int64_t fwd = static_cast<int64_t>(kChunkRows) * N;
     const int64_t tr = static_cast<int64_t>(kTileRows) * M + static_cast<int64_t>(kTileRows) * R;
-    const int64_t dx = static_cast<int64_t>(align_up(fbytes(K), kAlign) / sizeof(float)) + static_cast<int64_t>(K) * kTileRows +
-                       static_cast<int64_t>(kChunkRows) * K;
+    const int64_t dx = 2 * static_cast<int64_t>(K) * kTileRows + static_cast<int64_t>(kChunkRows) * K;
     int64_t slot = fwd > tr ? fwd : tr;
     slot = slot > dx ? slot : dx;
     p.slot_bytes = align_up(fbytes(slot), kAlign);
@@ -95,6 +96,38 @@ template <class F> void split(const Parallel *par, int n_tasks, int units, const
             if (u0 < u1) (*j.f)(t, u0, u1);
         },
         &job, n_tasks);
+}
+
+// dst[c * ldd + r] = src[r * lds + c] (add: +=), in 8 x 8 blocks so both sides stay in a
+// few cache lines. Plain locals and restrict: the build's -fno-strict-aliasing would
+// otherwise reload every bound after each store.
+template <bool Add>
+void transpose_t(const float *__restrict src, int64_t lds, int rows, int cols, float *__restrict dst, int64_t ldd) {
+    for (int r0 = 0; r0 < rows; r0 += 8) {
+        const int r1 = rows - r0 < 8 ? rows : r0 + 8;
+        for (int c0 = 0; c0 < cols; c0 += 8) {
+            const int c1 = cols - c0 < 8 ? cols : c0 + 8;
+            for (int r = r0; r < r1; r++)
+                for (int c = c0; c < c1; c++) {
+                    if (Add) dst[c * ldd + r] += src[r * lds + c];
+                    else dst[c * ldd + r] = src[r * lds + c];
+                }
+        }
+    }
+}
+void transpose(const float *src, int64_t lds, int rows, int cols, float *dst, int64_t ldd) { transpose_t<false>(src, lds, rows, cols, dst, ldd); }
+void add_transposed(const float *src, int64_t lds, int rows, int cols, float *dst, int64_t ldd) { transpose_t<true>(src, lds, rows, cols, dst, ldd); }
+
+void scale(float *__restrict v, int64_t n, float s) {
+    for (int64_t i = 0; i < n; i++) v[i] *= s;
+}
+
+// nb rows of K floats as the K x nb F32 matrix W^T: plain rows (a transpose), or Rows8
+// (row kk's column r at element 8 r + kk % 8 of group kk / 8: 8 floats copied at a time).
+void pack_wt(const float *rows, int nb, int K, bool rows8, float *tile) {
+    if (!rows8) return transpose(rows, K, nb, K, tile, nb);
+    for (int r = 0; r < nb; r++)
+        for (int gk = 0; gk < K / 8; gk++) memcpy(tile + static_cast<int64_t>(gk) * 8 * nb + 8 * r, rows + static_cast<int64_t>(r) * K + gk * 8, 8 * sizeof(float));
 }
 
 bool supported_base(TensorType t) {
@@ -171,7 +204,7 @@ sm_status linear_forward(const kern::Kernels &k, const Parallel *par, const Line
             const int m0 = c * kChunkRows, mc = M - m0 < kChunkRows ? M - m0 : kChunkRows;
             float *tt = t + static_cast<int64_t>(m0) * R;
             k.matmul(A, x + m0 * ldx, fbytes(ldx), mc, tt, R, 0, R);
-            for (int i = 0; i < mc * R; i++) tt[i] *= s;
+            scale(tt, static_cast<int64_t>(mc) * R, s);
             k.matmul(B, tt, fbytes(R), mc, o, N, 0, N);
             for (int r = 0; r < mc; r++) k.add(y + (m0 + r) * ldy, o + static_cast<int64_t>(r) * N, N);
         }
@@ -197,14 +230,9 @@ sm_status linear_backward(const kern::Kernels &k, const Parallel *par, const Lin
 
     // The small transposes the table's products want (their weights are rows of the
     // reduced dimension): rank x N, K x rank, rank x M.
-    for (int n = 0; n < N; n++)
-        for (int j = 0; j < R; j++) bt[static_cast<int64_t>(j) * N + n] = l.b[static_cast<int64_t>(n) * R + j];
-    if (g.dx)
-        for (int j = 0; j < R; j++)
-            for (int kk = 0; kk < K; kk++) at[static_cast<int64_t>(kk) * R + j] = l.a[static_cast<int64_t>(j) * K + kk];
-    if (g.db)
-        for (int m = 0; m < M; m++)
-            for (int j = 0; j < R; j++) st[static_cast<int64_t>(j) * M + m] = t[static_cast<int64_t>(m) * R + j];
+    transpose(l.b, R, N, R, bt, N);
+    if (g.dx) transpose(l.a, K, R, K, at, R);
+    if (g.db) transpose(t, R, M, R, st, M);
 
     // u = s * (dy B), and u^T, by rows of dy.
     const kern::Matrix BT = f32_matrix(bt, R, N);
@@ -212,9 +240,8 @@ sm_status linear_backward(const kern::Kernels &k, const Parallel *par, const Lin
         const int m0 = c0 * kChunkRows, m1 = c1 * kChunkRows < M ? c1 * kChunkRows : M;
         float *ur = u + static_cast<int64_t>(m0) * R;
         k.matmul(BT, dy + m0 * lddy, fbytes(lddy), m1 - m0, ur, R, 0, R);
-        for (int i = 0; i < (m1 - m0) * R; i++) ur[i] *= s;
-        for (int m = m0; m < m1; m++)
-            for (int j = 0; j < R; j++) ut[static_cast<int64_t>(j) * M + m] = u[static_cast<int64_t>(m) * R + j];
+        scale(ur, static_cast<int64_t>(m1 - m0) * R, s);
+        transpose(ur, R, m1 - m0, R, ut + m0, M);
     });
 
     // db += dy^T t: per tile of B's rows, that tile of dy transposed (rows of M) against
@@ -226,8 +253,7 @@ sm_status linear_backward(const kern::Kernels &k, const Parallel *par, const Lin
             float *dyt = slot(task), *o = dyt + static_cast<int64_t>(kTileRows) * M;
             for (int i = i0; i < i1; i++) {
                 const int n0 = i * kTileRows, nb = N - n0 < kTileRows ? N - n0 : kTileRows;
-                for (int m = 0; m < M; m++)
-                    for (int r = 0; r < nb; r++) dyt[static_cast<int64_t>(r) * M + m] = dy[m * lddy + n0 + r];
+                transpose(dy + n0, lddy, M, nb, dyt, M);
                 k.matmul(ST, dyt, fbytes(M), nb, o, R, 0, R);
                 for (int r = 0; r < nb; r++) k.add(g.db + static_cast<int64_t>(n0 + r) * R, o + static_cast<int64_t>(r) * R, R);
             }
@@ -242,11 +268,9 @@ sm_status linear_backward(const kern::Kernels &k, const Parallel *par, const Lin
             float *xt = slot(task), *o = xt + static_cast<int64_t>(kTileRows) * M;
             for (int i = i0; i < i1; i++) {
                 const int k0 = i * kTileRows, kb = K - k0 < kTileRows ? K - k0 : kTileRows;
-                for (int m = 0; m < M; m++)
-                    for (int c = 0; c < kb; c++) xt[static_cast<int64_t>(c) * M + m] = x[m * ldx + k0 + c];
+                transpose(x + k0, ldx, M, kb, xt, M);
                 k.matmul(UT, xt, fbytes(M), kb, o, R, 0, R);
-                for (int c = 0; c < kb; c++)
-                    for (int j = 0; j < R; j++) g.da[static_cast<int64_t>(j) * K + k0 + c] += o[static_cast<int64_t>(c) * R + j];
+                add_transposed(o, R, kb, R, g.da + k0, K);
             }
         });
     }
@@ -257,20 +281,14 @@ sm_status linear_backward(const kern::Kernels &k, const Parallel *par, const Lin
     // added in ascending order, then u A.
     if (g.dx) {
         const bool rows8_ok = kern::wants_rows8(k, TensorType::F32, K, kTileRows);
-        const int64_t row_floats = static_cast<int64_t>(align_up(fbytes(K), kAlign) / sizeof(float));
         split(par, task_count(par, ws.max_tasks, chunks), chunks, [&](int task, int c0, int c1) {
-            float *row = slot(task), *tile = row + row_floats, *o = tile + static_cast<int64_t>(K) * kTileRows;
+            float *rows = slot(task), *tile = rows + static_cast<int64_t>(K) * kTileRows, *o = tile + static_cast<int64_t>(K) * kTileRows;
             const int mb = c0 * kChunkRows, me = c1 * kChunkRows < M ? c1 * kChunkRows : M;
             for (int n0 = 0; n0 < N; n0 += kTileRows) {
                 const int nb = N - n0 < kTileRows ? N - n0 : kTileRows;
                 const bool r8 = rows8_ok && kern::wants_rows8(k, TensorType::F32, K, nb);
-                for (int r = 0; r < nb; r++) {
-                    k.get_row(l.w, n0 + r, row);
-                    if (r8) // row kk of W^T, column r: element 8 r + kk % 8 of group kk / 8
-                        for (int kk = 0; kk < K; kk++) tile[static_cast<int64_t>(kk / 8) * 8 * nb + 8 * r + kk % 8] = row[kk];
-                    else
-                        for (int kk = 0; kk < K; kk++) tile[static_cast<int64_t>(kk) * nb + r] = row[kk];
-                }
+                for (int r = 0; r < nb; r++) k.get_row(l.w, n0 + r, rows + static_cast<int64_t>(r) * K);
+                pack_wt(rows, nb, K, r8, tile);
                 kern::Matrix WT = f32_matrix(tile, K, nb);
                 if (r8) WT.layout = kern::Layout::Rows8;
                 const bool direct = n0 == 0 && !g.dx_accumulate;
