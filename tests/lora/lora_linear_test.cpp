@@ -364,6 +364,31 @@ TEST_CASE("lora linear: gradients accumulate, dx optionally too; no heap allocat
     }
 }
 
+TEST_CASE("lora linear: any subset of the gradients gives the same values", "[lora][train]") {
+    const Kernels &k = *tables().front();
+    const int M = 20, N = 40, K = 64, R = 4;
+    const Base base(TensorType::Q4_0, N, K, Layout::Rows, 21);
+    const Case c(M, N, K, R, 23);
+    Runner r(k, TensorType::Q4_0, c, 2);
+    Out all;
+    r.run(k, nullptr, c, base.matrix(), all);
+    const sm::lora::Linear l = c.linear(base.matrix());
+    for (int mask = 1; mask < 8; mask++) {
+        INFO("gradients " << mask);
+        std::vector<float> da(all.da.size(), 0.0f), db(all.db.size(), 0.0f), dx(all.dx.size(), NAN);
+        sm::lora::LinearGrads g;
+        g.da = mask & 1 ? da.data() : nullptr;
+        g.db = mask & 2 ? db.data() : nullptr;
+        g.dx = mask & 4 ? dx.data() : nullptr;
+        g.lddx = K;
+        sm::Error err;
+        REQUIRE(sm::lora::linear_backward(k, nullptr, l, c.x.data(), K, all.t.data(), c.g.data(), N, M, g, r.ws, err) == SM_OK);
+        if (g.da) CHECK(kt::bits_equal(da.data(), all.da.data(), da.size()));
+        if (g.db) CHECK(kt::bits_equal(db.data(), all.db.data(), db.size()));
+        if (g.dx) CHECK(kt::bits_equal(dx.data(), all.dx.data(), dx.size()));
+    }
+}
+
 TEST_CASE("lora linear: bad input is refused with a message", "[lora][train]") {
     const Kernels &k = sm::kern::kRefKernels;
     const Base base(TensorType::Q8_0, 16, 64, Layout::Rows, 3);

@@ -41,7 +41,8 @@ Plan make_plan(const kern::Kernels &k, TensorType wt, int M, int N, int K, int R
     p.st = take(fbytes(static_cast<int64_t>(R) * M));
     p.ut = take(fbytes(static_cast<int64_t>(R) * M));
     // One slot per task, the largest any phase needs: the forward's B t rows; a
-    // transposed tile of dy or x and its product; dx's row, W^T tile and product rows.
+    // transposed tile of dy or x and its product; dx's dequantized W rows, their W^T
+    // tile and the product rows.
     const int64_t fwd = static_cast<int64_t>(kChunkRows) * N;
     const int64_t tr = static_cast<int64_t>(kTileRows) * M + static_cast<int64_t>(kTileRows) * R;
     const int64_t dx = 2 * static_cast<int64_t>(K) * kTileRows + static_cast<int64_t>(kChunkRows) * K;
@@ -177,6 +178,7 @@ sm_status linear_forward(const kern::Kernels &k, const Parallel *par, const Line
     if (!y || !t || ldy < N) return err.set(SM_ERR_INVALID_ARGUMENT, "lora linear: y or t missing, or row stride of y < N %d", N);
     const Plan p = make_plan(k, l.w.type, M, N, K, R, ws.max_tasks);
     uint8_t *base = aligned(ws.data);
+    const Parallel::Hold hold(par); // workers keep spinning between the phases' hand-offs
 
     // The base product, as the inference pass runs it: activations converted (any row
     // ranges give the same bytes), then the table's matmul on ranges of 16 output rows.
@@ -227,16 +229,17 @@ sm_status linear_backward(const kern::Kernels &k, const Parallel *par, const Lin
     auto slot = [&](int task) { return reinterpret_cast<float *>(base + p.slots + p.slot_bytes * static_cast<size_t>(task)); };
     const float s = l.scale;
     const int chunks = (M + kChunkRows - 1) / kChunkRows;
+    const Parallel::Hold hold(par); // workers keep spinning between the phases' hand-offs
 
     // The small transposes the table's products want (their weights are rows of the
     // reduced dimension): rank x N, K x rank, rank x M.
-    transpose(l.b, R, N, R, bt, N);
+    if (g.da || g.dx) transpose(l.b, R, N, R, bt, N);
     if (g.dx) transpose(l.a, K, R, K, at, R);
     if (g.db) transpose(t, R, M, R, st, M);
 
-    // u = s * (dy B), and u^T, by rows of dy.
+    // u = s * (dy B), and u^T, by rows of dy (da and dx need them).
     const kern::Matrix BT = f32_matrix(bt, R, N);
-    split(par, task_count(par, chunks, chunks), chunks, [&](int, int c0, int c1) {
+    if (g.da || g.dx) split(par, task_count(par, chunks, chunks), chunks, [&](int, int c0, int c1) {
         const int m0 = c0 * kChunkRows, m1 = c1 * kChunkRows < M ? c1 * kChunkRows : M;
         float *ur = u + static_cast<int64_t>(m0) * R;
         k.matmul(BT, dy + m0 * lddy, fbytes(lddy), m1 - m0, ur, R, 0, R);

@@ -54,6 +54,7 @@ size_t workspace_bytes(const kern::Kernels &k, TensorType wtype, int M, int N, i
 // y[M][N] (rows ldy apart) = W x + s * B t, with t = s * (A x) written to t (M rows of
 // rank, saved for the backward: the scaled value, which the forward multiplies B by).
 // x: M rows of K, ldx apart. par may be null (the calling thread does everything).
+// Outputs must not overlap the inputs.
 sm_status linear_forward(const kern::Kernels &k, const Parallel *par, const Linear &l, const float *x, int64_t ldx, int M,
                          float *y, int64_t ldy, float *t, const Workspace &ws, Error &err);
 
