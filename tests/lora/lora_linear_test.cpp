@@ -304,7 +304,7 @@ TEST_CASE("lora linear: gradients against finite differences, dx and y against d
     if (!rows8_cases) WARN("no kernel table here takes Rows8 weights: that layout was not covered");
 }
 
-TEST_CASE("lora linear: bit-identical for 1, 2 and 3 threads and any task count", "[lora][train]") {
+TEST_CASE("lora linear: bit-identical for 1, 2 and 3 threads, any task count and order", "[lora][train]") {
     for (const Kernels *k : tables())
         for (TensorType t : kTypes)
             for (Layout layout : {Layout::Rows, Layout::Rows8}) {
@@ -319,6 +319,13 @@ TEST_CASE("lora linear: bit-identical for 1, 2 and 3 threads and any task count"
                     Runner r(*k, t, c, 1);
                     r.run(*k, nullptr, c, base.matrix(), ref);
                 }
+                auto same = [&](const Out &o) {
+                    CHECK(kt::bits_equal(ref.y.data(), o.y.data(), o.y.size()));
+                    CHECK(kt::bits_equal(ref.t.data(), o.t.data(), o.t.size()));
+                    CHECK(kt::bits_equal(ref.da.data(), o.da.data(), o.da.size()));
+                    CHECK(kt::bits_equal(ref.db.data(), o.db.data(), o.db.size()));
+                    CHECK(kt::bits_equal(ref.dx.data(), o.dx.data(), o.dx.size()));
+                };
                 for (int threads : {1, 2, 3})
                     for (int max_tasks : {1, 3, 8}) {
                         INFO(threads << " threads, max_tasks " << max_tasks);
@@ -326,12 +333,23 @@ TEST_CASE("lora linear: bit-identical for 1, 2 and 3 threads and any task count"
                         Runner r(*k, t, c, max_tasks);
                         Out o;
                         r.run(*k, &p.par, c, base.matrix(), o);
-                        CHECK(kt::bits_equal(ref.y.data(), o.y.data(), o.y.size()));
-                        CHECK(kt::bits_equal(ref.t.data(), o.t.data(), o.t.size()));
-                        CHECK(kt::bits_equal(ref.da.data(), o.da.data(), o.da.size()));
-                        CHECK(kt::bits_equal(ref.db.data(), o.db.data(), o.db.size()));
-                        CHECK(kt::bits_equal(ref.dx.data(), o.dx.data(), o.dx.size()));
+                        same(o);
                     }
+                { // a host job system that runs 7 tasks per call, last first
+                    INFO("host jobs, reversed");
+                    sm_job_system js;
+                    js.parallel_for = [](void *, void (*fn)(void *, int), void *ctx, int n) {
+                        for (int i = n - 1; i >= 0; i--) fn(ctx, i);
+                    };
+                    js.max_parallelism = 7;
+                    js.user = nullptr;
+                    sm::Parallel par;
+                    par.use_jobs(&js);
+                    Runner r(*k, t, c, 7);
+                    Out o;
+                    r.run(*k, &par, c, base.matrix(), o);
+                    same(o);
+                }
             }
 }
 
