@@ -47,6 +47,33 @@ if command -v ccache >/dev/null 2>&1; then
     export CCACHE_NOHASHDIR=1
 fi
 
+note() { printf '\n== %s\n' "$*"; }
+ok() { passed=$((passed + 1)); printf 'ok     %s\n' "$*"; }
+bad() { failed=$((failed + 1)); printf 'FAILED %s\n' "$*"; }
+
+# Adds the "TESTCASES N passed, M failed" line a runner printed (or one failure if none).
+count() { # name logfile exit_code
+    local line
+    line=$(grep -a '^TESTCASES ' "$2" | tail -n 1)
+    if [ -z "$line" ]; then
+        bad "$1 (no result line, exit $3)"
+        tail -n 30 "$2"
+        return
+    fi
+    local p f
+    p=$(echo "$line" | awk '{print $2}')
+    f=$(echo "$line" | awk '{print $4}')
+    passed=$((passed + p))
+    failed=$((failed + f))
+    if [ "$f" != 0 ] || [ "$3" != 0 ]; then
+        [ "$f" = 0 ] && failed=$((failed + 1))
+        printf 'FAILED %s: %s (exit %s)\n' "$1" "$line" "$3"
+        grep -a -B2 -A12 'FAILED:' "$2" | head -n 120
+    else
+        printf 'ok     %s: %s\n' "$1" "$line"
+    fi
+}
+
 build() { # config targets... (CC=... CXX=... after the config override the compilers)
     local config=$1
     shift

@@ -51,10 +51,11 @@ struct HostJobs {
 };
 
 std::vector<int32_t> generate(sm_runtime_desc d) {
+    const std::string path = smtest::stories_path("gguf"); // before the runtime: a missing file fails here, leaking nothing
     sm_runtime *rt = nullptr;
     REQUIRE(sm_runtime_create(&d, &rt) == SM_OK);
     sm_model *m = nullptr;
-    REQUIRE(sm_model_load(rt, smtest::stories_path("gguf").c_str(), nullptr, nullptr, &m) == SM_OK);
+    REQUIRE(sm_model_load(rt, path.c_str(), nullptr, nullptr, &m) == SM_OK);
     sm_session_desc sd = sm_session_desc_default();
     sd.sampler.seed = 9;
     sd.max_tokens = 40;

@@ -394,13 +394,14 @@ TEST_CASE("session: an F16 KV cache takes half the memory; a bad kv_type is refu
 TEST_CASE("session: a budget too small fails at load with the bytes needed", "[session][api]") {
     sm_runtime_desc d = sm_runtime_desc_default();
     d.memory_budget = 200000;
+    const std::string path = smtest::stories_path("gguf"); // before the runtime: a missing file fails here, leaking nothing
     sm_runtime *rt = nullptr;
     REQUIRE(sm_runtime_create(&d, &rt) == SM_OK);
     size_t need = 0;
-    REQUIRE(sm_model_memory_required(rt, smtest::stories_path("gguf").c_str(), nullptr, nullptr, &need) == SM_OK);
+    REQUIRE(sm_model_memory_required(rt, path.c_str(), nullptr, nullptr, &need) == SM_OK);
     CHECK(need > 200000);
     sm_model *m = nullptr;
-    CHECK(sm_model_load(rt, smtest::stories_path("gguf").c_str(), nullptr, nullptr, &m) == SM_ERR_BUDGET);
+    CHECK(sm_model_load(rt, path.c_str(), nullptr, nullptr, &m) == SM_ERR_BUDGET);
     CHECK(std::string(sm_last_error(rt)).find(std::to_string(need)) != std::string::npos);
     sm_runtime_destroy(rt);
     // Exactly the bytes required is enough.
