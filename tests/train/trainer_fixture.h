@@ -1,5 +1,6 @@
 // A Trainer on plain memory for the tests (the C API puts it in the runtime's arena).
 #pragma once
+#include "kernels/tables.h"
 #include "train/trainer.h"
 
 #include <cstdlib>
@@ -17,6 +18,17 @@ struct Owned {
     Owned(const Owned &) = delete;
     ~Owned() { free(block); }
 };
+
+// The widest kernel table this CPU runs.
+inline const sm::kern::Kernels *best_table() {
+    const sm::kern::Kernels *all[16];
+    const int n = sm::kern::all_tables(all, 16);
+    const sm::CpuFeatures f = sm::detect_cpu();
+    const sm::kern::Kernels *best = &sm::kern::kRefKernels;
+    for (int i = 0; i < n; i++)
+        if (sm::kern::can_run(*all[i], f)) best = all[i];
+    return best;
+}
 
 inline sm::Hparams tiny_hparams(int vocab = 37, int dim = 24, int hidden = 40, int layers = 2, int heads = 4, int kv_heads = 2) {
     sm::Hparams hp;

@@ -307,7 +307,7 @@ void Trainer::step(uint32_t budget_us, TrainStepResult &out) {
         if (++unit_ == n_units()) {
             unit_ = 0;
             out.step_done = true;
-            if (budget_us == 0) break;
+            break;
         }
         if (budget_us > 0 && t0 >= deadline) break;
     }

@@ -71,8 +71,9 @@ public:
     int64_t n_train_sequences() const { return n_train_; }
     bool has_data() const { return n_train_ > 0; }
 
-    // Runs units until budget_us has passed (at least one unit); budget_us == 0 runs to
-    // the end of the current optimizer step.
+    // Runs units until budget_us has passed (at least one unit) or an optimizer step
+    // ends (so the caller sees every step's result); budget_us == 0 runs to the end of
+    // the current optimizer step.
     void step(uint32_t budget_us, TrainStepResult &out);
     // Mean loss over up to max_sequences held-out sequences (all when <= 0). Runs the
     // rest of an optimizer step in progress first (eval reuses its buffers).
