@@ -2,6 +2,8 @@
 #include "commands.h"
 
 #include "bench.h"
+#include "bench_train.h"
+#include "cmd_train.h"
 #include "frames.h"
 #include "gemm_bench.h"
 #include "machine_limits.h"
@@ -35,6 +37,12 @@ const Command kCommands[] = {
     {"bench-gemm", cmd_bench_gemm, "[--isa I] [--threads N] [--types f32,q8_0...] [--m 1,64] [--no-blas] [--json]: GEMM GFLOP/s vs OpenBLAS"},
     {"machine", cmd_machine, "[--threads N] [--jitter-s S] [--json]: this machine's FMA peak, read bandwidths (L1..DRAM), timing jitter"},
     {"bench-tokenizer", cmd_bench_tokenizer, "[--vocab PATH]... [--file TEXT] [--reps R]: encode / decode MB/s"},
+    {"train", cmd_train, "--data TEXT (--model M | --dim D --hidden H --layers L --heads NH [--kv-heads K] --vocab V.gguf|bytes) --steps N --out OUT.gguf\n"
+                         "            [--batch B] [--seq T] [--lr LR] [--warmup W] [--accum K] [--seed S] [--step-budget-us U] [--heldout F]\n"
+                         "            [--checkpoint FILE --checkpoint-every N] [--resume FILE] [--json]"},
+    {"gradients", cmd_gradients, "--model M --ids 1,2,3 --out G.gguf: mean next-token loss and its gradient per tensor"},
+    {"bench-train", cmd_bench_train, "[--dim 288 --hidden 768 --layers 6 --heads 6 --vocab-size 512 --batch 4 --seq 64] [--threads N]\n"
+                                     "            [--frame-budget-us U] [--json]: training tokens/s, GFLOP/s, allocations"},
     {"synth-model", cmd_synth_model, "--preset tiny|tiny-tied|24m|134m|smol --type f32|f16|q8_0|q4_0 [--seed S] --out PATH"},
 };
 
