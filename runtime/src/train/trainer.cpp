@@ -4,6 +4,9 @@
 
 #include <cmath>
 #include <cstring>
+#if defined(__SSE2__)
+#include <immintrin.h>
+#endif
 
 namespace sm::train {
 
@@ -224,23 +227,50 @@ void norm_task(void *p, int task) {
 }
 
 // AdamW: m, v from the clipped gradient, bias-corrected, and the decay applied to the
-// weight directly (decoupled), matrices only.
+// weight directly (decoupled), matrices only. Four lanes at a time where SSE is there
+// (every x86-64): the same IEEE operations in the same order as the scalar tail, and
+// chunk boundaries are multiples of 4, so an element's bits never depend on threads.
+void adam_range(const OptJob &j, int64_t i0, int64_t i1, float wd) {
+    int64_t i = i0;
+#if defined(__SSE2__)
+    const __m128 b1 = _mm_set1_ps(j.beta1), b2 = _mm_set1_ps(j.beta2), c1 = _mm_set1_ps(1.0f - j.beta1);
+    const __m128 c2 = _mm_set1_ps(1.0f - j.beta2), clip = _mm_set1_ps(j.clip), bc1 = _mm_set1_ps(j.bc1), bc2 = _mm_set1_ps(j.bc2);
+    const __m128 lr = _mm_set1_ps(j.lr), lrwd = _mm_set1_ps(j.lr * wd), eps = _mm_set1_ps(j.eps);
+    for (; i + 4 <= i1; i += 4) {
+        const __m128 g = _mm_mul_ps(_mm_loadu_ps(j.grads + i), clip);
+        const __m128 m = _mm_add_ps(_mm_mul_ps(b1, _mm_loadu_ps(j.m + i)), _mm_mul_ps(c1, g));
+        const __m128 v = _mm_add_ps(_mm_mul_ps(b2, _mm_loadu_ps(j.v + i)), _mm_mul_ps(_mm_mul_ps(c2, g), g));
+        _mm_storeu_ps(j.m + i, m);
+        _mm_storeu_ps(j.v + i, v);
+        const __m128 mhat = _mm_div_ps(m, bc1), vhat = _mm_div_ps(v, bc2);
+        __m128 w = _mm_loadu_ps(j.params + i);
+        w = _mm_sub_ps(w, _mm_mul_ps(lrwd, w));
+        w = _mm_sub_ps(w, _mm_div_ps(_mm_mul_ps(lr, mhat), _mm_add_ps(_mm_sqrt_ps(vhat), eps)));
+        _mm_storeu_ps(j.params + i, w);
+    }
+#endif
+    const float lrwd1 = j.lr * wd;
+    for (; i < i1; i++) {
+        const float g = j.grads[i] * j.clip;
+        const float m = j.beta1 * j.m[i] + (1.0f - j.beta1) * g;
+        const float v = j.beta2 * j.v[i] + ((1.0f - j.beta2) * g) * g;
+        j.m[i] = m;
+        j.v[i] = v;
+        const float mhat = m / j.bc1, vhat = v / j.bc2;
+        float w = j.params[i];
+        w = w - lrwd1 * w;
+        j.params[i] = w - (j.lr * mhat) / (sqrtf(vhat) + j.eps);
+    }
+}
+
 void adam_task(void *p, int task) {
     const OptJob &j = *static_cast<const OptJob *>(p);
     const int c = j.chunk0 + task;
     const int64_t i0 = static_cast<int64_t>(c) * Trainer::kOptChunk;
     const int64_t i1 = i0 + Trainer::kOptChunk < j.total ? i0 + Trainer::kOptChunk : j.total;
-    for (int64_t i = i0; i < i1; i++) {
-        const float g = j.grads[i] * j.clip;
-        const float m = j.beta1 * j.m[i] + (1.0f - j.beta1) * g;
-        const float v = j.beta2 * j.v[i] + (1.0f - j.beta2) * g * g;
-        j.m[i] = m;
-        j.v[i] = v;
-        const float mhat = m / j.bc1, vhat = v / j.bc2;
-        float w = j.params[i];
-        if (i >= j.decay_from) w -= j.lr * j.wd * w;
-        j.params[i] = w - j.lr * mhat / (sqrtf(vhat) + j.eps);
-    }
+    const int64_t split = j.decay_from < i0 ? i0 : j.decay_from > i1 ? i1 : j.decay_from;
+    adam_range(j, i0, split, 0.0f); // norms: no decay
+    adam_range(j, split, i1, j.wd);
 }
 
 void run_tasks(const Compute &c, TaskFn fn, void *ctx, int n) {
