@@ -59,7 +59,7 @@ TEST_CASE("train ops: matmul backward against finite differences", "[train][ops]
     for (const sm::kern::Kernels *k : tables()) {
         for (int M : {1, 17}) {
             INFO(k->name << ", M = " << M);
-            Compute c{k, nullptr};
+            Compute c{k, nullptr, sm::kern::train_kernels_for(k->isa)};
             Vec x = trt::to_double(trt::randf(static_cast<size_t>(M) * K, 1));
             Vec W = trt::to_double(trt::randf(static_cast<size_t>(N) * K, 2, 0.3f));
             const std::vector<float> cw = trt::randf(static_cast<size_t>(M) * N, 3);
@@ -69,8 +69,8 @@ TEST_CASE("train ops: matmul backward against finite differences", "[train][ops]
             for (size_t i = 0; i < y.size(); i++) CHECK(y[i] == Approx(yd[i]).margin(1e-5));
 
             std::vector<float> dx(static_cast<size_t>(M) * K), dW(static_cast<size_t>(N) * K);
-            std::vector<float> wt(N * K), dyt(N * M), xt(K * M), dws(N * K);
-            MatmulScratch s{wt.data(), dyt.data(), xt.data(), dws.data()};
+            std::vector<float> dws(N * K);
+            MatmulScratch s{dws.data()};
             matmul_backward(c, dx.data(), K, dW.data(), false, cw.data(), N, xf.data(), K, Wf.data(), M, N, K, s);
             check_grad("dx", x, dx, [&] { return dot(trt::matmul(x, W, M, N, K), cw); });
             check_grad("dW", W, dW, [&] { return dot(trt::matmul(x, W, M, N, K), cw); });

@@ -46,7 +46,7 @@ std::vector<float> train_params(int threads, uint32_t budget_us, int steps, cons
     ParamLayout p;
     REQUIRE(p.init(trt::tiny_hparams(), false));
     trt::Owned o;
-    REQUIRE(trt::make(o, p, tiny_config(), Compute{k, &pool.par}));
+    REQUIRE(trt::make(o, p, tiny_config(), Compute{k, &pool.par, sm::kern::train_kernels_for(k->isa)}));
     trt::random_data(o, 2000, p.hp().n_vocab, 4, 7);
     TrainStepResult r;
     for (int guard = 0; o.t->steps_done() < steps && guard < 1000000; guard++) o.t->step(budget_us, r);
@@ -120,7 +120,7 @@ TEST_CASE("trainer: no heap allocation per step", "[train][trainer][alloc]") {
         ParamLayout p;
         REQUIRE(p.init(trt::tiny_hparams(), true));
         trt::Owned o;
-        REQUIRE(trt::make(o, p, tiny_config(), Compute{trt::best_table(), &pool.par}));
+        REQUIRE(trt::make(o, p, tiny_config(), Compute{trt::best_table(), &pool.par, sm::kern::train_kernels_for(trt::best_table()->isa)}));
         trt::random_data(o, 2000, p.hp().n_vocab, 4, 7);
         TrainStepResult r;
         o.t->step(0, r);
@@ -145,20 +145,20 @@ TEST_CASE("trainer: a run resumed from a checkpoint ends bit-identical", "[train
         for (int s = from; s < to; s++) o.t->step(0, r);
     };
     trt::Owned a;
-    REQUIRE(trt::make(a, p, c, Compute{k, nullptr}));
+    REQUIRE(trt::make(a, p, c, Compute{k, nullptr, sm::kern::train_kernels_for(k->isa)}));
     trt::random_data(a, 200, p.hp().n_vocab, 2, 9);
     run(a, 0, 7);
     std::vector<uint8_t> ckpt;
     {
         trt::Owned b;
-        REQUIRE(trt::make(b, p, c, Compute{k, nullptr}));
+        REQUIRE(trt::make(b, p, c, Compute{k, nullptr, sm::kern::train_kernels_for(k->isa)}));
         trt::random_data(b, 200, p.hp().n_vocab, 2, 9);
         run(b, 0, 3);
         ckpt.resize(b.t->checkpoint_bytes());
         b.t->save_checkpoint(ckpt.data());
     }
     trt::Owned r;
-    REQUIRE(trt::make(r, p, c, Compute{k, nullptr}));
+    REQUIRE(trt::make(r, p, c, Compute{k, nullptr, sm::kern::train_kernels_for(k->isa)}));
     trt::random_data(r, 200, p.hp().n_vocab, 2, 9);
     REQUIRE(r.t->load_checkpoint(ckpt.data(), ckpt.size()));
     CHECK(r.t->steps_done() == 3);
@@ -168,7 +168,7 @@ TEST_CASE("trainer: a run resumed from a checkpoint ends bit-identical", "[train
     TrainConfig other = c;
     other.batch = 3;
     trt::Owned x;
-    REQUIRE(trt::make(x, p, other, Compute{k, nullptr}));
+    REQUIRE(trt::make(x, p, other, Compute{k, nullptr, sm::kern::train_kernels_for(k->isa)}));
     trt::random_data(x, 200, p.hp().n_vocab, 2, 9);
     CHECK_FALSE(x.t->load_checkpoint(ckpt.data(), ckpt.size()));
 }

@@ -160,7 +160,7 @@ sm_status sm_trainer_create(sm_model *m, const sm_trainer_desc *d, sm_trainer **
     sm_trainer *t = new (block) sm_trainer;
     t->model = m;
     t->block = block;
-    train::Compute comp{rt->kernels, &rt->par};
+    train::Compute comp{rt->kernels, &rt->par, kern::train_kernels_for(rt->kernels->isa)};
     uint8_t *plan_mem = static_cast<uint8_t *>(block) + align_up(sizeof(sm_trainer), kCacheLine);
     // the initial weights are gathered straight into the parameter array (the plan's first item)
     float *params = reinterpret_cast<float *>(plan_mem);

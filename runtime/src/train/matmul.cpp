@@ -2,16 +2,6 @@
 
 namespace sm::train {
 
-void transpose(float *dst, int64_t ldd, const float *src, int64_t lds, int R, int C) {
-    constexpr int B = 32; // tiles that stay in L1 on both sides
-    for (int r0 = 0; r0 < R; r0 += B)
-        for (int c0 = 0; c0 < C; c0 += B) {
-            const int r1 = r0 + B < R ? r0 + B : R, c1 = c0 + B < C ? c0 + B : C;
-            for (int r = r0; r < r1; r++)
-                for (int cc = c0; cc < c1; cc++) dst[cc * ldd + r] = src[r * lds + cc];
-        }
-}
-
 namespace {
 
 // Output columns go in tasks of whole 16-column blocks (the widest kernel panel).
@@ -62,6 +52,42 @@ void gemm(const Compute &c, float *y, int64_t ldy, const float *x, int64_t ldx, 
     }
 }
 
+// The training kernels over output columns [0, N), in tasks of whole 16-column blocks.
+struct TrainGemmJob {
+    kern::TrainGemmFn fn;
+    const float *A;
+    int64_t lda;
+    int M;
+    const float *B;
+    int64_t ldb;
+    int K;
+    float *C;
+    int64_t ldc;
+    int N, n_tasks, blocks;
+};
+
+void train_gemm_task(void *p, int t) {
+    const TrainGemmJob &j = *static_cast<const TrainGemmJob *>(p);
+    const int b0 = static_cast<int>(static_cast<int64_t>(j.blocks) * t / j.n_tasks);
+    const int b1 = static_cast<int>(static_cast<int64_t>(j.blocks) * (t + 1) / j.n_tasks);
+    const int n0 = b0 * 16, n1 = b1 * 16 < j.N ? b1 * 16 : j.N;
+    if (n0 < n1) j.fn(j.A, j.lda, j.M, j.B, j.ldb, j.K, j.C, j.ldc, n0, n1);
+}
+
+void train_gemm(const Compute &c, kern::TrainGemmFn fn, const float *A, int64_t lda, int M, const float *B, int64_t ldb, int K,
+                float *C, int64_t ldc, int N) {
+    TrainGemmJob j{fn, A, lda, M, B, ldb, K, C, ldc, N, 1, (N + 15) / 16};
+    const int width = c.par ? c.par->width() : 1;
+    int tasks = width > 1 ? width * 2 : 1;
+    if (tasks > j.blocks) tasks = j.blocks;
+    j.n_tasks = tasks;
+    if (tasks == 1 || !c.par) {
+        for (int t = 0; t < tasks; t++) train_gemm_task(&j, t);
+    } else {
+        c.par->run(train_gemm_task, &j, tasks);
+    }
+}
+
 } // namespace
 
 void matmul_forward(const Compute &c, float *y, int64_t ldy, const float *x, int64_t ldx, const float *W, int M, int N, int K) {
@@ -70,14 +96,9 @@ void matmul_forward(const Compute &c, float *y, int64_t ldy, const float *x, int
 
 void matmul_backward(const Compute &c, float *dx, int64_t lddx, float *dW, bool accumulate, const float *dy, int64_t lddy,
                      const float *x, int64_t ldx, const float *W, int M, int N, int K, const MatmulScratch &s) {
-    if (dx) {
-        transpose(s.wt, N, W, K, N, K); // W^T: K rows of N
-        gemm(c, dx, lddx, dy, lddy, s.wt, M, K, N);
-    }
-    transpose(s.dyt, M, dy, lddy, M, N); // N rows of M
-    transpose(s.xt, M, x, ldx, M, K);    // K rows of M
+    if (dx) train_gemm(c, c.tk->gemm_nn, dy, lddy, M, W, K, N, dx, lddx, K);
     float *out = accumulate ? s.dw : dW;
-    gemm(c, out, K, s.dyt, M, s.xt, N, K, M);
+    train_gemm(c, c.tk->gemm_tn, dy, lddy, N, x, ldx, M, out, K, K);
     if (accumulate) {
         const int64_t n = static_cast<int64_t>(N) * K;
         for (int64_t i = 0; i < n; i++) dW[i] += s.dw[i];

@@ -1,14 +1,14 @@
-// The training products of F32 row-major matrices, on the kernel table's GEMM and the
-// thread pool. Every output element is one kernel chain over the inner dimension in
-// increasing order, and tasks only split outputs, so the bits never depend on the thread
-// count. The backward products are forward products of transposed copies:
-//     forward  y[M][N]  = x[M][K] . W[N][K]^T
-//     backward dx[M][K] = dy[M][N] . W          (the GEMM over W^T)
-//              dW[N][K] = dy^T . x              (the GEMM over x^T with dy^T as rows;
-//                                               the sum over the M rows is one chain)
+// The training products of F32 row-major matrices, on the SIMD kernels and the thread
+// pool. Every output element is one kernel chain over the inner dimension in increasing
+// order, and tasks only split outputs, so the bits never depend on the thread count:
+//     forward  y[M][N]  = x[M][K] . W[N][K]^T   (the kernel table's matmul)
+//     backward dx[M][K] = dy[M][N] . W          (gemm_nn: W read in place)
+//              dW[N][K] = dy^T . x              (gemm_tn: the sum over the M rows of the
+//                                               micro-batch is one chain per element)
 #pragma once
 #include "core/parallel.h"
 #include "kernels/kernels.h"
+#include "kernels/train_kernels.h"
 
 #include <cstddef>
 #include <cstdint>
@@ -18,18 +18,14 @@ namespace sm::train {
 struct Compute {
     const kern::Kernels *k = nullptr;
     const Parallel *par = nullptr;
+    const kern::TrainKernels *tk = &kern::kRefTrainKernels;
 };
 
-// Scratch the backward needs, floats: see matmul_scratch_floats.
+// Scratch the backward needs: a weight gradient before it is added to the accumulated
+// one (max N * K floats).
 struct MatmulScratch {
-    float *wt = nullptr;  // W^T, max N * K
-    float *dyt = nullptr; // dy^T, max N * M
-    float *xt = nullptr;  // x^T, max K * M
-    float *dw = nullptr;  // a weight gradient before it is added, max N * K
+    float *dw = nullptr;
 };
-
-// dst[c][r] = src[r][c] for an R x C matrix (row strides lds, ldd).
-void transpose(float *dst, int64_t ldd, const float *src, int64_t lds, int R, int C);
 
 // y (row stride ldy) = x (row stride ldx) . W^T, W: N rows of K floats.
 void matmul_forward(const Compute &c, float *y, int64_t ldy, const float *x, int64_t ldx, const float *W, int M, int N, int K);

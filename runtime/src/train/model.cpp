@@ -115,21 +115,14 @@ void TrainModel::init(const ParamLayout &p, BatchShape s, Bump &a) {
     datty_ = a.take_n<float>(R * QD);
     dh13_ = a.take_n<float>(R * 2 * H);
     dhs_ = a.take_n<float>(R * H);
-    // the products' scratch: the widest of each side over qkv, wo, w13, w2, classifier
-    size_t maxN = QKV, maxK = D, maxNK = QKV * D;
-    auto widen = [&](size_t n, size_t k) {
-        maxN = n > maxN ? n : maxN;
-        maxK = k > maxK ? k : maxK;
-        maxNK = n * k > maxNK ? n * k : maxNK;
-    };
+    // the products' scratch: the largest of qkv, wo, w13, w2, classifier
+    size_t maxNK = QKV * D;
+    auto widen = [&](size_t n, size_t k) { maxNK = n * k > maxNK ? n * k : maxNK; };
     widen(D, QD);
     widen(2 * H, D);
     widen(D, H);
     widen(V, D);
-    ms_.wt = a.take_n<float>(maxNK);
     ms_.dw = a.take_n<float>(maxNK);
-    ms_.dyt = a.take_n<float>(maxN * R);
-    ms_.xt = a.take_n<float>(maxK * R);
     if (!a.is_measuring()) rope_table(rope_cs_, s.T, hp.head_dim, hp.rope_theta);
 }
 
