@@ -115,6 +115,7 @@ void TrainModel::init(const ParamLayout &p, BatchShape s, Bump &a) {
     datty_ = a.take_n<float>(R * QD);
     dh13_ = a.take_n<float>(R * 2 * H);
     dhs_ = a.take_n<float>(R * H);
+    attn_scratch_ = a.take_n<float>(attention_scratch_floats(AttnShape{s.B, s.T, hp.n_heads, hp.n_kv_heads, hp.head_dim, 0, 0, 0}));
     // the products' scratch: the largest of qkv, wo, w13, w2, classifier
     size_t maxNK = QKV * D;
     auto widen = [&](size_t n, size_t k) { maxNK = n * k > maxNK ? n * k : maxNK; };
@@ -240,7 +241,7 @@ void TrainModel::layer_backward(int l, int op) {
     case kWo: matmul_backward(c_, datty_, QD, G(P.wo), acc, dx_, D, atty, QD, W(P.wo), R, D, QD, ms_); break;
     case kAttention: {
         const AttnShape a{s_.B, s_.T, hp.n_heads, hp.n_kv_heads, hp.head_dim, QKV, QKV, QD};
-        attention_backward(c_, dqkv_, dqkv_ + QD, dqkv_ + QD + KVD, datty_, att, qkv, qkv + QD, qkv + QD + KVD, a);
+        attention_backward(c_, dqkv_, dqkv_ + QD, dqkv_ + QD + KVD, datty_, att, qkv, qkv + QD, qkv + QD + KVD, a, attn_scratch_);
         break;
     }
     case kRope:

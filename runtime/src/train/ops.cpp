@@ -95,28 +95,42 @@ void rope_backward(float *dx, int64_t ld, int rows, int T, int n_heads, int head
 namespace {
 
 struct AttnJob {
-    float *out, *att, *dq, *dk, *dv;
+    const Compute *c;
+    float *out, *att, *dq, *dk, *dv, *scratch;
     const float *dout, *q, *k, *v;
     AttnShape s;
 };
 
-// One (sequence, query head): scores, softmax, probabilities saved, weighted values.
+// Rows [0, T) of a head's T x hd slice as a weight matrix for the table's y = x W^T.
+kern::Matrix head_rows(const float *p, int T, int hd, int64_t ld) {
+    kern::Matrix m;
+    m.type = TensorType::F32;
+    m.layout = kern::Layout::Rows;
+    m.rows = T;
+    m.cols = hd;
+    m.row_bytes = static_cast<size_t>(ld) * sizeof(float);
+    m.data = p;
+    return m;
+}
+
+// One (sequence, query head): S = Q K^T, causal softmax of S * scale in place (saved as
+// the probabilities), out = P V.
 void attn_forward_task(void *p, int task) {
     const AttnJob &j = *static_cast<const AttnJob *>(p);
     const AttnShape &s = j.s;
-    const int b = task / s.n_heads, h = task % s.n_heads, kvh = h / (s.n_heads / s.n_kv_heads), hd = s.head_dim;
+    const int b = task / s.n_heads, h = task % s.n_heads, kvh = h / (s.n_heads / s.n_kv_heads), hd = s.head_dim, T = s.T;
     const float scale = 1.0f / sqrtf(static_cast<float>(hd));
-    float *att = j.att + (static_cast<int64_t>(b) * s.n_heads + h) * s.T * s.T;
-    for (int t = 0; t < s.T; t++) {
-        const int64_t rt = static_cast<int64_t>(b) * s.T + t;
-        const float *q = j.q + rt * s.ldq + static_cast<int64_t>(h) * hd;
-        float *a = att + static_cast<int64_t>(t) * s.T;
+    float *att = j.att + (static_cast<int64_t>(b) * s.n_heads + h) * T * T;
+    const int64_t r0 = static_cast<int64_t>(b) * T;
+    const float *q = j.q + r0 * s.ldq + static_cast<int64_t>(h) * hd;
+    const float *k = j.k + r0 * s.ldkv + static_cast<int64_t>(kvh) * hd;
+    const float *v = j.v + r0 * s.ldkv + static_cast<int64_t>(kvh) * hd;
+    j.c->k->matmul(head_rows(k, T, hd, s.ldkv), q, static_cast<size_t>(s.ldq) * sizeof(float), T, att, T, 0, T);
+    for (int t = 0; t < T; t++) {
+        float *a = att + static_cast<int64_t>(t) * T;
         float mx = -INFINITY;
         for (int u = 0; u <= t; u++) {
-            const float *k = j.k + (static_cast<int64_t>(b) * s.T + u) * s.ldkv + static_cast<int64_t>(kvh) * hd;
-            float dot = 0.0f;
-            for (int i = 0; i < hd; i++) dot += q[i] * k[i];
-            a[u] = dot * scale;
+            a[u] *= scale;
             mx = a[u] > mx ? a[u] : mx;
         }
         float sum = 0.0f;
@@ -126,64 +140,51 @@ void attn_forward_task(void *p, int task) {
         }
         const float inv = 1.0f / sum;
         for (int u = 0; u <= t; u++) a[u] *= inv;
-        for (int u = t + 1; u < s.T; u++) a[u] = 0.0f;
-        float *o = j.out + rt * s.ldo + static_cast<int64_t>(h) * hd;
-        for (int i = 0; i < hd; i++) o[i] = 0.0f;
-        for (int u = 0; u <= t; u++) {
-            const float *v = j.v + (static_cast<int64_t>(b) * s.T + u) * s.ldkv + static_cast<int64_t>(kvh) * hd;
-            const float pu = a[u];
-            for (int i = 0; i < hd; i++) o[i] += pu * v[i];
-        }
+        for (int u = t + 1; u < T; u++) a[u] = 0.0f;
     }
+    j.c->tk->gemm_nn(att, T, T, v, s.ldkv, T, j.out + r0 * s.ldo + static_cast<int64_t>(h) * hd, s.ldo, 0, hd);
 }
 
-// One (sequence, KV head): the query heads sharing it in order, so dk and dv sum their
-// contributions in a fixed order.
-//   dP[t][u] = dout[t] . v[u];  dS = P (dP - sum_u P dP);  dq[t] = scale sum_u dS k[u]
-//   dk[u] += scale dS q[t];     dv[u] += P dout[t]
+// One (sequence, KV head), the query heads sharing it in order:
+//   dP = dout V^T;  dS = P (dP - rowsum(P dP)) * scale;  dq = dS K
+//   dk += dS^T Q;   dv += P^T dout
+// The first head of the group writes dk and dv, the others add theirs (from scratch).
 void attn_backward_task(void *p, int task) {
     const AttnJob &j = *static_cast<const AttnJob *>(p);
     const AttnShape &s = j.s;
-    const int group = s.n_heads / s.n_kv_heads;
+    const int group = s.n_heads / s.n_kv_heads, T = s.T;
     const int b = task / s.n_kv_heads, kvh = task % s.n_kv_heads, hd = s.head_dim;
     const float scale = 1.0f / sqrtf(static_cast<float>(hd));
-    for (int u = 0; u < s.T; u++) {
-        const int64_t ru = static_cast<int64_t>(b) * s.T + u;
-        memset(j.dk + ru * s.ldkv + static_cast<int64_t>(kvh) * hd, 0, sizeof(float) * hd);
-        memset(j.dv + ru * s.ldkv + static_cast<int64_t>(kvh) * hd, 0, sizeof(float) * hd);
-    }
-    float ds[512];
+    const int64_t r0 = static_cast<int64_t>(b) * T;
+    float *ds = j.scratch + static_cast<int64_t>(task) * (static_cast<int64_t>(T) * T + 2 * static_cast<int64_t>(T) * hd);
+    float *tk = ds + static_cast<int64_t>(T) * T, *tv = tk + static_cast<int64_t>(T) * hd;
+    const float *k = j.k + r0 * s.ldkv + static_cast<int64_t>(kvh) * hd;
+    const float *v = j.v + r0 * s.ldkv + static_cast<int64_t>(kvh) * hd;
+    float *dk = j.dk + r0 * s.ldkv + static_cast<int64_t>(kvh) * hd, *dv = j.dv + r0 * s.ldkv + static_cast<int64_t>(kvh) * hd;
     for (int h = kvh * group; h < (kvh + 1) * group; h++) {
-        const float *att = j.att + (static_cast<int64_t>(b) * s.n_heads + h) * s.T * s.T;
-        for (int t = 0; t < s.T; t++) {
-            const int64_t rt = static_cast<int64_t>(b) * s.T + t;
-            const float *a = att + static_cast<int64_t>(t) * s.T;
-            const float *g = j.dout + rt * s.ldo + static_cast<int64_t>(h) * hd;
-            const float *q = j.q + rt * s.ldq + static_cast<int64_t>(h) * hd;
-            float *dq = j.dq + rt * s.ldq + static_cast<int64_t>(h) * hd;
-            float dot_sum = 0.0f;
-            for (int u = 0; u <= t; u++) {
-                const float *v = j.v + (static_cast<int64_t>(b) * s.T + u) * s.ldkv + static_cast<int64_t>(kvh) * hd;
-                float dp = 0.0f;
-                for (int i = 0; i < hd; i++) dp += g[i] * v[i];
-                ds[u] = dp;
-                dot_sum += a[u] * dp;
-            }
-            for (int i = 0; i < hd; i++) dq[i] = 0.0f;
-            for (int u = 0; u <= t; u++) {
-                const int64_t ru = static_cast<int64_t>(b) * s.T + u;
-                const float d = a[u] * (ds[u] - dot_sum) * scale;
-                const float *k = j.k + ru * s.ldkv + static_cast<int64_t>(kvh) * hd;
-                float *dk = j.dk + ru * s.ldkv + static_cast<int64_t>(kvh) * hd;
-                float *dv = j.dv + ru * s.ldkv + static_cast<int64_t>(kvh) * hd;
-                const float pu = a[u];
-                for (int i = 0; i < hd; i++) {
-                    dq[i] += d * k[i];
-                    dk[i] += d * q[i];
-                    dv[i] += pu * g[i];
-                }
-            }
+        const float *att = j.att + (static_cast<int64_t>(b) * s.n_heads + h) * T * T;
+        const float *g = j.dout + r0 * s.ldo + static_cast<int64_t>(h) * hd;
+        const float *q = j.q + r0 * s.ldq + static_cast<int64_t>(h) * hd;
+        float *dq = j.dq + r0 * s.ldq + static_cast<int64_t>(h) * hd;
+        j.c->k->matmul(head_rows(v, T, hd, s.ldkv), g, static_cast<size_t>(s.ldo) * sizeof(float), T, ds, T, 0, T);
+        for (int t = 0; t < T; t++) {
+            const float *a = att + static_cast<int64_t>(t) * T;
+            float *d = ds + static_cast<int64_t>(t) * T;
+            float dot = 0.0f;
+            for (int u = 0; u <= t; u++) dot += a[u] * d[u];
+            for (int u = 0; u <= t; u++) d[u] = a[u] * (d[u] - dot) * scale;
+            for (int u = t + 1; u < T; u++) d[u] = 0.0f;
         }
+        j.c->tk->gemm_nn(ds, T, T, k, s.ldkv, T, dq, s.ldq, 0, hd);
+        const bool first = h == kvh * group;
+        j.c->tk->gemm_tn(ds, T, T, q, s.ldq, T, first ? dk : tk, first ? s.ldkv : hd, 0, hd);
+        j.c->tk->gemm_tn(att, T, T, g, s.ldo, T, first ? dv : tv, first ? s.ldkv : hd, 0, hd);
+        if (first) continue;
+        for (int u = 0; u < T; u++)
+            for (int i = 0; i < hd; i++) {
+                dk[u * s.ldkv + i] += tk[u * hd + i];
+                dv[u * s.ldkv + i] += tv[u * hd + i];
+            }
     }
 }
 
@@ -198,6 +199,7 @@ void run(const Compute &c, TaskFn fn, void *ctx, int n) {
 void attention_forward(const Compute &c, float *out, float *att, const float *q, const float *k, const float *v,
                        const AttnShape &s) {
     AttnJob j{};
+    j.c = &c;
     j.out = out;
     j.att = att;
     j.q = q;
@@ -207,9 +209,16 @@ void attention_forward(const Compute &c, float *out, float *att, const float *q,
     run(c, attn_forward_task, &j, s.B * s.n_heads);
 }
 
+size_t attention_scratch_floats(const AttnShape &s) {
+    return static_cast<size_t>(s.B) * static_cast<size_t>(s.n_kv_heads) *
+           (static_cast<size_t>(s.T) * static_cast<size_t>(s.T) + 2 * static_cast<size_t>(s.T) * static_cast<size_t>(s.head_dim));
+}
+
 void attention_backward(const Compute &c, float *dq, float *dk, float *dv, const float *dout, const float *att,
-                        const float *q, const float *k, const float *v, const AttnShape &s) {
+                        const float *q, const float *k, const float *v, const AttnShape &s, float *scratch) {
     AttnJob j{};
+    j.c = &c;
+    j.scratch = scratch;
     j.dq = dq;
     j.dk = dk;
     j.dv = dv;

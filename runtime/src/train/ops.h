@@ -37,12 +37,15 @@ struct AttnShape {
     int B, T, n_heads, n_kv_heads, head_dim;
     int64_t ldq, ldkv, ldo;
 };
+// The products run on the SIMD kernels per (sequence, head) over the full T x T square
+// (the probabilities above the diagonal are exact zeros).
 void attention_forward(const Compute &c, float *out, float *att, const float *q, const float *k, const float *v,
                        const AttnShape &s);
-// dq, dk, dv are overwritten (one task per batch and KV head: the heads sharing it are
-// summed in head order).
+// dq, dk, dv are overwritten (one task per sequence and KV head: the heads sharing it are
+// summed in head order). scratch: attention_scratch_floats(s).
+size_t attention_scratch_floats(const AttnShape &s);
 void attention_backward(const Compute &c, float *dq, float *dk, float *dv, const float *dout, const float *att,
-                        const float *q, const float *k, const float *v, const AttnShape &s);
+                        const float *q, const float *k, const float *v, const AttnShape &s, float *scratch);
 
 // h13 rows are [gate (hidden) | up (hidden)]; out = silu(gate) * up
 void swiglu_forward(float *out, const float *h13, int rows, int hidden);
