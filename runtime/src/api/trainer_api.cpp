@@ -23,6 +23,8 @@ struct sm_trainer {
     size_t data_bytes = 0;
     int64_t n_heldout = 0;
     bool publishes = false;
+    float **alt = nullptr;      // each tensor's second buffer (see train::init_staging)
+    int64_t swaps = 0;
 };
 
 namespace {
@@ -38,9 +40,15 @@ train::TrainConfig config_of(const sm_trainer_desc &d) {
     return c;
 }
 
-void publish(void *user, const float *params) {
+void stage(void *user, const float *params, int tensor) {
     sm_trainer *t = static_cast<sm_trainer *>(user);
-    train::publish_params(t->tr.layout(), t->model->w, params);
+    train::stage_tensor(t->tr.layout(), t->model->w, params, t->alt, tensor);
+}
+
+void swap(void *user) {
+    sm_trainer *t = static_cast<sm_trainer *>(user);
+    train::swap_staged(t->tr.layout(), t->model->w, t->alt);
+    t->swaps++;
 }
 
 sm_status fail(sm_trainer *t, sm_status code, const char *message) { return t->model->rt->fail(code, "%s", message); }
@@ -149,27 +157,39 @@ sm_status sm_trainer_create(sm_model *m, const sm_trainer_desc *d, sm_trainer **
     train::TrainerSizes sz;
     Error err;
     if (!train::Trainer::plan(p, c, sz, err)) return rt->fail(err);
-    const size_t need = align_up(sizeof(sm_trainer), kCacheLine) + sz.total;
+    const bool publishes = train::can_publish(m->w);
+    const size_t head = align_up(sizeof(sm_trainer), kCacheLine);
+    const size_t staging = publishes ? align_up(static_cast<size_t>(p.total()) * sizeof(float), kCacheLine) +
+                                           align_up(static_cast<size_t>(p.n_tensors()) * sizeof(float *), kCacheLine)
+                                     : 0;
+    const size_t need = head + sz.total + staging;
     void *block = rt->arena.alloc(need);
     if (!block)
         return rt->fail(SM_ERR_BUDGET,
                         "memory budget too small: the trainer needs %zu bytes (parameters, gradients and moments %zu, "
-                        "activations %zu), the runtime has %zu free of %zu",
-                        need, sz.params + sz.grads + sz.adam_m + sz.adam_v, sz.activations, rt->arena.largest_free(),
+                        "activations %zu, the sessions' second weight buffer %zu), the runtime has %zu free of %zu",
+                        need, sz.params + sz.grads + sz.adam_m + sz.adam_v, sz.activations, staging, rt->arena.largest_free(),
                         rt->arena.budget());
     sm_trainer *t = new (block) sm_trainer;
     t->model = m;
     t->block = block;
     train::Compute comp{rt->kernels, &rt->par, kern::train_kernels_for(rt->kernels->isa)};
-    uint8_t *plan_mem = static_cast<uint8_t *>(block) + align_up(sizeof(sm_trainer), kCacheLine);
+    uint8_t *plan_mem = static_cast<uint8_t *>(block) + head;
     // the initial weights are gathered straight into the parameter array (the plan's first item)
     float *params = reinterpret_cast<float *>(plan_mem);
     if (!c.init_random) train::gather_params(p, m->w, params);
     t->tr.init(p, c, comp, plan_mem, c.init_random ? nullptr : params);
-    t->publishes = train::can_publish(m->w);
-    if (t->publishes) {
-        t->tr.on_publish(publish, t);
-        if (c.init_random) publish(t, t->tr.params());
+    t->publishes = publishes;
+    if (publishes) {
+        uint8_t *st = plan_mem + sz.total;
+        t->alt = reinterpret_cast<float **>(st + align_up(static_cast<size_t>(p.total()) * sizeof(float), kCacheLine));
+        train::init_staging(p, reinterpret_cast<float *>(st), t->alt);
+        train::Trainer::PublishHooks h;
+        h.stage = stage;
+        h.swap = swap;
+        h.user = t;
+        t->tr.on_publish(h);
+        if (c.init_random) t->tr.publish_now();
     }
     *out = t;
     return SM_OK;
@@ -179,6 +199,8 @@ void sm_trainer_destroy(sm_trainer *t) {
     if (!t) return;
     sm_runtime *rt = t->model->rt;
     if (t->data_block) rt->arena.free(t->data_block);
+    // the model's tensors may live in this block's second buffer: give them back
+    if (t->swaps % 2) train::unstage(t->tr.layout(), t->model->w, t->alt);
     void *block = t->block;
     t->~sm_trainer();
     rt->arena.free(block);
@@ -193,7 +215,10 @@ sm_status sm_trainer_get_info(const sm_trainer *t, sm_trainer_info *out) {
     out->param_bytes = s.params + s.grads + s.adam_m + s.adam_v;
     out->activation_bytes = s.activations;
     out->data_bytes = t->data_bytes;
-    out->total_bytes = align_up(sizeof(sm_trainer), kCacheLine) + s.total + t->data_bytes;
+    out->total_bytes = align_up(sizeof(sm_trainer), kCacheLine) + s.total + t->data_bytes +
+                       (t->publishes ? align_up(static_cast<size_t>(t->tr.layout().total()) * sizeof(float), kCacheLine) +
+                                           align_up(static_cast<size_t>(t->tr.layout().n_tensors()) * sizeof(float *), kCacheLine)
+                                     : 0);
     out->train_sequences = t->tr.n_train_sequences();
     out->heldout_sequences = t->n_heldout;
     out->publishes = t->publishes;

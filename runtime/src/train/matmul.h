@@ -27,12 +27,16 @@ struct MatmulScratch {
     float *dw = nullptr;
 };
 
-// y (row stride ldy) = x (row stride ldx) . W^T, W: N rows of K floats.
-void matmul_forward(const Compute &c, float *y, int64_t ldy, const float *x, int64_t ldx, const float *W, int M, int N, int K);
+// y (row stride ldy) = x (row stride ldx) . W^T, W: N rows of K floats; only output
+// columns [n0, n1) (n1 < 0: N), so a big product can run as several bounded units.
+void matmul_forward(const Compute &c, float *y, int64_t ldy, const float *x, int64_t ldx, const float *W, int M, int N, int K,
+                    int n0 = 0, int n1 = -1);
 
 // dx (M x K, stride ldx) = dy . W, when dx is not null; dW (N x K) = dy^T . x, or
-// dW += dy^T . x when accumulate (the product first, then one add per element).
+// dW += dy^T . x when accumulate (the product first, then one add per element); only
+// columns [k0, k1) of both (k1 < 0: K).
 void matmul_backward(const Compute &c, float *dx, int64_t lddx, float *dW, bool accumulate, const float *dy, int64_t lddy,
-                     const float *x, int64_t ldx, const float *W, int M, int N, int K, const MatmulScratch &s);
+                     const float *x, int64_t ldx, const float *W, int M, int N, int K, const MatmulScratch &s, int k0 = 0,
+                     int k1 = -1);
 
 } // namespace sm::train

@@ -149,24 +149,79 @@ void TrainModel::zero_fresh_grads() {
 
 // ---------------------------------------------------------------- units
 
-void TrainModel::run_unit(int u) {
+namespace {
+
+// Part `part` of n_parts of [0, n): whole 16-column blocks (tasks when block is 1).
+void part_range(int n, int block, int part, int n_parts, int &c0, int &c1) {
+    const int blocks = (n + block - 1) / block;
+    c0 = static_cast<int>(static_cast<int64_t>(blocks) * part / n_parts) * block;
+    c1 = static_cast<int>(static_cast<int64_t>(blocks) * (part + 1) / n_parts) * block;
+    if (c1 > n) c1 = n;
+}
+
+} // namespace
+
+int TrainModel::split_size(int u, int *block) const {
+    *block = 16;
+    const Hparams &hp = p_.hp();
+    const int L = hp.n_layers, D = hp.dim, H = hp.hidden_dim;
+    if (u == 0) return 0;
+    u -= 1;
+    if (u < kLayerOps * L) {
+        switch (u % kLayerOps) {
+        case kQkv: return p_.qkv_rows();
+        case kAttention: return *block = 1, s_.B * hp.n_heads;
+        case kWo: return D;
+        case kW13: return 2 * H;
+        case kW2: return D;
+        default: return 0;
+        }
+    }
+    u -= kLayerOps * L;
+    if (u < kHeadOps) return u == kClassifier ? hp.n_vocab : u == kClassifierBackward ? D : 0;
+    u -= kHeadOps;
+    if (u < kLayerOps * L) {
+        switch (kLayerOps - 1 - u % kLayerOps) {
+        case kQkv: return D;
+        case kAttention: return *block = 1, s_.B * hp.n_kv_heads;
+        case kWo: return hp.q_dim();
+        case kW13: return D;
+        case kW2: return H;
+        default: return 0;
+        }
+    }
+    return 0;
+}
+
+int TrainModel::parts(int u) const {
+    int block = 16;
+    const int n = split_size(u, &block);
+    if (n == 0) return 1;
+    const int most = (n + block - 1) / block;
+    int k = static_cast<int>(unit_flops(u) / kPartFlops + 0.5);
+    if (k < 1) k = 1;
+    return k < most ? k : most;
+}
+
+void TrainModel::run_part(int u, int part) {
     const int L = p_.hp().n_layers;
     const int D = p_.hp().dim, R = s_.rows();
+    const int n = parts(u);
     if (u == 0) {
         if (first_micro_) zero_fresh_grads();
         embedding_forward(x_, tokens_, W(p_.tok_embd()), R, D);
         return;
     }
     u -= 1;
-    if (u < kLayerOps * L) return layer_forward(u / kLayerOps, u % kLayerOps);
+    if (u < kLayerOps * L) return layer_forward(u / kLayerOps, u % kLayerOps, part, n);
     u -= kLayerOps * L;
-    if (u < kHeadOps) return head(u);
+    if (u < kHeadOps) return head(u, part, n);
     u -= kHeadOps;
-    if (u < kLayerOps * L) return layer_backward(L - 1 - u / kLayerOps, kLayerOps - 1 - u % kLayerOps);
+    if (u < kLayerOps * L) return layer_backward(L - 1 - u / kLayerOps, kLayerOps - 1 - u % kLayerOps, part, n);
     embedding_backward(G(p_.tok_embd()), tokens_, dx_, R, D);
 }
 
-void TrainModel::layer_forward(int l, int op) {
+void TrainModel::layer_forward(int l, int op, int part, int n_parts) {
     const Hparams &hp = p_.hp();
     const LayerParams &P = p_.layer(l);
     const int R = s_.rows(), D = hp.dim, H = hp.hidden_dim, QD = hp.q_dim(), KVD = hp.kv_dim(), QKV = p_.qkv_rows();
@@ -175,43 +230,58 @@ void TrainModel::layer_forward(int l, int op) {
     float *qkv = qkv_ + static_cast<int64_t>(l) * R * QKV, *atty = atty_ + static_cast<int64_t>(l) * R * QD;
     float *h13 = h13_ + static_cast<int64_t>(l) * R * 2 * H, *hs = hs_ + static_cast<int64_t>(l) * R * H;
     float *att = att_ + static_cast<int64_t>(l) * s_.B * hp.n_heads * s_.T * s_.T;
+    int c0 = 0, c1 = 0;
+    auto cols = [&](int n) { part_range(n, 16, part, n_parts, c0, c1); };
+    auto add_cols = [&](float *y, const float *x) { // residual over this part's columns
+        for (int r = 0; r < R; r++)
+            for (int i = c0; i < c1; i++) y[static_cast<int64_t>(r) * D + i] += x[static_cast<int64_t>(r) * D + i];
+    };
     switch (op) {
     case kAttnNorm: rmsnorm_forward(xn1, rstd1_ + static_cast<int64_t>(l) * R, x, W(P.attn_norm), R, D, hp.norm_eps); break;
-    case kQkv: matmul_forward(c_, qkv, QKV, xn1, D, W(P.wqkv), R, QKV, D); break;
+    case kQkv: cols(QKV), matmul_forward(c_, qkv, QKV, xn1, D, W(P.wqkv), R, QKV, D, c0, c1); break;
     case kRope:
         rope_forward(qkv, QKV, R, s_.T, hp.n_heads, hp.head_dim, rope_cs_);
         rope_forward(qkv + QD, QKV, R, s_.T, hp.n_kv_heads, hp.head_dim, rope_cs_);
         break;
     case kAttention: {
         const AttnShape a{s_.B, s_.T, hp.n_heads, hp.n_kv_heads, hp.head_dim, QKV, QKV, QD};
-        attention_forward(c_, atty, att, qkv, qkv + QD, qkv + QD + KVD, a);
+        const int n = attention_forward_tasks(a);
+        const int t0 = static_cast<int>(static_cast<int64_t>(n) * part / n_parts), t1 = static_cast<int>(static_cast<int64_t>(n) * (part + 1) / n_parts);
+        attention_forward(c_, atty, att, qkv, qkv + QD, qkv + QD + KVD, a, t0, t1);
         break;
     }
     case kWo:
-        matmul_forward(c_, xmid, D, atty, QD, W(P.wo), R, D, QD);
-        for (int64_t i = 0; i < rd; i++) xmid[i] += x[i];
+        cols(D);
+        matmul_forward(c_, xmid, D, atty, QD, W(P.wo), R, D, QD, c0, c1);
+        add_cols(xmid, x);
         break;
     case kFfnNorm: rmsnorm_forward(xn2, rstd2_ + static_cast<int64_t>(l) * R, xmid, W(P.ffn_norm), R, D, hp.norm_eps); break;
-    case kW13: matmul_forward(c_, h13, 2 * H, xn2, D, W(P.w13), R, 2 * H, D); break;
+    case kW13: cols(2 * H), matmul_forward(c_, h13, 2 * H, xn2, D, W(P.w13), R, 2 * H, D, c0, c1); break;
     case kSwiglu: swiglu_forward(hs, h13, R, H); break;
     default:
-        matmul_forward(c_, xout, D, hs, H, W(P.w2), R, D, H);
-        for (int64_t i = 0; i < rd; i++) xout[i] += xmid[i];
+        cols(D);
+        matmul_forward(c_, xout, D, hs, H, W(P.w2), R, D, H, c0, c1);
+        add_cols(xout, xmid);
         break;
     }
 }
 
-void TrainModel::head(int op) {
+void TrainModel::head(int op, int part, int n_parts) {
     const Hparams &hp = p_.hp();
     const int R = s_.rows(), D = hp.dim, V = hp.n_vocab, L = hp.n_layers;
     float *xl = x_ + static_cast<int64_t>(L) * R * D;
+    int c0 = 0, c1 = 0;
     switch (op) {
     case kFinalNorm: rmsnorm_forward(xnf_, rstdf_, xl, W(p_.output_norm()), R, D, hp.norm_eps); break;
-    case kClassifier: matmul_forward(c_, logits_, V, xnf_, D, W(p_.output()), R, V, D); break;
+    case kClassifier:
+        part_range(V, 16, part, n_parts, c0, c1);
+        matmul_forward(c_, logits_, V, xnf_, D, W(p_.output()), R, V, D, c0, c1);
+        break;
     case kLoss: loss_sum_ = crossentropy_forward(logits_, losses_, targets_, R, V); break;
     case kLossBackward: crossentropy_backward(logits_, targets_, R, V, loss_scale_); break;
     case kClassifierBackward:
-        matmul_backward(c_, dxn_, D, G(p_.output()), !first_micro_, logits_, V, xnf_, D, W(p_.output()), R, V, D, ms_);
+        part_range(D, 16, part, n_parts, c0, c1);
+        matmul_backward(c_, dxn_, D, G(p_.output()), !first_micro_, logits_, V, xnf_, D, W(p_.output()), R, V, D, ms_, c0, c1);
         break;
     default:
         memset(dx_, 0, sizeof(float) * static_cast<size_t>(R) * static_cast<size_t>(D));
@@ -223,7 +293,7 @@ void TrainModel::head(int op) {
 // dx_ holds dL/d(layer output) on entry to the layer's first backward op (kW2) and
 // dL/d(layer input) after its last (kAttnNorm): the residual passes it through and the
 // norms' backwards add their share.
-void TrainModel::layer_backward(int l, int op) {
+void TrainModel::layer_backward(int l, int op, int part, int n_parts) {
     const Hparams &hp = p_.hp();
     const LayerParams &P = p_.layer(l);
     const int R = s_.rows(), D = hp.dim, H = hp.hidden_dim, QD = hp.q_dim(), KVD = hp.kv_dim(), QKV = p_.qkv_rows();
@@ -233,22 +303,26 @@ void TrainModel::layer_backward(int l, int op) {
     const float *h13 = h13_ + static_cast<int64_t>(l) * R * 2 * H, *hs = hs_ + static_cast<int64_t>(l) * R * H;
     const float *att = att_ + static_cast<int64_t>(l) * s_.B * hp.n_heads * s_.T * s_.T;
     const bool acc = !first_micro_;
+    int c0 = 0, c1 = 0;
+    auto cols = [&](int n) { part_range(n, 16, part, n_parts, c0, c1); };
     switch (op) {
-    case kW2: matmul_backward(c_, dhs_, H, G(P.w2), acc, dx_, D, hs, H, W(P.w2), R, D, H, ms_); break;
+    case kW2: cols(H), matmul_backward(c_, dhs_, H, G(P.w2), acc, dx_, D, hs, H, W(P.w2), R, D, H, ms_, c0, c1); break;
     case kSwiglu: swiglu_backward(dh13_, dhs_, h13, R, H); break;
-    case kW13: matmul_backward(c_, dxn_, D, G(P.w13), acc, dh13_, 2 * H, xn2, D, W(P.w13), R, 2 * H, D, ms_); break;
+    case kW13: cols(D), matmul_backward(c_, dxn_, D, G(P.w13), acc, dh13_, 2 * H, xn2, D, W(P.w13), R, 2 * H, D, ms_, c0, c1); break;
     case kFfnNorm: rmsnorm_backward(dx_, G(P.ffn_norm), dxn_, xmid, W(P.ffn_norm), rstd2_ + static_cast<int64_t>(l) * R, R, D); break;
-    case kWo: matmul_backward(c_, datty_, QD, G(P.wo), acc, dx_, D, atty, QD, W(P.wo), R, D, QD, ms_); break;
+    case kWo: cols(QD), matmul_backward(c_, datty_, QD, G(P.wo), acc, dx_, D, atty, QD, W(P.wo), R, D, QD, ms_, c0, c1); break;
     case kAttention: {
         const AttnShape a{s_.B, s_.T, hp.n_heads, hp.n_kv_heads, hp.head_dim, QKV, QKV, QD};
-        attention_backward(c_, dqkv_, dqkv_ + QD, dqkv_ + QD + KVD, datty_, att, qkv, qkv + QD, qkv + QD + KVD, a, attn_scratch_);
+        const int n = attention_backward_tasks(a);
+        const int t0 = static_cast<int>(static_cast<int64_t>(n) * part / n_parts), t1 = static_cast<int>(static_cast<int64_t>(n) * (part + 1) / n_parts);
+        attention_backward(c_, dqkv_, dqkv_ + QD, dqkv_ + QD + KVD, datty_, att, qkv, qkv + QD, qkv + QD + KVD, a, attn_scratch_, t0, t1);
         break;
     }
     case kRope:
         rope_backward(dqkv_, QKV, R, s_.T, hp.n_heads, hp.head_dim, rope_cs_);
         rope_backward(dqkv_ + QD, QKV, R, s_.T, hp.n_kv_heads, hp.head_dim, rope_cs_);
         break;
-    case kQkv: matmul_backward(c_, dxn_, D, G(P.wqkv), acc, dqkv_, QKV, xn1, D, W(P.wqkv), R, QKV, D, ms_); break;
+    case kQkv: cols(D), matmul_backward(c_, dxn_, D, G(P.wqkv), acc, dqkv_, QKV, xn1, D, W(P.wqkv), R, QKV, D, ms_, c0, c1); break;
     default: rmsnorm_backward(dx_, G(P.attn_norm), dxn_, x, W(P.attn_norm), rstd1_ + static_cast<int64_t>(l) * R, R, D); break;
     }
 }

@@ -82,7 +82,16 @@ public:
     void set_batch(const int32_t *tokens, const int32_t *targets, float loss_scale, bool first_micro);
     // Runs unit u of the micro-batch (0 <= u < units_per_micro()); a forward-only pass
     // (evaluation) runs units [0, forward_units()).
-    void run_unit(int u);
+    void run_unit(int u) {
+        const int n = parts(u);
+        for (int p = 0; p < n; p++) run_part(u, p);
+    }
+    // The big units (products, attention) run as parts(u) pieces of about kPartFlops
+    // each, over output columns or attention tasks, so a frame's slice can stop between
+    // them; pieces of a product give the same bits as the whole. Fixed by the shape.
+    static constexpr double kPartFlops = 4e6;
+    int parts(int u) const;
+    void run_part(int u, int part);
     int forward_units() const { return 1 + kLayerOps * p_.hp().n_layers + 3; }
     // Sum of the micro-batch's losses (after the loss unit).
     double loss_sum() const { return loss_sum_; }
@@ -91,9 +100,10 @@ public:
     double unit_flops(int u) const;
 
 private:
-    void layer_forward(int l, int op);
-    void layer_backward(int l, int op);
-    void head(int op);
+    void layer_forward(int l, int op, int part, int n_parts);
+    void layer_backward(int l, int op, int part, int n_parts);
+    void head(int op, int part, int n_parts);
+    int split_size(int u, int *block) const; // columns (block 16) or tasks (block 1) unit u splits over; 0: not split
     void zero_fresh_grads();
 
     const float *W(int64_t off) const { return params_ + off; }

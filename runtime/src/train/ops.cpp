@@ -99,6 +99,7 @@ struct AttnJob {
     float *out, *att, *dq, *dk, *dv, *scratch;
     const float *dout, *q, *k, *v;
     AttnShape s;
+    int task0;
 };
 
 // Rows [0, T) of a head's T x hd slice as a weight matrix for the table's y = x W^T.
@@ -117,6 +118,7 @@ kern::Matrix head_rows(const float *p, int T, int hd, int64_t ld) {
 // the probabilities), out = P V.
 void attn_forward_task(void *p, int task) {
     const AttnJob &j = *static_cast<const AttnJob *>(p);
+    task += j.task0;
     const AttnShape &s = j.s;
     const int b = task / s.n_heads, h = task % s.n_heads, kvh = h / (s.n_heads / s.n_kv_heads), hd = s.head_dim, T = s.T;
     const float scale = 1.0f / sqrtf(static_cast<float>(hd));
@@ -151,6 +153,7 @@ void attn_forward_task(void *p, int task) {
 // The first head of the group writes dk and dv, the others add theirs (from scratch).
 void attn_backward_task(void *p, int task) {
     const AttnJob &j = *static_cast<const AttnJob *>(p);
+    task += j.task0;
     const AttnShape &s = j.s;
     const int group = s.n_heads / s.n_kv_heads, T = s.T;
     const int b = task / s.n_kv_heads, kvh = task % s.n_kv_heads, hd = s.head_dim;
@@ -197,16 +200,17 @@ void run(const Compute &c, TaskFn fn, void *ctx, int n) {
 } // namespace
 
 void attention_forward(const Compute &c, float *out, float *att, const float *q, const float *k, const float *v,
-                       const AttnShape &s) {
+                       const AttnShape &s, int t0, int t1) {
     AttnJob j{};
     j.c = &c;
+    j.task0 = t0;
     j.out = out;
     j.att = att;
     j.q = q;
     j.k = k;
     j.v = v;
     j.s = s;
-    run(c, attn_forward_task, &j, s.B * s.n_heads);
+    run(c, attn_forward_task, &j, (t1 < 0 ? attention_forward_tasks(s) : t1) - t0);
 }
 
 size_t attention_scratch_floats(const AttnShape &s) {
@@ -215,9 +219,10 @@ size_t attention_scratch_floats(const AttnShape &s) {
 }
 
 void attention_backward(const Compute &c, float *dq, float *dk, float *dv, const float *dout, const float *att,
-                        const float *q, const float *k, const float *v, const AttnShape &s, float *scratch) {
+                        const float *q, const float *k, const float *v, const AttnShape &s, float *scratch, int t0, int t1) {
     AttnJob j{};
     j.c = &c;
+    j.task0 = t0;
     j.scratch = scratch;
     j.dq = dq;
     j.dk = dk;
@@ -228,7 +233,7 @@ void attention_backward(const Compute &c, float *dq, float *dk, float *dv, const
     j.k = k;
     j.v = v;
     j.s = s;
-    run(c, attn_backward_task, &j, s.B * s.n_kv_heads);
+    run(c, attn_backward_task, &j, (t1 < 0 ? attention_backward_tasks(s) : t1) - t0);
 }
 
 // ---------------------------------------------------------------- SwiGLU

@@ -39,13 +39,18 @@ struct AttnShape {
 };
 // The products run on the SIMD kernels per (sequence, head) over the full T x T square
 // (the probabilities above the diagonal are exact zeros).
+// Tasks [t0, t1) of attention_forward_tasks() (t1 < 0: all), so the op can run as several
+// bounded units; the backward likewise.
+inline int attention_forward_tasks(const AttnShape &s) { return s.B * s.n_heads; }
+inline int attention_backward_tasks(const AttnShape &s) { return s.B * s.n_kv_heads; }
 void attention_forward(const Compute &c, float *out, float *att, const float *q, const float *k, const float *v,
-                       const AttnShape &s);
+                       const AttnShape &s, int t0 = 0, int t1 = -1);
 // dq, dk, dv are overwritten (one task per sequence and KV head: the heads sharing it are
 // summed in head order). scratch: attention_scratch_floats(s).
 size_t attention_scratch_floats(const AttnShape &s);
 void attention_backward(const Compute &c, float *dq, float *dk, float *dv, const float *dout, const float *att,
-                        const float *q, const float *k, const float *v, const AttnShape &s, float *scratch);
+                        const float *q, const float *k, const float *v, const AttnShape &s, float *scratch, int t0 = 0,
+                        int t1 = -1);
 
 // h13 rows are [gate (hidden) | up (hidden)]; out = silu(gate) * up
 void swiglu_forward(float *out, const float *h13, int rows, int hidden);

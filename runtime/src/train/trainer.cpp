@@ -17,6 +17,7 @@ struct Layout {
     float *params, *grads, *m, *v;
     int32_t *tokens, *targets;
     double *partials, *unit_ns;
+    int32_t *part_start;
 };
 
 Layout lay_out(const ParamLayout &p, const TrainConfig &c, TrainModel &model, Bump &a, TrainerSizes &sz, int n_chunks,
@@ -46,11 +47,12 @@ Layout lay_out(const ParamLayout &p, const TrainConfig &c, TrainModel &model, Bu
     }
     L.partials = static_cast<double *>(take(sz.norm_partials, static_cast<size_t>(n_chunks) * sizeof(double)));
     L.unit_ns = static_cast<double *>(take(sz.unit_costs, static_cast<size_t>(n_kinds) * sizeof(double)));
+    L.part_start = static_cast<int32_t *>(take(sz.part_table, static_cast<size_t>(n_kinds) * sizeof(int32_t)));
     sz.total = a.used;
     return L;
 }
 
-int kinds(const TrainModel &m) { return m.units_per_micro() + 3; }
+int kinds(const TrainModel &m) { return m.units_per_micro() + 4; } // + norm, adam, stage, finish
 
 } // namespace
 
@@ -94,7 +96,9 @@ void Trainer::init(const ParamLayout &p, const TrainConfig &c, const Compute &co
     const Layout L = lay_out(p, c, model_, a, sz_, n_chunks(), kinds(probe));
     params_ = L.params, grads_ = L.grads, m_ = L.m, v_ = L.v;
     batch_tokens_ = L.tokens, batch_targets_ = L.targets;
-    norm_partials_ = L.partials, unit_ns_ = L.unit_ns;
+    norm_partials_ = L.partials, unit_ns_ = L.unit_ns, part_start_ = L.part_start;
+    part_start_[0] = 0;
+    for (int u = 0; u < model_.units_per_micro(); u++) part_start_[u + 1] = part_start_[u] + model_.parts(u);
     model_.bind(comp_, params_, grads_);
     const size_t n = static_cast<size_t>(p.total());
     if (initial && !c.init_random) {
@@ -114,7 +118,7 @@ void Trainer::init(const ParamLayout &p, const TrainConfig &c, const Compute &co
     memset(m_, 0, n * sizeof(float));
     memset(v_, 0, n * sizeof(float));
     const int nk = kinds(model_);
-    for (int k = 0; k < model_.units_per_micro(); k++) unit_ns_[k] = model_.unit_flops(k) * 0.1; // 10 GFLOP/s to start
+    for (int k = 0; k < model_.units_per_micro(); k++) unit_ns_[k] = model_.unit_flops(k) * 0.1 / model_.parts(k); // 10 GFLOP/s to start
     for (int k = model_.units_per_micro(); k < nk; k++) unit_ns_[k] = 100000.0;
     rng_.seed(c.seed);
 }
@@ -164,15 +168,31 @@ float Trainer::lr_at(int64_t s) const {
 
 // ---------------------------------------------------------------- units
 
-int Trainer::n_units() const { return c_.accum_steps * model_.units_per_micro() + 2 * opt_units() + 1; }
+int Trainer::n_units() const { return c_.accum_steps * parts_per_micro() + 2 * opt_units() + stage_units() + 1; }
+
+void Trainer::locate(int r, int *mu, int *part) const {
+    int lo = 0, hi = model_.units_per_micro(); // part_start_[lo] <= r < part_start_[hi]
+    while (hi - lo > 1) {
+        const int mid = (lo + hi) / 2;
+        if (part_start_[mid] <= r) lo = mid;
+        else hi = mid;
+    }
+    *mu = lo;
+    *part = r - part_start_[lo];
+}
 
 int Trainer::unit_kind(int u) const {
-    const int upm = model_.units_per_micro(), model_units = c_.accum_steps * upm;
-    if (u < model_units) return u % upm;
+    const int upm = model_.units_per_micro(), model_units = c_.accum_steps * parts_per_micro();
+    if (u < model_units) {
+        int mu, part;
+        locate(u % parts_per_micro(), &mu, &part);
+        return mu;
+    }
     u -= model_units;
     if (u < opt_units()) return upm;
     if (u < 2 * opt_units()) return upm + 1;
-    return upm + 2;
+    if (u < 2 * opt_units() + stage_units()) return upm + 2;
+    return upm + 3;
 }
 
 void Trainer::load_batch(int micro) {
@@ -189,19 +209,24 @@ void Trainer::load_batch(int micro) {
 }
 
 void Trainer::run_unit(int u) {
-    const int upm = model_.units_per_micro(), model_units = c_.accum_steps * upm;
+    const int upm = model_.units_per_micro(), ppm = parts_per_micro(), model_units = c_.accum_steps * ppm;
     if (u < model_units) {
-        const int micro = u / upm, mu = u % upm;
-        if (mu == 0) load_batch(micro);
-        model_.run_unit(mu);
-        if (mu == 1 + TrainModel::kLayerOps * p_.hp().n_layers + TrainModel::kLoss) loss_acc_ += model_.loss_sum();
-        if (mu == upm - 1) tokens_done_ += static_cast<int64_t>(c_.batch) * c_.seq_len;
+        const int micro = u / ppm;
+        int mu, part;
+        locate(u % ppm, &mu, &part);
+        if (mu == 0 && part == 0) load_batch(micro);
+        model_.run_part(mu, part);
+        const bool last = part == model_.parts(mu) - 1;
+        if (last && mu == 1 + TrainModel::kLayerOps * p_.hp().n_layers + TrainModel::kLoss) loss_acc_ += model_.loss_sum();
+        if (last && mu == upm - 1) tokens_done_ += static_cast<int64_t>(c_.batch) * c_.seq_len;
         return;
     }
     u -= model_units;
     if (u < opt_units()) return norm_unit(u);
     u -= opt_units();
     if (u < opt_units()) return adam_unit(u);
+    u -= opt_units();
+    if (u < stage_units()) return pub_.stage(pub_.user, params_, u);
     finish_unit();
 }
 
@@ -316,7 +341,13 @@ void Trainer::finish_unit() {
     last_lr_ = lr_at(step_);
     loss_acc_ = 0.0;
     step_++;
-    if (publish_) publish_(publish_user_, params_);
+    if (pub_.swap) pub_.swap(pub_.user);
+}
+
+void Trainer::publish_now() {
+    if (!pub_.stage) return;
+    for (int i = 0; i < p_.n_tensors(); i++) pub_.stage(pub_.user, params_, i);
+    pub_.swap(pub_.user);
 }
 
 void Trainer::step(uint32_t budget_us, TrainStepResult &out) {
@@ -342,7 +373,7 @@ void Trainer::step(uint32_t budget_us, TrainStepResult &out) {
         if (budget_us > 0 && t0 >= deadline) break;
     }
     out.step = step_;
-    out.micro_step = unit_ / model_.units_per_micro() < c_.accum_steps ? unit_ / model_.units_per_micro() : c_.accum_steps - 1;
+    out.micro_step = unit_ / parts_per_micro() < c_.accum_steps ? unit_ / parts_per_micro() : c_.accum_steps - 1;
     out.loss = last_loss_;
     out.lr = last_lr_;
     out.grad_norm = last_norm_;
@@ -452,7 +483,7 @@ bool Trainer::load_checkpoint(const uint8_t *in, size_t n) {
     last_loss_ = h.last_loss, last_lr_ = h.last_lr, last_norm_ = h.last_norm;
     unit_ = 0;
     loss_acc_ = 0.0;
-    if (publish_) publish_(publish_user_, params_);
+    publish_now();
     return true;
 }
 

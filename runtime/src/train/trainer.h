@@ -6,8 +6,10 @@
 //     layers backward, embedding backward; see TrainModel);
 //   the squared gradient norm over fixed chunks of the flat gradient (one double per chunk);
 //   AdamW over the same chunks (the clip scale from the chunk sums added in chunk order);
-//   the finish: the learning rate's step advances and, when attached, the model the
-//     sessions read gets the new weights (so they never see a half-updated model).
+//   when attached to a model: one unit per tensor writing it into a second buffer in the
+//     model's layout;
+//   the finish: the step advances and the staged tensors are swapped into the model the
+//     sessions read (pointer swaps: they never see a half-updated model).
 // Units compute the same bits however they are grouped into calls and whatever the
 // thread count, so the weights after N steps depend only on the seed and the data.
 #pragma once
@@ -37,6 +39,7 @@ struct TrainerSizes {
     size_t batch_tokens = 0;  // one micro-batch's tokens and targets
     size_t norm_partials = 0; // one double per optimizer chunk
     size_t unit_costs = 0;    // learned cost per unit kind
+    size_t part_table = 0;    // where each model unit's parts start in a micro-batch
     size_t total = 0;
 };
 
@@ -92,12 +95,16 @@ public:
     const float *grads() const { return grads_; }
     int64_t steps_done() const { return step_; }
 
-    // Called by the finish unit after the parameters changed (publishing to a model).
-    using PublishFn = void (*)(void *user, const float *params);
-    void on_publish(PublishFn fn, void *user) {
-        publish_ = fn;
-        publish_user_ = user;
-    }
+    // Publishing to a model the sessions read: after AdamW, one unit per tensor stages
+    // it (stage(user, params, i)), and the finish unit swaps all of them in (swap(user)).
+    struct PublishHooks {
+        void (*stage)(void *user, const float *params, int tensor) = nullptr;
+        void (*swap)(void *user) = nullptr;
+        void *user = nullptr;
+    };
+    void on_publish(const PublishHooks &h) { pub_ = h; }
+    // Stages every tensor and swaps (outside the units: creation, checkpoint load).
+    void publish_now();
 
     // Gradient of the mean loss of one batch (tokens/targets: batch * seq_len each) in
     // grads(); returns the mean loss. For tests and `smallmind gradients`.
@@ -130,9 +137,12 @@ private:
     float *params_ = nullptr, *grads_ = nullptr, *m_ = nullptr, *v_ = nullptr;
     int32_t *batch_tokens_ = nullptr, *batch_targets_ = nullptr;
     double *norm_partials_ = nullptr;
-    double *unit_ns_ = nullptr; // learned cost per unit kind
-    PublishFn publish_ = nullptr;
-    void *publish_user_ = nullptr;
+    double *unit_ns_ = nullptr; // learned cost per unit kind (per part for model units)
+    int32_t *part_start_ = nullptr; // [units_per_micro + 1]: a micro-batch's parts, per unit
+    int parts_per_micro() const { return part_start_[model_.units_per_micro()]; }
+    void locate(int r, int *mu, int *part) const; // part index in a micro-batch -> unit, part
+    PublishHooks pub_;
+    int stage_units() const { return pub_.stage ? p_.n_tensors() : 0; }
 
     // data
     const int32_t *data_ = nullptr;

@@ -75,30 +75,72 @@ bool can_publish(const Weights &w) {
     return true;
 }
 
-// The model's weights live in its arena block (copied from the file at load), so they
-// are writable; the sessions read them only between steps.
+namespace {
+
+// Tensor slot s of params into dst, in the layout of the model's matrix (or as a vector).
+void write_tensor(const TensorSlot &s, const Target &t, const float *params, float *dst) {
+    const float *src = params + s.offset;
+    if (t.vec || t.m->layout == kern::Layout::Rows) {
+        memcpy(dst, src, sizeof(float) * static_cast<size_t>(s.rows) * static_cast<size_t>(s.cols));
+        return;
+    }
+    // Rows8 F32: row j of each 8-row group at element 8 * k + j of the group
+    const int64_t cols = s.cols;
+    for (int64_t r = 0; r < s.rows; r++) {
+        float *g = dst + (r / 8) * 8 * cols;
+        const float *row = src + r * cols;
+        for (int64_t k = 0; k < cols; k++) g[8 * k + r % 8] = row[k];
+    }
+}
+
+float *data_of(const Target &t) { return t.vec ? t.vec : static_cast<float *>(const_cast<void *>(t.m->data)); }
+
+} // namespace
+
 void publish_params(const ParamLayout &p, Weights &w, const float *params) {
+    for (int i = 0; i < p.n_tensors(); i++) {
+        const Target t = target(w, p, i);
+        write_tensor(p.tensor(i), t, params, data_of(t));
+    }
+}
+
+void init_staging(const ParamLayout &p, float *buffer, float **alt) {
+    for (int i = 0; i < p.n_tensors(); i++) alt[i] = buffer + p.tensor(i).offset;
+}
+
+void stage_tensor(const ParamLayout &p, const Weights &w, const float *params, float *const *alt, int i) {
+    write_tensor(p.tensor(i), target(const_cast<Weights &>(w), p, i), params, alt[i]);
+}
+
+void swap_staged(const ParamLayout &p, Weights &w, float **alt) {
+    for (int i = 0; i < p.n_tensors(); i++) {
+        const Target t = target(w, p, i);
+        float *now = data_of(t);
+        if (t.vec) {
+            // the norm vectors are named by const pointers in LayerWeights / Weights
+            const int l = (i - 1) / 9;
+            if (i == 0 || i > 9 * p.hp().n_layers) w.output_norm = alt[i];
+            else if ((i - 1) % 9 == 0) w.layers[l].attn_norm = alt[i];
+            else w.layers[l].ffn_norm = alt[i];
+        } else {
+            t.m->data = alt[i];
+        }
+        alt[i] = now;
+    }
+    if (p.tied()) w.output.data = w.tok_embd.data;
+}
+
+} // namespace sm::train
+
+namespace sm::train {
+
+void unstage(const ParamLayout &p, Weights &w, float **alt) {
     for (int i = 0; i < p.n_tensors(); i++) {
         const TensorSlot s = p.tensor(i);
         const Target t = target(w, p, i);
-        const float *src = params + s.offset;
-        if (t.vec) {
-            memcpy(t.vec, src, sizeof(float) * static_cast<size_t>(s.cols));
-            continue;
-        }
-        float *dst = static_cast<float *>(const_cast<void *>(t.m->data));
-        if (t.m->layout == kern::Layout::Rows) {
-            memcpy(dst, src, sizeof(float) * static_cast<size_t>(s.rows) * static_cast<size_t>(s.cols));
-            continue;
-        }
-        // Rows8 F32: row j of each 8-row group at element 8 * k + j of the group
-        const int64_t cols = s.cols;
-        for (int64_t r = 0; r < s.rows; r++) {
-            float *g = dst + (r / 8) * 8 * cols;
-            const float *row = src + r * cols;
-            for (int64_t k = 0; k < cols; k++) g[8 * k + r % 8] = row[k];
-        }
+        memcpy(alt[i], data_of(t), sizeof(float) * static_cast<size_t>(s.rows) * static_cast<size_t>(s.cols));
     }
+    swap_staged(p, w, alt);
 }
 
 } // namespace sm::train
