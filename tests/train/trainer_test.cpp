@@ -171,6 +171,11 @@ TEST_CASE("trainer: a run resumed from a checkpoint ends bit-identical", "[train
     REQUIRE(trt::make(x, p, other, Compute{k, nullptr, sm::kern::train_kernels_for(k->isa)}));
     trt::random_data(x, 200, p.hp().n_vocab, 2, 9);
     CHECK_FALSE(x.t->load_checkpoint(ckpt.data(), ckpt.size()));
+    // and so is one made on other tokens of the same length
+    trt::Owned y;
+    REQUIRE(trt::make(y, p, c, Compute{k, nullptr, sm::kern::train_kernels_for(k->isa)}));
+    trt::random_data(y, 200, p.hp().n_vocab, 2, 10);
+    CHECK_FALSE(y.t->load_checkpoint(ckpt.data(), ckpt.size()));
 }
 
 TEST_CASE("trainer: held-out loss of random weights is near ln(vocab)", "[train][trainer]") {

@@ -126,6 +126,8 @@ void Trainer::init(const ParamLayout &p, const TrainConfig &c, const Compute &co
 void Trainer::set_data(const int32_t *tokens, int64_t n_tokens, int64_t n_heldout, uint32_t *order) {
     data_ = tokens;
     n_data_ = n_tokens;
+    data_hash_ = 0xcbf29ce484222325ull;
+    for (int64_t i = 0; i < n_tokens; i++) data_hash_ = (data_hash_ ^ static_cast<uint32_t>(tokens[i])) * 0x100000001b3ull;
     const int64_t n_seq = sequences_in(n_tokens, c_.seq_len);
     n_heldout_ = n_heldout < n_seq ? n_heldout : n_seq;
     n_train_ = n_seq - n_heldout_;
@@ -422,7 +424,7 @@ double Trainer::gradient(const int32_t *tokens, const int32_t *targets) {
 
 namespace {
 constexpr uint32_t kCkptMagic = 0x54434d53; // "SMCT"
-constexpr uint32_t kCkptVersion = 1;
+constexpr uint32_t kCkptVersion = 2;
 
 struct CkptHeader {
     uint32_t magic, version;
@@ -430,6 +432,7 @@ struct CkptHeader {
     int32_t batch, seq_len, accum, tied;
     uint64_t seed;
     int64_t n_train, n_data;
+    uint64_t data_hash;
     int64_t step, cursor, epoch;
     uint64_t rng[4];
     float last_loss, last_lr, last_norm, pad;
@@ -444,7 +447,7 @@ void Trainer::save_checkpoint(uint8_t *out) const {
     CkptHeader h{};
     h.magic = kCkptMagic, h.version = kCkptVersion, h.total = p_.total();
     h.batch = c_.batch, h.seq_len = c_.seq_len, h.accum = c_.accum_steps, h.tied = p_.tied();
-    h.seed = c_.seed, h.n_train = n_train_, h.n_data = n_data_;
+    h.seed = c_.seed, h.n_train = n_train_, h.n_data = n_data_, h.data_hash = data_hash_;
     h.step = step_, h.cursor = cursor_, h.epoch = epoch_;
     memcpy(h.rng, rng_.s, sizeof h.rng);
     h.last_loss = last_loss_, h.last_lr = last_lr_, h.last_norm = last_norm_;
@@ -464,7 +467,7 @@ bool Trainer::load_checkpoint(const uint8_t *in, size_t n) {
     memcpy(&h, in, sizeof h);
     if (h.magic != kCkptMagic || h.version != kCkptVersion || h.total != p_.total() || h.batch != c_.batch ||
         h.seq_len != c_.seq_len || h.accum != c_.accum_steps || h.tied != static_cast<int32_t>(p_.tied()) || h.seed != c_.seed ||
-        h.n_train != n_train_ || h.n_data != n_data_ || n != checkpoint_bytes() || h.cursor < 0 || h.cursor > n_train_)
+        h.n_train != n_train_ || h.n_data != n_data_ || h.data_hash != data_hash_ || n != checkpoint_bytes() || h.cursor < 0 || h.cursor > n_train_)
         return false;
     in += sizeof h;
     const size_t ob = static_cast<size_t>(n_train_) * sizeof(uint32_t), pb = static_cast<size_t>(p_.total()) * sizeof(float);

@@ -147,6 +147,7 @@ private:
     // data
     const int32_t *data_ = nullptr;
     int64_t n_data_ = 0, n_train_ = 0, n_heldout_ = 0;
+    uint64_t data_hash_ = 0; // FNV-1a of the tokens: a checkpoint names the data it was made on
     uint32_t *order_ = nullptr;
 
     // progress (all of it saved in a checkpoint)
