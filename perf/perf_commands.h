@@ -29,5 +29,9 @@ int cmd_bench_tokenizer(int argc, char **argv);
 // smallmind synth-model --preset tiny|24m|134m|smol --type f32|f16|q8_0|q4_0 [--seed S] --out PATH
 int cmd_synth_model(int argc, char **argv);
 
+// smallmind bench-train: training throughput at a given shape (random weights and tokens),
+// against the machine's FP32 peak; with --frame-budget-us, the per-frame overruns.
+int cmd_bench_train(int argc, char **argv);
+
 // smallmind synth-adapter --model PATH --rank R [--alpha A] [--targets q,k,...] [--b-std X] [--seed S] --out PATH
 int cmd_synth_adapter(int argc, char **argv);

@@ -358,6 +358,102 @@ sm_status sm_lora_merge(sm_runtime *rt, const char *model_path, const char *cons
 sm_status sm_convert_llama2c(sm_runtime *rt, const char *checkpoint_path,
                              const char *tokenizer_path, const char *gguf_out_path);
 
+/* ------------------------------------------------------------------ training */
+
+/* Full training of a loaded model's weights (any type in; F32 master weights inside),
+ * in the runtime's arena, a bounded slice per call, deterministic: with the same seed
+ * and data the weights after N steps are the same bytes for every step budget and
+ * thread count. Sessions of the model see new weights only when an optimizer step ends
+ * (when every matrix of the model is F32; otherwise they keep the loaded weights).
+ * The trainer and the model's sessions must be stepped from one thread. */
+typedef struct sm_trainer sm_trainer;
+
+typedef enum sm_train_mode { SM_TRAIN_FULL = 0 } sm_train_mode;
+
+typedef struct sm_trainer_desc {
+    uint32_t struct_size;
+    sm_train_mode mode;
+    float lr;                /* peak learning rate, reached after the warm-up */
+    float lr_min;            /* the cosine decay's floor, reached at total_steps */
+    float beta1, beta2, eps; /* AdamW (bias-corrected) */
+    float weight_decay;      /* decoupled, on matrices only (never on norms) */
+    float grad_clip;         /* global gradient norm clip; <= 0: none */
+    int32_t warmup_steps, total_steps;
+    int32_t batch, seq_len;  /* sequences per micro-batch, tokens per sequence (<= 512) */
+    int32_t accum_steps;     /* micro-batches per optimizer step */
+    uint64_t seed;           /* weights (with init_random), shuffling */
+    int32_t recompute;       /* activation checkpointing: not implemented, must be 0 */
+    int32_t init_random;     /* 1: fresh N(0, 0.02) weights (norms 1) in the model's shape */
+} sm_trainer_desc;
+
+sm_trainer_desc sm_trainer_desc_default(void);
+
+/* Plans every byte (parameters, gradients, moments, activations) in the model's runtime
+ * arena. A budget too small gives SM_ERR_BUDGET and a message with the bytes needed. */
+sm_status sm_trainer_create(sm_model *model, const sm_trainer_desc *desc, sm_trainer **out);
+void sm_trainer_destroy(sm_trainer *t);
+
+typedef struct sm_trainer_info {
+    int64_t n_params;
+    size_t total_bytes;       /* everything the trainer took from the arena (data too) */
+    size_t param_bytes;       /* parameters + gradients + both moments */
+    size_t activation_bytes;  /* saved activations, backward buffers, product scratch */
+    size_t data_bytes;        /* the token data and its shuffle order */
+    int64_t train_sequences, heldout_sequences;
+    int32_t publishes;        /* sessions of the model see the trained weights */
+} sm_trainer_info;
+sm_status sm_trainer_get_info(const sm_trainer *t, sm_trainer_info *out);
+
+/* The data: a token stream cut into sequences of seq_len + 1 tokens (each sequence's
+ * last token is the next one's first); the last heldout_fraction of the sequences are
+ * held out for sm_trainer_eval, the others are drawn in a seeded shuffled order, epoch
+ * after epoch. The tokens are copied into the arena (SM_ERR_BUDGET if they do not fit).
+ * Resets the data cursor; call before the first step. */
+sm_status sm_trainer_set_tokens(sm_trainer *t, const int32_t *tokens, size_t n, float heldout_fraction);
+/* The same from UTF-8 text, tokenized with the model's tokenizer (BOS first) in pieces
+ * of at most the model's max_text_bytes, cut at line ends. */
+sm_status sm_trainer_set_text(sm_trainer *t, const char *utf8, size_t len, float heldout_fraction);
+
+typedef struct sm_train_result {
+    int64_t step;          /* optimizer steps completed */
+    int32_t micro_step;    /* micro-batch in progress */
+    int32_t step_done;     /* 1: this call completed an optimizer step */
+    float loss;            /* mean training loss of the last completed step */
+    float lr;              /* its learning rate */
+    float grad_norm;       /* its gradient norm, before clipping */
+    float tok_s;           /* training tokens per second of compute so far */
+    uint32_t units;        /* units of work this call ran */
+    uint64_t elapsed_us;
+} sm_train_result;
+
+/* Does about budget_us of work (at least one unit: an op of a layer for one
+ * micro-batch, or an optimizer slice), returning early when an optimizer step ends.
+ * budget_us = 0: run to the end of the current optimizer step. */
+sm_status sm_trainer_step(sm_trainer *t, uint32_t budget_us, sm_train_result *out);
+
+/* Mean loss over the held-out sequences (max_sequences > 0: the first that many).
+ * Finishes an optimizer step in progress first. */
+sm_status sm_trainer_eval(sm_trainer *t, int32_t max_sequences, float *loss);
+
+/* Checkpoint to a caller-owned buffer (buf NULL: *size gets the bytes needed): weights,
+ * moments, step, shuffle order and RNG, data cursor. Finishes a step in progress first.
+ * Load into a trainer created with the same model shape, desc and data: the resumed run
+ * continues bit-identically. Anything else gives SM_ERR_MISMATCH. */
+sm_status sm_trainer_save(sm_trainer *t, void *buf, size_t cap, size_t *size);
+sm_status sm_trainer_load(sm_trainer *t, const void *buf, size_t size);
+
+/* Writes the trained weights (what = SM_TRAINER_WEIGHTS) or the last gradient
+ * (SM_TRAINER_GRADIENTS) as a GGUF file of F32 tensors with llama.cpp's names; the
+ * tokenizer metadata is copied from vocab_from (a GGUF file; NULL: none). The bytes
+ * depend only on the values (no timestamps). */
+typedef enum sm_trainer_tensors { SM_TRAINER_WEIGHTS = 0, SM_TRAINER_GRADIENTS = 1 } sm_trainer_tensors;
+sm_status sm_trainer_save_gguf(sm_trainer *t, sm_trainer_tensors what, const char *vocab_from, const char *path);
+
+/* The gradient of the mean next-token loss of one sequence of n = seq_len + 1 tokens
+ * (batch 1): predicting tokens[1..n-1] from tokens[0..n-2]. Only between optimizer
+ * steps; the result replaces the trainer's gradient (sm_trainer_save_gguf writes it). */
+sm_status sm_trainer_gradient(sm_trainer *t, const int32_t *tokens, size_t n, float *loss);
+
 #ifdef __cplusplus
 }
 #endif

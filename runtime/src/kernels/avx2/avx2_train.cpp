@@ -1,0 +1,19 @@
+// AVX2 training products: 6 x 16 register tiles (12 ymm accumulators).
+#if defined(__x86_64__)
+#include "kernels/x86/isa_avx2_begin.h"
+#include "kernels/avx2/vec.h"
+#include "kernels/common/gemm_train.h"
+
+namespace sm::kern {
+namespace avx2 {
+void gemm_nn(const float *A, int64_t lda, int M, const float *B, int64_t ldb, int K, float *C, int64_t ldc, int n0, int n1) {
+    gemm_train_t<VecAvx2, 6, false>(A, lda, M, B, ldb, K, C, ldc, n0, n1);
+}
+void gemm_tn(const float *A, int64_t lda, int M, const float *B, int64_t ldb, int K, float *C, int64_t ldc, int n0, int n1) {
+    gemm_train_t<VecAvx2, 6, true>(A, lda, M, B, ldb, K, C, ldc, n0, n1);
+}
+} // namespace avx2
+extern const TrainKernels kAvx2TrainKernels = {"avx2", avx2::gemm_nn, avx2::gemm_tn};
+} // namespace sm::kern
+#include "kernels/x86/isa_end.h"
+#endif

@@ -1,0 +1,111 @@
+#include "train/matmul.h"
+
+namespace sm::train {
+
+namespace {
+
+// Output columns go in tasks of whole 16-column blocks (the widest kernel panel).
+struct GemmJob {
+    const kern::Kernels *k;
+    kern::Matrix w;
+    const float *x;
+    int64_t ldx;
+    int M;
+    float *y;
+    int64_t ldy;
+    int n_tasks, blocks, c0, c1; // columns [c0, c1) in blocks of 16 from c0
+};
+
+void gemm_task(void *p, int t) {
+    const GemmJob &j = *static_cast<const GemmJob *>(p);
+    const int b0 = static_cast<int>(static_cast<int64_t>(j.blocks) * t / j.n_tasks);
+    const int b1 = static_cast<int>(static_cast<int64_t>(j.blocks) * (t + 1) / j.n_tasks);
+    const int n0 = j.c0 + b0 * 16, n1 = j.c0 + b1 * 16 < j.c1 ? j.c0 + b1 * 16 : j.c1;
+    if (n0 < n1) j.k->matmul(j.w, j.x, static_cast<size_t>(j.ldx) * sizeof(float), j.M, j.y, j.ldy, n0, n1);
+}
+
+// y[M][N] = x . Wm^T for Wm with N rows of K floats (row stride K).
+void gemm(const Compute &c, float *y, int64_t ldy, const float *x, int64_t ldx, const float *Wm, int M, int N, int K, int c0, int c1) {
+    GemmJob j;
+    j.k = c.k;
+    j.w.type = TensorType::F32;
+    j.w.layout = kern::Layout::Rows;
+    j.w.rows = N;
+    j.w.cols = K;
+    j.w.row_bytes = static_cast<size_t>(K) * sizeof(float);
+    j.w.data = Wm;
+    j.x = x;
+    j.ldx = ldx;
+    j.M = M;
+    j.y = y;
+    j.ldy = ldy;
+    j.c0 = c0;
+    j.c1 = c1;
+    j.blocks = (c1 - c0 + 15) / 16;
+    const int width = c.par ? c.par->width() : 1;
+    // Enough tasks to balance, few enough that each still fills the kernel's tiles.
+    int tasks = width > 1 ? width * 2 : 1;
+    if (tasks > j.blocks) tasks = j.blocks;
+    j.n_tasks = tasks;
+    if (tasks == 1 || !c.par) {
+        for (int t = 0; t < tasks; t++) gemm_task(&j, t);
+    } else {
+        c.par->run(gemm_task, &j, tasks);
+    }
+}
+
+// The training kernels over output columns [0, N), in tasks of whole 16-column blocks.
+struct TrainGemmJob {
+    kern::TrainGemmFn fn;
+    const float *A;
+    int64_t lda;
+    int M;
+    const float *B;
+    int64_t ldb;
+    int K;
+    float *C;
+    int64_t ldc;
+    int c0, c1, n_tasks, blocks;
+};
+
+void train_gemm_task(void *p, int t) {
+    const TrainGemmJob &j = *static_cast<const TrainGemmJob *>(p);
+    const int b0 = static_cast<int>(static_cast<int64_t>(j.blocks) * t / j.n_tasks);
+    const int b1 = static_cast<int>(static_cast<int64_t>(j.blocks) * (t + 1) / j.n_tasks);
+    const int n0 = j.c0 + b0 * 16, n1 = j.c0 + b1 * 16 < j.c1 ? j.c0 + b1 * 16 : j.c1;
+    if (n0 < n1) j.fn(j.A, j.lda, j.M, j.B, j.ldb, j.K, j.C, j.ldc, n0, n1);
+}
+
+void train_gemm(const Compute &c, kern::TrainGemmFn fn, const float *A, int64_t lda, int M, const float *B, int64_t ldb, int K,
+                float *C, int64_t ldc, int c0, int c1) {
+    TrainGemmJob j{fn, A, lda, M, B, ldb, K, C, ldc, c0, c1, 1, (c1 - c0 + 15) / 16};
+    const int width = c.par ? c.par->width() : 1;
+    int tasks = width > 1 ? width * 2 : 1;
+    if (tasks > j.blocks) tasks = j.blocks;
+    j.n_tasks = tasks;
+    if (tasks == 1 || !c.par) {
+        for (int t = 0; t < tasks; t++) train_gemm_task(&j, t);
+    } else {
+        c.par->run(train_gemm_task, &j, tasks);
+    }
+}
+
+} // namespace
+
+void matmul_forward(const Compute &c, float *y, int64_t ldy, const float *x, int64_t ldx, const float *W, int M, int N, int K,
+                    int n0, int n1) {
+    gemm(c, y, ldy, x, ldx, W, M, N, K, n0, n1 < 0 ? N : n1);
+}
+
+void matmul_backward(const Compute &c, float *dx, int64_t lddx, float *dW, bool accumulate, const float *dy, int64_t lddy,
+                     const float *x, int64_t ldx, const float *W, int M, int N, int K, const MatmulScratch &s, int k0, int k1) {
+    if (k1 < 0) k1 = K;
+    if (dx) train_gemm(c, c.tk->gemm_nn, dy, lddy, M, W, K, N, dx, lddx, k0, k1);
+    float *out = accumulate ? s.dw : dW;
+    train_gemm(c, c.tk->gemm_tn, dy, lddy, N, x, ldx, M, out, K, k0, k1);
+    if (accumulate)
+        for (int64_t n = 0; n < N; n++)
+            for (int64_t k = k0; k < k1; k++) dW[n * K + k] += s.dw[n * K + k];
+}
+
+} // namespace sm::train

@@ -1,0 +1,356 @@
+#include "train/model.h"
+
+#include <cstdio>
+#include <cstring>
+
+namespace sm::train {
+
+// ---------------------------------------------------------------- parameters
+
+bool ParamLayout::init(const Hparams &hp, bool tied) {
+    if (hp.n_layers < 1 || hp.n_layers > kMaxLayers || hp.dim < 1 || hp.hidden_dim < 1 || hp.n_heads < 1 ||
+        hp.n_kv_heads < 1 || hp.n_heads % hp.n_kv_heads != 0 || hp.head_dim < 2 || hp.head_dim % 2 != 0 || hp.n_vocab < 1)
+        return false;
+    hp_ = hp;
+    tied_ = tied;
+    const int64_t D = hp.dim, H = hp.hidden_dim;
+    int64_t at = 0;
+    for (int l = 0; l < hp.n_layers; l++) {
+        layers_[l].attn_norm = at, at += D;
+        layers_[l].ffn_norm = at, at += D;
+    }
+    output_norm_ = at, at += D;
+    decay_from_ = at;
+    tok_embd_ = at;
+    at += static_cast<int64_t>(hp.n_vocab) * D;
+    for (int l = 0; l < hp.n_layers; l++) {
+        LayerParams &L = layers_[l];
+        L.wqkv = at, at += qkv_rows() * D;
+        L.wo = at, at += D * hp.q_dim();
+        L.w13 = at, at += 2 * H * D;
+        L.w2 = at, at += D * H;
+    }
+    output_ = at;
+    if (!tied) at += static_cast<int64_t>(hp.n_vocab) * D;
+    total_ = at;
+    return true;
+}
+
+TensorSlot ParamLayout::tensor(int i) const {
+    TensorSlot s{};
+    const int D = hp_.dim, H = hp_.hidden_dim;
+    auto set = [&](const char *name, int64_t off, int rows, int cols, bool decay) {
+        snprintf(s.name, sizeof s.name, "%s", name);
+        s.offset = off;
+        s.rows = rows;
+        s.cols = cols;
+        s.decay = decay;
+    };
+    if (i == 0) {
+        set("token_embd.weight", tok_embd_, hp_.n_vocab, D, true);
+        return s;
+    }
+    i--;
+    if (i < 9 * hp_.n_layers) {
+        const int l = i / 9;
+        const LayerParams &L = layers_[l];
+        char name[48];
+        const int64_t q = static_cast<int64_t>(hp_.q_dim()) * D, kv = static_cast<int64_t>(hp_.kv_dim()) * D;
+        switch (i % 9) {
+        case 0: snprintf(name, sizeof name, "blk.%d.attn_norm.weight", l), set(name, L.attn_norm, 1, D, false); break;
+        case 1: snprintf(name, sizeof name, "blk.%d.attn_q.weight", l), set(name, L.wqkv, hp_.q_dim(), D, true); break;
+        case 2: snprintf(name, sizeof name, "blk.%d.attn_k.weight", l), set(name, L.wqkv + q, hp_.kv_dim(), D, true); break;
+        case 3: snprintf(name, sizeof name, "blk.%d.attn_v.weight", l), set(name, L.wqkv + q + kv, hp_.kv_dim(), D, true); break;
+        case 4: snprintf(name, sizeof name, "blk.%d.attn_output.weight", l), set(name, L.wo, D, hp_.q_dim(), true); break;
+        case 5: snprintf(name, sizeof name, "blk.%d.ffn_norm.weight", l), set(name, L.ffn_norm, 1, D, false); break;
+        case 6: snprintf(name, sizeof name, "blk.%d.ffn_gate.weight", l), set(name, L.w13, H, D, true); break;
+        case 7: snprintf(name, sizeof name, "blk.%d.ffn_up.weight", l), set(name, L.w13 + static_cast<int64_t>(H) * D, H, D, true); break;
+        default: snprintf(name, sizeof name, "blk.%d.ffn_down.weight", l), set(name, L.w2, D, H, true); break;
+        }
+        return s;
+    }
+    i -= 9 * hp_.n_layers;
+    if (i == 0) set("output_norm.weight", output_norm_, 1, D, false);
+    else set("output.weight", output_, hp_.n_vocab, D, true);
+    return s;
+}
+
+// ---------------------------------------------------------------- activations
+
+size_t TrainModel::activation_bytes(const ParamLayout &p, BatchShape s) {
+    TrainModel m;
+    Bump b = Bump::measuring();
+    m.init(p, s, b);
+    return b.used;
+}
+
+void TrainModel::init(const ParamLayout &p, BatchShape s, Bump &a) {
+    p_ = p;
+    s_ = s;
+    const Hparams &hp = p.hp();
+    const size_t R = static_cast<size_t>(s.rows()), L = static_cast<size_t>(hp.n_layers);
+    const size_t D = static_cast<size_t>(hp.dim), H = static_cast<size_t>(hp.hidden_dim), QD = static_cast<size_t>(hp.q_dim());
+    const size_t QKV = static_cast<size_t>(p.qkv_rows()), V = static_cast<size_t>(hp.n_vocab);
+    tokens_ = a.take_n<int32_t>(R);
+    targets_ = a.take_n<int32_t>(R);
+    rope_cs_ = a.take_n<float>(static_cast<size_t>(s.T) * static_cast<size_t>(hp.head_dim));
+    x_ = a.take_n<float>((L + 1) * R * D);
+    xn1_ = a.take_n<float>(L * R * D);
+    rstd1_ = a.take_n<float>(L * R);
+    qkv_ = a.take_n<float>(L * R * QKV);
+    att_ = a.take_n<float>(L * static_cast<size_t>(s.B) * static_cast<size_t>(hp.n_heads) * static_cast<size_t>(s.T) * static_cast<size_t>(s.T));
+    atty_ = a.take_n<float>(L * R * QD);
+    xmid_ = a.take_n<float>(L * R * D);
+    xn2_ = a.take_n<float>(L * R * D);
+    rstd2_ = a.take_n<float>(L * R);
+    h13_ = a.take_n<float>(L * R * 2 * H);
+    hs_ = a.take_n<float>(L * R * H);
+    xnf_ = a.take_n<float>(R * D);
+    rstdf_ = a.take_n<float>(R);
+    logits_ = a.take_n<float>(R * V);
+    losses_ = a.take_n<float>(R);
+    dx_ = a.take_n<float>(R * D);
+    dxn_ = a.take_n<float>(R * D);
+    dqkv_ = a.take_n<float>(R * QKV);
+    datty_ = a.take_n<float>(R * QD);
+    dh13_ = a.take_n<float>(R * 2 * H);
+    dhs_ = a.take_n<float>(R * H);
+    attn_scratch_ = a.take_n<float>(attention_scratch_floats(AttnShape{s.B, s.T, hp.n_heads, hp.n_kv_heads, hp.head_dim, 0, 0, 0}));
+    // the products' scratch: the largest of qkv, wo, w13, w2, classifier
+    size_t maxNK = QKV * D;
+    auto widen = [&](size_t n, size_t k) { maxNK = n * k > maxNK ? n * k : maxNK; };
+    widen(D, QD);
+    widen(2 * H, D);
+    widen(D, H);
+    widen(V, D);
+    ms_.dw = a.take_n<float>(maxNK);
+    if (!a.is_measuring()) rope_table(rope_cs_, s.T, hp.head_dim, hp.rope_theta);
+}
+
+void TrainModel::set_batch(const int32_t *tokens, const int32_t *targets, float loss_scale, bool first_micro) {
+    memcpy(tokens_, tokens, sizeof(int32_t) * static_cast<size_t>(s_.rows()));
+    memcpy(targets_, targets, sizeof(int32_t) * static_cast<size_t>(s_.rows()));
+    loss_scale_ = loss_scale;
+    first_micro_ = first_micro;
+}
+
+// Gradients no product writes first: norms, and the embedding when it is not also the
+// classifier (whose product writes it before the embedding's backward adds to it).
+void TrainModel::zero_fresh_grads() {
+    const Hparams &hp = p_.hp();
+    const size_t D = static_cast<size_t>(hp.dim);
+    for (int l = 0; l < hp.n_layers; l++) {
+        memset(G(p_.layer(l).attn_norm), 0, sizeof(float) * D);
+        memset(G(p_.layer(l).ffn_norm), 0, sizeof(float) * D);
+    }
+    memset(G(p_.output_norm()), 0, sizeof(float) * D);
+    if (!p_.tied()) memset(G(p_.tok_embd()), 0, sizeof(float) * D * static_cast<size_t>(hp.n_vocab));
+}
+
+// ---------------------------------------------------------------- units
+
+namespace {
+
+// Part `part` of n_parts of [0, n): whole 16-column blocks (tasks when block is 1).
+void part_range(int n, int block, int part, int n_parts, int &c0, int &c1) {
+    const int blocks = (n + block - 1) / block;
+    c0 = static_cast<int>(static_cast<int64_t>(blocks) * part / n_parts) * block;
+    c1 = static_cast<int>(static_cast<int64_t>(blocks) * (part + 1) / n_parts) * block;
+    if (c1 > n) c1 = n;
+}
+
+} // namespace
+
+int TrainModel::split_size(int u, int *block) const {
+    *block = 16;
+    const Hparams &hp = p_.hp();
+    const int L = hp.n_layers, D = hp.dim, H = hp.hidden_dim;
+    if (u == 0) return 0;
+    u -= 1;
+    if (u < kLayerOps * L) {
+        switch (u % kLayerOps) {
+        case kQkv: return p_.qkv_rows();
+        case kAttention: return *block = 1, s_.B * hp.n_heads;
+        case kWo: return D;
+        case kW13: return 2 * H;
+        case kW2: return D;
+        default: return 0;
+        }
+    }
+    u -= kLayerOps * L;
+    if (u < kHeadOps) return u == kClassifier ? hp.n_vocab : u == kClassifierBackward ? D : 0;
+    u -= kHeadOps;
+    if (u < kLayerOps * L) {
+        switch (kLayerOps - 1 - u % kLayerOps) {
+        case kQkv: return D;
+        case kAttention: return *block = 1, s_.B * hp.n_kv_heads;
+        case kWo: return hp.q_dim();
+        case kW13: return D;
+        case kW2: return H;
+        default: return 0;
+        }
+    }
+    return 0;
+}
+
+int TrainModel::parts(int u) const {
+    int block = 16;
+    const int n = split_size(u, &block);
+    if (n == 0) return 1;
+    const int most = (n + block - 1) / block;
+    int k = static_cast<int>(unit_flops(u) / kPartFlops + 0.5);
+    if (k < 1) k = 1;
+    return k < most ? k : most;
+}
+
+void TrainModel::run_part(int u, int part) {
+    const int L = p_.hp().n_layers;
+    const int D = p_.hp().dim, R = s_.rows();
+    const int n = parts(u);
+    if (u == 0) {
+        if (first_micro_) zero_fresh_grads();
+        embedding_forward(x_, tokens_, W(p_.tok_embd()), R, D);
+        return;
+    }
+    u -= 1;
+    if (u < kLayerOps * L) return layer_forward(u / kLayerOps, u % kLayerOps, part, n);
+    u -= kLayerOps * L;
+    if (u < kHeadOps) return head(u, part, n);
+    u -= kHeadOps;
+    if (u < kLayerOps * L) return layer_backward(L - 1 - u / kLayerOps, kLayerOps - 1 - u % kLayerOps, part, n);
+    embedding_backward(G(p_.tok_embd()), tokens_, dx_, R, D);
+}
+
+void TrainModel::layer_forward(int l, int op, int part, int n_parts) {
+    const Hparams &hp = p_.hp();
+    const LayerParams &P = p_.layer(l);
+    const int R = s_.rows(), D = hp.dim, H = hp.hidden_dim, QD = hp.q_dim(), KVD = hp.kv_dim(), QKV = p_.qkv_rows();
+    const int64_t rd = static_cast<int64_t>(R) * D;
+    float *x = x_ + l * rd, *xn1 = xn1_ + l * rd, *xmid = xmid_ + l * rd, *xn2 = xn2_ + l * rd, *xout = x_ + (l + 1) * rd;
+    float *qkv = qkv_ + static_cast<int64_t>(l) * R * QKV, *atty = atty_ + static_cast<int64_t>(l) * R * QD;
+    float *h13 = h13_ + static_cast<int64_t>(l) * R * 2 * H, *hs = hs_ + static_cast<int64_t>(l) * R * H;
+    float *att = att_ + static_cast<int64_t>(l) * s_.B * hp.n_heads * s_.T * s_.T;
+    int c0 = 0, c1 = 0;
+    auto cols = [&](int n) { part_range(n, 16, part, n_parts, c0, c1); };
+    auto add_cols = [&](float *y, const float *x) { // residual over this part's columns
+        for (int r = 0; r < R; r++)
+            for (int i = c0; i < c1; i++) y[static_cast<int64_t>(r) * D + i] += x[static_cast<int64_t>(r) * D + i];
+    };
+    switch (op) {
+    case kAttnNorm: rmsnorm_forward(xn1, rstd1_ + static_cast<int64_t>(l) * R, x, W(P.attn_norm), R, D, hp.norm_eps); break;
+    case kQkv: cols(QKV), matmul_forward(c_, qkv, QKV, xn1, D, W(P.wqkv), R, QKV, D, c0, c1); break;
+    case kRope:
+        rope_forward(qkv, QKV, R, s_.T, hp.n_heads, hp.head_dim, rope_cs_);
+        rope_forward(qkv + QD, QKV, R, s_.T, hp.n_kv_heads, hp.head_dim, rope_cs_);
+        break;
+    case kAttention: {
+        const AttnShape a{s_.B, s_.T, hp.n_heads, hp.n_kv_heads, hp.head_dim, QKV, QKV, QD};
+        const int n = attention_forward_tasks(a);
+        const int t0 = static_cast<int>(static_cast<int64_t>(n) * part / n_parts), t1 = static_cast<int>(static_cast<int64_t>(n) * (part + 1) / n_parts);
+        attention_forward(c_, atty, att, qkv, qkv + QD, qkv + QD + KVD, a, t0, t1);
+        break;
+    }
+    case kWo:
+        cols(D);
+        matmul_forward(c_, xmid, D, atty, QD, W(P.wo), R, D, QD, c0, c1);
+        add_cols(xmid, x);
+        break;
+    case kFfnNorm: rmsnorm_forward(xn2, rstd2_ + static_cast<int64_t>(l) * R, xmid, W(P.ffn_norm), R, D, hp.norm_eps); break;
+    case kW13: cols(2 * H), matmul_forward(c_, h13, 2 * H, xn2, D, W(P.w13), R, 2 * H, D, c0, c1); break;
+    case kSwiglu: swiglu_forward(hs, h13, R, H); break;
+    default:
+        cols(D);
+        matmul_forward(c_, xout, D, hs, H, W(P.w2), R, D, H, c0, c1);
+        add_cols(xout, xmid);
+        break;
+    }
+}
+
+void TrainModel::head(int op, int part, int n_parts) {
+    const Hparams &hp = p_.hp();
+    const int R = s_.rows(), D = hp.dim, V = hp.n_vocab, L = hp.n_layers;
+    float *xl = x_ + static_cast<int64_t>(L) * R * D;
+    int c0 = 0, c1 = 0;
+    switch (op) {
+    case kFinalNorm: rmsnorm_forward(xnf_, rstdf_, xl, W(p_.output_norm()), R, D, hp.norm_eps); break;
+    case kClassifier:
+        part_range(V, 16, part, n_parts, c0, c1);
+        matmul_forward(c_, logits_, V, xnf_, D, W(p_.output()), R, V, D, c0, c1);
+        break;
+    case kLoss: loss_sum_ = crossentropy_forward(logits_, losses_, targets_, R, V); break;
+    case kLossBackward: crossentropy_backward(logits_, targets_, R, V, loss_scale_); break;
+    case kClassifierBackward:
+        part_range(D, 16, part, n_parts, c0, c1);
+        matmul_backward(c_, dxn_, D, G(p_.output()), !first_micro_, logits_, V, xnf_, D, W(p_.output()), R, V, D, ms_, c0, c1);
+        break;
+    default:
+        memset(dx_, 0, sizeof(float) * static_cast<size_t>(R) * static_cast<size_t>(D));
+        rmsnorm_backward(dx_, G(p_.output_norm()), dxn_, xl, W(p_.output_norm()), rstdf_, R, D);
+        break;
+    }
+}
+
+// dx_ holds dL/d(layer output) on entry to the layer's first backward op (kW2) and
+// dL/d(layer input) after its last (kAttnNorm): the residual passes it through and the
+// norms' backwards add their share.
+void TrainModel::layer_backward(int l, int op, int part, int n_parts) {
+    const Hparams &hp = p_.hp();
+    const LayerParams &P = p_.layer(l);
+    const int R = s_.rows(), D = hp.dim, H = hp.hidden_dim, QD = hp.q_dim(), KVD = hp.kv_dim(), QKV = p_.qkv_rows();
+    const int64_t rd = static_cast<int64_t>(R) * D;
+    const float *x = x_ + l * rd, *xn1 = xn1_ + l * rd, *xmid = xmid_ + l * rd, *xn2 = xn2_ + l * rd;
+    const float *qkv = qkv_ + static_cast<int64_t>(l) * R * QKV, *atty = atty_ + static_cast<int64_t>(l) * R * QD;
+    const float *h13 = h13_ + static_cast<int64_t>(l) * R * 2 * H, *hs = hs_ + static_cast<int64_t>(l) * R * H;
+    const float *att = att_ + static_cast<int64_t>(l) * s_.B * hp.n_heads * s_.T * s_.T;
+    const bool acc = !first_micro_;
+    int c0 = 0, c1 = 0;
+    auto cols = [&](int n) { part_range(n, 16, part, n_parts, c0, c1); };
+    switch (op) {
+    case kW2: cols(H), matmul_backward(c_, dhs_, H, G(P.w2), acc, dx_, D, hs, H, W(P.w2), R, D, H, ms_, c0, c1); break;
+    case kSwiglu: swiglu_backward(dh13_, dhs_, h13, R, H); break;
+    case kW13: cols(D), matmul_backward(c_, dxn_, D, G(P.w13), acc, dh13_, 2 * H, xn2, D, W(P.w13), R, 2 * H, D, ms_, c0, c1); break;
+    case kFfnNorm: rmsnorm_backward(dx_, G(P.ffn_norm), dxn_, xmid, W(P.ffn_norm), rstd2_ + static_cast<int64_t>(l) * R, R, D); break;
+    case kWo: cols(QD), matmul_backward(c_, datty_, QD, G(P.wo), acc, dx_, D, atty, QD, W(P.wo), R, D, QD, ms_, c0, c1); break;
+    case kAttention: {
+        const AttnShape a{s_.B, s_.T, hp.n_heads, hp.n_kv_heads, hp.head_dim, QKV, QKV, QD};
+        const int n = attention_backward_tasks(a);
+        const int t0 = static_cast<int>(static_cast<int64_t>(n) * part / n_parts), t1 = static_cast<int>(static_cast<int64_t>(n) * (part + 1) / n_parts);
+        attention_backward(c_, dqkv_, dqkv_ + QD, dqkv_ + QD + KVD, datty_, att, qkv, qkv + QD, qkv + QD + KVD, a, attn_scratch_, t0, t1);
+        break;
+    }
+    case kRope:
+        rope_backward(dqkv_, QKV, R, s_.T, hp.n_heads, hp.head_dim, rope_cs_);
+        rope_backward(dqkv_ + QD, QKV, R, s_.T, hp.n_kv_heads, hp.head_dim, rope_cs_);
+        break;
+    case kQkv: cols(D), matmul_backward(c_, dxn_, D, G(P.wqkv), acc, dqkv_, QKV, xn1, D, W(P.wqkv), R, QKV, D, ms_, c0, c1); break;
+    default: rmsnorm_backward(dx_, G(P.attn_norm), dxn_, x, W(P.attn_norm), rstd1_ + static_cast<int64_t>(l) * R, R, D); break;
+    }
+}
+
+double TrainModel::unit_flops(int u) const {
+    const Hparams &hp = p_.hp();
+    const double R = s_.rows(), D = hp.dim, H = hp.hidden_dim, QD = hp.q_dim(), QKV = p_.qkv_rows(), V = hp.n_vocab;
+    const double attn = 2.0 * s_.B * hp.n_heads * (s_.T * (s_.T + 1) / 2.0) * hp.head_dim;
+    const int L = hp.n_layers;
+    auto layer_op = [&](int op, double mult) {
+        switch (op) {
+        case kQkv: return 2 * R * QKV * D * mult;
+        case kAttention: return 2 * attn * mult;
+        case kWo: return 2 * R * D * QD * mult;
+        case kW13: return 4 * R * H * D * mult;
+        case kSwiglu: return 10 * R * H;
+        case kW2: return 2 * R * D * H * mult;
+        default: return 8 * R * D;
+        }
+    };
+    if (u == 0) return R * D;
+    u -= 1;
+    if (u < kLayerOps * L) return layer_op(u % kLayerOps, 1.0);
+    u -= kLayerOps * L;
+    if (u < kHeadOps) return u == kClassifier ? 2 * R * V * D : u == kClassifierBackward ? 4 * R * V * D : 8 * R * V;
+    u -= kHeadOps;
+    if (u < kLayerOps * L) return layer_op(kLayerOps - 1 - u % kLayerOps, 2.0);
+    return R * D;
+}
+
+} // namespace sm::train
