@@ -354,7 +354,9 @@ sm_status sm_session_get_info(const sm_session *s, sm_session_info *out);
  * mid-prefill, mid-decode, a forward pass half done. A session loaded from it continues
  * with exactly the tokens the original produces from that moment (output the original
  * produced before the save and the host has not polled yet is not part of it). With buf
- * NULL, *size gets the bytes needed; cap below them: SM_ERR_CAPACITY. async: pauses.
+ * NULL, *size gets the bytes needed; cap below them: SM_ERR_CAPACITY (*size set). While
+ * the async worker runs the size moves between calls: pass a buffer with room and read
+ * *size. async: pauses.
  * Load: a damaged state gives SM_ERR_FORMAT, one from another model (or n_ctx, n_sinks,
  * max_batch, kv_type) or version SM_ERR_MISMATCH, one with more queued tokens than this
  * model's queue SM_ERR_CAPACITY; on failure the session is reset. async: pauses. */

@@ -73,7 +73,7 @@ sm_status sm_session_destroy(sm_session *h) {
     sm_model *m = s->model;
     const api::AsyncPause pause(m); // the other sessions go on once the slot is out
     // A forward in flight may still hold this slot's rows: finish it first.
-    m->sched.drain();
+    if (s->in_flight) m->sched.drain();
     m->slot_ptrs[s->slot] = nullptr;
     m->rt->handles.revoke(h);
     s->in_use = false;
@@ -117,7 +117,7 @@ sm_status sm_session_reset(sm_session *h) {
     sm_session *s = api::session_of(h);
     if (!s) return SM_ERR_INVALID_ARGUMENT;
     const api::AsyncPause pause(s->model);
-    s->model->sched.drain();
+    if (s->in_flight) s->model->sched.drain(); // its rows leave the forward first; the others' stay
     s->reset();
     return SM_OK;
 }
@@ -231,7 +231,7 @@ sm_status sm_session_load(sm_session *h, const void *buf, size_t size) {
     sm_model *m = s->model;
     if (!buf) return m->rt->fail(SM_ERR_INVALID_ARGUMENT, "buffer is NULL");
     const api::AsyncPause pause(m);
-    m->sched.drain();
+    if (s->in_flight) m->sched.drain();
     Error err;
     if (s->load(static_cast<const uint8_t *>(buf), size, m->fingerprint, err) != SM_OK) {
         s->reset();

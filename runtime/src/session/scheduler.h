@@ -27,7 +27,7 @@ public:
 
 private:
     bool start_batch();
-    uint64_t forward_deadline(uint64_t plan) const; // plan on clock_, as the forward's now_ns()
+    uint64_t forward_deadline(uint64_t plan) const; // what the forward is given for plan
     void finish_batch();
     bool session_idle(const Session *s) const;
 
