@@ -202,9 +202,10 @@ typedef enum sm_tokenize_flags {
     SM_TOKENIZE_PARSE_SPECIAL = 2 /* match control tokens like <|im_start|> in the text */
 } sm_tokenize_flags;
 
-/* Text to token ids. Invalid UTF-8 is never an error; it is read as llama.cpp reads it:
+/* Text to token ids (flags: sm_tokenize_flags only). Invalid UTF-8 is never an error; it is read as llama.cpp reads it:
  * byte-level BPE sees U+FFFD per bad byte, SentencePiece keeps the bytes as byte tokens.
- * If cap is too small, returns SM_ERR_CAPACITY with *n_tokens set to the count needed. */
+ * If cap is too small, returns SM_ERR_CAPACITY with *n_tokens set to the count needed.
+ * The text functions and sm_model_get_info / sm_model_describe: async: ok. */
 sm_status sm_tokenize(sm_model *model, const char *text, size_t len, uint32_t flags,
                       int32_t *tokens, size_t cap, size_t *n_tokens);
 
@@ -227,16 +228,19 @@ typedef int (*sm_token_filter_fn)(void *user, int32_t token);
 
 typedef struct sm_logit_bias { int32_t token; float bias; } sm_logit_bias;
 
+/* Ranges (NaN is outside every one; SM_ERR_INVALID_ARGUMENT): */
 typedef struct sm_sampler_desc {
-    float temperature;        /* 0 = greedy (argmax) */
-    int32_t top_k;            /* 0 = off */
-    float top_p;              /* 1 = off */
-    float min_p;              /* 0 = off */
-    float repeat_penalty;     /* 1 = off (llama.cpp's rule: divide positive logits) */
-    float frequency_penalty;  /* 0 = off */
-    float presence_penalty;   /* 0 = off */
-    int32_t penalty_window;   /* last N tokens the penalties look at (default 64) */
-    const sm_logit_bias *logit_bias; size_t n_logit_bias;
+    float temperature;        /* finite, >= 0; 0 = greedy (argmax) */
+    int32_t top_k;            /* >= 0; 0 = off */
+    float top_p;              /* [0, 1]; 1 = off */
+    float min_p;              /* [0, 1]; 0 = off */
+    float repeat_penalty;     /* finite, > 0; 1 = off (llama.cpp's rule: divide positive logits) */
+    float frequency_penalty;  /* finite; 0 = off */
+    float presence_penalty;   /* finite; 0 = off */
+    int32_t penalty_window;   /* >= 0: last N tokens the penalties look at, at most 4096
+                                 used (default 64) */
+    const sm_logit_bias *logit_bias; size_t n_logit_bias; /* <= 256 (SM_ERR_CAPACITY),
+                                 tokens in [0, n_vocab) */
     sm_token_filter_fn filter; void *filter_user;
     uint64_t seed;
 } sm_sampler_desc;

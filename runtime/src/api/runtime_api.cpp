@@ -102,8 +102,14 @@ sm_status sm_runtime_create(const sm_runtime_desc *desc, sm_runtime **out) {
     if (!out) return SM_ERR_INVALID_ARGUMENT;
     *out = nullptr;
     if (!desc || desc->struct_size != sizeof(sm_runtime_desc) || desc->memory_budget == 0 || desc->threads < 0 ||
-        desc->threads > ThreadPool::kMaxThreads + 1 || desc->isa < SM_ISA_AUTO || desc->isa > SM_ISA_NEON)
+        desc->threads > ThreadPool::kMaxThreads + 1)
         return SM_ERR_INVALID_ARGUMENT;
+    // A C host may store any int in the enum; C++ may not load one outside its values, so
+    // the range check reads the bytes.
+    static_assert(sizeof(sm_isa) == sizeof(int32_t), "sm_isa is an int");
+    int32_t isa_value;
+    memcpy(&isa_value, &desc->isa, sizeof isa_value);
+    if (isa_value < SM_ISA_AUTO || isa_value > SM_ISA_NEON) return SM_ERR_INVALID_ARGUMENT;
     // A host allocator gives and takes back the block; a job system runs tasks on >= 1 thread.
     if (desc->allocator && (!desc->allocator->alloc || !desc->allocator->free)) return SM_ERR_INVALID_ARGUMENT;
     if (desc->jobs && (!desc->jobs->parallel_for || desc->jobs->max_parallelism < 1)) return SM_ERR_INVALID_ARGUMENT;

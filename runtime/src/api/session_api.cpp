@@ -177,9 +177,11 @@ sm_status sm_session_eval(sm_session *h, const int32_t *tokens, size_t n, float 
         size_t chunk = n - done;
         const size_t room = static_cast<size_t>(s->lim.pending_cap - s->queued.load());
         if (chunk > room) chunk = room;
-        st = s->submit(tokens + done, chunk, err);
+        if (chunk) st = s->submit(tokens + done, chunk, err);
         done += chunk;
-        m->sched.step(0, s);
+        const int units = m->sched.step(0, s);
+        if (!chunk && units == 0) // the queue is full and stays full: its output waits for a poll
+            st = err.set(SM_ERR_STATE, "the session's output is full: poll it before sm_session_eval");
     }
     if (logits && n == 1 && !s->eval_all && st == SM_OK) memcpy(logits, s->last_logits, sizeof(float) * V);
     s->eval = s->eval_all = false;
