@@ -117,8 +117,12 @@ std::vector<uint8_t> save_of(sm_session *s) {
     size_t size = 0;
     sm_status st = sm_session_save(s, nullptr, 0, &size);
     EXPECT(st == SM_OK, st);
-    std::vector<uint8_t> b(size + 4096);
-    st = sm_session_save(s, b.data(), b.size(), &size); // the worker may move on between the calls
+    std::vector<uint8_t> b;
+    for (int i = 0; i < 8; i++) { // the worker may move on between the calls: the size with it
+        b.resize(2 * size + 4096);
+        st = sm_session_save(s, b.data(), b.size(), &size);
+        if (st != SM_ERR_CAPACITY) break;
+    }
     EXPECT(st == SM_OK, st);
     b.resize(size);
     return b;

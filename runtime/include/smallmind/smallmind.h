@@ -354,7 +354,9 @@ typedef struct sm_session_info {
 sm_status sm_session_get_info(const sm_session *s, sm_session_info *out);
 
 /* Save to a caller-owned buffer: a snapshot of the session (tokens, queued input, KV
- * cache, sampler and RNG state) that changes nothing, whatever the moment: queued input,
+ * cache, sampler settings and RNG state, logit biases, stop strings, choices; not the
+ * host's filter callback, which stays the loading session's) that changes nothing,
+ * whatever the moment: queued input,
  * mid-prefill, mid-decode, a forward pass half done. A session loaded from it continues
  * with exactly the tokens the original produces from that moment (output the original
  * produced before the save and the host has not polled yet is not part of it). With buf

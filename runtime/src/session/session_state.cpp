@@ -86,9 +86,22 @@ size_t Session::save(uint8_t *buf, size_t cap, uint64_t fingerprint) const {
     w.val(d.presence_penalty);
     w.val(d.penalty_window);
     w.val(d.seed);
+    w.val<int32_t>(static_cast<int32_t>(d.n_logit_bias));
+    w.put(d.logit_bias, sizeof(sm_logit_bias) * d.n_logit_bias);
     w.put(sampler.rng().s, sizeof sampler.rng().s);
     w.val<int32_t>(max_tokens);
     w.val<uint8_t>(stop_at_eos);
+    // Stop strings and choices decide what comes next: they are part of the state.
+    w.val<int32_t>(n_stops);
+    for (int i = 0; i < n_stops; i++) {
+        w.val<int32_t>(stop_len[i]);
+        w.put(stops[i], static_cast<size_t>(stop_len[i]));
+    }
+    w.val<int32_t>(n_choices);
+    for (int i = 0; i < n_choices; i++) {
+        w.val<int32_t>(choice_len[i]);
+        w.put(choices[i], static_cast<size_t>(choice_len[i]));
+    }
     w.val<uint8_t>(static_cast<uint8_t>(utf8.pending()));
     w.put(utf8.pending_bytes(), 4);
     w.val<int32_t>(n_hold);
@@ -158,11 +171,46 @@ sm_status Session::load(const uint8_t *buf, size_t size, uint64_t fingerprint, E
     d.presence_penalty = r.val<float>();
     d.penalty_window = r.val<int32_t>();
     d.seed = r.val<uint64_t>();
+    const int32_t n_bias = r.val<int32_t>();
+    if (n_bias < 0 || n_bias > Sampler::kMaxLogitBias) return err.set(SM_ERR_FORMAT, "saved session: bad logit bias count");
+    sm_logit_bias bias[Sampler::kMaxLogitBias];
+    r.get(bias, sizeof(sm_logit_bias) * static_cast<size_t>(n_bias));
+    for (int i = 0; r.ok && i < n_bias; i++)
+        if (bias[i].token < 0 || bias[i].token >= lim.n_vocab || !std::isfinite(bias[i].bias))
+            return err.set(SM_ERR_FORMAT, "saved session: bad logit bias");
+    d.logit_bias = bias;
+    d.n_logit_bias = static_cast<size_t>(n_bias);
     if (!r.ok || !Sampler::settings_ok(d) || !sampler.configure(d)) return err.set(SM_ERR_FORMAT, "saved session: bad sampler settings");
     r.get(sampler.rng().s, sizeof sampler.rng().s);
     max_tokens = r.val<int32_t>();
     if (max_tokens < 0) return err.set(SM_ERR_FORMAT, "saved session: bad max_tokens");
     stop_at_eos = r.val<uint8_t>() != 0;
+    // Stop strings then choices, into the strings buffer as configure() lays them out.
+    size_t used = 0;
+    auto read_strings = [&](int max_n, int max_len, const char **dst, int *len) -> int {
+        const int32_t n = r.val<int32_t>();
+        if (!r.ok || n < 0 || n > max_n) return -1;
+        for (int i = 0; i < n; i++) {
+            const int32_t l = r.val<int32_t>();
+            if (!r.ok || l < 1 || l > max_len || used + static_cast<size_t>(l) + 1 > static_cast<size_t>(lim.strings_cap)) return -1;
+            r.get(strings + used, static_cast<size_t>(l));
+            strings[used + static_cast<size_t>(l)] = 0;
+            dst[i] = strings + used;
+            len[i] = l;
+            used += static_cast<size_t>(l) + 1;
+        }
+        return r.ok ? n : -1;
+    };
+    n_stops = read_strings(SessionLimits::kMaxStops, SessionLimits::kMaxStopLen, stops, stop_len);
+    if (n_stops < 0) {
+        n_stops = 0;
+        return err.set(SM_ERR_FORMAT, "saved session: bad stop strings");
+    }
+    n_choices = read_strings(SessionLimits::kMaxChoices, SessionLimits::kGenTextCap - 1, choices, choice_len);
+    if (n_choices < 0) {
+        n_choices = 0;
+        return err.set(SM_ERR_FORMAT, "saved session: bad choices");
+    }
     const int n_utf8 = r.val<uint8_t>();
     unsigned char pend[4];
     r.get(pend, 4);
