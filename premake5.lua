@@ -153,6 +153,7 @@ fuzzer "fuzz_llama2c"
 fuzzer "fuzz_tokenizer"
 fuzzer "fuzz_session_state"
 fuzzer "fuzz_adapter"
+fuzzer "fuzz_lifecycle"
 
 -- Kernel tests alone, statically linked, for other architectures (NEON under qemu).
 project "kernel_tests"

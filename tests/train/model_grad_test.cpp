@@ -56,12 +56,14 @@ void check_model_gradient(const ParamLayout &p, const std::vector<float> &initia
 TEST_CASE("train model: stories260K gradient against finite differences", "[train][model]") {
     smtest::Loaded L;
     REQUIRE(smtest::load(L, smtest::stories_path("gguf"), SM_ISA_SCALAR, sm_model_desc_default()));
-    const bool tied = L.model->w.output.data == L.model->w.tok_embd.data;
+    const sm_model *M = sm::api::model_of(L.model); // the object behind the handle
+    REQUIRE(M);
+    const bool tied = M->w.output.data == M->w.tok_embd.data;
     ParamLayout p;
-    REQUIRE(p.init(L.model->hp, tied));
-    REQUIRE(weights_match(p, L.model->w));
+    REQUIRE(p.init(M->hp, tied));
+    REQUIRE(weights_match(p, M->w));
     std::vector<float> initial(static_cast<size_t>(p.total()));
-    gather_params(p, L.model->w, initial.data());
+    gather_params(p, M->w, initial.data());
     INFO("tied " << tied << ", " << p.total() << " parameters");
     check_model_gradient(p, initial, 1, 17, 1);
     check_model_gradient(p, initial, 2, 5, 2);

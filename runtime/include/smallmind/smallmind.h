@@ -10,8 +10,19 @@
  *   sm_session_step     does a bounded slice of work and returns; never allocates
  *
  * Threading: a runtime and everything created from it is used from one thread at a
- * time (the host's), except sm_session_poll and sm_session_cancel, which are safe
- * while the runtime's worker thread runs the model (sm_model_start_async).
+ * time (the host's). While a model's async worker runs (sm_model_start_async), each
+ * session function says what it does: "async: ok" (lock-free, runs alongside), "async:
+ * pauses" (waits for the worker to finish its unit, about a millisecond, does its work,
+ * and lets the worker go on), or "async: SM_ERR_STATE" (the worker owns that work).
+ *
+ * Handles and lifetimes: a session belongs to its model, a model to its runtime. Destroy
+ * in that order; a destroy that would leave a live child behind is refused with
+ * SM_ERR_STATE (and logged), freeing nothing. A destroyed model's or session's handle is
+ * stale: every function answers it with SM_ERR_INVALID_ARGUMENT (handles carry a
+ * generation), never touching freed memory. A destroyed runtime's handle must not be used.
+ * NULL handles give SM_ERR_INVALID_ARGUMENT, except in the destroy functions (no-op, SM_OK).
+ * Desc fields documented "0 = default" take the default at 0; any other value out of
+ * the documented range gives SM_ERR_INVALID_ARGUMENT.
  */
 #ifndef SMALLMIND_H
 #define SMALLMIND_H
@@ -63,7 +74,8 @@ typedef enum sm_isa {
     SM_ISA_NEON = 4    /* AArch64 Advanced SIMD (+dotprod when present) */
 } sm_isa;
 
-/* Host allocator: the runtime asks it for exactly one block (the arena) at creation. */
+/* Host allocator: the runtime asks it for exactly one block (the arena) at creation and
+ * gives it back at sm_runtime_destroy. Both functions are required. */
 typedef struct sm_allocator {
     void *(*alloc)(void *user, size_t bytes, size_t alignment);
     void (*free)(void *user, void *ptr);
@@ -71,8 +83,9 @@ typedef struct sm_allocator {
 } sm_allocator;
 
 /* Host job system (Jolt style): run fn(ctx, i) for every i in [0, n) on the host's
- * threads and return when all are done. The runtime calls it from the thread that
- * called a step function; the calling thread may run tasks itself. */
+ * threads and return when all are done. The runtime calls it from the thread that runs
+ * a step (the host's, or the async worker's); the calling thread may run tasks itself.
+ * parallel_for is required and max_parallelism >= 1. */
 typedef struct sm_job_system {
     void (*parallel_for)(void *user, void (*fn)(void *ctx, int task), void *ctx, int n_tasks);
     int max_parallelism; /* tasks worth creating per call (>= 1) */
@@ -86,8 +99,10 @@ typedef struct sm_runtime_desc {
     uint32_t struct_size;   /* sizeof(sm_runtime_desc) */
     size_t memory_budget;   /* bytes; every model, session and scratch buffer fits in it */
     int threads;            /* threads doing the work, the caller's included: 0 or 1 = the
-                               caller's thread only, N = the caller plus N-1 pool threads */
-    sm_isa isa;             /* SM_ISA_AUTO, or force a lower instruction set */
+                               caller's thread only, N = the caller plus N-1 pool threads
+                               (N <= 65); ignored when jobs is set */
+    sm_isa isa;             /* SM_ISA_AUTO, or force a lower instruction set (an sm_isa value;
+                               one the CPU or build lacks: SM_ERR_UNSUPPORTED) */
     const sm_allocator *allocator; /* NULL: mimalloc */
     const sm_job_system *jobs;     /* NULL: the runtime's own pool (threads > 0) or none */
     sm_log_fn log;
@@ -96,8 +111,10 @@ typedef struct sm_runtime_desc {
 
 sm_runtime_desc sm_runtime_desc_default(void); /* 256 MiB, 0 threads, AUTO */
 
+/* memory_budget > 0; threads in [0, 65]; see sm_allocator and sm_job_system. */
 sm_status sm_runtime_create(const sm_runtime_desc *desc, sm_runtime **out);
-void sm_runtime_destroy(sm_runtime *rt); /* NULL is ignored */
+/* SM_ERR_STATE (nothing freed) while models are loaded. NULL: SM_OK. */
+sm_status sm_runtime_destroy(sm_runtime *rt);
 
 /* The message of the last failed call on this runtime or any object created from it,
  * e.g. "memory budget too small: need 41943040 bytes, have 33554432". Never NULL. */
@@ -124,15 +141,18 @@ typedef enum sm_kv_type {
 
 typedef struct sm_model_desc {
     uint32_t struct_size;     /* sizeof(sm_model_desc) */
-    int32_t max_sessions;     /* KV-cache slots in the pool (default 1) */
-    int32_t n_ctx;            /* attention span per session in positions; 0 = the model's
-                                 training context, capped at 2048 */
-    int32_t n_sinks;          /* attention-sink positions kept when the ring wraps (default 4) */
-    int32_t max_batch;        /* rows per forward pass: prefill chunk and batched decode
-                                 (default 64) */
-    int32_t max_text_bytes;   /* longest text one tokenize or submit call accepts (default 16384) */
-    int32_t all_logits;       /* plan logits for every row of a batch (sm_session_eval) */
-    int32_t async_worker;     /* make the worker thread for sm_model_start_async at load */
+    int32_t max_sessions;     /* KV-cache slots in the pool, [1, 64] (0 = default 1) */
+    int32_t n_ctx;            /* attention span per session in positions, [2, 4194304]; 0 = the
+                                 model's training context, capped at 2048 */
+    int32_t n_sinks;          /* attention-sink positions kept when the ring wraps, [0, 64] and
+                                 below n_ctx (default 4) */
+    int32_t max_batch;        /* rows per forward pass: prefill chunk and batched decode,
+                                 [1, 4096] (0 = default 64) */
+    int32_t max_text_bytes;   /* longest text one tokenize or submit call accepts, [1, 2^28]
+                                 (0 = default 16384). A session's input queue holds
+                                 max_text_bytes + 256 tokens (see sm_session_submit_tokens) */
+    int32_t all_logits;       /* 0 or 1: plan logits for every row of a batch (sm_session_eval) */
+    int32_t async_worker;     /* 0 or 1: make the worker thread for sm_model_start_async at load */
     int32_t kv_type;          /* sm_kv_type of the KV caches (default SM_KV_F32) */
     int32_t max_adapters;     /* LoRA adapter slots (sm_adapter_load), planned at load (default 0) */
     int32_t max_lora_rank;    /* the largest adapter rank the slots take (default 16) */
@@ -148,7 +168,9 @@ sm_status sm_model_memory_required(sm_runtime *rt, const char *path, const char 
  * vocabulary: pass its tokenizer.bin as tokenizer_path (NULL otherwise). */
 sm_status sm_model_load(sm_runtime *rt, const char *path, const char *tokenizer_path,
                         const sm_model_desc *desc, sm_model **out);
-void sm_model_destroy(sm_model *model); /* all its sessions must be destroyed first */
+/* Stops the async worker and frees the model's memory. SM_ERR_STATE (nothing freed)
+ * while sessions are open on it. NULL: SM_OK. */
+sm_status sm_model_destroy(sm_model *model);
 
 typedef struct sm_model_info {
     char architecture[32];
@@ -183,9 +205,10 @@ typedef enum sm_tokenize_flags {
     SM_TOKENIZE_PARSE_SPECIAL = 2 /* match control tokens like <|im_start|> in the text */
 } sm_tokenize_flags;
 
-/* Text to token ids. Invalid UTF-8 is never an error; it is read as llama.cpp reads it:
+/* Text to token ids (flags: sm_tokenize_flags only). Invalid UTF-8 is never an error; it is read as llama.cpp reads it:
  * byte-level BPE sees U+FFFD per bad byte, SentencePiece keeps the bytes as byte tokens.
- * If cap is too small, returns SM_ERR_CAPACITY with *n_tokens set to the count needed. */
+ * If cap is too small, returns SM_ERR_CAPACITY with *n_tokens set to the count needed.
+ * The text functions and sm_model_get_info / sm_model_describe: async: ok. */
 sm_status sm_tokenize(sm_model *model, const char *text, size_t len, uint32_t flags,
                       int32_t *tokens, size_t cap, size_t *n_tokens);
 
@@ -208,16 +231,19 @@ typedef int (*sm_token_filter_fn)(void *user, int32_t token);
 
 typedef struct sm_logit_bias { int32_t token; float bias; } sm_logit_bias;
 
+/* Ranges (NaN is outside every one; SM_ERR_INVALID_ARGUMENT): */
 typedef struct sm_sampler_desc {
-    float temperature;        /* 0 = greedy (argmax) */
-    int32_t top_k;            /* 0 = off */
-    float top_p;              /* 1 = off */
-    float min_p;              /* 0 = off */
-    float repeat_penalty;     /* 1 = off (llama.cpp's rule: divide positive logits) */
-    float frequency_penalty;  /* 0 = off */
-    float presence_penalty;   /* 0 = off */
-    int32_t penalty_window;   /* last N tokens the penalties look at (default 64) */
-    const sm_logit_bias *logit_bias; size_t n_logit_bias;
+    float temperature;        /* finite, >= 0; 0 = greedy (argmax) */
+    int32_t top_k;            /* >= 0; 0 = off */
+    float top_p;              /* [0, 1]; 1 = off */
+    float min_p;              /* [0, 1]; 0 = off */
+    float repeat_penalty;     /* finite, > 0; 1 = off (llama.cpp's rule: divide positive logits) */
+    float frequency_penalty;  /* finite; 0 = off */
+    float presence_penalty;   /* finite; 0 = off */
+    int32_t penalty_window;   /* >= 0: last N tokens the penalties look at, at most 4096
+                                 used (default 64) */
+    const sm_logit_bias *logit_bias; size_t n_logit_bias; /* <= 256 (SM_ERR_CAPACITY),
+                                 tokens in [0, n_vocab) */
     sm_token_filter_fn filter; void *filter_user;
     uint64_t seed;
 } sm_sampler_desc;
@@ -249,18 +275,29 @@ typedef struct sm_session_desc {
 
 sm_session_desc sm_session_desc_default(void);
 
-/* Takes a KV slot from the model's pool: SM_ERR_CAPACITY when all are in use. */
+/* Takes a KV slot from the model's pool: SM_ERR_CAPACITY when all are in use. desc NULL:
+ * sm_session_desc_default(). Sampler ranges: see sm_sampler_desc (SM_ERR_INVALID_ARGUMENT);
+ * stop strings and choices must be non-empty (SM_ERR_INVALID_ARGUMENT), at most 8 stop
+ * strings of <= 192 bytes and 32 choices of <= 1023 bytes, 4096 bytes in all
+ * (SM_ERR_CAPACITY); max_tokens >= 0; stop_at_eos 0 or 1. async: pauses. */
 sm_status sm_session_create(sm_model *model, const sm_session_desc *desc, sm_session **out);
-void sm_session_destroy(sm_session *session);
+/* Gives the slot back; its handle becomes stale. NULL: SM_OK. async: pauses (the other
+ * sessions go on). */
+sm_status sm_session_destroy(sm_session *session);
 
 /* Queue input. Text is tokenized now (BOS added at the start of a fresh session when the
- * model asks for it). Generation starts after the queued tokens are consumed. */
+ * model asks for it). Generation starts after the queued tokens are consumed. A session
+ * holds at most max_text_bytes + 256 submitted tokens not yet through the model:
+ * SM_ERR_CAPACITY (nothing queued) beyond that. Tokens must be in [0, n_vocab).
+ * async: ok. */
 sm_status sm_session_submit_text(sm_session *s, const char *utf8, size_t len);
 sm_status sm_session_submit_tokens(sm_session *s, const int32_t *tokens, size_t n);
 
-/* Forget everything (tokens, KV cache, sampler state); keeps the slot and settings. */
+/* Forget everything (tokens, KV cache, sampler state); keeps the slot and settings.
+ * async: pauses. */
 sm_status sm_session_reset(sm_session *s);
-/* Stop generating after the current unit of work; the result reports SM_FINISH_CANCELLED. */
+/* Stop generating after the current unit of work; the result reports SM_FINISH_CANCELLED.
+ * async: ok. */
 sm_status sm_session_cancel(sm_session *s);
 
 typedef struct sm_step_result {
@@ -281,42 +318,57 @@ typedef struct sm_step_result {
  * Pointers in *out stay valid until the next call on this session. The tokens are the
  * same for every budget and thread count. The step learns each unit's cost, and how far
  * past its plan a step tends to end on this machine (the 99th percentile, at most half
- * the budget): it plans to end that much early. */
+ * the budget): it plans to end that much early. async: SM_ERR_STATE. */
 sm_status sm_session_step(sm_session *s, uint32_t budget_us, sm_step_result *out);
 
 /* Model-wide step (several NPCs): advances all sessions' work within the budget. Each
- * session's output is then read with sm_session_poll. */
+ * session's output is then read with sm_session_poll. async: SM_ERR_STATE. */
 sm_status sm_model_step(sm_model *model, uint32_t budget_us, uint32_t *units_done);
 
 /* Collects a session's output produced by sm_model_step or the async worker.
- * Never blocks; safe to call while the async worker runs. */
+ * Never blocks. async: ok. */
 sm_status sm_session_poll(sm_session *s, sm_step_result *out);
 
-/* Worker mode: a runtime-owned thread (or one task of the host's job system) runs
- * sm_model_step continuously while any session has work. The host polls sessions. */
+/* Worker mode: a thread the runtime made at sm_model_load (sm_model_desc.async_worker = 1;
+ * otherwise SM_ERR_STATE) runs sm_model_step continuously while any session has work, in
+ * slices of about a millisecond; its parallel work goes to the runtime's pool or the
+ * host's job system, called from that thread. The host polls sessions. Starting a
+ * running worker or stopping a stopped one does nothing. */
 sm_status sm_model_start_async(sm_model *model);
 sm_status sm_model_stop_async(sm_model *model); /* waits for the current unit to end */
 
 /* Teacher-forced evaluation: feeds tokens and writes n * n_vocab logits (row i = the
  * logits after token i) into logits (may be NULL). Needs all_logits in the model desc
- * to write more than the last row. Runs to completion. */
+ * to write more than the last row. Runs to completion. async: SM_ERR_STATE. */
 sm_status sm_session_eval(sm_session *s, const int32_t *tokens, size_t n, float *logits,
                           size_t logits_cap);
 
-/* The logits after the last consumed token (n_vocab floats, before sampling filters). */
+/* The logits after the last consumed token (n_vocab floats, before sampling filters);
+ * SM_ERR_STATE before any. async: SM_ERR_STATE. */
 sm_status sm_session_logits(const sm_session *s, const float **logits, int32_t *n_vocab);
 
 typedef struct sm_session_info {
-    sm_phase phase;
+    sm_phase phase;        /* PREFILL as soon as submitted tokens wait */
     int64_t n_past;        /* positions consumed so far (grows past n_ctx: the ring wraps) */
-    int32_t n_pending;     /* submitted tokens not yet consumed */
+    int32_t n_pending;     /* submitted tokens not yet through the model */
     int32_t n_generated;   /* tokens generated since the last submit */
 } sm_session_info;
+/* async: ok. */
 sm_status sm_session_get_info(const sm_session *s, sm_session_info *out);
 
-/* Save to a caller-owned buffer: tokens, KV cache, sampler and RNG state. With buf NULL,
- * *size gets the bytes needed. A forward pass in flight is completed first. A restored session continues with exactly the tokens the
- * original would have produced. State from another model gives SM_ERR_MISMATCH. */
+/* Save to a caller-owned buffer: a snapshot of the session (tokens, queued input, KV
+ * cache, sampler settings and RNG state, logit biases, stop strings, choices; not the
+ * host's filter callback, which stays the loading session's) that changes nothing,
+ * whatever the moment: queued input,
+ * mid-prefill, mid-decode, a forward pass half done. A session loaded from it continues
+ * with exactly the tokens the original produces from that moment (output the original
+ * produced before the save and the host has not polled yet is not part of it). With buf
+ * NULL, *size gets the bytes needed; cap below them: SM_ERR_CAPACITY (*size set). While
+ * the async worker runs the size moves between calls: pass a buffer with room and read
+ * *size. async: pauses.
+ * Load: a damaged state gives SM_ERR_FORMAT, one from another model (or n_ctx, n_sinks,
+ * max_batch, kv_type) or version SM_ERR_MISMATCH, one with more queued tokens than this
+ * model's queue SM_ERR_CAPACITY; on failure the session is reset. async: pauses. */
 sm_status sm_session_save(const sm_session *s, void *buf, size_t cap, size_t *size);
 sm_status sm_session_load(sm_session *s, const void *buf, size_t size);
 

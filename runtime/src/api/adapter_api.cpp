@@ -19,7 +19,8 @@ bool forward_in_flight(const sm_model *m) { return m->fwd.busy() || m->worker_ru
 
 extern "C" {
 
-sm_status sm_adapter_load(sm_model *m, const char *path, sm_adapter **out) {
+sm_status sm_adapter_load(sm_model *h, const char *path, sm_adapter **out) {
+    sm_model *m = api::model_of(h);
     if (!m) return SM_ERR_INVALID_ARGUMENT;
     sm_runtime *rt = m->rt;
     if (!path || !out) return rt->fail(SM_ERR_INVALID_ARGUMENT, "%s is NULL", path ? "out" : "path");
@@ -40,10 +41,12 @@ sm_status sm_adapter_load(sm_model *m, const char *path, sm_adapter **out) {
     } catch (const std::bad_alloc &) {
         return rt->fail(SM_ERR_BUDGET, "out of heap memory while reading '%s'", path);
     }
+    slot->handle = static_cast<sm_adapter *>(rt->handles.issue(api::Kind::Adapter, slot));
+    if (!slot->handle) return rt->fail(SM_ERR_CAPACITY, "the runtime has %d live handles, its most", api::HandleTable::kMaxHandles);
     const char *base = strrchr(path, '/');
     snprintf(slot->name, sizeof slot->name, "%s", base ? base + 1 : path);
     slot->loaded = true;
-    *out = slot;
+    *out = slot->handle;
     return SM_OK;
 }
 
@@ -59,7 +62,8 @@ sm_status sm_adapter_file_rank(sm_runtime *rt, const char *path, int32_t *rank) 
     return SM_OK;
 }
 
-sm_status sm_adapter_unload(sm_adapter *a) {
+sm_status sm_adapter_unload(sm_adapter *h) {
+    sm_adapter *a = api::adapter_of(h);
     if (!a || !a->loaded) return SM_ERR_INVALID_ARGUMENT;
     sm_model *m = a->model;
     if (forward_in_flight(m)) return m->rt->fail(SM_ERR_STATE, "a forward pass is in flight: unload the adapter between steps");
@@ -70,22 +74,24 @@ sm_status sm_adapter_unload(sm_adapter *a) {
                 return m->rt->fail(SM_ERR_STATE, "adapter '%s' is applied by session %d", a->name, i);
     }
     a->loaded = false;
+    m->rt->handles.revoke(h);
     return SM_OK;
 }
 
-sm_status sm_session_set_adapters(sm_session *s, sm_adapter *const *adapters, const float *scales, int32_t n) {
+sm_status sm_session_set_adapters(sm_session *h, sm_adapter *const *adapters, const float *scales, int32_t n) {
+    sm_session *s = api::session_of(h);
     if (!s) return SM_ERR_INVALID_ARGUMENT;
     sm_model *m = s->model;
     if (n < 0 || n > SM_MAX_SESSION_ADAPTERS || (n > 0 && !adapters))
         return m->rt->fail(SM_ERR_INVALID_ARGUMENT, "n = %d adapters (0..%d, with a list)", n, SM_MAX_SESSION_ADAPTERS);
     if (m->worker_run.load()) return m->rt->fail(SM_ERR_STATE, "the async worker is running: stop it to change adapters");
     for (int i = 0; i < n; i++) {
-        const sm_adapter *a = adapters[i];
+        const sm_adapter *a = api::adapter_of(adapters[i]);
         if (!a || a->model != m || !a->loaded)
             return m->rt->fail(SM_ERR_INVALID_ARGUMENT, "adapter %d is NULL, unloaded or of another model", i);
         if (scales && !(scales[i] == scales[i])) return m->rt->fail(SM_ERR_INVALID_ARGUMENT, "scale %d is NaN", i);
     }
-    for (int i = 0; i < n; i++) s->lora[i] = lora::Use{&adapters[i]->values, scales ? scales[i] : 1.0f};
+    for (int i = 0; i < n; i++) s->lora[i] = lora::Use{&api::adapter_of(adapters[i])->values, scales ? scales[i] : 1.0f};
     s->n_lora = n;
     return SM_OK;
 }

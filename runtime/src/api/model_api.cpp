@@ -11,30 +11,47 @@ using namespace sm;
 
 namespace {
 
-sm_model_desc resolve_desc(const sm_model_desc *d, const Hparams &hp) {
-    sm_model_desc r = d ? *d : sm_model_desc_default();
-    if (r.n_ctx <= 0) r.n_ctx = hp.n_ctx_train < 2048 ? hp.n_ctx_train : 2048;
-    if (r.max_batch <= 0) r.max_batch = 64;
-    if (r.max_sessions <= 0) r.max_sessions = 1;
-    if (r.max_text_bytes <= 0) r.max_text_bytes = 16384;
-    if (r.n_sinks < 0) r.n_sinks = 0;
-    if (r.n_sinks >= r.n_ctx) r.n_sinks = r.n_ctx - 1;
+// The desc as given: 0 picks a default where the header names one; anything else out of
+// its documented range is an error, never silently replaced.
+sm_status check_given(const sm_model_desc &d, Error &err) {
+    auto in = [](int32_t v, int32_t lo, int32_t hi) { return v >= lo && v <= hi; };
+    if (!in(d.max_sessions, 0, kMaxSegments))
+        return err.set(SM_ERR_INVALID_ARGUMENT, "max_sessions %d is not in [1, %d] (0 = default 1)", d.max_sessions, kMaxSegments);
+    if (d.n_ctx != 0 && !in(d.n_ctx, 2, 1 << 22))
+        return err.set(SM_ERR_INVALID_ARGUMENT, "n_ctx %d is not in [2, 4194304] (0 = the model's, at most 2048)", d.n_ctx);
+    if (!in(d.n_sinks, 0, kern::kAttnTile)) return err.set(SM_ERR_INVALID_ARGUMENT, "n_sinks %d is not in [0, %d]", d.n_sinks, kern::kAttnTile);
+    if (!in(d.max_batch, 0, 4096)) return err.set(SM_ERR_INVALID_ARGUMENT, "max_batch %d is not in [1, 4096] (0 = default 64)", d.max_batch);
+    if (!in(d.max_text_bytes, 0, 1 << 28))
+        return err.set(SM_ERR_INVALID_ARGUMENT, "max_text_bytes %d is not in [1, 268435456] (0 = default 16384)", d.max_text_bytes);
+    if (!in(d.all_logits, 0, 1) || !in(d.async_worker, 0, 1))
+        return err.set(SM_ERR_INVALID_ARGUMENT, "all_logits %d / async_worker %d: each is 0 or 1", d.all_logits, d.async_worker);
+    if (d.kv_type != SM_KV_F32 && d.kv_type != SM_KV_F16)
+        return err.set(SM_ERR_INVALID_ARGUMENT, "kv_type %d is not SM_KV_F32 or SM_KV_F16", static_cast<int>(d.kv_type));
+    if (!in(d.max_adapters, 0, 256)) return err.set(SM_ERR_INVALID_ARGUMENT, "max_adapters %d is not in [0, 256]", d.max_adapters);
+    if (d.max_adapters > 0 && !in(d.max_lora_rank, 1, 1024))
+        return err.set(SM_ERR_INVALID_ARGUMENT, "max_lora_rank %d is not in [1, 1024]", d.max_lora_rank);
+    return SM_OK;
+}
+
+sm_model_desc resolve_desc(const sm_model_desc &d, const Hparams &hp) {
+    sm_model_desc r = d;
+    if (r.n_ctx == 0) r.n_ctx = hp.n_ctx_train < 2048 ? hp.n_ctx_train : 2048;
+    if (r.max_batch == 0) r.max_batch = 64;
+    if (r.max_sessions == 0) r.max_sessions = 1;
+    if (r.max_text_bytes == 0) r.max_text_bytes = 16384;
     return r;
 }
 
-sm_status check_desc(const sm_model_desc &d, Error &err) {
-    if (d.max_sessions > kMaxSegments)
-        return err.set(SM_ERR_INVALID_ARGUMENT, "max_sessions %d exceeds %d", d.max_sessions, kMaxSegments);
-    if (d.max_batch > 4096) return err.set(SM_ERR_INVALID_ARGUMENT, "max_batch %d exceeds 4096", d.max_batch);
-    if (d.n_sinks > kern::kAttnTile) return err.set(SM_ERR_INVALID_ARGUMENT, "n_sinks %d exceeds %d", d.n_sinks, kern::kAttnTile);
-    if (d.n_ctx < 2 || d.n_ctx > (1 << 22)) return err.set(SM_ERR_INVALID_ARGUMENT, "n_ctx %d is not in [2, 4194304]", d.n_ctx);
-    if (d.max_text_bytes > (1 << 28)) return err.set(SM_ERR_INVALID_ARGUMENT, "max_text_bytes %d is too large", d.max_text_bytes);
-    if (d.max_adapters < 0 || d.max_adapters > 256)
-        return err.set(SM_ERR_INVALID_ARGUMENT, "max_adapters %d is not in [0, 256]", d.max_adapters);
-    if (d.max_adapters > 0 && (d.max_lora_rank < 1 || d.max_lora_rank > 1024))
-        return err.set(SM_ERR_INVALID_ARGUMENT, "max_lora_rank %d is not in [1, 1024]", d.max_lora_rank);
-    if (d.kv_type != SM_KV_F32 && d.kv_type != SM_KV_F16)
-        return err.set(SM_ERR_INVALID_ARGUMENT, "kv_type %d is not SM_KV_F32 or SM_KV_F16", static_cast<int>(d.kv_type));
+// A file too short for any magic is named by what its name says it is.
+sm_status check_short_file(const char *path, Error &err) {
+    const size_t len = strlen(path);
+    if (len < 5 || strcmp(path + len - 5, ".gguf") != 0) return SM_OK;
+    FILE *f = fopen(path, "rb");
+    if (!f) return SM_OK; // the loader reports it
+    unsigned char magic[4];
+    const size_t n = fread(magic, 1, 4, f);
+    fclose(f);
+    if (n < 4) return err.set(SM_ERR_FORMAT, "%s: %zu bytes, too short for a GGUF header", path, n);
     return SM_OK;
 }
 
@@ -59,10 +76,14 @@ sm_status prepare_model(sm_runtime *rt, const char *path, const char *tok_path, 
                         Error &err) {
     if (d && d->struct_size != sizeof(sm_model_desc))
         return err.set(SM_ERR_INVALID_ARGUMENT, "sm_model_desc.struct_size is %u, expected %zu", d->struct_size, sizeof(sm_model_desc));
+    const sm_model_desc given = d ? *d : sm_model_desc_default();
+    SM_TRY(check_given(given, err));
+    SM_TRY(check_short_file(path, err));
     SM_TRY(open_model_file(path, tok_path, P.file, err));
     const Hparams &hp = P.file.hp;
-    P.desc = resolve_desc(d, hp);
-    SM_TRY(check_desc(P.desc, err));
+    P.desc = resolve_desc(given, hp);
+    if (P.desc.n_sinks >= P.desc.n_ctx)
+        return err.set(SM_ERR_INVALID_ARGUMENT, "n_sinks %d must be below n_ctx %d", P.desc.n_sinks, P.desc.n_ctx);
     SM_TRY(plan_model(P.file, P.desc, *rt->kernels, HostObjectSizes{sizeof(sm_model), sizeof(sm_session), sizeof(sm_adapter)}, path, P.plan, err));
     const text::VocabSource &v = P.file.vocab;
     if (P.plan.has_tokenizer) snprintf(P.tokenizer_name, sizeof P.tokenizer_name, "%.*s", (int)v.model.size(), v.model.data());
@@ -216,52 +237,75 @@ sm_status sm_model_load(sm_runtime *rt, const char *path, const char *tok_path, 
             rt->arena.free(block);
             return rt->fail(err);
         }
+        m->handle = static_cast<sm_model *>(rt->handles.issue(api::Kind::Model, m));
+        if (!m->handle) {
+            if (m->has_tokenizer) m->tok.release();
+            m->~sm_model();
+            rt->arena.free(block);
+            return rt->fail(SM_ERR_CAPACITY, "the runtime has %d live models and sessions, its most", api::HandleTable::kMaxHandles);
+        }
+        m->sched.set_clock(rt->clock);
         if (m->desc.async_worker) m->worker = std::thread(worker_main, m);
-        *out = m;
+        *out = m->handle;
         return SM_OK;
     } catch (const std::bad_alloc &) {
         return rt->fail(SM_ERR_BUDGET, "out of heap memory while reading '%s'", path);
     }
 }
 
-void sm_model_destroy(sm_model *m) {
-    if (!m) return;
+sm_status sm_model_destroy(sm_model *h) {
+    if (!h) return SM_OK;
+    sm_model *m = api::model_of(h);
+    if (!m) return SM_ERR_INVALID_ARGUMENT;
+    sm_runtime *rt = m->rt;
+    int live = 0;
+    for (int i = 0; i < m->desc.max_sessions; i++) live += m->slots[i].in_use;
+    if (live)
+        return rt->fail(SM_ERR_STATE, "sm_model_destroy: %d session%s still open on this model; destroy them first (nothing was freed)", live,
+                        live > 1 ? "s are" : " is");
+    if (m->trainers)
+        return rt->fail(SM_ERR_STATE, "sm_model_destroy: a trainer still trains this model; destroy it first (nothing was freed)");
+    for (int i = 0; i < m->n_adapter_slots; i++) // adapters go with their model: their handles turn stale
+        if (m->adapters[i].loaded) rt->handles.revoke(m->adapters[i].handle);
     if (m->worker.joinable()) {
         m->worker_quit.store(true);
         m->worker_wake.fetch_add(1);
         futex_wake_all(&m->worker_wake);
         m->worker.join();
     }
-    sm_runtime *rt = m->rt;
+    rt->handles.revoke(h);
     void *block = m->block;
     for (int i = 0; i < m->desc.max_sessions; i++) m->slots[i].~sm_session();
     if (m->has_tokenizer) m->tok.release(); // PCRE2's JIT code lives outside the arena
     m->~sm_model();
     rt->arena.free(block);
+    return SM_OK;
 }
 
-sm_status sm_model_get_info(const sm_model *m, sm_model_info *out) {
-    if (!m || !out) return SM_ERR_INVALID_ARGUMENT;
+sm_status sm_model_get_info(const sm_model *h, sm_model_info *out) {
+    const sm_model *m = api::model_of(h);
+    if (!m) return SM_ERR_INVALID_ARGUMENT;
+    if (!out) return m->rt->fail(SM_ERR_INVALID_ARGUMENT, "out is NULL");
     memset(out, 0, sizeof *out);
     snprintf(out->architecture, sizeof out->architecture, "%s", m->hp.arch);
     snprintf(out->name, sizeof out->name, "%s", m->hp.name);
     snprintf(out->weight_type, sizeof out->weight_type, "%s", type_name(static_cast<uint32_t>(m->w.main_type)));
     snprintf(out->tokenizer, sizeof out->tokenizer, "%s", m->has_tokenizer ? m->tokenizer_name : "none");
-    const Hparams &h = m->hp;
-    out->n_vocab = h.n_vocab;
-    out->dim = h.dim;
-    out->hidden_dim = h.hidden_dim;
-    out->n_layers = h.n_layers;
-    out->n_heads = h.n_heads;
-    out->n_kv_heads = h.n_kv_heads;
-    out->head_dim = h.head_dim;
-    out->n_ctx_train = h.n_ctx_train;
+    const Hparams &hp = m->hp;
+    out->n_vocab = hp.n_vocab;
+    out->dim = hp.dim;
+    out->hidden_dim = hp.hidden_dim;
+    out->n_layers = hp.n_layers;
+    out->n_heads = hp.n_heads;
+    out->n_kv_heads = hp.n_kv_heads;
+    out->head_dim = hp.head_dim;
+    out->n_ctx_train = hp.n_ctx_train;
     out->n_ctx = m->desc.n_ctx;
     out->n_sinks = m->geo.n_sinks;
     out->max_sessions = m->desc.max_sessions;
     out->max_batch = m->desc.max_batch;
-    out->rope_theta = h.rope_theta;
-    out->norm_eps = h.norm_eps;
+    out->rope_theta = hp.rope_theta;
+    out->norm_eps = hp.norm_eps;
     out->bos = m->has_tokenizer ? m->tok.bos() : -1;
     out->eos = m->has_tokenizer ? m->tok.eos() : -1;
     out->add_bos = m->has_tokenizer && m->tok.add_bos();
@@ -286,8 +330,10 @@ sm_status sm_model_get_info(const sm_model *m, sm_model_info *out) {
     return SM_OK;
 }
 
-sm_status sm_model_describe(const sm_model *m, char *buf, size_t cap, size_t *needed) {
-    if (!m || (!buf && cap)) return SM_ERR_INVALID_ARGUMENT;
+sm_status sm_model_describe(const sm_model *h, char *buf, size_t cap, size_t *needed) {
+    const sm_model *m = api::model_of(h);
+    if (!m) return SM_ERR_INVALID_ARGUMENT;
+    if (!buf && cap) return m->rt->fail(SM_ERR_INVALID_ARGUMENT, "buf is NULL but cap is %zu", cap);
     char tmp[4096];
     size_t n = 0;
     for (uint32_t t = 0; t < 32; t++)
@@ -320,7 +366,7 @@ void worker_main(sm_model *m) {
             // Short slices, so stop requests are honoured within about a millisecond.
             m->worker_busy.store(true); // seq_cst: a Dekker handshake with stop_async
             int units = 0;
-            if (m->worker_run.load()) units = m->sched.step(now_ns() + 1000000);
+            if (m->worker_run.load()) units = m->sched.step(m->sched.clock().ns() + 1000000);
             m->worker_busy.store(false, std::memory_order_release);
             if (units > 0) continue;
         }
@@ -337,33 +383,56 @@ void worker_main(sm_model *m) {
 
 extern "C" {
 
-sm_status sm_model_step(sm_model *m, uint32_t budget_us, uint32_t *units_done) {
+sm_status sm_model_step(sm_model *h, uint32_t budget_us, uint32_t *units_done) {
+    sm_model *m = api::model_of(h);
     if (!m) return SM_ERR_INVALID_ARGUMENT;
     if (m->worker_run.load()) return m->rt->fail(SM_ERR_STATE, "the async worker is running this model; poll sessions instead");
-    const uint64_t deadline = budget_us ? now_ns() + static_cast<uint64_t>(budget_us) * 1000 : 0;
+    const uint64_t deadline = budget_us ? m->sched.clock().ns() + static_cast<uint64_t>(budget_us) * 1000 : 0;
     const int units = m->sched.step(deadline);
     if (units_done) *units_done = static_cast<uint32_t>(units);
     return SM_OK;
 }
 
-sm_status sm_model_start_async(sm_model *m) {
+sm_status sm_model_start_async(sm_model *h) {
+    sm_model *m = api::model_of(h);
     if (!m) return SM_ERR_INVALID_ARGUMENT;
     if (!m->worker.joinable()) return m->rt->fail(SM_ERR_STATE, "the model was loaded without sm_model_desc.async_worker");
-    m->worker_run.store(true, std::memory_order_release);
-    m->worker_wake.fetch_add(1, std::memory_order_acq_rel);
-    futex_wake_all(&m->worker_wake);
+    api::start_worker(m);
     return SM_OK;
 }
 
-sm_status sm_model_stop_async(sm_model *m) {
+sm_status sm_model_stop_async(sm_model *h) {
+    sm_model *m = api::model_of(h);
     if (!m) return SM_ERR_INVALID_ARGUMENT;
+    api::stop_worker(m);
+    return SM_OK;
+}
+
+} // extern "C"
+
+namespace sm::api {
+
+void start_worker(sm_model *m) {
+    m->worker_run.store(true, std::memory_order_release);
+    m->worker_wake.fetch_add(1, std::memory_order_acq_rel);
+    futex_wake_all(&m->worker_wake);
+}
+
+void stop_worker(sm_model *m) {
     m->worker_run.store(false);
     m->worker_wake.fetch_add(1, std::memory_order_acq_rel);
     futex_wake_all(&m->worker_wake);
     // The worker ends its current slice (about a millisecond plus one unit); afterwards
     // it sees worker_run false and sleeps, and the host owns the sessions again.
     while (m->worker_busy.load()) std::this_thread::yield();
-    return SM_OK;
 }
 
-} // extern "C"
+AsyncPause::AsyncPause(sm_model *m) : m_(m), was_running_(m->worker_run.load(std::memory_order_acquire)) {
+    if (was_running_) stop_worker(m_);
+}
+
+AsyncPause::~AsyncPause() {
+    if (was_running_) start_worker(m_);
+}
+
+} // namespace sm::api

@@ -9,7 +9,6 @@ using namespace sm;
 
 namespace {
 
-
 bool async_running(const sm_model *m) { return m->worker_run.load(std::memory_order_acquire); }
 
 void wake_worker(sm_model *m) {
@@ -38,13 +37,13 @@ sm_session_desc sm_session_desc_default(void) {
     return d;
 }
 
-sm_status sm_session_create(sm_model *m, const sm_session_desc *desc, sm_session **out) {
+sm_status sm_session_create(sm_model *h, const sm_session_desc *desc, sm_session **out) {
+    sm_model *m = api::model_of(h);
     if (!m) return SM_ERR_INVALID_ARGUMENT;
     if (!out) return m->rt->fail(SM_ERR_INVALID_ARGUMENT, "out is NULL");
     *out = nullptr;
     if (desc && desc->struct_size != sizeof(sm_session_desc))
         return m->rt->fail(SM_ERR_INVALID_ARGUMENT, "sm_session_desc.struct_size does not match this header");
-    if (async_running(m)) return m->rt->fail(SM_ERR_STATE, "stop the async worker before creating sessions");
     sm_session *s = nullptr;
     int i = 0;
     for (; i < m->desc.max_sessions; i++)
@@ -54,28 +53,38 @@ sm_status sm_session_create(sm_model *m, const sm_session_desc *desc, sm_session
         }
     if (!s) return m->rt->fail(SM_ERR_CAPACITY, "all %d session slots are in use (raise sm_model_desc.max_sessions)", m->desc.max_sessions);
     const sm_session_desc d = desc ? *desc : sm_session_desc_default();
+    const api::AsyncPause pause(m); // the slot joins the worker's sessions between units
     Error err;
     if (s->configure(d, err) != SM_OK) return m->rt->fail(err);
+    sm_session *handle = static_cast<sm_session *>(m->rt->handles.issue(api::Kind::Session, s));
+    if (!handle) return m->rt->fail(SM_ERR_CAPACITY, "the runtime has %d live models and sessions, its most", api::HandleTable::kMaxHandles);
     s->reset();
     s->in_use = true;
+    s->handle = handle;
     m->slot_ptrs[i] = s;
-    *out = s;
+    *out = handle;
     return SM_OK;
 }
 
-void sm_session_destroy(sm_session *s) {
-    if (!s || !s->in_use) return;
+sm_status sm_session_destroy(sm_session *h) {
+    if (!h) return SM_OK;
+    sm_session *s = api::session_of(h);
+    if (!s) return SM_ERR_INVALID_ARGUMENT;
     sm_model *m = s->model;
-    if (async_running(m)) sm_model_stop_async(m);
+    const api::AsyncPause pause(m); // the other sessions go on once the slot is out
     // A forward in flight may still hold this slot's rows: finish it first.
-    m->sched.drain();
+    if (s->in_flight) m->sched.drain();
     m->slot_ptrs[s->slot] = nullptr;
+    m->rt->handles.revoke(h);
     s->in_use = false;
+    s->handle = nullptr;
     s->reset();
+    return SM_OK;
 }
 
-sm_status sm_session_submit_tokens(sm_session *s, const int32_t *tokens, size_t n) {
-    if (!s || !s->in_use) return SM_ERR_INVALID_ARGUMENT;
+sm_status sm_session_submit_tokens(sm_session *h, const int32_t *tokens, size_t n) {
+    sm_session *s = api::session_of(h);
+    if (!s) return SM_ERR_INVALID_ARGUMENT;
     if (!tokens && n) return s->model->rt->fail(SM_ERR_INVALID_ARGUMENT, "tokens is NULL");
     Error err;
     if (s->submit(tokens, n, err) != SM_OK) return s->model->rt->fail(err);
@@ -83,8 +92,9 @@ sm_status sm_session_submit_tokens(sm_session *s, const int32_t *tokens, size_t 
     return SM_OK;
 }
 
-sm_status sm_session_submit_text(sm_session *s, const char *utf8, size_t len) {
-    if (!s || !s->in_use) return SM_ERR_INVALID_ARGUMENT;
+sm_status sm_session_submit_text(sm_session *h, const char *utf8, size_t len) {
+    sm_session *s = api::session_of(h);
+    if (!s) return SM_ERR_INVALID_ARGUMENT;
     sm_model *m = s->model;
     if (!utf8 && len) return m->rt->fail(SM_ERR_INVALID_ARGUMENT, "text is NULL");
     if (!m->has_tokenizer) return m->rt->fail(SM_ERR_STATE, "the model has no tokenizer; submit tokens");
@@ -103,45 +113,52 @@ sm_status sm_session_submit_text(sm_session *s, const char *utf8, size_t len) {
     return SM_OK;
 }
 
-sm_status sm_session_reset(sm_session *s) {
-    if (!s || !s->in_use) return SM_ERR_INVALID_ARGUMENT;
-    if (async_running(s->model)) return s->model->rt->fail(SM_ERR_STATE, "stop the async worker before resetting a session");
-    s->model->sched.drain();
+sm_status sm_session_reset(sm_session *h) {
+    sm_session *s = api::session_of(h);
+    if (!s) return SM_ERR_INVALID_ARGUMENT;
+    const api::AsyncPause pause(s->model);
+    if (s->in_flight) s->model->sched.drain(); // its rows leave the forward first; the others' stay
     s->reset();
     return SM_OK;
 }
 
-sm_status sm_session_cancel(sm_session *s) {
-    if (!s || !s->in_use) return SM_ERR_INVALID_ARGUMENT;
+sm_status sm_session_cancel(sm_session *h) {
+    sm_session *s = api::session_of(h);
+    if (!s) return SM_ERR_INVALID_ARGUMENT;
     s->cancel.store(true, std::memory_order_release);
     wake_worker(s->model);
     return SM_OK;
 }
 
-sm_status sm_session_step(sm_session *s, uint32_t budget_us, sm_step_result *out) {
-    if (!s || !s->in_use) return SM_ERR_INVALID_ARGUMENT;
+sm_status sm_session_step(sm_session *h, uint32_t budget_us, sm_step_result *out) {
+    sm_session *s = api::session_of(h);
+    if (!s) return SM_ERR_INVALID_ARGUMENT;
     sm_model *m = s->model;
     if (!out) return m->rt->fail(SM_ERR_INVALID_ARGUMENT, "out is NULL");
     if (async_running(m)) return m->rt->fail(SM_ERR_STATE, "the async worker is running this model; use sm_session_poll");
-    const uint64_t t0 = now_ns();
+    const Clock &clock = m->sched.clock();
+    const uint64_t t0 = clock.ns();
     const uint64_t deadline = budget_us ? t0 + static_cast<uint64_t>(budget_us) * 1000 : 0;
     const int units = m->sched.step(deadline, budget_us ? nullptr : s);
     s->poll(out);
     out->units = static_cast<uint32_t>(units);
-    out->elapsed_us = (now_ns() - t0) / 1000;
+    out->elapsed_us = (clock.ns() - t0) / 1000;
     return SM_OK;
 }
 
-sm_status sm_session_poll(sm_session *s, sm_step_result *out) {
-    if (!s || !s->in_use || !out) return SM_ERR_INVALID_ARGUMENT;
+sm_status sm_session_poll(sm_session *h, sm_step_result *out) {
+    sm_session *s = api::session_of(h);
+    if (!s) return SM_ERR_INVALID_ARGUMENT;
+    if (!out) return s->model->rt->fail(SM_ERR_INVALID_ARGUMENT, "out is NULL");
     s->poll(out);
     out->units = 0;
     out->elapsed_us = 0;
     return SM_OK;
 }
 
-sm_status sm_session_eval(sm_session *s, const int32_t *tokens, size_t n, float *logits, size_t logits_cap) {
-    if (!s || !s->in_use) return SM_ERR_INVALID_ARGUMENT;
+sm_status sm_session_eval(sm_session *h, const int32_t *tokens, size_t n, float *logits, size_t logits_cap) {
+    sm_session *s = api::session_of(h);
+    if (!s) return SM_ERR_INVALID_ARGUMENT;
     sm_model *m = s->model;
     if (!tokens && n) return m->rt->fail(SM_ERR_INVALID_ARGUMENT, "tokens is NULL");
     if (async_running(m)) return m->rt->fail(SM_ERR_STATE, "stop the async worker before sm_session_eval");
@@ -157,11 +174,14 @@ sm_status sm_session_eval(sm_session *s, const int32_t *tokens, size_t n, float 
     Error err;
     sm_status st = SM_OK;
     for (size_t done = 0; done < n && st == SM_OK;) {
-        size_t chunk = n - done, room = s->pending.free_space();
+        size_t chunk = n - done;
+        const size_t room = static_cast<size_t>(s->lim.pending_cap - s->queued.load());
         if (chunk > room) chunk = room;
-        st = s->submit(tokens + done, chunk, err);
+        if (chunk) st = s->submit(tokens + done, chunk, err);
         done += chunk;
-        m->sched.step(0, s);
+        const int units = m->sched.step(0, s);
+        if (!chunk && units == 0) // the queue is full and stays full: its output waits for a poll
+            st = err.set(SM_ERR_STATE, "the session's output is full: poll it before sm_session_eval");
     }
     if (logits && n == 1 && !s->eval_all && st == SM_OK) memcpy(logits, s->last_logits, sizeof(float) * V);
     s->eval = s->eval_all = false;
@@ -169,28 +189,36 @@ sm_status sm_session_eval(sm_session *s, const int32_t *tokens, size_t n, float 
     return st == SM_OK ? SM_OK : m->rt->fail(err);
 }
 
-sm_status sm_session_logits(const sm_session *s, const float **logits, int32_t *n_vocab) {
-    if (!s || !s->in_use || !logits) return SM_ERR_INVALID_ARGUMENT;
+sm_status sm_session_logits(const sm_session *h, const float **logits, int32_t *n_vocab) {
+    const sm_session *s = api::session_of(h);
+    if (!s) return SM_ERR_INVALID_ARGUMENT;
+    if (!logits) return s->model->rt->fail(SM_ERR_INVALID_ARGUMENT, "logits is NULL");
+    if (async_running(s->model)) return s->model->rt->fail(SM_ERR_STATE, "the async worker may be writing the logits; stop it first");
     if (!s->has_logits) return s->model->rt->fail(SM_ERR_STATE, "no logits yet: nothing has been evaluated");
     *logits = s->last_logits;
     if (n_vocab) *n_vocab = s->lim.n_vocab;
     return SM_OK;
 }
 
-sm_status sm_session_get_info(const sm_session *s, sm_session_info *out) {
-    if (!s || !s->in_use || !out) return SM_ERR_INVALID_ARGUMENT;
-    out->phase = static_cast<sm_phase>(s->out_phase.load());
+sm_status sm_session_get_info(const sm_session *h, sm_session_info *out) {
+    const sm_session *s = api::session_of(h);
+    if (!s) return SM_ERR_INVALID_ARGUMENT;
+    if (!out) return s->model->rt->fail(SM_ERR_INVALID_ARGUMENT, "out is NULL");
+    out->phase = s->host_phase();
     out->n_past = s->out_n_past.load();
-    out->n_pending = static_cast<int32_t>(s->pending.size());
-    out->n_generated = s->generated;
+    out->n_pending = s->queued.load();
+    out->n_generated = s->out_generated.load();
     return SM_OK;
 }
 
-sm_status sm_session_save(const sm_session *s, void *buf, size_t cap, size_t *size) {
-    if (!s || !s->in_use || !size) return SM_ERR_INVALID_ARGUMENT;
+sm_status sm_session_save(const sm_session *h, void *buf, size_t cap, size_t *size) {
+    const sm_session *s = api::session_of(h);
+    if (!s) return SM_ERR_INVALID_ARGUMENT;
     sm_model *m = s->model;
-    if (async_running(m)) return m->rt->fail(SM_ERR_STATE, "stop the async worker before saving a session");
-    m->sched.drain(); // a forward in flight finishes first (at most one token's work)
+    if (!size) return m->rt->fail(SM_ERR_INVALID_ARGUMENT, "size is NULL");
+    // A snapshot: nothing runs while it is taken, and nothing of the session changes (a
+    // forward in flight stays in flight; its rows are saved as queued input).
+    const api::AsyncPause pause(m);
     const size_t need = s->save(nullptr, 0, m->fingerprint);
     *size = need;
     if (!buf) return SM_OK;
@@ -199,17 +227,19 @@ sm_status sm_session_save(const sm_session *s, void *buf, size_t cap, size_t *si
     return SM_OK;
 }
 
-sm_status sm_session_load(sm_session *s, const void *buf, size_t size) {
-    if (!s || !s->in_use) return SM_ERR_INVALID_ARGUMENT;
+sm_status sm_session_load(sm_session *h, const void *buf, size_t size) {
+    sm_session *s = api::session_of(h);
+    if (!s) return SM_ERR_INVALID_ARGUMENT;
     sm_model *m = s->model;
     if (!buf) return m->rt->fail(SM_ERR_INVALID_ARGUMENT, "buffer is NULL");
-    if (async_running(m)) return m->rt->fail(SM_ERR_STATE, "stop the async worker before loading a session");
-    m->sched.drain();
+    const api::AsyncPause pause(m);
+    if (s->in_flight) m->sched.drain();
     Error err;
     if (s->load(static_cast<const uint8_t *>(buf), size, m->fingerprint, err) != SM_OK) {
         s->reset();
         return m->rt->fail(err);
     }
+    wake_worker(m);
     return SM_OK;
 }
 

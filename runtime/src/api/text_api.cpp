@@ -5,15 +5,15 @@
 
 using namespace sm;
 
-namespace {
-} // namespace
-
 extern "C" {
 
-sm_status sm_tokenize(sm_model *m, const char *text, size_t len, uint32_t flags, int32_t *tokens, size_t cap,
+sm_status sm_tokenize(sm_model *h, const char *text, size_t len, uint32_t flags, int32_t *tokens, size_t cap,
                       size_t *n_tokens) {
+    sm_model *m = api::model_of(h);
     if (!m) return SM_ERR_INVALID_ARGUMENT;
     if ((!text && len) || !n_tokens || (!tokens && cap)) return m->rt->fail(SM_ERR_INVALID_ARGUMENT, "text, tokens or n_tokens is NULL");
+    if (flags & ~static_cast<uint32_t>(SM_TOKENIZE_ADD_BOS | SM_TOKENIZE_PARSE_SPECIAL))
+        return m->rt->fail(SM_ERR_INVALID_ARGUMENT, "unknown tokenize flags 0x%x", flags);
     if (!m->has_tokenizer) return m->rt->fail(SM_ERR_STATE, "the model has no tokenizer");
     if (len > static_cast<size_t>(m->desc.max_text_bytes)) return m->rt->fail(SM_ERR_CAPACITY, "text of %zu bytes exceeds sm_model_desc.max_text_bytes (%d)", len, m->desc.max_text_bytes);
     Bump scratch = Bump::over(m->tok_scratch, m->tok_scratch_bytes);
@@ -25,7 +25,8 @@ sm_status sm_tokenize(sm_model *m, const char *text, size_t len, uint32_t flags,
     return st == SM_OK ? SM_OK : m->rt->fail(err);
 }
 
-sm_status sm_detokenize(sm_model *m, const int32_t *tokens, size_t n, char *buf, size_t cap, size_t *len) {
+sm_status sm_detokenize(sm_model *h, const int32_t *tokens, size_t n, char *buf, size_t cap, size_t *len) {
+    sm_model *m = api::model_of(h);
     if (!m) return SM_ERR_INVALID_ARGUMENT;
     if ((!tokens && n) || !len || (!buf && cap)) return m->rt->fail(SM_ERR_INVALID_ARGUMENT, "tokens, buf or len is NULL");
     if (!m->has_tokenizer) return m->rt->fail(SM_ERR_STATE, "the model has no tokenizer");
@@ -43,8 +44,9 @@ sm_status sm_detokenize(sm_model *m, const int32_t *tokens, size_t n, char *buf,
     return SM_OK;
 }
 
-sm_status sm_chat_format(const sm_model *m, const sm_chat_message *msgs, size_t n, int add_assistant, char *buf,
+sm_status sm_chat_format(const sm_model *h, const sm_chat_message *msgs, size_t n, int add_assistant, char *buf,
                          size_t cap, size_t *len) {
+    const sm_model *m = api::model_of(h);
     if (!m) return SM_ERR_INVALID_ARGUMENT;
     if ((!msgs && n) || !len || (!buf && cap)) return m->rt->fail(SM_ERR_INVALID_ARGUMENT, "messages, buf or len is NULL");
     if (n > 256) return m->rt->fail(SM_ERR_CAPACITY, "at most 256 messages");

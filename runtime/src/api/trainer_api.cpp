@@ -138,7 +138,8 @@ sm_trainer_desc sm_trainer_desc_default(void) {
     return d;
 }
 
-sm_status sm_trainer_create(sm_model *m, const sm_trainer_desc *d, sm_trainer **out) {
+sm_status sm_trainer_create(sm_model *h, const sm_trainer_desc *d, sm_trainer **out) {
+    sm_model *m = api::model_of(h);
     if (!m) return SM_ERR_INVALID_ARGUMENT;
     sm_runtime *rt = m->rt;
     if (!out) return rt->fail(SM_ERR_INVALID_ARGUMENT, "out is NULL");
@@ -173,6 +174,7 @@ sm_status sm_trainer_create(sm_model *m, const sm_trainer_desc *d, sm_trainer **
     sm_trainer *t = new (block) sm_trainer;
     t->model = m;
     t->block = block;
+    m->trainers++; // the model refuses to be destroyed under its trainer
     train::Compute comp{rt->kernels, &rt->par, kern::train_kernels_for(rt->kernels->isa)};
     uint8_t *plan_mem = static_cast<uint8_t *>(block) + head;
     // the initial weights are gathered straight into the parameter array (the plan's first item)
@@ -202,6 +204,7 @@ void sm_trainer_destroy(sm_trainer *t) {
     // the model's tensors may live in this block's second buffer: give them back
     if (t->swaps % 2) train::unstage(t->tr.layout(), t->model->w, t->alt);
     void *block = t->block;
+    t->model->trainers--;
     t->~sm_trainer();
     rt->arena.free(block);
 }
@@ -266,7 +269,7 @@ sm_status sm_trainer_set_text(sm_trainer *t, const char *text, size_t len, float
     for (size_t at = 0; at < len;) {
         const size_t end = piece_end(at);
         size_t k = 0;
-        const sm_status st = sm_tokenize(m, text + at, end - at, at == 0 ? SM_TOKENIZE_ADD_BOS : 0, nullptr, 0, &k);
+        const sm_status st = sm_tokenize(m->handle, text + at, end - at, at == 0 ? SM_TOKENIZE_ADD_BOS : 0, nullptr, 0, &k);
         if (st != SM_OK && st != SM_ERR_CAPACITY) return st;
         total += k;
         at = end;
@@ -277,7 +280,7 @@ sm_status sm_trainer_set_text(sm_trainer *t, const char *text, size_t len, float
     for (size_t at = 0; at < len;) {
         const size_t end = piece_end(at);
         size_t k = 0;
-        SM_TRY(sm_tokenize(m, text + at, end - at, at == 0 ? SM_TOKENIZE_ADD_BOS : 0, dst + filled, total - filled, &k));
+        SM_TRY(sm_tokenize(m->handle, text + at, end - at, at == 0 ? SM_TOKENIZE_ADD_BOS : 0, dst + filled, total - filled, &k));
         filled += k;
         at = end;
     }

@@ -3,6 +3,24 @@
 
 #include <cstring>
 #include <mimalloc.h>
+
+// In ASan builds, the parts of the block not handed out are poisoned: a model or session
+// used after its memory went back to the arena is an ASan report, not a silent corruption.
+#if defined(__SANITIZE_ADDRESS__)
+#define SM_ARENA_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define SM_ARENA_ASAN 1
+#endif
+#endif
+#if defined(SM_ARENA_ASAN)
+#include <sanitizer/asan_interface.h>
+#define SM_POISON(p, n) ASAN_POISON_MEMORY_REGION((p), (n))
+#define SM_UNPOISON(p, n) ASAN_UNPOISON_MEMORY_REGION((p), (n))
+#else
+#define SM_POISON(p, n) ((void)(p), (void)(n))
+#define SM_UNPOISON(p, n) ((void)(p), (void)(n))
+#endif
 #if defined(__linux__)
 #include <sys/mman.h>
 #endif
@@ -21,6 +39,7 @@ bool Arena::init(size_t budget, const sm_allocator *allocator) {
     }
     n_blocks_ = 0;
     used_ = peak_ = 0;
+    if (base_) SM_POISON(base_, budget_);
     return base_ != nullptr;
 }
 
@@ -38,6 +57,7 @@ void Arena::advise_huge_pages() {
 
 void Arena::release() {
     if (!base_) return;
+    SM_UNPOISON(base_, budget_); // the allocator may write its own bookkeeping there
     if (own_mimalloc_) mi_free(base_);
     else if (allocator_.free) allocator_.free(allocator_.user, base_);
     base_ = nullptr;
@@ -58,6 +78,7 @@ void *Arena::alloc(size_t bytes) {
     n_blocks_++;
     used_ += bytes;
     if (used_ > peak_) peak_ = used_;
+    SM_UNPOISON(base_ + at, bytes);
     commit(base_ + at, bytes);
     return base_ + at;
 }
@@ -81,6 +102,7 @@ void Arena::free(void *p) {
     for (int i = 0; i < n_blocks_; i++) {
         if (blocks_[i].offset == off) {
             used_ -= blocks_[i].size;
+            SM_POISON(base_ + off, blocks_[i].size);
             memmove(&blocks_[i], &blocks_[i + 1], sizeof(Block) * (n_blocks_ - i - 1));
             n_blocks_--;
             return;

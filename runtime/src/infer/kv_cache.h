@@ -49,6 +49,40 @@ struct KvCache {
     uint8_t *k_at(int layer, int64_t e) const { return k(layer) + e * geo->elem_bytes; }
     uint8_t *v_at(int layer, int64_t e) const { return v(layer) + e * geo->elem_bytes; }
     int64_t slot(int64_t pos) const { return kern::attn_slot(pos, geo->n_sinks, geo->n_slots); }
+
+    // The bytes that hold positions [0, n_past) (the sink slots, the ring as far as it is
+    // filled, whole key blocks), as spans f(pointer, bytes) in a fixed order: what a saved
+    // session stores. Slots past n_past inside a block ride along; a forward rewrites them
+    // before any query reads them.
+    template <class F> void each_used_span(int64_t n_past, F &&f) const {
+        int64_t range[2][2];
+        used_slots(n_past, range);
+        for (int l = 0; l < geo->n_layers; l++)
+            for (int h = 0; h < geo->n_kv_heads; h++)
+                for (const auto &r : range) {
+                    const size_t n = static_cast<size_t>(geo->elem_bytes) * static_cast<size_t>(r[1] - r[0]) * geo->head_dim;
+                    f(k_at(l, kern::k_index(h, r[0], 0, geo->head_dim, geo->n_slots)), n);
+                    f(v_at(l, (static_cast<int64_t>(h) * geo->n_slots + r[0]) * geo->head_dim), n);
+                }
+    }
+    size_t used_bytes(int64_t n_past) const {
+        size_t total = 0;
+        each_used_span(n_past, [&](uint8_t *, size_t n) { total += n; });
+        return total;
+    }
+
+private:
+    // Slot ranges [r[i][0], r[i][1]): the sinks, then the filled part of the ring.
+    void used_slots(int64_t n_past, int64_t r[2][2]) const {
+        const int64_t blk = kern::kKvBlock, sink_slots = kern::kv_sink_slots(geo->n_sinks), ring = geo->n_slots - sink_slots;
+        const int64_t sinks = n_past < geo->n_sinks ? n_past : geo->n_sinks;
+        int64_t in_ring = n_past - geo->n_sinks;
+        in_ring = in_ring < 0 ? 0 : in_ring > ring ? ring : in_ring;
+        r[0][0] = 0;
+        r[0][1] = (sinks + blk - 1) / blk * blk;
+        r[1][0] = sink_slots;
+        r[1][1] = sink_slots + (in_ring + blk - 1) / blk * blk;
+    }
 };
 
 } // namespace sm

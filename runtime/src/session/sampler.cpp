@@ -106,80 +106,96 @@ int32_t Sampler::pick_greedy(int n) {
 }
 
 int32_t Sampler::sample(const float *logits, const int32_t *recent, int n_recent, const TokenConstraint *c) {
+    const bool penalise = d_.repeat_penalty != 1.0f || d_.frequency_penalty != 0.0f || d_.presence_penalty != 0.0f;
+    const bool penalties = penalise && n_recent > 0 && d_.penalty_window > 0;
+    const int n = gather(logits, c, d_.n_logit_bias > 0 || penalties);
+    if (n == 0) return -1;
+    adjust(n, penalties ? recent : nullptr, n_recent);
+    if (d_.temperature <= 0.0f) return pick_most_likely(n);
+    float max = 0;
+    const int k = truncate(n, &max);
+    return draw(n, k, max);
+}
+
+int Sampler::gather(const float *logits, const TokenConstraint *c, bool adjusted) {
     // Without a constraint the logits stay a plain array by token id (view_: the caller's
     // row, or a copy in adj_ when biases or penalties change it) and candidates are made
     // only for the tokens truncation can keep; with one, the allowed tokens become the
     // candidates (ids ascending). (Locals, not members, in the loops over the vocabulary:
     // stores into cand could alias *this and reload every member per token.)
     Cand *const cand = cand_;
-    float *const adj = adj_;
     const int n_vocab = n_vocab_;
-    const bool all = !(c && c->allows);
-    const bool penalise = d_.repeat_penalty != 1.0f || d_.frequency_penalty != 0.0f || d_.presence_penalty != 0.0f;
-    const bool adjust = d_.n_logit_bias > 0 || (penalise && n_recent > 0 && d_.penalty_window > 0);
+    all_ = !(c && c->allows);
+    filled_ = !all_; // cand_ holds every candidate
+    if (all_) {
+        if (adjusted) memcpy(adj_, logits, sizeof(float) * static_cast<size_t>(n_vocab));
+        view_ = adjusted ? adj_ : logits;
+        return n_vocab;
+    }
     int n = 0;
-    if (all) {
-        if (adjust) memcpy(adj, logits, sizeof(float) * static_cast<size_t>(n_vocab));
-        view_ = adjust ? adj : logits;
-        n = n_vocab;
-    } else {
-        for (int32_t t = 0; t < n_vocab; t++)
-            if (c->allows(c->ctx, t)) cand[n++] = {logits[t], t};
-        if (n == 0) return -1;
+    for (int32_t t = 0; t < n_vocab; t++)
+        if (c->allows(c->ctx, t)) cand[n++] = {logits[t], t};
+    return n;
+}
+
+float *Sampler::find(int n, int32_t id) {
+    if (all_) return id >= 0 && id < n_vocab_ ? &adj_[id] : nullptr;
+    int lo = 0, hi = n - 1; // candidates are in id order
+    while (lo <= hi) {
+        const int mid = (lo + hi) / 2;
+        if (cand_[mid].id == id) return &cand_[mid].logit;
+        if (cand_[mid].id < id) lo = mid + 1;
+        else hi = mid - 1;
     }
-    bool filled = !all; // cand_ holds every candidate
-    auto find = [&](int32_t id) -> float * {
-        if (all) return id >= 0 && id < n_vocab ? &adj[id] : nullptr;
-        int lo = 0, hi = n - 1;
-        while (lo <= hi) {
-            int mid = (lo + hi) / 2;
-            if (cand[mid].id == id) return &cand[mid].logit;
-            if (cand[mid].id < id) lo = mid + 1;
-            else hi = mid - 1;
-        }
-        return nullptr;
-    };
+    return nullptr;
+}
+
+void Sampler::adjust(int n, const int32_t *recent, int n_recent) {
     for (size_t i = 0; i < d_.n_logit_bias; i++)
-        if (float *x = find(bias_[i].token)) *x += bias_[i].bias;
-
-    if (penalise && n_recent > 0 && d_.penalty_window > 0) {
-        int w = n_recent < d_.penalty_window ? n_recent : d_.penalty_window;
-        memcpy(window_, recent + (n_recent - w), sizeof(int32_t) * static_cast<size_t>(w));
-        std::sort(window_, window_ + w);
-        for (int i = 0; i < w;) {
-            int j = i;
-            while (j < w && window_[j] == window_[i]) j++;
-            if (float *x = find(window_[i])) {
-                const int count = j - i;
-                if (d_.repeat_penalty != 1.0f) *x = *x > 0 ? *x / d_.repeat_penalty : *x * d_.repeat_penalty;
-                *x -= static_cast<float>(count) * d_.frequency_penalty + d_.presence_penalty;
-            }
-            i = j;
+        if (float *x = find(n, bias_[i].token)) *x += bias_[i].bias;
+    if (!recent) return;
+    // Penalties per distinct token of the window: sorted, so equal ids are neighbours.
+    const int w = n_recent < d_.penalty_window ? n_recent : d_.penalty_window;
+    memcpy(window_, recent + (n_recent - w), sizeof(int32_t) * static_cast<size_t>(w));
+    std::sort(window_, window_ + w);
+    for (int i = 0; i < w;) {
+        int j = i;
+        while (j < w && window_[j] == window_[i]) j++;
+        if (float *x = find(n, window_[i])) {
+            const int count = j - i;
+            if (d_.repeat_penalty != 1.0f) *x = *x > 0 ? *x / d_.repeat_penalty : *x * d_.repeat_penalty;
+            *x -= static_cast<float>(count) * d_.frequency_penalty + d_.presence_penalty;
         }
+        i = j;
     }
+}
 
-    if (d_.temperature <= 0.0f) {
-        if (!d_.filter) { // plain argmax, first maximum wins
-            if (all) {
-                const float *v = view_;
-                int best = 0;
-                for (int i = 1; i < n; i++)
-                    if (v[i] > v[best]) best = i;
-                return best;
-            }
-            int best = 0;
-            for (int i = 1; i < n; i++)
-                if (cand[i].logit > cand[best].logit) best = i;
-            return cand[best].id;
-        }
-        if (!filled) fill_all();
+int32_t Sampler::pick_most_likely(int n) {
+    if (d_.filter) {
+        if (!filled_) fill_all();
         return pick_greedy(n);
     }
+    // Plain argmax, the first maximum wins.
+    if (all_) {
+        const float *v = view_;
+        int best = 0;
+        for (int i = 1; i < n; i++)
+            if (v[i] > v[best]) best = i;
+        return best;
+    }
+    const Cand *const cand = cand_;
+    int best = 0;
+    for (int i = 1; i < n; i++)
+        if (cand[i].logit > cand[best].logit) best = i;
+    return cand[best].id;
+}
 
+int Sampler::truncate(int n, float *max_out) {
     // Truncation on the untempered distribution: top-k, then top-p and min-p over the
     // most likely tokens in order. Only the prefix that truncation keeps is ever sorted
     // (selection, then a small sort): sorting a 32k-50k vocabulary per token would cost
     // milliseconds, more than the decode step of a small model.
+    Cand *const cand = cand_;
     auto desc = [](const Cand &a, const Cand &b) { return before(a, b); }; // inlined in the heap loops
     const bool nucleus = (d_.top_p > 0.0f && d_.top_p < 1.0f) || d_.min_p > 0.0f;
     int k = n;
@@ -189,17 +205,18 @@ int32_t Sampler::sample(const float *logits, const int32_t *recent, int n_recent
     // the same leading tokens as a full sort.
     int len = k < n ? k : (nucleus ? (n < 64 ? n : 64) : n);
     bool selected = false;
-    if (!filled && len < n && len <= kMaxHeapSelect) { // the prefix straight from view_
+    if (!filled_ && len < n && len <= kMaxHeapSelect) { // the prefix straight from view_
         select_top(len);
         selected = true;
-    } else if (!filled) {
+    } else if (!filled_) {
         fill_all();
-        filled = true;
+        filled_ = true;
     }
     float max = 0;
     double sum = 0; // normaliser of the kept set: the top k after top-k (below), else all n
     if (k == n) {   // over every candidate in id order (view_ is cand_ before any selection)
         const float *v = view_;
+        const bool all = all_;
         auto logit = [&](int i) { return all ? v[i] : cand[i].logit; };
         max = logit(0);
         for (int i = 1; i < n; i++) max = logit(i) > max ? logit(i) : max;
@@ -254,11 +271,16 @@ int32_t Sampler::sample(const float *logits, const int32_t *recent, int n_recent
             break;
         }
         len = len * 8 < k ? len * 8 : k;
-        if (!filled) { // top-p / min-p reach past the prefix selected from view_
+        if (!filled_) { // top-p / min-p reach past the prefix selected from view_
             fill_all();
-            filled = true;
+            filled_ = true;
         }
     }
+    *max_out = max;
+    return k;
+}
+
+int32_t Sampler::draw(int n, int k, float max) {
     // Temperature, then the host's filter over what is left (most likely first).
     double total = 0;
     int m = 0;
@@ -270,7 +292,7 @@ int32_t Sampler::sample(const float *logits, const int32_t *recent, int n_recent
         m++;
     }
     if (m == 0) { // the filter rejected every likely token: the most likely it accepts
-        if (all) fill_all(); // cand_ may hold only the selected prefix
+        if (all_) fill_all(); // cand_ may hold only the selected prefix
         const int32_t t = pick_greedy(n);
         rng_.next(); // keep one draw per token
         return t;

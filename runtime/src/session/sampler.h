@@ -46,6 +46,15 @@ private:
     // Most likely first, the lower id among equals: a total order, so every selection
     // method keeps the tokens a full sort would.
     static bool before(const Cand &a, const Cand &b) { return a.logit > b.logit || (a.logit == b.logit && a.id < b.id); }
+    // The steps of sample(): gather the candidates (returns their count), bias and penalise
+    // them, then pick the most likely, or truncate (returns the kept count k and the
+    // largest logit) and draw.
+    int gather(const float *logits, const TokenConstraint *c, bool adjusted);
+    float *find(int n, int32_t id); // a candidate's logit by token id (nullptr: not one)
+    void adjust(int n, const int32_t *recent, int n_recent); // recent nullptr: no penalties
+    int32_t pick_most_likely(int n);
+    int truncate(int n, float *max);
+    int32_t draw(int n, int k, float max);
     int32_t pick_greedy(int n);
     static constexpr int kMaxHeapSelect = 256; // longer prefixes: nth_element
     void fill_all();            // cand_ = every token of view_, in id order
@@ -60,6 +69,8 @@ private:
     float *prob_ = nullptr;
     float *adj_ = nullptr;      // the logits after biases and penalties, by token id
     const float *view_ = nullptr; // this call's logits by id: the caller's row or adj_
+    bool all_ = true;             // this call has no constraint: candidates are every token
+    bool filled_ = false;         // cand_ holds every candidate
     int32_t *window_ = nullptr; // sorted copy of the penalty window
 };
 

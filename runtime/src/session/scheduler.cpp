@@ -89,6 +89,11 @@ void Scheduler::drain() {
     if (unconsumed_) finish_batch();
 }
 
+// The forward slices its passes on now_ns(). With another clock injected (tests), each
+// pass runs whole and the step checks its budget between passes on that clock, so what a
+// step does depends on the injected clock alone, not on this machine's speed.
+uint64_t Scheduler::forward_deadline(uint64_t plan) const { return clock_.now ? 0 : plan; }
+
 bool Scheduler::session_idle(const Session *s) const { return !s->in_flight && !s->has_work(); }
 
 int Scheduler::step(uint64_t deadline_ns, const Session *until) {
@@ -99,7 +104,7 @@ int Scheduler::step(uint64_t deadline_ns, const Session *until) {
     // zero. Never more than half the budget.
     uint64_t plan = deadline_ns;
     if (deadline_ns) {
-        const uint64_t start = now_ns(), budget = deadline_ns > start ? deadline_ns - start : 0;
+        const uint64_t start = clock_.ns(), budget = deadline_ns > start ? deadline_ns - start : 0;
         const uint64_t slack = static_cast<uint64_t>(slack_ns_) < budget / 2 ? static_cast<uint64_t>(slack_ns_) : budget / 2;
         plan = deadline_ns - slack;
     }
@@ -107,7 +112,7 @@ int Scheduler::step(uint64_t deadline_ns, const Session *until) {
     int units = 0;
     for (;;) {
         if (fwd_->busy()) {
-            units += fwd_->run(plan);
+            units += fwd_->run(forward_deadline(plan));
             const float p = fwd_->progress();
             for (int i = 0; i < fwd_->n_segments(); i++)
                 static_cast<Session *>(fwd_->segment(i).owner)->out_progress.store(p, std::memory_order_relaxed);
@@ -120,18 +125,18 @@ int Scheduler::step(uint64_t deadline_ns, const Session *until) {
         if (unconsumed_) {
             // Sampling is one unit (a softmax and top-k over the vocabulary, per
             // session): start it only if its learned cost fits what is left.
-            const uint64_t t0 = now_ns();
+            const uint64_t t0 = clock_.ns();
             if (plan && units > 0 && static_cast<double>(t0) + sample_ns_ >= static_cast<double>(plan)) {
                 out_of_time = true;
                 break;
             }
             finish_batch();
-            const double dt = static_cast<double>(now_ns() - t0);
+            const double dt = static_cast<double>(clock_.ns() - t0);
             sample_ns_ = sample_ns_ == 0 ? dt : sample_ns_ * 0.8 + dt * 0.2;
             units++;
         }
         if (until && session_idle(until)) break;
-        if (plan && units > 0 && now_ns() >= plan) {
+        if (plan && units > 0 && clock_.ns() >= plan) {
             out_of_time = true;
             break;
         }
@@ -141,7 +146,7 @@ int Scheduler::step(uint64_t deadline_ns, const Session *until) {
         // A stochastic estimate of the 99th percentile: up 99 steps for every step down,
         // so it settles where 1% of steps end later than it says. One slow step moves it
         // by kSlackStepNs at most, so a rare preemption does not cost every later frame.
-        const double late = static_cast<double>(now_ns()) - static_cast<double>(plan);
+        const double late = static_cast<double>(clock_.ns()) - static_cast<double>(plan);
         slack_ns_ += late > slack_ns_ ? 0.99 * kSlackStepNs : -0.01 * kSlackStepNs;
         if (slack_ns_ < 0) slack_ns_ = 0;
     }

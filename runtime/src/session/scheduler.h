@@ -2,6 +2,7 @@
 // session has ready into one batch (decode tokens and prefill chunks together), runs it
 // unit by unit against the caller's deadline, then hands each session its logits.
 #pragma once
+#include "core/clock.h"
 #include "infer/forward.h"
 #include "session/session.h"
 
@@ -13,7 +14,10 @@ public:
               Bump &arena);
     static size_t bytes_needed(int n_slots, int max_batch);
 
-    // Works until the deadline (now_ns() clock; 0 = none) or until nothing is left (or,
+    // The clock deadlines are measured on (default: now_ns()).
+    void set_clock(const Clock &c) { clock_ = c; }
+    const Clock &clock() const { return clock_; }
+    // Works until the deadline (clock() time; 0 = none) or until nothing is left (or,
     // when `until` is given, until that session has nothing left). Returns units done.
     int step(uint64_t deadline_ns, const Session *until = nullptr);
     bool busy() const { return fwd_->busy() || unconsumed_; }
@@ -23,6 +27,7 @@ public:
 
 private:
     bool start_batch();
+    uint64_t forward_deadline(uint64_t plan) const; // what the forward is given for plan
     void finish_batch();
     bool session_idle(const Session *s) const;
 
@@ -38,6 +43,7 @@ private:
     int32_t *tokens_ = nullptr; // the batch's tokens, row order
     Segment *segs_ = nullptr;
     int n_segs_ = 0;
+    Clock clock_;
 };
 
 } // namespace sm

@@ -47,11 +47,16 @@ sm_status Session::configure(const sm_session_desc &d, Error &err) {
     for (size_t i = 0; i < d.sampler.n_logit_bias; i++)
         if (d.sampler.logit_bias[i].token < 0 || d.sampler.logit_bias[i].token >= lim.n_vocab)
             return err.set(SM_ERR_INVALID_ARGUMENT, "logit bias for token %d outside the vocabulary", d.sampler.logit_bias[i].token);
+    if (d.stop_at_eos != 0 && d.stop_at_eos != 1) return err.set(SM_ERR_INVALID_ARGUMENT, "stop_at_eos is %d, not 0 or 1", d.stop_at_eos);
+    // NULL or empty strings are wrong arguments; strings beyond the planned room are capacity.
+    for (size_t i = 0; i < d.n_stop_strings; i++)
+        if (!d.stop_strings[i] || !d.stop_strings[i][0]) return err.set(SM_ERR_INVALID_ARGUMENT, "stop string %zu is NULL or empty", i);
+    for (size_t i = 0; i < d.n_choices; i++)
+        if (!d.choices[i] || !d.choices[i][0]) return err.set(SM_ERR_INVALID_ARGUMENT, "choice %zu is NULL or empty", i);
     size_t used = 0;
-    auto copy = [&](const char *src, const char **dst, int *len) -> bool {
-        if (!src) return false;
-        size_t n = strlen(src);
-        if (n == 0 || n > static_cast<size_t>(kMaxStopLen) || used + n + 1 > static_cast<size_t>(lim.strings_cap)) return false;
+    auto copy = [&](const char *src, size_t max_len, const char **dst, int *len) -> bool {
+        const size_t n = strlen(src);
+        if (n > max_len || used + n + 1 > static_cast<size_t>(lim.strings_cap)) return false;
         memcpy(strings + used, src, n + 1);
         *dst = strings + used;
         *len = static_cast<int>(n);
@@ -59,11 +64,12 @@ sm_status Session::configure(const sm_session_desc &d, Error &err) {
         return true;
     };
     for (size_t i = 0; i < d.n_stop_strings; i++)
-        if (!copy(d.stop_strings[i], &stops[i], &stop_len[i]))
-            return err.set(SM_ERR_CAPACITY, "stop string %zu is NULL, empty, longer than %d bytes, or the strings exceed %d bytes", i, kMaxStopLen, lim.strings_cap);
+        if (!copy(d.stop_strings[i], static_cast<size_t>(kMaxStopLen), &stops[i], &stop_len[i]))
+            return err.set(SM_ERR_CAPACITY, "stop string %zu is longer than %d bytes, or the strings exceed %d bytes", i, kMaxStopLen, lim.strings_cap);
     for (size_t i = 0; i < d.n_choices; i++)
-        if (!copy(d.choices[i], &choices[i], &choice_len[i]) || choice_len[i] >= SessionLimits::kGenTextCap)
-            return err.set(SM_ERR_CAPACITY, "choice %zu is NULL, empty, too long, or the strings exceed %d bytes", i, lim.strings_cap);
+        if (!copy(d.choices[i], static_cast<size_t>(SessionLimits::kGenTextCap - 1), &choices[i], &choice_len[i]))
+            return err.set(SM_ERR_CAPACITY, "choice %zu is longer than %d bytes, or the strings exceed %d bytes", i,
+                           SessionLimits::kGenTextCap - 1, lim.strings_cap);
     n_stops = static_cast<int>(d.n_stop_strings);
     n_choices = static_cast<int>(d.n_choices);
     max_tokens = d.max_tokens;
@@ -79,8 +85,10 @@ void Session::reset() {
     submit_seq.store(0);
     seen_submit = 0;
     cancel.store(false);
+    queued.store(0);
     host_submitted = 0;
     out_phase.store(SM_PHASE_IDLE);
+    out_generated.store(0);
     out_finish.store(SM_FINISH_NONE);
     out_progress.store(0.0f);
     out_n_past.store(0);
@@ -88,6 +96,9 @@ void Session::reset() {
     n_past = 0;
     last_token = last_fed = -1;
     feed_last = generating = in_flight = has_logits = eval = false;
+    flight_rows = nullptr;
+    flight_n = 0;
+    flight_fed_last = false;
     generated = 0;
     phase = SM_PHASE_IDLE;
     n_history = 0;
@@ -104,9 +115,11 @@ sm_status Session::submit(const int32_t *tokens, size_t n, Error &err) {
     for (size_t i = 0; i < n; i++)
         if (tokens[i] < 0 || tokens[i] >= lim.n_vocab)
             return err.set(SM_ERR_INVALID_ARGUMENT, "token %d at index %zu is outside the vocabulary of %d", tokens[i], i, lim.n_vocab);
-    if (!pending.push(tokens, n))
-        return err.set(SM_ERR_CAPACITY, "%zu tokens do not fit the %zu free places of the session's input queue (capacity %d, set by sm_model_desc.max_text_bytes)",
-                       n, pending.free_space(), lim.pending_cap);
+    const size_t room = static_cast<size_t>(lim.pending_cap - queued.load(std::memory_order_acquire));
+    if (n > room || !pending.push(tokens, n))
+        return err.set(SM_ERR_CAPACITY, "%zu tokens do not fit the %zu free places of the session's input queue (capacity %d tokens: sm_model_desc.max_text_bytes + 256)",
+                       n, room, lim.pending_cap);
+    queued.fetch_add(static_cast<int32_t>(n), std::memory_order_acq_rel);
     host_submitted += static_cast<int64_t>(n);
     submit_seq.fetch_add(1, std::memory_order_release);
     return SM_OK;
@@ -125,8 +138,14 @@ void Session::poll(sm_step_result *out) {
     out->text_len = out_text.pop(res_text, static_cast<size_t>(lim.out_text_cap));
     res_text[out->text_len] = 0;
     out->text = res_text;
-    out->phase = static_cast<sm_phase>(out_phase.load(std::memory_order_acquire));
+    out->phase = host_phase();
     out->progress = out_progress.load(std::memory_order_relaxed);
+}
+
+sm_phase Session::host_phase() const {
+    const auto p = static_cast<sm_phase>(out_phase.load(std::memory_order_acquire));
+    if ((p == SM_PHASE_IDLE || p == SM_PHASE_DONE) && queued.load(std::memory_order_acquire) > 0) return SM_PHASE_PREFILL;
+    return p;
 }
 
 // ---------------------------------------------------------------- worker side
@@ -147,17 +166,19 @@ int Session::take_rows(int32_t *tokens, int max_rows, bool *want_logits) {
         seen_submit = seq;
         generating = !eval;
         generated = 0;
+        out_generated.store(0, std::memory_order_relaxed);
         n_gen_text = 0;
         cancel.store(false);
     }
     if (cancel.exchange(false)) {
         int32_t drop[64];
-        while (pending.pop(drop, 64)) {}
+        while (size_t k = pending.pop(drop, 64)) queued.fetch_sub(static_cast<int32_t>(k), std::memory_order_acq_rel);
         if (generating) finish(SM_FINISH_CANCELLED);
         return 0;
     }
     int n = 0;
-    if (feed_last && max_rows > 0) {
+    const bool fed_last = feed_last && max_rows > 0;
+    if (fed_last) {
         tokens[n++] = last_token;
         feed_last = false;
     }
@@ -165,6 +186,9 @@ int Session::take_rows(int32_t *tokens, int max_rows, bool *want_logits) {
     *want_logits = pending.size() == 0 && (generating || eval);
     if (n > 0) {
         in_flight = true;
+        flight_rows = tokens;
+        flight_n = n;
+        flight_fed_last = fed_last;
         phase = pending.size() > 0 || !generating ? SM_PHASE_PREFILL : (generated > 0 ? SM_PHASE_DECODE : SM_PHASE_PREFILL);
         out_phase.store(phase, std::memory_order_release);
     }
@@ -185,7 +209,11 @@ void Session::consume(const int32_t *tokens, int n_rows, const float *logits, in
     if (n_rows > 0) last_fed = tokens[n_rows - 1];
     n_past += n_rows;
     out_n_past.store(n_past, std::memory_order_relaxed);
+    queued.fetch_sub(n_rows - (flight_fed_last ? 1 : 0), std::memory_order_acq_rel);
     in_flight = false;
+    flight_rows = nullptr;
+    flight_n = 0;
+    flight_fed_last = false;
     if (eval && eval_all) {
         for (int i = 0; i < n_logit_rows && eval_out && eval_rows < eval_rows_cap; i++, eval_rows++)
             memcpy(eval_out + eval_rows * static_cast<size_t>(lim.n_vocab), logits + static_cast<size_t>(i) * lim.n_vocab,
@@ -212,6 +240,7 @@ void Session::consume(const int32_t *tokens, int n_rows, const float *logits, in
                 last_token = t;
                 feed_last = true;
                 generated++;
+                out_generated.store(generated, std::memory_order_relaxed);
                 emit_token(t);
                 if (generating) {
                     if (n_choices && choice_complete() >= 0) finish(SM_FINISH_CHOICE);
@@ -233,8 +262,9 @@ void Session::emit_token(int32_t t) {
     size_t n = tok->token_bytes(t, raw, sizeof raw);
     if (n > sizeof raw) n = sizeof raw;
     const char *bytes = raw;
-    // SentencePiece adds a space before the first word; after BOS it is not text.
-    if (tok->strips_leading_space() && last_fed == tok->bos() && n > 0 && bytes[0] == ' ') {
+    // SentencePiece adds a space before the first word; after the BOS that starts the
+    // sequence it is not text. After a BOS generated mid-text it is (as sm_detokenize says).
+    if (tok->strips_leading_space() && last_fed == tok->bos() && n_past == 1 && n > 0 && bytes[0] == ' ') {
         bytes++;
         n--;
     }

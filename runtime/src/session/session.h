@@ -22,7 +22,7 @@ namespace sm {
 // Per-slot capacities, fixed when the model is loaded.
 struct SessionLimits {
     int n_vocab = 0;
-    int pending_cap = 0;     // submitted tokens not yet consumed
+    int pending_cap = 0;     // submitted tokens not yet through the model (queued or in flight)
     int history_cap = 0;     // recent tokens kept (penalties, save)
     int out_tokens_cap = 1024;
     int out_text_cap = 8192;
@@ -46,6 +46,10 @@ struct Session {
     SpscRing<int32_t> pending;
     std::atomic<uint32_t> submit_seq{0}; // bumped after each submit's tokens are queued
     std::atomic<bool> cancel{false};
+    // Submitted tokens not yet through the model: queued, or taken into the forward in
+    // flight. Submit enforces lim.pending_cap on it, so a save (which puts the rows in
+    // flight back in front of the queue) always fits the queue of the session it loads into.
+    std::atomic<int32_t> queued{0};
     int64_t host_submitted = 0;          // tokens ever submitted since reset (host side)
 
     // ---- worker -> host
@@ -56,6 +60,7 @@ struct Session {
     std::atomic<int> out_finish{SM_FINISH_NONE};
     std::atomic<float> out_progress{0.0f};
     std::atomic<int64_t> out_n_past{0};
+    std::atomic<int32_t> out_generated{0};
     uint32_t host_finish_seen = 0;
 
     // ---- host, between steps: adapters on this session's rows (api/adapter_api.cpp)
@@ -71,6 +76,11 @@ struct Session {
     int32_t generated = 0;       // since the last submit
     bool generating = false;     // sample after the pending tokens are consumed
     bool in_flight = false;      // rows of this session are in the running forward
+    // The rows in flight (the scheduler's batch buffer, valid until consume): a save puts
+    // them back in front of the queue, so it never has to finish the forward.
+    const int32_t *flight_rows = nullptr;
+    int flight_n = 0;
+    bool flight_fed_last = false; // flight_rows[0] is last_token, fed back
     sm_phase phase = SM_PHASE_IDLE;
     int32_t *history = nullptr;  // ring of the last history_cap tokens
     int64_t n_history = 0;
@@ -114,7 +124,12 @@ struct Session {
     // ---- host side
     sm_status submit(const int32_t *tokens, size_t n, Error &err);
     void poll(sm_step_result *out);
-    // Saved state (session_state.cpp). save() returns the bytes needed; writes if they fit.
+    // The phase as the host sees it: submitted tokens waiting make an idle or finished
+    // session PREFILL before the worker has taken them.
+    sm_phase host_phase() const;
+    // Saved state (session_state.cpp): a snapshot that changes nothing, taken while no
+    // worker runs. A forward in flight is not finished: its rows are saved as queued input.
+    // save() returns the bytes needed; writes if they fit.
     size_t save(uint8_t *buf, size_t cap, uint64_t model_fingerprint) const;
     // On failure the session is left part-loaded: the caller resets it (sm_session_load does).
     sm_status load(const uint8_t *buf, size_t size, uint64_t model_fingerprint, Error &err);

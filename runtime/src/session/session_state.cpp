@@ -1,6 +1,7 @@
 // A session's state as bytes, for game save files: position, recent tokens, queued input,
 // sampler and RNG, partial UTF-8 and held-back text, the KV slots in use. A checksum
-// catches corruption; the model fingerprint catches a state from another model.
+// catches corruption (checked first, so a damaged file is never called "another model");
+// the model fingerprint catches a state from another model.
 #include "session/session.h"
 
 #include <cmath>
@@ -11,7 +12,7 @@ namespace sm {
 namespace {
 
 constexpr uint32_t kMagic = 0x31534d53; // "SMS1"
-constexpr uint32_t kVersion = 2; // 2: the KV cache may be F16
+constexpr uint32_t kVersion = 3; // 3: queued input of any length, a submit not yet taken, a cancel request
 
 uint64_t fnv(const uint8_t *p, size_t n) {
     uint64_t h = 0xcbf29ce484222325ull;
@@ -49,24 +50,6 @@ struct Reader {
     }
 };
 
-// The slots holding positions [0, n_past): sink slots, then the ring as far as it is
-// filled, rounded out to whole key blocks. Both ends of a save compute the same ranges.
-struct SlotRanges {
-    int64_t r[2][2];
-};
-SlotRanges slot_ranges(const KvGeometry &g, int64_t n_past) {
-    const int64_t blk = kern::kKvBlock, sink_slots = kern::kv_sink_slots(g.n_sinks), ring = g.n_slots - sink_slots;
-    const int64_t sinks = n_past < g.n_sinks ? n_past : g.n_sinks;
-    int64_t in_ring = n_past - g.n_sinks;
-    in_ring = in_ring < 0 ? 0 : in_ring > ring ? ring : in_ring;
-    SlotRanges s;
-    s.r[0][0] = 0;
-    s.r[0][1] = (sinks + blk - 1) / blk * blk;
-    s.r[1][0] = sink_slots;
-    s.r[1][1] = sink_slots + (in_ring + blk - 1) / blk * blk;
-    return s;
-}
-
 } // namespace
 
 size_t Session::save(uint8_t *buf, size_t cap, uint64_t fingerprint) const {
@@ -76,14 +59,23 @@ size_t Session::save(uint8_t *buf, size_t cap, uint64_t fingerprint) const {
     w.val(fingerprint);
     w.val<int32_t>(lim.n_vocab);
     w.val<int32_t>(geo->n_slots);
+    // Rows in flight go back in front of the queue (and a fed-back token back to
+    // last_token): the state is the one before that forward began, which a restored
+    // session re-runs bit for bit. Keys a partial forward wrote are past n_past or out of
+    // every later query's window, and are rewritten before they are read.
+    const bool fed_back = feed_last || (in_flight && flight_fed_last);
+    const size_t skip = in_flight && flight_fed_last ? 1 : 0;
+    const size_t from_flight = in_flight ? static_cast<size_t>(flight_n) - skip : 0;
     w.val<int64_t>(n_past);
     w.val<int32_t>(last_token);
     w.val<int32_t>(last_fed);
     w.val<int32_t>(generated);
-    w.val<uint8_t>(feed_last);
+    w.val<uint8_t>(fed_back);
     w.val<uint8_t>(generating);
     w.val<uint8_t>(static_cast<uint8_t>(phase));
     w.val<uint8_t>(has_logits);
+    w.val<uint8_t>(submit_seq.load(std::memory_order_acquire) != seen_submit); // a submit not yet taken
+    w.val<uint8_t>(cancel.load(std::memory_order_acquire));                     // a cancel not yet seen
     const sm_sampler_desc &d = sampler.desc();
     w.val(d.temperature);
     w.val(d.top_k);
@@ -94,9 +86,22 @@ size_t Session::save(uint8_t *buf, size_t cap, uint64_t fingerprint) const {
     w.val(d.presence_penalty);
     w.val(d.penalty_window);
     w.val(d.seed);
+    w.val<int32_t>(static_cast<int32_t>(d.n_logit_bias));
+    w.put(d.logit_bias, sizeof(sm_logit_bias) * d.n_logit_bias);
     w.put(sampler.rng().s, sizeof sampler.rng().s);
     w.val<int32_t>(max_tokens);
     w.val<uint8_t>(stop_at_eos);
+    // Stop strings and choices decide what comes next: they are part of the state.
+    w.val<int32_t>(n_stops);
+    for (int i = 0; i < n_stops; i++) {
+        w.val<int32_t>(stop_len[i]);
+        w.put(stops[i], static_cast<size_t>(stop_len[i]));
+    }
+    w.val<int32_t>(n_choices);
+    for (int i = 0; i < n_choices; i++) {
+        w.val<int32_t>(choice_len[i]);
+        w.put(choices[i], static_cast<size_t>(choice_len[i]));
+    }
     w.val<uint8_t>(static_cast<uint8_t>(utf8.pending()));
     w.put(utf8.pending_bytes(), 4);
     w.val<int32_t>(n_hold);
@@ -106,26 +111,19 @@ size_t Session::save(uint8_t *buf, size_t cap, uint64_t fingerprint) const {
     const int64_t n_hist = n_history < lim.history_cap ? n_history : lim.history_cap;
     w.val<int64_t>(n_hist);
     w.put(history + (n_history - n_hist), sizeof(int32_t) * static_cast<size_t>(n_hist));
-    // Input queued but not consumed yet (read without taking it).
-    int32_t queued[1024];
-    const size_t n_pending = pending.size();
-    w.val<int64_t>(static_cast<int64_t>(n_pending));
-    if (n_pending <= 1024) {
-        pending.peek(queued, 1024);
-        w.put(queued, sizeof(int32_t) * n_pending);
-    } else {
-        w.n += sizeof(int32_t) * n_pending; // too long to snapshot: reported as a size only
+    // Queued input: the rows in flight, then the queue (read without taking it).
+    const size_t n_queue = pending.size();
+    w.val<int64_t>(static_cast<int64_t>(from_flight + n_queue));
+    if (from_flight) w.put(flight_rows + skip, sizeof(int32_t) * from_flight);
+    int32_t chunk[256];
+    for (size_t at = 0; at < n_queue;) {
+        const size_t k = pending.peek(chunk, 256, at);
+        if (k == 0) break;
+        w.put(chunk, sizeof(int32_t) * k);
+        at += k;
     }
     if (has_logits) w.put(last_logits, sizeof(float) * static_cast<size_t>(lim.n_vocab));
-    // KV: the slots in use (the sinks, the ring as far as it is filled), whole blocks.
-    SlotRanges sr = slot_ranges(*geo, n_past);
-    for (int l = 0; l < geo->n_layers; l++)
-        for (int h = 0; h < geo->n_kv_heads; h++)
-            for (const auto &rg : sr.r) {
-                const size_t n = static_cast<size_t>(geo->elem_bytes) * static_cast<size_t>(rg[1] - rg[0]) * geo->head_dim;
-                w.put(kv.k_at(l, kern::k_index(h, rg[0], 0, geo->head_dim, geo->n_slots)), n);
-                w.put(kv.v_at(l, (static_cast<int64_t>(h) * geo->n_slots + rg[0]) * geo->head_dim), n);
-            }
+    kv.each_used_span(n_past, [&](const uint8_t *p, size_t n) { w.put(p, n); });
     const uint64_t sum = buf && w.n <= cap ? fnv(buf, w.n) : 0;
     w.val(sum);
     return w.n;
@@ -139,9 +137,9 @@ sm_status Session::load(const uint8_t *buf, size_t size, uint64_t fingerprint, E
     if (r.val<uint32_t>() != kMagic) return err.set(SM_ERR_FORMAT, "not a saved SmallMind session");
     const uint32_t version = r.val<uint32_t>();
     if (version != kVersion) return err.set(SM_ERR_MISMATCH, "saved session version %u, this build reads %u", version, kVersion);
+    if (fnv(buf, size - 8) != sum) return err.set(SM_ERR_FORMAT, "saved session is corrupt (checksum mismatch)");
     if (r.val<uint64_t>() != fingerprint)
         return err.set(SM_ERR_MISMATCH, "the saved session belongs to another model (or other n_ctx / n_sinks / max_batch / kv_type)");
-    if (fnv(buf, size - 8) != sum) return err.set(SM_ERR_FORMAT, "saved session is corrupt (checksum mismatch)");
     if (r.val<int32_t>() != lim.n_vocab || r.val<int32_t>() != geo->n_slots)
         return err.set(SM_ERR_MISMATCH, "saved session has another vocabulary or cache size");
     reset();
@@ -155,6 +153,8 @@ sm_status Session::load(const uint8_t *buf, size_t size, uint64_t fingerprint, E
     generating = r.val<uint8_t>() != 0;
     const uint8_t saved_phase = r.val<uint8_t>();
     has_logits = r.val<uint8_t>() != 0;
+    const bool submit_untaken = r.val<uint8_t>() != 0;
+    const bool cancel_requested = r.val<uint8_t>() != 0;
     auto token_ok = [&](int32_t t) { return t >= -1 && t < lim.n_vocab; };
     // Positions stay far from int64 overflow, the token count from int32 overflow.
     if (n_past < 0 || n_past > (int64_t(1) << 53) || generated < 0 || generated > (1 << 30) || !token_ok(last_token) ||
@@ -171,11 +171,46 @@ sm_status Session::load(const uint8_t *buf, size_t size, uint64_t fingerprint, E
     d.presence_penalty = r.val<float>();
     d.penalty_window = r.val<int32_t>();
     d.seed = r.val<uint64_t>();
+    const int32_t n_bias = r.val<int32_t>();
+    if (n_bias < 0 || n_bias > Sampler::kMaxLogitBias) return err.set(SM_ERR_FORMAT, "saved session: bad logit bias count");
+    sm_logit_bias bias[Sampler::kMaxLogitBias];
+    r.get(bias, sizeof(sm_logit_bias) * static_cast<size_t>(n_bias));
+    for (int i = 0; r.ok && i < n_bias; i++)
+        if (bias[i].token < 0 || bias[i].token >= lim.n_vocab || !std::isfinite(bias[i].bias))
+            return err.set(SM_ERR_FORMAT, "saved session: bad logit bias");
+    d.logit_bias = bias;
+    d.n_logit_bias = static_cast<size_t>(n_bias);
     if (!r.ok || !Sampler::settings_ok(d) || !sampler.configure(d)) return err.set(SM_ERR_FORMAT, "saved session: bad sampler settings");
     r.get(sampler.rng().s, sizeof sampler.rng().s);
     max_tokens = r.val<int32_t>();
     if (max_tokens < 0) return err.set(SM_ERR_FORMAT, "saved session: bad max_tokens");
     stop_at_eos = r.val<uint8_t>() != 0;
+    // Stop strings then choices, into the strings buffer as configure() lays them out.
+    size_t used = 0;
+    auto read_strings = [&](int max_n, int max_len, const char **dst, int *len) -> int {
+        const int32_t n = r.val<int32_t>();
+        if (!r.ok || n < 0 || n > max_n) return -1;
+        for (int i = 0; i < n; i++) {
+            const int32_t l = r.val<int32_t>();
+            if (!r.ok || l < 1 || l > max_len || used + static_cast<size_t>(l) + 1 > static_cast<size_t>(lim.strings_cap)) return -1;
+            r.get(strings + used, static_cast<size_t>(l));
+            strings[used + static_cast<size_t>(l)] = 0;
+            dst[i] = strings + used;
+            len[i] = l;
+            used += static_cast<size_t>(l) + 1;
+        }
+        return r.ok ? n : -1;
+    };
+    n_stops = read_strings(SessionLimits::kMaxStops, SessionLimits::kMaxStopLen, stops, stop_len);
+    if (n_stops < 0) {
+        n_stops = 0;
+        return err.set(SM_ERR_FORMAT, "saved session: bad stop strings");
+    }
+    n_choices = read_strings(SessionLimits::kMaxChoices, SessionLimits::kGenTextCap - 1, choices, choice_len);
+    if (n_choices < 0) {
+        n_choices = 0;
+        return err.set(SM_ERR_FORMAT, "saved session: bad choices");
+    }
     const int n_utf8 = r.val<uint8_t>();
     unsigned char pend[4];
     r.get(pend, 4);
@@ -195,31 +230,34 @@ sm_status Session::load(const uint8_t *buf, size_t size, uint64_t fingerprint, E
     n_history = n_hist;
     for (int64_t i = 0; r.ok && i < n_hist; i++)
         if (history[i] < 0 || history[i] >= lim.n_vocab) return err.set(SM_ERR_FORMAT, "saved session: history token out of range");
+    // Queued input straight into the queue, checked as it comes (a failure resets the session).
     const int64_t n_pending = r.val<int64_t>();
-    if (n_pending < 0 || n_pending > 1024 || n_pending > lim.pending_cap)
-        return err.set(SM_ERR_CAPACITY, "saved session has %lld queued tokens; at most 1024 are saved", (long long)n_pending);
-    int32_t queued[1024];
-    r.get(queued, sizeof(int32_t) * static_cast<size_t>(n_pending));
+    if (n_pending < 0 || n_pending > lim.pending_cap)
+        return err.set(SM_ERR_CAPACITY, "saved session has %lld queued tokens; this model's sessions queue at most %d",
+                       static_cast<long long>(n_pending), lim.pending_cap);
+    int32_t chunk[256];
+    for (int64_t at = 0; r.ok && at < n_pending;) {
+        const size_t k = static_cast<size_t>(n_pending - at < 256 ? n_pending - at : 256);
+        r.get(chunk, sizeof(int32_t) * k);
+        for (size_t i = 0; r.ok && i < k; i++)
+            if (chunk[i] < 0 || chunk[i] >= lim.n_vocab) return err.set(SM_ERR_FORMAT, "saved session: queued token out of range");
+        if (r.ok) pending.push(chunk, k);
+        at += static_cast<int64_t>(k);
+    }
     if (has_logits) {
         r.get(last_logits, sizeof(float) * static_cast<size_t>(lim.n_vocab));
         for (int i = 0; r.ok && i < lim.n_vocab; i++)
             if (!std::isfinite(last_logits[i])) return err.set(SM_ERR_FORMAT, "saved session: logits not finite");
     }
-    SlotRanges sr = slot_ranges(*geo, n_past);
-    for (int l = 0; l < geo->n_layers; l++)
-        for (int h = 0; h < geo->n_kv_heads; h++)
-            for (const auto &rg : sr.r) {
-                const size_t n = static_cast<size_t>(geo->elem_bytes) * static_cast<size_t>(rg[1] - rg[0]) * geo->head_dim;
-                r.get(kv.k_at(l, kern::k_index(h, rg[0], 0, geo->head_dim, geo->n_slots)), n);
-                r.get(kv.v_at(l, (static_cast<int64_t>(h) * geo->n_slots + rg[0]) * geo->head_dim), n);
-            }
+    kv.each_used_span(n_past, [&](uint8_t *p, size_t n) { r.get(p, n); });
     r.val<uint64_t>();
     if (!r.ok || r.n != size) return err.set(SM_ERR_FORMAT, "saved session is truncated or has trailing bytes");
-    for (int64_t i = 0; i < n_pending; i++)
-        if (queued[i] < 0 || queued[i] >= lim.n_vocab) return err.set(SM_ERR_FORMAT, "saved session: queued token out of range");
-    pending.push(queued, static_cast<size_t>(n_pending));
+    queued.store(static_cast<int32_t>(n_pending));
     seen_submit = submit_seq.load();
+    if (submit_untaken) submit_seq.fetch_add(1, std::memory_order_release); // the worker takes it as the original would
+    cancel.store(cancel_requested);
     host_submitted = n_past + n_pending;
+    out_generated.store(generated);
     out_n_past.store(n_past);
     out_phase.store(phase);
     return SM_OK;

@@ -36,12 +36,13 @@ public:
         tail_.store(t + n, std::memory_order_release);
         return n;
     }
-    // Consumer: read without taking.
-    size_t peek(T *out, size_t max) const {
+    // Consumer: read up to max items, starting `skip` items in, without taking them.
+    size_t peek(T *out, size_t max, size_t skip = 0) const {
         const size_t t = tail_.load(std::memory_order_relaxed), h = head_.load(std::memory_order_acquire);
-        size_t n = h - t;
+        if (h - t <= skip) return 0;
+        size_t n = h - t - skip;
         if (n > max) n = max;
-        for (size_t i = 0; i < n; i++) out[i] = data_[(t + i) % cap_];
+        for (size_t i = 0; i < n; i++) out[i] = data_[(t + skip + i) % cap_];
         return n;
     }
     void clear() { tail_.store(head_.load()); }
