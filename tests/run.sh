@@ -32,6 +32,7 @@ fuzz_llama2c       tests/data/stories260K.bin tests/data/tok512.bin
 fuzz_tokenizer     -max_len=4097 tests/data/ggml-vocab-gpt-2.gguf.inp
 fuzz_session_state
 fuzz_adapter
+fuzz_lifecycle     -max_len=256
 '
 fuzzer_names=$(echo "$fuzzers" | awk 'NF { print $1 }')
 seeds_of() { echo "$fuzzers" | awk -v f="$1" '$1 == f { for (i = 2; i <= NF; i++) if ($i !~ /^-/) print $i }'; }
