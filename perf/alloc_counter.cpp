@@ -22,12 +22,30 @@ void *__real_realloc(void *, size_t);
 int __real_posix_memalign(void **, size_t, size_t);
 void *__real_aligned_alloc(size_t, size_t);
 void *__real_mi_malloc_aligned(size_t, size_t);
-void *__wrap_mi_malloc_aligned(size_t n, size_t a) { g_count++; return __real_mi_malloc_aligned(n, a); }
-void *__wrap_malloc(size_t n) { g_count++; return __real_malloc(n); }
-void *__wrap_calloc(size_t a, size_t b) { g_count++; return __real_calloc(a, b); }
-void *__wrap_realloc(void *p, size_t n) { g_count++; return __real_realloc(p, n); }
-int __wrap_posix_memalign(void **p, size_t a, size_t n) { g_count++; return __real_posix_memalign(p, a, n); }
-void *__wrap_aligned_alloc(size_t a, size_t n) { g_count++; return __real_aligned_alloc(a, n); }
+void *__wrap_mi_malloc_aligned(size_t n, size_t a) {
+    g_count++;
+    return __real_mi_malloc_aligned(n, a);
+}
+void *__wrap_malloc(size_t n) {
+    g_count++;
+    return __real_malloc(n);
+}
+void *__wrap_calloc(size_t a, size_t b) {
+    g_count++;
+    return __real_calloc(a, b);
+}
+void *__wrap_realloc(void *p, size_t n) {
+    g_count++;
+    return __real_realloc(p, n);
+}
+int __wrap_posix_memalign(void **p, size_t a, size_t n) {
+    g_count++;
+    return __real_posix_memalign(p, a, n);
+}
+void *__wrap_aligned_alloc(size_t a, size_t n) {
+    g_count++;
+    return __real_aligned_alloc(a, n);
+}
 }
 
 #if !defined(__SANITIZE_ADDRESS__)
@@ -38,8 +56,14 @@ void *operator new(size_t n) {
     throw std::bad_alloc();
 }
 void *operator new[](size_t n) { return operator new(n); }
-void *operator new(size_t n, const std::nothrow_t &) noexcept { g_count++; return __real_malloc(n ? n : 1); }
-void *operator new[](size_t n, const std::nothrow_t &) noexcept { g_count++; return __real_malloc(n ? n : 1); }
+void *operator new(size_t n, const std::nothrow_t &) noexcept {
+    g_count++;
+    return __real_malloc(n ? n : 1);
+}
+void *operator new[](size_t n, const std::nothrow_t &) noexcept {
+    g_count++;
+    return __real_malloc(n ? n : 1);
+}
 void operator delete(void *p) noexcept { free(p); }
 void operator delete[](void *p) noexcept { free(p); }
 void operator delete(void *p, size_t) noexcept { free(p); }

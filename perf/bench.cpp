@@ -58,7 +58,8 @@ int bench_sessions(Loaded &L, const ModelOptions &mo, int64_t tg, int64_t reps, 
     auto run = [&](bool with_lora) {
         for (int i = 0; i < K; i++) {
             sm_session_reset(ss[static_cast<size_t>(i)]);
-            sm_session_set_adapters(ss[static_cast<size_t>(i)], with_lora ? &ads[static_cast<size_t>(i)] : nullptr, nullptr, with_lora ? 1 : 0);
+            sm_session_set_adapters(ss[static_cast<size_t>(i)], with_lora ? &ads[static_cast<size_t>(i)] : nullptr, nullptr,
+                                    with_lora ? 1 : 0);
             const int32_t tok = 1 + i * 37 % (L.info.n_vocab - 1);
             sm_session_submit_tokens(ss[static_cast<size_t>(i)], &tok, 1);
         }
@@ -181,13 +182,13 @@ int cmd_bench(int argc, char **argv) {
 
     std::string name = mo.path.substr(mo.path.find_last_of('/') + 1);
     if (json) {
-        printf("{\"model\": \"%s\", \"type\": \"%s\", \"isa\": \"%s\", \"threads\": %lld, \"params\": %lld",
-               name.c_str(), L.info.weight_type, sm_runtime_isa(L.rt), (long long)mo.threads, (long long)L.info.n_params);
+        printf("{\"model\": \"%s\", \"type\": \"%s\", \"isa\": \"%s\", \"threads\": %lld, \"params\": %lld", name.c_str(),
+               L.info.weight_type, sm_runtime_isa(L.rt), (long long)mo.threads, (long long)L.info.n_params);
         for (size_t i = 0; i < pps.size(); i++) printf(", \"pp%d_tok_s\": %.2f", pps[i], pp_tok_s[i]);
         printf(", \"tg%lld_tok_s\": %.2f, \"ms_per_token_p50\": %.4f, \"ms_per_token_p99\": %.4f, \"arena_bytes\": %zu, "
                "\"weight_bytes\": %zu, \"decode_weight_bytes\": %zu, \"heap_allocs_after_load\": %llu, \"reps\": %lld}\n",
-               (long long)tg, tg_tok_s, p50, p99, ms.used, L.info.weight_bytes, L.info.decode_weight_bytes, (unsigned long long)allocs,
-               (long long)reps);
+               (long long)tg, tg_tok_s, p50, p99, ms.used, L.info.weight_bytes, L.info.decode_weight_bytes,
+               (unsigned long long)allocs, (long long)reps);
         return 0;
     }
     printf("| model | type | isa | threads | test | tok/s (median of %lld) |\n|---|---|---|---:|---:|---:|\n", (long long)reps);

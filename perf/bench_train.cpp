@@ -25,9 +25,7 @@
 
 namespace {
 
-double now_ms() {
-    return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now().time_since_epoch()).count();
-}
+double now_ms() { return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now().time_since_epoch()).count(); }
 
 } // namespace
 
@@ -137,20 +135,23 @@ int cmd_bench_train(int argc, char **argv) {
                    "\"trainer_bytes\": %zu, \"params\": %lld",
                    tok_s, med, gflops, peak, allocs, info.total_bytes, static_cast<long long>(info.n_params));
             if (frame_budget > 0)
-                printf(", \"overrun_us_p99\": %.1f, \"overrun_us_max\": %.1f, \"sliced_tok_s\": %.1f, \"unsliced_tok_s\": %.1f", p99, mx,
-                       sliced_tok_s, tok_s);
+                printf(", \"overrun_us_p99\": %.1f, \"overrun_us_max\": %.1f, \"sliced_tok_s\": %.1f, \"unsliced_tok_s\": %.1f",
+                       p99, mx, sliced_tok_s, tok_s);
             printf("}\n");
         } else {
             printf("bench-train: dim %lld hidden %lld layers %lld heads %lld vocab %lld, batch %lld x seq %lld, %lld thread(s)\n",
-                   static_cast<long long>(dim), static_cast<long long>(hidden), static_cast<long long>(layers), static_cast<long long>(heads),
-                   static_cast<long long>(vocab), static_cast<long long>(batch), static_cast<long long>(seq), static_cast<long long>(threads));
-            printf("  parameters %lld, trainer %.1f MiB (%.1f bytes/parameter; parameters+grads+moments %.1f MiB, activations %.1f MiB)\n",
+                   static_cast<long long>(dim), static_cast<long long>(hidden), static_cast<long long>(layers),
+                   static_cast<long long>(heads), static_cast<long long>(vocab), static_cast<long long>(batch),
+                   static_cast<long long>(seq), static_cast<long long>(threads));
+            printf("  parameters %lld, trainer %.1f MiB (%.1f bytes/parameter; parameters+grads+moments %.1f MiB, activations "
+                   "%.1f MiB)\n",
                    static_cast<long long>(info.n_params), info.total_bytes / 1048576.0,
                    static_cast<double>(info.total_bytes) / static_cast<double>(info.n_params), info.param_bytes / 1048576.0,
                    info.activation_bytes / 1048576.0);
-            printf("  median %.2f ms/step over %lld steps (%lld warm-up excluded): %.0f tokens/s\n", med, static_cast<long long>(steps),
-                   static_cast<long long>(warmup), tok_s);
-            printf("  %.2f GFLOP/s (6 x parameters x tokens + attention 12 x layers x q_dim x T per token), %.1f%% of the %.1f GFLOP/s "
+            printf("  median %.2f ms/step over %lld steps (%lld warm-up excluded): %.0f tokens/s\n", med,
+                   static_cast<long long>(steps), static_cast<long long>(warmup), tok_s);
+            printf("  %.2f GFLOP/s (6 x parameters x tokens + attention 12 x layers x q_dim x T per token), %.1f%% of the %.1f "
+                   "GFLOP/s "
                    "AVX2 FP32 FMA peak at %lld thread(s)\n",
                    gflops, peak > 0 ? 100.0 * gflops / peak : 0.0, peak, static_cast<long long>(threads));
             printf("  heap allocations per step: %.2f\n", allocs);

@@ -21,7 +21,8 @@ inline double steal_seconds() {
     FILE *f = fopen("/proc/stat", "r");
     if (!f) return -1;
     unsigned long long v[8] = {0};
-    const int n = fscanf(f, "cpu %llu %llu %llu %llu %llu %llu %llu %llu", &v[0], &v[1], &v[2], &v[3], &v[4], &v[5], &v[6], &v[7]);
+    const int n = fscanf(f, "cpu %llu %llu %llu %llu %llu %llu %llu %llu", &v[0], &v[1], &v[2], &v[3], &v[4], &v[5], &v[6],
+                         &v[7]);
     fclose(f);
     const long hz = sysconf(_SC_CLK_TCK);
     return n == 8 && hz > 0 ? static_cast<double>(v[7]) / static_cast<double>(hz) : -1;

@@ -1,11 +1,10 @@
 // A simulated 60 FPS game loop: each frame gives the runtime a fixed budget
 // (sm_model_step for K sessions generating at once), then sleeps out the rest of the
-// 16.7 ms frame as a game would (optionally reading --evict-mb of its own memory first). Reports how long steps really took (p50 / p99 / max),
-// how far they overran the budget, and the throughput of the sliced work against the same
-// generation run unsliced. On a shared machine a step can also be long because the OS or
-// the hypervisor took the CPU away mid-step; the calling thread's CPU time does not count
-// that, so the overruns are reported in both clocks (wall: what the game sees; cpu: what
-// the runtime's own budgeting is responsible for).
+// 16.7 ms frame as a game would (optionally reading --evict-mb of its own memory first). Reports how long steps really took (p50
+// / p99 / max), how far they overran the budget, and the throughput of the sliced work against the same generation run unsliced.
+// On a shared machine a step can also be long because the OS or the hypervisor took the CPU away mid-step; the calling thread's
+// CPU time does not count that, so the overruns are reported in both clocks (wall: what the game sees; cpu: what the runtime's
+// own budgeting is responsible for).
 #include "perf/perf_commands.h"
 
 #include "cpu_clock.h"
@@ -170,12 +169,15 @@ int cmd_frames(int argc, char **argv) {
     for (double x : cpu_overrun_us) comx = x > comx ? x : comx;
     std::string name = mo.path.substr(mo.path.find_last_of('/') + 1);
     if (json) {
-        printf("{\"model\": \"%s\", \"type\": \"%s\", \"threads\": %lld, \"sessions\": %lld, \"budget_us\": %lld, \"frames\": %lld, "
-               "\"step_us_p50\": %.1f, \"step_us_p99\": %.1f, \"step_us_max\": %.1f, \"overrun_us_p99\": %.1f, "
-               "\"overrun_us_max\": %.1f, \"cpu_overrun_us_p99\": %.1f, \"cpu_overrun_us_max\": %.1f, \"tokens\": %zu, \"sliced_tok_s\": %.2f, \"sliced_cpu_tok_s\": %.2f, \"unsliced_tok_s\": %.2f, \"unsliced_cpu_tok_s\": %.2f, \"steal_s\": %.2f}\n",
-               name.c_str(), L.info.weight_type, (long long)mo.threads, (long long)sessions, (long long)budget, (long long)frames,
-               percentile(step_us, 50), percentile(step_us, 99), mx, percentile(overrun_us, 99), omx, percentile(cpu_overrun_us, 99), comx, tokens, sliced_tok_s,
-               sliced_cpu_tok_s, unsliced_tok_s, unsliced_cpu_tok_s, steal_s);
+        printf(
+            "{\"model\": \"%s\", \"type\": \"%s\", \"threads\": %lld, \"sessions\": %lld, \"budget_us\": %lld, \"frames\": %lld, "
+            "\"step_us_p50\": %.1f, \"step_us_p99\": %.1f, \"step_us_max\": %.1f, \"overrun_us_p99\": %.1f, "
+            "\"overrun_us_max\": %.1f, \"cpu_overrun_us_p99\": %.1f, \"cpu_overrun_us_max\": %.1f, \"tokens\": %zu, "
+            "\"sliced_tok_s\": %.2f, \"sliced_cpu_tok_s\": %.2f, \"unsliced_tok_s\": %.2f, \"unsliced_cpu_tok_s\": %.2f, "
+            "\"steal_s\": %.2f}\n",
+            name.c_str(), L.info.weight_type, (long long)mo.threads, (long long)sessions, (long long)budget, (long long)frames,
+            percentile(step_us, 50), percentile(step_us, 99), mx, percentile(overrun_us, 99), omx, percentile(cpu_overrun_us, 99),
+            comx, tokens, sliced_tok_s, sliced_cpu_tok_s, unsliced_tok_s, unsliced_cpu_tok_s, steal_s);
         return 0;
     }
     printf("%s (%s), %lld thread(s), %lld session(s), budget %lld us, %lld frames at 60 FPS\n", name.c_str(), L.info.weight_type,

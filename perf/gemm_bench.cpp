@@ -154,14 +154,18 @@ int cmd_bench_gemm(int argc, char **argv) {
             a.json = true;
         } else {
             fprintf(stderr, "usage: bench-gemm [--isa scalar|avx2|avx512|avx512vnni|neon|neondot] [--threads N] [--reps R]\n"
-                            "                  [--m 1,64,128,512] [--types f32,f16,bf16,q8_0,q4_0,q4_K,q6_K] [--no-vocab] [--no-blas] [--json]\n");
+                            "                  [--m 1,64,128,512] [--types f32,f16,bf16,q8_0,q4_0,q4_K,q6_K] [--no-vocab] "
+                            "[--no-blas] [--json]\n");
             return 2;
         }
     }
 
     // Shapes (N, K) of the Llama-style models the runtime targets: attention (dim, dim),
     // up/gate (hidden, dim), down (dim, hidden), output (vocab, dim).
-    struct Shape { const char *what; int N, K; };
+    struct Shape {
+        const char *what;
+        int N, K;
+    };
     std::vector<Shape> shapes;
     const int dims[3][2] = {{288, 768}, {768, 2048}, {576, 1536}};
     for (auto &d : dims) {
@@ -248,7 +252,8 @@ int cmd_bench_gemm(int argc, char **argv) {
                 for (int m : {0, M / 3, 2 * M / 3, M - 1}) {
                     ref.prepare_act(t, x.data() + static_cast<size_t>(m) * s.K, s.K, 1, 0, 1, s.K, ract.data());
                     ref.matmul(w, ract.data(), rarb, 1, ry.data(), s.N, 0, s.N);
-                    for (int n = 0; n < s.N; n++) maxdiff = std::max(maxdiff, static_cast<double>(std::fabs(ry[n] - y[static_cast<size_t>(m) * s.N + n])));
+                    for (int n = 0; n < s.N; n++)
+                        maxdiff = std::max(maxdiff, static_cast<double>(std::fabs(ry[n] - y[static_cast<size_t>(m) * s.N + n])));
                 }
                 double bgf = 0;
                 if (t == TensorType::F32 && blas.sgemm) {
@@ -262,7 +267,8 @@ int cmd_bench_gemm(int argc, char **argv) {
                 }
                 const char *tn = sm::type_traits(t).name;
                 if (a.json) {
-                    printf("%s{\"type\": \"%s\", \"what\": \"%s\", \"N\": %d, \"K\": %d, \"M\": %d, \"gflops\": %.2f, \"peak_frac\": %.3f, "
+                    printf("%s{\"type\": \"%s\", \"what\": \"%s\", \"N\": %d, \"K\": %d, \"M\": %d, \"gflops\": %.2f, "
+                           "\"peak_frac\": %.3f, "
                            "\"weight_gbs\": %.2f, \"blas_gflops\": %.2f, \"max_abs_diff\": %.3g}",
                            first_json ? "" : ", ", tn, s.what, s.N, s.K, M, gf, peak > 0 ? gf / peak : 0.0, wgbs, bgf, maxdiff);
                     first_json = false;

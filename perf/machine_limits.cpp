@@ -261,7 +261,10 @@ int cmd_machine(int argc, char **argv) {
     if (l2 <= 0) l2 = 1 << 20;
     if (l3 <= 0) l3 = 32 << 20;
     // Half of each level per thread (2 threads share L3: a quarter each), and 8x L3 for DRAM.
-    struct Level { const char *name; size_t bytes1, bytes2; } levels[] = {
+    struct Level {
+        const char *name;
+        size_t bytes1, bytes2;
+    } levels[] = {
         {"L1", static_cast<size_t>(l1) / 2, static_cast<size_t>(l1) / 2},
         {"L2", static_cast<size_t>(l2) / 2, static_cast<size_t>(l2) / 2},
         {"L3", static_cast<size_t>(l3) / 4, static_cast<size_t>(l3) / 4},
@@ -275,7 +278,8 @@ int cmd_machine(int argc, char **argv) {
     // 2 ms chunks: the frame budget `frames` measures against.
     const Jitter jt = jitter_s > 0 ? timing_jitter(jitter_s, 2000) : Jitter{};
     if (json) {
-        printf("{\"threads\": %d, \"reps\": %d, \"fma_gflops\": {\"avx2\": {\"1t\": %.1f, \"nt\": %.1f}, \"avx512\": {\"1t\": %.1f, \"nt\": %.1f}}, \"read_gbs\": {",
+        printf("{\"threads\": %d, \"reps\": %d, \"fma_gflops\": {\"avx2\": {\"1t\": %.1f, \"nt\": %.1f}, \"avx512\": {\"1t\": "
+               "%.1f, \"nt\": %.1f}}, \"read_gbs\": {",
                threads, reps, a1, an, z1, zn);
         for (int i = 0; i < 4; i++)
             printf("%s\"%s\": {\"bytes_per_thread\": %zu, \"1t\": %.1f, \"2t\": %.1f}", i ? ", " : "", levels[i].name,

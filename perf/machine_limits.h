@@ -23,7 +23,7 @@ struct Jitter {
     int chunks = 0;
     double median_us = 0;
     double wall_p99 = 0, wall_max = 0, cpu_p99 = 0, cpu_max = 0; // excess over the median, µs
-    double steal_s = -1;                                          // during the run; -1: unknown
+    double steal_s = -1;                                         // during the run; -1: unknown
 };
 Jitter timing_jitter(double seconds, double chunk_us);
 

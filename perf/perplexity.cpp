@@ -26,7 +26,8 @@ int cmd_perplexity(int argc, char **argv) {
     a.str("--save-tokens", &save);
     const bool json = a.flag("--json");
     if (!a.finish("perplexity")) return 2;
-    if (has_file + has_ids + (generate > 0) != 1) return usage_error("perplexity needs one of --file, --tokens-file, --generate N");
+    if (has_file + has_ids + (generate > 0) != 1)
+        return usage_error("perplexity needs one of --file, --tokens-file, --generate N");
     mo.all_logits = true;
     if (has_file) mo.max_text = 1 << 24;
     Loaded L;
@@ -103,7 +104,8 @@ int cmd_perplexity(int argc, char **argv) {
         printf("{\"tokens\": %zu, \"scored\": %zu, \"n_ctx\": %d, \"n_sinks\": %d, \"perplexity\": %.4f}\n", toks.size(), scored,
                L.info.n_ctx, L.info.n_sinks, ppl);
     else
-        printf("%zu tokens (%zu scored), ctx %d, sinks %d: perplexity %.4f\n", toks.size(), scored, L.info.n_ctx, L.info.n_sinks, ppl);
+        printf("%zu tokens (%zu scored), ctx %d, sinks %d: perplexity %.4f\n", toks.size(), scored, L.info.n_ctx, L.info.n_sinks,
+               ppl);
     sm_session_destroy(s);
     return 0;
 }

@@ -90,7 +90,8 @@ bool write_shape_model(const ShapeSpec &s, const std::string &path) {
         }
     }
     if (vocab <= 0 || s.dim <= 0 || s.hidden <= 0 || s.layers <= 0 || s.heads <= 0 || s.dim % s.heads || (s.dim / s.heads) % 2) {
-        fprintf(stderr, "error: the shape needs positive --dim, --hidden, --layers, --heads, a vocabulary, and an even head size\n");
+        fprintf(stderr,
+                "error: the shape needs positive --dim, --hidden, --layers, --heads, a vocabulary, and an even head size\n");
         return false;
     }
     const int kvh = s.kv_heads > 0 ? s.kv_heads : s.heads, hd = s.dim / s.heads;

@@ -25,11 +25,10 @@ struct Preset {
 };
 
 const Preset kPresets[] = {
-    {"tiny", 64, 192, 2, 4, 2, 512, false},         // for tests: seconds to write and load
-    {"tiny-tied", 64, 192, 2, 4, 2, 512, true},     // the same, output tied to the embedding
-    {"24m", 288, 768, 6, 6, 6, 32000, false},       // llama2.c stories-sized, separate output
-    {"134m", 768, 2048, 12, 12, 12, 32000, false},
-    {"smol", 576, 1536, 30, 9, 3, 49152, true},     // SmolLM-135M's shape, tied output
+    {"tiny", 64, 192, 2, 4, 2, 512, false},     // for tests: seconds to write and load
+    {"tiny-tied", 64, 192, 2, 4, 2, 512, true}, // the same, output tied to the embedding
+    {"24m", 288, 768, 6, 6, 6, 32000, false},   // llama2.c stories-sized, separate output
+    {"134m", 768, 2048, 12, 12, 12, 32000, false}, {"smol", 576, 1536, 30, 9, 3, 49152, true}, // SmolLM-135M's shape, tied output
 };
 
 // Seeded uniform weights with the spread of a freshly initialised transformer (std 0.02).

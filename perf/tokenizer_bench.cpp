@@ -28,10 +28,11 @@ namespace {
 
 std::string generate_text(size_t bytes) {
     static const char *const words[] = {
-        "the", "a", "dragon", "knight", "village", "sword", "gold", "quest", "said", "walked", "into", "forest",
-        "castle", "merchant", "potion", "of", "and", "to", "in", "was", "it's", "don't", "I'll", "they're",
-        "ancient", "map", "shadow", "river", "north", "king", "Eldoria", "Aurelia", "tavern", "ale", "coins",
-        "café", "naïve", "Zürich", "日本", "東京", "🐉", "⚔️", "🙂", "Привет", "über",
+        "the",    "a",      "dragon", "knight",  "village",  "sword",   "gold",    "quest",  "said",
+        "walked", "into",   "forest", "castle",  "merchant", "potion",  "of",      "and",    "to",
+        "in",     "was",    "it's",   "don't",   "I'll",     "they're", "ancient", "map",    "shadow",
+        "river",  "north",  "king",   "Eldoria", "Aurelia",  "tavern",  "ale",     "coins",  "café",
+        "naïve",  "Zürich", "日本",   "東京",    "🐉",        "⚔️",  "🙂",    "Привет", "über",
     };
     static const char *const punct[] = {",", ".", "!", "?", ";", ":", " -", "\n", "\n\n", "...", "\""};
     const size_t nw = sizeof words / sizeof words[0], np = sizeof punct / sizeof punct[0];
@@ -132,8 +133,7 @@ int bench_one(const std::string &path, const std::string &text, int reps) {
     }
     const double mb = static_cast<double>(text.size()) / 1e6;
     const char *kind = tok.kind() == sm::text::TokenizerKind::Spm ? "spm" : "bpe";
-    printf("%s (%s, %d tokens, pre '%.*s')\n", path.c_str(), kind, tok.n_vocab(), static_cast<int>(v.pre.size()),
-           v.pre.data());
+    printf("%s (%s, %d tokens, pre '%.*s')\n", path.c_str(), kind, tok.n_vocab(), static_cast<int>(v.pre.size()), v.pre.data());
     printf("  plan+build %.1f ms, tables %.2f MB, scratch %.2f MB for %zu bytes of text\n", build_ms, table_bytes / 1e6,
            scratch_bytes / 1e6, text.size());
     printf("  %zu tokens (%.2f bytes/token)\n", n_ids, n_ids ? static_cast<double>(text.size()) / n_ids : 0.0);
@@ -169,8 +169,7 @@ int cmd_bench_tokenizer(int argc, char **argv) {
     }
     std::vector<std::string> vocabs;
     if (vocab.empty()) {
-        vocabs = {repo_file("tests/data/ggml-vocab-llama-spm.gguf"),
-                  repo_file("tests/data/ggml-vocab-gpt-2.gguf")};
+        vocabs = {repo_file("tests/data/ggml-vocab-llama-spm.gguf"), repo_file("tests/data/ggml-vocab-gpt-2.gguf")};
     } else {
         for (size_t at = 0; at <= vocab.size();) {
             size_t comma = vocab.find(',', at);

@@ -15,9 +15,9 @@
 namespace smtest {
 
 struct Stories {
-    std::vector<int32_t> ids;    // the 256 greedy ids (line i = token after position i-1)
-    std::vector<float> logits;   // 256 x 512
-    std::string text;            // decoded first 180 ids
+    std::vector<int32_t> ids;  // the 256 greedy ids (line i = token after position i-1)
+    std::vector<float> logits; // 256 x 512
+    std::string text;          // decoded first 180 ids
     static const Stories &get() {
         static Stories s = load();
         return s;
@@ -38,7 +38,8 @@ private:
         for (int x; in >> x;) s.ids.push_back(x);
         if (s.ids.size() != 256) FAIL(data_path("stories260K.greedy.ids.txt") << ": " << s.ids.size() << " ids, want 256");
         const auto b = read_fixture(data_path("stories260K.greedy.logits.f32"));
-        if (b.size() != 256 * 512 * 4) FAIL(data_path("stories260K.greedy.logits.f32") << ": " << b.size() << " bytes, want 256 x 512 floats");
+        if (b.size() != 256 * 512 * 4)
+            FAIL(data_path("stories260K.greedy.logits.f32") << ": " << b.size() << " bytes, want 256 x 512 floats");
         s.logits.resize(b.size() / 4);
         memcpy(s.logits.data(), b.data(), b.size());
         const auto t = read_fixture(data_path("stories260K.greedy.txt"));

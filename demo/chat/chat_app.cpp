@@ -40,8 +40,7 @@ bool ChatApp::init(const ChatOptions &o, ModelHost *host, SDL_Renderer *r, const
     const bool adds_bos = host->info().add_bos != 0;
 
     const bool chat = o.mode == ChatOptions::Mode::Chat || (o.mode == ChatOptions::Mode::Auto && host->has_chat_template());
-    conv_.init(host->model(), chat ? Conversation::Mode::Chat : Conversation::Mode::Story, host->max_text_bytes(),
-               adds_bos);
+    conv_.init(host->model(), chat ? Conversation::Mode::Chat : Conversation::Mode::Story, host->max_text_bytes(), adds_bos);
 
     const sm_model_info &mi = host->info();
     snprintf(title_, sizeof title_, "SmallMind  \xC2\xB7  %s  \xC2\xB7  %s mode", mi.name[0] ? mi.name : "model",
@@ -54,16 +53,19 @@ bool ChatApp::init(const ChatOptions &o, ModelHost *host, SDL_Renderer *r, const
     hud_info_.mode = chat ? "chat" : "story";
 
     if (chat && host->has_chat_template()) {
-        note(Style::Note, "Chat mode: %s has a chat template; each turn submits only the new text and the session "
-                          "keeps its KV cache. Type a message and press Enter.",
+        note(Style::Note,
+             "Chat mode: %s has a chat template; each turn submits only the new text and the session "
+             "keeps its KV cache. Type a message and press Enter.",
              mi.name);
     } else if (chat) {
-        note(Style::Note, "Chat mode (--mode chat) with the plain fallback: %s has no chat template, so messages are "
-                          "just joined by newlines and the model continues them.",
+        note(Style::Note,
+             "Chat mode (--mode chat) with the plain fallback: %s has no chat template, so messages are "
+             "just joined by newlines and the model continues them.",
              mi.name);
     } else {
-        note(Style::Note, "Story mode: %s has no chat template, it continues text. Type the opening of a story and "
-                          "press Enter; the model writes the rest inside the frame loop, %.1f ms per frame.",
+        note(Style::Note,
+             "Story mode: %s has no chat template, it continues text. Type the opening of a story and "
+             "press Enter; the model writes the rest inside the frame loop, %.1f ms per frame.",
              mi.name[0] ? mi.name : "this model", budget_us_ / 1000.0);
     }
     note(Style::Note, "Esc stops it, F5 or Ctrl+L starts over, Ctrl +/- changes the budget, F1 the HUD.");

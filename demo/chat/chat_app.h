@@ -49,8 +49,9 @@ private:
     char renderer_name_[32] = "";
     uint32_t budget_us_ = 2000;
     bool hud_on_ = true;
-    bool busy_ = false;        // a reply is being generated
-    bool send_after_finish_ = false; // Enter came while busy: send once the cancel lands      // the model wrote BOS (a new document): cancelled, text dropped
+    bool busy_ = false;              // a reply is being generated
+    bool send_after_finish_ = false; // Enter came while busy: send once the cancel lands      // the model wrote BOS (a new
+                                     // document): cancelled, text dropped
     bool quit_ = false;
     bool swallow_text_ = false; // a key was a shortcut: drop its SDL_TEXTINPUT
     // This frame's step, for the stats.

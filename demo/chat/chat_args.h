@@ -5,18 +5,18 @@
 #include <string>
 
 struct ChatOptions {
-    std::string model;             // --model; default: assets/stories260K.gguf (see default_model_path)
-    uint32_t budget_us = 2000;     // --budget-us: model time per frame
-    int threads = 1;               // --threads: the frame thread plus N-1 pool threads
-    float temperature = 0.8f;      // --temp: 0 = greedy
-    uint64_t seed = 42;            // --seed: fixed by default so runs (and screenshots) repeat
-    int max_tokens = 400;          // --max-tokens: per reply, 0 = until EOS
-    int ctx = 0;                   // --ctx: 0 = the model's training context (capped at 2048)
+    std::string model;                                       // --model; default: assets/stories260K.gguf (see default_model_path)
+    uint32_t budget_us = 2000;                               // --budget-us: model time per frame
+    int threads = 1;                                         // --threads: the frame thread plus N-1 pool threads
+    float temperature = 0.8f;                                // --temp: 0 = greedy
+    uint64_t seed = 42;                                      // --seed: fixed by default so runs (and screenshots) repeat
+    int max_tokens = 400;                                    // --max-tokens: per reply, 0 = until EOS
+    int ctx = 0;                                             // --ctx: 0 = the model's training context (capped at 2048)
     enum class Mode { Auto, Story, Chat } mode = Mode::Auto; // --mode auto|story|chat
-    std::string screenshot;        // --screenshot OUT.png: scripted run, then save and exit
-    int frames = 240;              // --frames N (with --screenshot)
-    bool hud = true;               // --no-hud
-    bool vsync = true;             // --no-vsync (the 60 Hz pacer still runs)
+    std::string screenshot;                                  // --screenshot OUT.png: scripted run, then save and exit
+    int frames = 240;                                        // --frames N (with --screenshot)
+    bool hud = true;                                         // --no-hud
+    bool vsync = true;                                       // --no-vsync (the 60 Hz pacer still runs)
     bool help = false;
 };
 

@@ -29,19 +29,26 @@ public:
 
     // Layout width in pixels; changing it re-wraps everything (window resize, HUD toggle).
     void set_width(float w);
-    void scroll_by(float dy_px);  // positive = towards older text
+    void scroll_by(float dy_px); // positive = towards older text
     void scroll_to_end() { follow_ = true; }
     bool following() const { return follow_; }
 
     void draw(const SDL_Rect &area);
 
 private:
-    struct Entry { uint32_t start, len; Style style; bool paragraph; };
-    struct Line { uint32_t start, end; float y; };
+    struct Entry {
+        uint32_t start, len;
+        Style style;
+        bool paragraph;
+    };
+    struct Line {
+        uint32_t start, end;
+        float y;
+    };
 
     void relayout_all();
-    void relayout_from(uint32_t start, float y);   // wrap text[start, used_) into lines
-    void relayout_tail();                           // after the last entry grew
+    void relayout_from(uint32_t start, float y); // wrap text[start, used_) into lines
+    void relayout_tail();                        // after the last entry grew
     void make_room(size_t bytes);
     size_t entry_at(uint32_t pos) const;
     bool push_line(uint32_t start, uint32_t end, float y);
@@ -59,5 +66,5 @@ private:
     float line_h_ = 16, para_gap_ = 8;
     float scroll_top_ = 0; // px from the top of the content, when not following
     float view_h_ = 0;
-    bool follow_ = true;   // stick to the newest text
+    bool follow_ = true; // stick to the newest text
 };

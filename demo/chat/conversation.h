@@ -36,7 +36,10 @@ public:
     void clear(); // after sm_session_reset
 
 private:
-    struct Message { const char *role; uint32_t start, len; };
+    struct Message {
+        const char *role;
+        uint32_t start, len;
+    };
     bool push_message(const char *role, const char *text, size_t len);
     void drop_oldest();
     size_t format(size_t n_messages, bool add_assistant); // into fmt_, returns the length
@@ -48,9 +51,9 @@ private:
     bool story_open_ = false; // the last story stopped before its end (continue it)
     bool continues_ = false;
     bool in_reply_ = false;
-    std::vector<char> pool_;          // message contents, each NUL-ended (sm_chat_message)
+    std::vector<char> pool_; // message contents, each NUL-ended (sm_chat_message)
     size_t pool_used_ = 0;
-    std::vector<Message> msgs_;       // capacity fixed at init
+    std::vector<Message> msgs_; // capacity fixed at init
     size_t n_msgs_ = 0;
     std::vector<sm_chat_message> view_; // msgs_ as the C API wants them
     std::vector<char> fmt_;

@@ -25,12 +25,12 @@ public:
         // worked (that is the last second while it writes; after a reply, the HUD keeps
         // showing how the reply went instead of going blank).
         float step_p50_us = 0, step_p99_us = 0, step_max_us = 0;
-        int busy_frames = 0;     // frames in that second in which the model worked
-        float tokens_per_s = 0;  // tokens / wall time of those frames (what the player sees)
+        int busy_frames = 0;         // frames in that second in which the model worked
+        float tokens_per_s = 0;      // tokens / wall time of those frames (what the player sees)
         float tokens_per_step_s = 0; // tokens / time inside sm_session_step (the model's speed)
-        float busy_age_s = -1;   // how long ago that second ended; < 0: never busy
-        int over_budget = 0;     // busy frames whose step took > 1.25 x budget
-        int over_preempted = 0;  // ... of which the OS preempted the step
+        float busy_age_s = -1;       // how long ago that second ended; < 0: never busy
+        int over_budget = 0;         // busy frames whose step took > 1.25 x budget
+        int over_preempted = 0;      // ... of which the OS preempted the step
     };
     Summary summarize(uint64_t now_us);
 
@@ -40,8 +40,15 @@ public:
     float graph_step_ms(int i) const { return graph_[slot(i)].step_ms; }
 
 private:
-    struct GraphSample { float frame_ms, step_ms; };
-    struct Sample { uint64_t t_us; float frame_ms, work_ms, step_us; uint32_t tokens; bool worked, over, preempted; };
+    struct GraphSample {
+        float frame_ms, step_ms;
+    };
+    struct Sample {
+        uint64_t t_us;
+        float frame_ms, work_ms, step_us;
+        uint32_t tokens;
+        bool worked, over, preempted;
+    };
     int slot(int i) const {
         const int n = graph_count();
         return (n_graph_ - n + i) % kGraphFrames;

@@ -47,8 +47,7 @@ struct Rows {
 
 } // namespace
 
-void Hud::draw(TextRenderer &t, float x, float y, float h, const FrameStats::Summary &s, const FrameStats &g,
-               const HudInfo &in) {
+void Hud::draw(TextRenderer &t, float x, float y, float h, const FrameStats::Summary &s, const FrameStats &g, const HudInfo &in) {
     const float w = kWidth, pad = 12;
     const float lh = t.line_height(Font::Mono) + 1;
     const SDL_Rect clip{static_cast<int>(x), static_cast<int>(y), static_cast<int>(w), static_cast<int>(h)};

@@ -18,8 +18,8 @@ struct HudInfo {
     const char *renderer = "";
     bool vsync = false, paced = false;
     int reply_tokens = 0;
-    uint64_t frame_allocs = 0;   // operator new calls during the last frame
-    uint64_t loop_allocs = 0;    // since frame 10 (the first frames warm up the GPU driver)
+    uint64_t frame_allocs = 0; // operator new calls during the last frame
+    uint64_t loop_allocs = 0;  // since frame 10 (the first frames warm up the GPU driver)
 };
 
 class Hud {

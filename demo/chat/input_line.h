@@ -10,9 +10,12 @@ class InputLine {
 public:
     static constexpr size_t kCapacity = 1024; // bytes; enough for a prompt, bounded for the model
 
-    void insert(const char *utf8);  // drops what does not fit, never splits a character
+    void insert(const char *utf8); // drops what does not fit, never splits a character
     void backspace();
-    void clear() { len_ = 0; buf_[0] = 0; }
+    void clear() {
+        len_ = 0;
+        buf_[0] = 0;
+    }
     const char *text() const { return buf_; }
     size_t size() const { return len_; }
 

@@ -17,7 +17,9 @@ constexpr size_t kMaxQuads = 8192; // per flush; a full frame is ~3000 glyphs
 
 // Characters the atlas holds: ASCII, Latin-1, typographic punctuation (quotes, dashes,
 // ellipsis: small models write them), arrows for the HUD, and U+FFFD for everything else.
-struct CodeRange { uint32_t first, count; };
+struct CodeRange {
+    uint32_t first, count;
+};
 constexpr CodeRange kRanges[] = {{32, 95}, {160, 96}, {0x2010, 24}, {0x2190, 4}, {0xFFFD, 1}};
 
 const char *const kBodyFonts[] = {
@@ -54,11 +56,23 @@ char ascii_fallback(uint32_t cp) {
     if (cp < 32) return ' ';
     switch (cp) {
     case 0x00A0: return ' ';
-    case 0x00B7: case 0x2022: return '-';   // middle dot, bullet
-    case 0x2010: case 0x2011: case 0x2012: case 0x2013: case 0x2014: case 0x2015: return '-';
-    case 0x2018: case 0x2019: case 0x201A: case 0x201B: return '\'';
-    case 0x201C: case 0x201D: case 0x201E: case 0x201F: return '"';
-    case 0x2026: return '.';                 // ellipsis
+    case 0x00B7:
+    case 0x2022: return '-'; // middle dot, bullet
+    case 0x2010:
+    case 0x2011:
+    case 0x2012:
+    case 0x2013:
+    case 0x2014:
+    case 0x2015: return '-';
+    case 0x2018:
+    case 0x2019:
+    case 0x201A:
+    case 0x201B: return '\'';
+    case 0x201C:
+    case 0x201D:
+    case 0x201E:
+    case 0x201F: return '"';
+    case 0x2026: return '.'; // ellipsis
     default: return '?';
     }
 }

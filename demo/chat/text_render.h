@@ -42,11 +42,15 @@ public:
     void flush();
 
 private:
-    struct Glyph { float x0, y0, x1, y1, u0, v0, u1, v1, advance; };
-    struct Range { uint32_t first, count, base; }; // base: index of the first glyph
+    struct Glyph {
+        float x0, y0, x1, y1, u0, v0, u1, v1, advance;
+    };
+    struct Range {
+        uint32_t first, count, base;
+    }; // base: index of the first glyph
     struct FontData {
         float line_h = 0, ascent = 0;
-        float scale = 1;          // stb_easy_font pixel size
+        float scale = 1; // stb_easy_font pixel size
         Range ranges[6]{};
         int n_ranges = 0;
         std::vector<Glyph> glyphs;
@@ -62,7 +66,7 @@ private:
     FontData fonts_[2];
     float white_u_ = 0, white_v_ = 0; // the white texel rectangles use
     std::vector<SDL_Vertex> verts_;
-    std::vector<int> indices_;        // fixed quad pattern, built once
+    std::vector<int> indices_; // fixed quad pattern, built once
     size_t n_verts_ = 0;
-    std::vector<char> easy_vbuf_;     // stb_easy_font output for one character
+    std::vector<char> easy_vbuf_; // stb_easy_font output for one character
 };

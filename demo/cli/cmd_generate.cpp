@@ -81,8 +81,8 @@ int cmd_generate(int argc, char **argv) {
             size_t len = 0;
             st = sm_detokenize(L.model, prompt_ids.data(), prompt_ids.size(), buf.data(), buf.size(), &len);
             shown.assign(buf.data(), len);
-            if (!prompt_ids.empty() && prompt_ids[0] == L.info.bos && strcmp(L.info.tokenizer, "llama") == 0 &&
-                !shown.empty() && shown[0] == ' ')
+            if (!prompt_ids.empty() && prompt_ids[0] == L.info.bos && strcmp(L.info.tokenizer, "llama") == 0 && !shown.empty() &&
+                shown[0] == ' ')
                 shown.erase(0, 1);
         }
     } else {
@@ -125,8 +125,8 @@ int cmd_generate(int argc, char **argv) {
     static const char *why[] = {"none", "eos", "max tokens", "stop string", "choice", "cancelled"};
     sm_memory_stats ms;
     sm_runtime_memory(L.rt, &ms);
-    fprintf(stderr, "\n[%s, %s, %lld threads] prompt %d + generated %zu tokens in %.1f ms", L.info.name,
-            sm_runtime_isa(L.rt), (long long)mo.threads, n_prompt, n_gen, (t1 - t0) * 1e3);
+    fprintf(stderr, "\n[%s, %s, %lld threads] prompt %d + generated %zu tokens in %.1f ms", L.info.name, sm_runtime_isa(L.rt),
+            (long long)mo.threads, n_prompt, n_gen, (t1 - t0) * 1e3);
     // With sliced steps the first token's arrival separates prefill from decode.
     if (n_steps > 1 && t_first > 0 && n_gen > 1)
         fprintf(stderr, " (prefill %.1f ms, decode %.1f tok/s)", (t_first - t0) * 1e3, (n_gen - 1) / (t1 - t_first));

@@ -32,8 +32,8 @@ int cmd_export(int argc, char **argv) {
     rd.threads = 0;
     sm_runtime *rt = nullptr;
     if (sm_runtime_create(&rd, &rt) != SM_OK) return 1;
-    const sm_status st = sm_lora_merge(rt, model.c_str(), ptrs.data(), scales.data(), static_cast<int32_t>(ptrs.size()), out.c_str(),
-                                       type.empty() ? nullptr : type.c_str());
+    const sm_status st = sm_lora_merge(rt, model.c_str(), ptrs.data(), scales.data(), static_cast<int32_t>(ptrs.size()),
+                                       out.c_str(), type.empty() ? nullptr : type.c_str());
     const int code = st == SM_OK ? 0 : report(rt, st, "export");
     if (st == SM_OK) fprintf(stderr, "wrote %s (%zu adapters merged)\n", out.c_str(), paths.size());
     sm_runtime_destroy(rt);

@@ -18,8 +18,8 @@ int cmd_info(int argc, char **argv) {
     printf("architecture  %s\n", i.architecture);
     printf("weights       %s, %lld parameters, %zu bytes\n", i.weight_type, (long long)i.n_params, i.weight_bytes);
     printf("tokenizer     %s (%d tokens, bos %d, eos %d)\n", i.tokenizer, i.n_vocab, i.bos, i.eos);
-    printf("dim           %d\nhidden        %d\nlayers        %d\nheads         %d (kv %d, head size %d)\n", i.dim,
-           i.hidden_dim, i.n_layers, i.n_heads, i.n_kv_heads, i.head_dim);
+    printf("dim           %d\nhidden        %d\nlayers        %d\nheads         %d (kv %d, head size %d)\n", i.dim, i.hidden_dim,
+           i.n_layers, i.n_heads, i.n_kv_heads, i.head_dim);
     printf("context       trained %d, planned %d (%d sinks), batch %d, sessions %d\n", i.n_ctx_train, i.n_ctx, i.n_sinks,
            i.max_batch, i.max_sessions);
     printf("rope theta    %g\nnorm eps      %g\n", i.rope_theta, i.norm_eps);

@@ -33,9 +33,7 @@ bool write_all(const std::string &path, const std::vector<uint8_t> &b) {
     return fclose(f) == 0 && ok;
 }
 
-double seconds_now() {
-    return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
-}
+double seconds_now() { return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count(); }
 
 } // namespace
 
@@ -82,7 +80,8 @@ int cmd_train(int argc, char **argv) {
         return usage_error("train needs --data TEXT_FILE, --steps N and --out OUT.gguf");
     const bool shape_given = dim || hidden || layers || heads;
     if (from_model == shape_given)
-        return usage_error("train needs either --model M.gguf or --dim, --hidden, --layers, --heads and --vocab (V.gguf or bytes)");
+        return usage_error(
+            "train needs either --model M.gguf or --dim, --hidden, --layers, --heads and --vocab (V.gguf or bytes)");
     if (!ckpt_path.empty() && ckpt_every <= 0) return usage_error("--checkpoint needs --checkpoint-every N");
     std::string text;
     if (!read_all(data_path, &text)) {

@@ -9,5 +9,5 @@ int cmd_convert(int argc, char **argv);
 int cmd_tokenize(int argc, char **argv);
 int cmd_detokenize(int argc, char **argv);
 int cmd_export(int argc, char **argv);
-int cmd_train(int argc, char **argv);     // demo/cli/cmd_train.cpp
+int cmd_train(int argc, char **argv); // demo/cli/cmd_train.cpp
 int cmd_gradients(int argc, char **argv);

@@ -16,28 +16,37 @@ struct Command {
 };
 
 const Command kCommands[] = {
-    {"generate", cmd_generate, "--model PATH [--prompt TEXT | --tokens 1,2,3] [-n N] [--temp T] [--top-k K] [--top-p P]\n"
-                               "            [--min-p P] [--seed S] [--ids] [--threads N] [--step-budget-us B] [--ctx C] [--sinks S]\n"
-                               "            [--stop TEXT]... [--repeat-penalty R] [--isa auto|scalar|avx2|avx512] [--ignore-eos]"},
+    {"generate", cmd_generate,
+     "--model PATH [--prompt TEXT | --tokens 1,2,3] [-n N] [--temp T] [--top-k K] [--top-p P]\n"
+     "            [--min-p P] [--seed S] [--ids] [--threads N] [--step-budget-us B] [--ctx C] [--sinks S]\n"
+     "            [--stop TEXT]... [--repeat-penalty R] [--isa auto|scalar|avx2|avx512] [--ignore-eos]"},
     {"info", cmd_info, "--model PATH: architecture, hyperparameters, tensor types, planned memory"},
     {"logits", cmd_logits, "--model PATH --tokens 1,2,3 --out FILE: every position's logits as float32 rows"},
     {"convert", cmd_convert, "--llama2c CHECKPOINT --tokenizer TOKENIZER.bin --out MODEL.gguf"},
     {"tokenize", cmd_tokenize, "--model PATH (--text T | --file F) [--ids] [--bos] [--special]"},
     {"detokenize", cmd_detokenize, "--model PATH --tokens 1,2,3"},
     {"bench", cmd_bench, "--model PATH [--threads N] [--pp 128,512] [--tg 128] [--reps R] [--json]: prefill / decode tok/s"},
-    {"frames", cmd_frames, "--model PATH [--budget-us 2000] [--frames N] [--threads T] [--sessions K] [--no-sleep] [--evict-mb MB] [--json]: 60 FPS loop"},
+    {"frames", cmd_frames,
+     "--model PATH [--budget-us 2000] [--frames N] [--threads T] [--sessions K] [--no-sleep] [--evict-mb MB] [--json]: 60 FPS "
+     "loop"},
     {"perplexity", cmd_perplexity, "--model PATH (--file F | --tokens-file F | --generate N) [--ctx C] [--sinks S] [--skip N]"},
-    {"bench-gemm", cmd_bench_gemm, "[--isa I] [--threads N] [--types f32,q8_0...] [--m 1,64] [--no-blas] [--json]: GEMM GFLOP/s vs OpenBLAS"},
-    {"machine", cmd_machine, "[--threads N] [--jitter-s S] [--json]: this machine's FMA peak, read bandwidths (L1..DRAM), timing jitter"},
+    {"bench-gemm", cmd_bench_gemm,
+     "[--isa I] [--threads N] [--types f32,q8_0...] [--m 1,64] [--no-blas] [--json]: GEMM GFLOP/s vs OpenBLAS"},
+    {"machine", cmd_machine,
+     "[--threads N] [--jitter-s S] [--json]: this machine's FMA peak, read bandwidths (L1..DRAM), timing jitter"},
     {"bench-tokenizer", cmd_bench_tokenizer, "[--vocab PATH]... [--file TEXT] [--reps R]: encode / decode MB/s"},
-    {"train", cmd_train, "--data TEXT (--model M | --dim D --hidden H --layers L --heads NH [--kv-heads K] --vocab V.gguf|bytes) --steps N --out OUT.gguf\n"
-                         "            [--batch B] [--seq T] [--lr LR] [--warmup W] [--accum K] [--seed S] [--step-budget-us U] [--heldout F]\n"
-                         "            [--checkpoint FILE --checkpoint-every N] [--resume FILE] [--json]"},
+    {"train", cmd_train,
+     "--data TEXT (--model M | --dim D --hidden H --layers L --heads NH [--kv-heads K] --vocab V.gguf|bytes) --steps N --out "
+     "OUT.gguf\n"
+     "            [--batch B] [--seq T] [--lr LR] [--warmup W] [--accum K] [--seed S] [--step-budget-us U] [--heldout F]\n"
+     "            [--checkpoint FILE --checkpoint-every N] [--resume FILE] [--json]"},
     {"gradients", cmd_gradients, "--model M --ids 1,2,3 --out G.gguf: mean next-token loss and its gradient per tensor"},
-    {"bench-train", cmd_bench_train, "[--dim 288 --hidden 768 --layers 6 --heads 6 --vocab-size 512 --batch 4 --seq 64] [--threads N]\n"
-                                     "            [--frame-budget-us U] [--json]: training tokens/s, GFLOP/s, allocations"},
+    {"bench-train", cmd_bench_train,
+     "[--dim 288 --hidden 768 --layers 6 --heads 6 --vocab-size 512 --batch 4 --seq 64] [--threads N]\n"
+     "            [--frame-budget-us U] [--json]: training tokens/s, GFLOP/s, allocations"},
     {"export", cmd_export, "--model PATH --lora A.gguf[:SCALE]... --out MERGED.gguf [--type f32|f16|q8_0|q4_0]: merge adapters"},
-    {"synth-adapter", cmd_synth_adapter, "--model PATH --rank R [--alpha A] [--targets q,k,v,o,gate,up,down] [--b-std X] [--seed S] --out A.gguf"},
+    {"synth-adapter", cmd_synth_adapter,
+     "--model PATH --rank R [--alpha A] [--targets q,k,v,o,gate,up,down] [--b-std X] [--seed S] --out A.gguf"},
     {"synth-model", cmd_synth_model, "--preset tiny|tiny-tied|24m|134m|smol --type f32|f16|q8_0|q4_0 [--seed S] --out PATH"},
 };
 

@@ -8,8 +8,8 @@
 class Args {
 public:
     Args(int argc, char **argv, int first);
-    bool flag(const char *name);                         // --name present?
-    bool str(const char *name, std::string *out);        // --name VALUE
+    bool flag(const char *name);                  // --name present?
+    bool str(const char *name, std::string *out); // --name VALUE
     bool i64(const char *name, int64_t *out);
     bool f32(const char *name, float *out);
     bool ids(const char *name, std::vector<int32_t> *out); // --name 1,2,3

@@ -11,17 +11,27 @@ struct Key {
     const char *table, *key, *flag;
 };
 const Key kKeys[] = {
-    {"runtime", "budget_mb", "--budget-mb"},   {"runtime", "threads", "--threads"},
-    {"runtime", "isa", "--isa"},               {"model", "path", "--model"},
-    {"model", "tokenizer", "--tokenizer"},     {"model", "ctx", "--ctx"},
-    {"model", "sinks", "--sinks"},             {"model", "batch", "--batch"},
-    {"model", "sessions", "--sessions"},       {"model", "kv_type", "--kv-type"},
+    {"runtime", "budget_mb", "--budget-mb"},
+    {"runtime", "threads", "--threads"},
+    {"runtime", "isa", "--isa"},
+    {"model", "path", "--model"},
+    {"model", "tokenizer", "--tokenizer"},
+    {"model", "ctx", "--ctx"},
+    {"model", "sinks", "--sinks"},
+    {"model", "batch", "--batch"},
+    {"model", "sessions", "--sessions"},
+    {"model", "kv_type", "--kv-type"},
     {"sampler", "temperature", "--temp"},
-    {"sampler", "top_k", "--top-k"},           {"sampler", "top_p", "--top-p"},
-    {"sampler", "min_p", "--min-p"},           {"sampler", "repeat_penalty", "--repeat-penalty"},
-    {"sampler", "frequency_penalty", "--frequency-penalty"}, {"sampler", "presence_penalty", "--presence-penalty"},
-    {"sampler", "penalty_window", "--penalty-window"}, {"sampler", "seed", "--seed"},
-    {"generate", "max_tokens", "-n"},          {"generate", "prompt", "--prompt"},
+    {"sampler", "top_k", "--top-k"},
+    {"sampler", "top_p", "--top-p"},
+    {"sampler", "min_p", "--min-p"},
+    {"sampler", "repeat_penalty", "--repeat-penalty"},
+    {"sampler", "frequency_penalty", "--frequency-penalty"},
+    {"sampler", "presence_penalty", "--presence-penalty"},
+    {"sampler", "penalty_window", "--penalty-window"},
+    {"sampler", "seed", "--seed"},
+    {"generate", "max_tokens", "-n"},
+    {"generate", "prompt", "--prompt"},
     {"generate", "step_budget_us", "--step-budget-us"},
 };
 
@@ -40,7 +50,8 @@ bool read_config(const std::string &path, std::vector<std::string> *pairs, std::
     for (auto &&[table_name, node] : t) {
         const toml::table *tab = node.as_table();
         if (!tab) {
-            *error = path + ": '" + std::string(table_name.str()) + "' must be a table ([runtime], [model], [sampler], [generate])";
+            *error = path + ": '" + std::string(table_name.str()) +
+                     "' must be a table ([runtime], [model], [sampler], [generate])";
             return false;
         }
         for (auto &&[key, value] : *tab) {

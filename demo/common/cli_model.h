@@ -12,7 +12,7 @@ struct ModelOptions {
     int64_t threads = 1, budget_mb = 0, ctx = 0, sinks = 4, batch = 64, sessions = 1, max_text = 0;
     std::string isa = "auto", kv_type = "f32";
     bool all_logits = false, async_worker = false;
-    std::vector<std::string> loras; // --lora PATH[:SCALE], repeatable: applied together
+    std::vector<std::string> loras;              // --lora PATH[:SCALE], repeatable: applied together
     int64_t adapter_slots = 0, adapter_rank = 0; // extra slots a command plans (bench --lora-rank)
 };
 

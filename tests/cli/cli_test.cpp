@@ -100,8 +100,8 @@ TEST_CASE("cli: logits writes every position's logits, matching the fixture", "[
     std::string ids;
     for (int32_t t : fx.inputs()) ids += (ids.empty() ? "" : ",") + std::to_string(t);
     const std::string out = smtest::temp_path("logits.f32");
-    Run r = run("logits --model '" + smtest::fixture("stories260K.bin") + "' --tokenizer '" + smtest::fixture("tok512.bin") + "' --tokens " + ids +
-                " --out '" + out + "'");
+    Run r = run("logits --model '" + smtest::fixture("stories260K.bin") + "' --tokenizer '" + smtest::fixture("tok512.bin") +
+                "' --tokens " + ids + " --out '" + out + "'");
     INFO(r.err);
     REQUIRE(r.code == 0);
     auto b = smtest::read_file(out);
@@ -122,34 +122,35 @@ TEST_CASE("cli: logits writes every position's logits, matching the fixture", "[
 TEST_CASE("cli: quantized synth models give the scalar oracle's logits on every ISA", "[cli]") {
     if (!have_cli()) return;
     for (const char *preset : {"tiny", "tiny-tied"}) // tied: the embedding is the classifier, in its layout
-    for (const char *type : {"q8_0", "q4_0", "f32", "f16"}) {
-        INFO(preset << " " << type);
-        const std::string model = smtest::temp_path(std::string("synth_") + preset + "_" + type + ".gguf");
-        Run s = run(std::string("synth-model --preset ") + preset + " --type " + type + " --seed 3 --out '" + model + "'");
-        REQUIRE(s.code == 0);
-        std::vector<std::vector<uint8_t>> out;
-        for (const char *isa : {"scalar", "auto", "avx2"}) {
-            const std::string f = smtest::temp_path(std::string("synth_logits_") + isa + ".f32");
-            Run r = run("logits --model '" + model + "' --tokens 1,7,300,42,9,500,3,3,3,77,12,64,65,66,200,1,2,3 --isa " + isa + " --out '" + f + "'");
-            if (r.code != 0 && std::string(isa) == "avx2") continue; // a CPU without AVX2
-            INFO(isa << ": " << r.err);
-            REQUIRE(r.code == 0);
-            out.push_back(smtest::read_file(f));
-        }
-        for (size_t k = 1; k < out.size(); k++) {
-            REQUIRE(out[k].size() == out[0].size());
-            REQUIRE(out[0].size() == 18 * 512 * 4);
-            double first = 0, rest = 0;
-            for (size_t i = 0; i < 18 * 512; i++) {
-                float a, b;
-                memcpy(&a, out[0].data() + 4 * i, 4);
-                memcpy(&b, out[k].data() + 4 * i, 4);
-                (i < 512 ? first : rest) = std::max(i < 512 ? first : rest, std::fabs(double(a) - b));
+        for (const char *type : {"q8_0", "q4_0", "f32", "f16"}) {
+            INFO(preset << " " << type);
+            const std::string model = smtest::temp_path(std::string("synth_") + preset + "_" + type + ".gguf");
+            Run s = run(std::string("synth-model --preset ") + preset + " --type " + type + " --seed 3 --out '" + model + "'");
+            REQUIRE(s.code == 0);
+            std::vector<std::vector<uint8_t>> out;
+            for (const char *isa : {"scalar", "auto", "avx2"}) {
+                const std::string f = smtest::temp_path(std::string("synth_logits_") + isa + ".f32");
+                Run r = run("logits --model '" + model + "' --tokens 1,7,300,42,9,500,3,3,3,77,12,64,65,66,200,1,2,3 --isa " +
+                            isa + " --out '" + f + "'");
+                if (r.code != 0 && std::string(isa) == "avx2") continue; // a CPU without AVX2
+                INFO(isa << ": " << r.err);
+                REQUIRE(r.code == 0);
+                out.push_back(smtest::read_file(f));
             }
-            CHECK(first <= 1e-5);
-            CHECK(rest <= 3e-2);
+            for (size_t k = 1; k < out.size(); k++) {
+                REQUIRE(out[k].size() == out[0].size());
+                REQUIRE(out[0].size() == 18 * 512 * 4);
+                double first = 0, rest = 0;
+                for (size_t i = 0; i < 18 * 512; i++) {
+                    float a, b;
+                    memcpy(&a, out[0].data() + 4 * i, 4);
+                    memcpy(&b, out[k].data() + 4 * i, 4);
+                    (i < 512 ? first : rest) = std::max(i < 512 ? first : rest, std::fabs(double(a) - b));
+                }
+                CHECK(first <= 1e-5);
+                CHECK(rest <= 3e-2);
+            }
         }
-    }
 }
 
 // Sliced stepping cuts a matrix's rows wherever the budget ends; the slices must keep the
@@ -165,8 +166,8 @@ TEST_CASE("cli: quantized synth models give the same tokens for every step budge
         for (const char *budget : {"0", "1", "40", "300"})
             for (const char *threads : {"1", "2"}) {
                 INFO("budget " << budget << " us, " << threads << " threads");
-                Run r = run("generate --model '" + model + "' --tokens 1,7,300 -n 40 --temp 0.8 --seed 5 --step-budget-us " + budget +
-                            " --threads " + threads);
+                Run r = run("generate --model '" + model + "' --tokens 1,7,300 -n 40 --temp 0.8 --seed 5 --step-budget-us " +
+                            budget + " --threads " + threads);
                 REQUIRE(r.code == 0);
                 if (base.empty()) base = r.out;
                 CHECK(r.out == base);
@@ -180,8 +181,8 @@ TEST_CASE("cli: quantized synth models give the same tokens for every step budge
         std::string long_base;
         for (const char *threads : {"1", "2", "3"}) {
             INFO("long prompt, " << threads << " threads");
-            Run r = run("generate --model '" + model + "' --tokens " + prompt + " -n 20 --temp 0.8 --seed 5 --batch 256 --ctx 512 --threads " +
-                        threads);
+            Run r = run("generate --model '" + model + "' --tokens " + prompt +
+                        " -n 20 --temp 0.8 --seed 5 --batch 256 --ctx 512 --threads " + threads);
             REQUIRE(r.code == 0);
             if (long_base.empty()) long_base = r.out;
             CHECK(r.out == long_base);
@@ -289,7 +290,8 @@ TEST_CASE("cli: machine measures its limits and the timing jitter of 2 ms of fix
     Run m = run("machine --reps 1 --jitter-s 0.3 --json");
     INFO(m.err << m.out);
     REQUIRE(m.code == 0);
-    for (const char *k : {"\"fma_gflops\"", "\"read_gbs\"", "\"DRAM\"", "\"jitter\"", "\"wall_excess_us_p99\"", "\"cpu_excess_us_max\""}) {
+    for (const char *k :
+         {"\"fma_gflops\"", "\"read_gbs\"", "\"DRAM\"", "\"jitter\"", "\"wall_excess_us_p99\"", "\"cpu_excess_us_max\""}) {
         INFO(k);
         CHECK(m.out.find(k) != std::string::npos);
     }

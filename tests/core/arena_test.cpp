@@ -55,7 +55,9 @@ TEST_CASE("thread pool: every task runs exactly once, many times over", "[core]"
     par.use_pool(&pool);
     CHECK(par.width() == 4);
     std::vector<std::atomic<int>> hits(37);
-    struct Ctx { std::vector<std::atomic<int>> *hits; } ctx{&hits};
+    struct Ctx {
+        std::vector<std::atomic<int>> *hits;
+    } ctx{&hits};
     for (int round = 0; round < 2000; round++) {
         int n = 1 + round % 37;
         par.run([](void *c, int t) { (*static_cast<Ctx *>(c)->hits)[static_cast<size_t>(t)]++; }, &ctx, n);

@@ -118,7 +118,8 @@ TEST_CASE("gguf: a wrong tensor shape or an unknown quant type is named in the e
     REQUIRE(gguf::parse(bytes.data(), bytes.size(), f, err) == SM_OK);
     // Find the first tensor info's type field: name, n_dims, dims, then type.
     const gguf::TensorInfo &t0 = f.tensors[0];
-    size_t at = static_cast<size_t>(reinterpret_cast<const uint8_t *>(t0.name.data()) - bytes.data()) + t0.name.size() + 4 + 8 * t0.n_dims;
+    size_t at = static_cast<size_t>(reinterpret_cast<const uint8_t *>(t0.name.data()) - bytes.data()) + t0.name.size() + 4 +
+                8 * t0.n_dims;
     uint32_t bad = 99;
     memcpy(bytes.data() + at, &bad, 4);
     err.clear();

@@ -42,7 +42,8 @@ std::vector<uint8_t> llama2c_v2(int group, std::vector<float> &expect) {
         b.insert(b.end(), reinterpret_cast<uint8_t *>(q.data()), reinterpret_cast<uint8_t *>(q.data()) + n);
         for (float x : s) put_f32(x);
         if (values)
-            for (int i = 0; i < n; i++) values->push_back(static_cast<float>(q[static_cast<size_t>(i)]) * s[static_cast<size_t>(i / group)]);
+            for (int i = 0; i < n; i++)
+                values->push_back(static_cast<float>(q[static_cast<size_t>(i)]) * s[static_cast<size_t>(i / group)]);
     };
     quantized(V * dim, &expect); // token embedding
     for (int n : {dim * dim, dim * dim, dim * dim, dim * dim, dim * hid, hid * dim, dim * hid}) quantized(n, nullptr);

@@ -35,8 +35,8 @@ std::string repo_dir() {
             sm_status_string(st), rt ? sm_last_error(rt) : "-");
     abort();
 }
-#define EXPECT(cond, st) \
-    do { \
+#define EXPECT(cond, st)                               \
+    do {                                               \
         if (!(cond)) die(F.rt, #cond, __LINE__, (st)); \
     } while (0)
 

@@ -46,7 +46,8 @@ std::string repo_dir() {
 std::string write_tiny_model() {
     const int32_t dim = 16, hidden = 32, layers = 1, heads = 2, kv_heads = 1, vocab = 512, seq = 64;
     const int64_t hd = dim / heads, kvd = kv_heads * hd;
-    const int64_t floats = vocab * dim + layers * (dim + dim * dim + 2 * dim * kvd + dim * dim + dim + 3 * dim * hidden) + dim + seq * hd;
+    const int64_t floats = vocab * dim + layers * (dim + dim * dim + 2 * dim * kvd + dim * dim + dim + 3 * dim * hidden) + dim +
+                           seq * hd;
     const int32_t header[7] = {dim, hidden, layers, heads, kv_heads, vocab, seq};
     std::vector<float> w(static_cast<size_t>(floats));
     uint32_t x = 12345;

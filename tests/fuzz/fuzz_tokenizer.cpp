@@ -67,8 +67,10 @@ Fixture fixtures[4];
 } // namespace
 
 extern "C" int LLVMFuzzerInitialize(int *, char ***) {
-    const bool ok = load(fixtures[0], "ggml-vocab-llama-spm.gguf", nullptr) && load(fixtures[1], "ggml-vocab-gpt-2.gguf", nullptr) &&
-                    load(fixtures[2], "ggml-vocab-gpt-2.gguf", "llama-bpe") && load(fixtures[3], "ggml-vocab-gpt-2.gguf", "deepseek-llm");
+    const bool ok = load(fixtures[0], "ggml-vocab-llama-spm.gguf", nullptr) &&
+                    load(fixtures[1], "ggml-vocab-gpt-2.gguf", nullptr) &&
+                    load(fixtures[2], "ggml-vocab-gpt-2.gguf", "llama-bpe") &&
+                    load(fixtures[3], "ggml-vocab-gpt-2.gguf", "deepseek-llm");
     if (!ok) exit(1);
     return 0;
 }
@@ -78,7 +80,11 @@ namespace {
 bool valid_utf8(const char *s, size_t n) {
     for (size_t i = 0; i < n;) {
         unsigned char c = static_cast<unsigned char>(s[i]);
-        size_t len = c < 0x80 ? 1 : (c >= 0xC2 && c <= 0xDF) ? 2 : (c >= 0xE0 && c <= 0xEF) ? 3 : (c >= 0xF0 && c <= 0xF4) ? 4 : 0;
+        size_t len = c < 0x80                   ? 1
+                     : (c >= 0xC2 && c <= 0xDF) ? 2
+                     : (c >= 0xE0 && c <= 0xEF) ? 3
+                     : (c >= 0xF0 && c <= 0xF4) ? 4
+                                                : 0;
         if (!len || i + len > n) return false;
         for (size_t k = 1; k < len; k++)
             if ((static_cast<unsigned char>(s[i + k]) & 0xC0) != 0x80) return false;

@@ -28,7 +28,8 @@ std::string cli() {
 // A tiny synthetic model of this weight type, written by `smallmind synth-model`.
 std::string synth_model(const char *type) {
     const std::string path = smtest::temp_path(std::string("row_split_") + type + ".gguf");
-    const std::string cmd = "'" + cli() + "' synth-model --preset tiny --type " + type + " --seed 4 --out '" + path + "' 2>/dev/null";
+    const std::string cmd = "'" + cli() + "' synth-model --preset tiny --type " + type + " --seed 4 --out '" + path +
+                            "' 2>/dev/null";
     REQUIRE(access(cli().c_str(), X_OK) == 0);
     REQUIRE(system(cmd.c_str()) == 0);
     return path;
@@ -55,8 +56,7 @@ std::vector<float> eval(const std::string &path, sm_isa isa, const sm::kern::Ker
     const sm_status st = sm_model_load(rt, path.c_str(), nullptr, &md, &m);
     if (st == SM_OK && sm_session_create(m, nullptr, &s) == SM_OK)
         CHECK(sm_session_eval(s, tokens.data(), tokens.size(), logits.data(), logits.size()) == SM_OK);
-    else
-        FAIL_CHECK("load failed: " << sm_last_error(rt));
+    else FAIL_CHECK("load failed: " << sm_last_error(rt));
     sm_session_destroy(s);
     sm_model_destroy(m);
     sm_runtime_destroy(rt);

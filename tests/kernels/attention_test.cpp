@@ -62,7 +62,9 @@ struct Setup {
         if (j > p) return false;
         return p < n_sinks + window || j < n_sinks || j > p - window;
     }
-    float key(int kvh, int64_t j, int d) const { return k[static_cast<size_t>(sm::kern::k_index(kvh, slot(j), d, head_dim, n_slots))]; }
+    float key(int kvh, int64_t j, int d) const {
+        return k[static_cast<size_t>(sm::kern::k_index(kvh, slot(j), d, head_dim, n_slots))];
+    }
     const float *val(int kvh, int64_t j) const { return v.data() + (static_cast<int64_t>(kvh) * n_slots + slot(j)) * head_dim; }
     AttnArgs args(float *out, int r0 = 0, int nq = -1) const {
         AttnArgs a;
@@ -141,7 +143,9 @@ void check_against_naive(const Kernels &k, const Setup &s) {
             for (int i = 0; i < s.head_dim; i++) {
                 const size_t at = (static_cast<size_t>(r) * s.n_heads + h) * s.head_dim + i;
                 if (!(std::fabs(out[at] - o[i]) <= kAttnTol) || !(std::fabs(outr[at] - o[i]) <= kAttnTol)) {
-                    if (bad++ < 5) FAIL_CHECK("r " << r << " h " << h << " d " << i << ": simd " << out[at] << " ref " << outr[at] << " exact " << o[i]);
+                    if (bad++ < 5)
+                        FAIL_CHECK("r " << r << " h " << h << " d " << i << ": simd " << out[at] << " ref " << outr[at]
+                                        << " exact " << o[i]);
                 }
             }
         }
@@ -183,11 +187,11 @@ TEST_CASE("attention: sinks + sliding window over a wrapped ring", "[kernels]") 
     for (const Kernels *k : simd_tables()) {
         // Rings just big enough for the run: positions far past n_slots wrap them many times.
         check_against_naive(*k, Setup(4, 2, 32, 128, 4, 96, 1000, 17, 4));
-        check_against_naive(*k, Setup(4, 4, 20, 128, 3, 74, 150, 40, 5)); // odd head_dim, run crossing the window edge
-        check_against_naive(*k, Setup(2, 1, 64, 192, 0, 132, 500, 5, 6)); // no sinks
+        check_against_naive(*k, Setup(4, 4, 20, 128, 3, 74, 150, 40, 5));   // odd head_dim, run crossing the window edge
+        check_against_naive(*k, Setup(2, 1, 64, 192, 0, 132, 500, 5, 6));   // no sinks
         check_against_naive(*k, Setup(8, 2, 64, 192, 64, 136, 4000, 3, 7)); // a full sink tile
-        check_against_naive(*k, Setup(2, 2, 128, 64, 8, 32, 37, 8, 8));  // run straddling the first eviction
-        check_against_naive(*k, Setup(3, 3, 40, 64, 5, 64, 777, 1, 16)); // ring == window, one query
+        check_against_naive(*k, Setup(2, 2, 128, 64, 8, 32, 37, 8, 8));     // run straddling the first eviction
+        check_against_naive(*k, Setup(3, 3, 40, 64, 5, 64, 777, 1, 16));    // ring == window, one query
         check_against_naive(*k, Setup(2, 2, 12, 128, 1, 127, 5000, 2, 17));
     }
 }
@@ -217,9 +221,9 @@ TEST_CASE("attention: F16 keys and values", "[kernels]") {
     tabs.push_back(&kRefKernels);
     for (const Kernels *k : tabs) {
         check_against_naive(*k, Setup(4, 4, 16, 256, 4, 200, 0, 70, 21).f16());
-        check_against_naive(*k, Setup(4, 4, 20, 128, 3, 74, 150, 40, 22).f16()); // odd head_dim, wrapped
+        check_against_naive(*k, Setup(4, 4, 20, 128, 3, 74, 150, 40, 22).f16());   // odd head_dim, wrapped
         check_against_naive(*k, Setup(8, 2, 64, 192, 64, 136, 4000, 3, 23).f16()); // GQA, a full sink tile
-        check_against_naive(*k, Setup(6, 6, 48, 256, 0, 250, 200, 1, 24).f16());  // decode, 24M shapes
+        check_against_naive(*k, Setup(6, 6, 48, 256, 0, 250, 200, 1, 24).f16());   // decode, 24M shapes
         check_bit_identity(*k, Setup(9, 3, 36, 192, 5, 120, 400, 20, 25).f16());
         check_bit_identity(*k, Setup(2, 2, 8, 64, 8, 32, 100, 9, 26).f16());
     }
@@ -268,7 +272,8 @@ TEST_CASE("attention: tiles aligned to n_sinks + multiples of kAttnTile", "[kern
             if (k != &kRefKernels) check_against_naive(*k, a);
             // A short run just across the edge ns + 64, and a long one far past the
             // window, across tile edges and the ring's wrap.
-            for (int64_t p0 : {static_cast<int64_t>(ns + 64 - 3), static_cast<int64_t>(ns + 1000), static_cast<int64_t>(ns + 1150)}) {
+            for (int64_t p0 :
+                 {static_cast<int64_t>(ns + 64 - 3), static_cast<int64_t>(ns + 1000), static_cast<int64_t>(ns + 1150)}) {
                 Setup b(4, 2, 24, 192, ns, 100, p0, p0 > 200 ? 70 : 8, seed++);
                 check_bit_identity(*k, b);
                 if (k != &kRefKernels) check_against_naive(*k, b);

@@ -87,4 +87,3 @@ TEST_CASE("eltwise: swiglu is within a few ulp of exact, vectorised exp included
             }
         }
 }
-

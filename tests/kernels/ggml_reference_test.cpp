@@ -41,8 +41,13 @@ TEST_CASE("quant: bit-exact with llama.cpp's own libggml-base", "[kernels]") {
     REQUIRE(init);
     void *ctx = init(InitParams{1 << 16, nullptr, true});
     std::mt19937 g(11);
-    struct { const char *fn; TensorType t; } deqs[] = {{"dequantize_row_q8_0", TensorType::Q8_0}, {"dequantize_row_q4_0", TensorType::Q4_0},
-                                                       {"dequantize_row_q4_K", TensorType::Q4_K}, {"dequantize_row_q6_K", TensorType::Q6_K}};
+    struct {
+        const char *fn;
+        TensorType t;
+    } deqs[] = {{"dequantize_row_q8_0", TensorType::Q8_0},
+                {"dequantize_row_q4_0", TensorType::Q4_0},
+                {"dequantize_row_q4_K", TensorType::Q4_K},
+                {"dequantize_row_q6_K", TensorType::Q6_K}};
     for (auto &d : deqs) {
         INFO(d.fn);
         auto fn = reinterpret_cast<Deq>(dlsym(h, d.fn));
@@ -60,7 +65,10 @@ TEST_CASE("quant: bit-exact with llama.cpp's own libggml-base", "[kernels]") {
         }
         CHECK(bad == 0);
     }
-    struct { const char *fn; TensorType t; } qs[] = {{"quantize_row_q8_0_ref", TensorType::Q8_0}, {"quantize_row_q4_0_ref", TensorType::Q4_0}};
+    struct {
+        const char *fn;
+        TensorType t;
+    } qs[] = {{"quantize_row_q8_0_ref", TensorType::Q8_0}, {"quantize_row_q4_0_ref", TensorType::Q4_0}};
     for (auto &q : qs) {
         INFO(q.fn);
         auto fn = reinterpret_cast<Quant>(dlsym(h, q.fn));

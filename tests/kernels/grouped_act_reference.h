@@ -27,7 +27,9 @@ struct GroupedRef {
     static int rows_in(int M, int g) { return M - 16 * g < 16 ? M - 16 * g : 16; }
     static uint8_t *group(uint8_t *act, size_t arb, int g) { return act + static_cast<size_t>(16) * g * arb; }
     static size_t quant_at(int mg, int b, int e, int r) { return static_cast<size_t>(4) * mg * (8 * b + e / 4) + 4 * r + e % 4; }
-    static size_t scale_at(int nb, int mg, int b, int r) { return static_cast<size_t>(32) * nb * mg + 4 * (static_cast<size_t>(mg) * b + r); }
+    static size_t scale_at(int nb, int mg, int b, int r) {
+        return static_cast<size_t>(32) * nb * mg + 4 * (static_cast<size_t>(mg) * b + r);
+    }
 };
 
 // Rows [r0, r1) of an M-row batch (M >= kGroupedActMinRows), touching no other bytes.
@@ -64,9 +66,12 @@ inline void grouped_row_ref(const void *act, size_t arb, int M, int m, int K, ui
 
 namespace grouped_detail {
 inline bool q0(TensorType w) { return w == TensorType::Q8_0 || w == TensorType::Q4_0; }
-inline sm::kern::ActFormat act_format(TensorType w) { return q0(w) ? sm::kern::ActFormat::Q8Grouped : sm::kern::act_format_of(w); }
+inline sm::kern::ActFormat act_format(TensorType w) {
+    return q0(w) ? sm::kern::ActFormat::Q8Grouped : sm::kern::act_format_of(w);
+}
 inline void prepare_act(TensorType w, const float *x, int64_t ldx, int M, int r0, int r1, int K, void *act) {
-    if (sm::kern::act_grouped(act_format(w), M)) return grouped_prepare_ref(x, ldx, M, r0, r1, K, act, sm::kern::act_row_bytes_of(w, K));
+    if (sm::kern::act_grouped(act_format(w), M))
+        return grouped_prepare_ref(x, ldx, M, r0, r1, K, act, sm::kern::act_row_bytes_of(w, K));
     sm::kern::kRefKernels.prepare_act(w, x, ldx, M, r0, r1, K, act);
 }
 inline void matmul(const sm::kern::Matrix &w, const void *act, size_t arb, int M, float *y, int64_t ldy, int n0, int n1) {

@@ -60,7 +60,8 @@ struct Weights {
         buf.assign(off + rb * n + 64, 0xEE);
         REQUIRE(sm::quant::quantize_rows(t, f.data(), buf.data() + off, n, k));
         deq.resize(static_cast<size_t>(n) * k);
-        for (int r = 0; r < n; r++) REQUIRE(sm::quant::dequantize_row(t, buf.data() + off + rb * r, deq.data() + static_cast<size_t>(r) * k, k));
+        for (int r = 0; r < n; r++)
+            REQUIRE(sm::quant::dequantize_row(t, buf.data() + off + rb * r, deq.data() + static_cast<size_t>(r) * k, k));
     }
     sm::kern::Matrix matrix() const {
         sm::kern::Matrix m;

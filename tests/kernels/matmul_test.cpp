@@ -81,13 +81,15 @@ void check_matmul(const Kernels &k, TensorType t, int M, int N, int K, uint32_t 
             }
             double exact = 0, abs_sum = 0;
             for (int kk = 0; kk < K; kk++) {
-                const double p = static_cast<double>(w.deq[static_cast<size_t>(n) * K + kk]) * xv[static_cast<size_t>(m) * K + kk];
+                const double p = static_cast<double>(w.deq[static_cast<size_t>(n) * K + kk]) *
+                                 xv[static_cast<size_t>(m) * K + kk];
                 exact += p;
                 abs_sum += std::fabs(p);
             }
             const double tol = sum_bound(rounds(t, K), abs_sum);
             if (!(std::fabs(static_cast<double>(s) - r) <= tol) || !(std::fabs(r - exact) <= tol)) {
-                if (bad++ < 5) FAIL_CHECK("y[" << m << "][" << n << "] simd " << s << " ref " << r << " exact " << exact << " tol " << tol);
+                if (bad++ < 5)
+                    FAIL_CHECK("y[" << m << "][" << n << "] simd " << s << " ref " << r << " exact " << exact << " tol " << tol);
             }
         }
     CHECK(bad == 0);
@@ -123,7 +125,9 @@ void check_determinism(const Kernels &k, TensorType t, int N, int K, uint32_t se
         Acts am(k, t, x.data() + static_cast<size_t>(5) * K, K, mm, K);
         k.matmul(w.matrix(), am.p(), am.rb, mm, mid.data(), N, n0, n1);
         bool same = true;
-        for (int m = 0; m < mm; m++) same &= bits_equal(&full[static_cast<size_t>(5 + m) * N + n0], &mid[static_cast<size_t>(m) * N + n0], static_cast<size_t>(n1 - n0));
+        for (int m = 0; m < mm; m++)
+            same &= bits_equal(&full[static_cast<size_t>(5 + m) * N + n0], &mid[static_cast<size_t>(m) * N + n0],
+                               static_cast<size_t>(n1 - n0));
         CHECK(same);
     }
 }
@@ -166,7 +170,8 @@ TEST_CASE("matmul: q4_K and q6_K (integer dot products) match the oracle", "[ker
 
 TEST_CASE("matmul: the scalar oracle itself agrees with exact products", "[kernels]") {
     // check_matmul compares the oracle to the double product too; run it against itself.
-    for (TensorType t : {TensorType::F32, TensorType::F16, TensorType::BF16, TensorType::Q8_0, TensorType::Q4_0, TensorType::Q4_K, TensorType::Q6_K}) {
+    for (TensorType t : {TensorType::F32, TensorType::F16, TensorType::BF16, TensorType::Q8_0, TensorType::Q4_0, TensorType::Q4_K,
+                         TensorType::Q6_K}) {
         const int K = t == TensorType::Q4_K || t == TensorType::Q6_K ? 512 : 96;
         check_matmul(kRefKernels, t, 3, 17, K, 77);
     }
@@ -198,7 +203,8 @@ TEST_CASE("matmul: AVX-512 with and without VNNI give identical bits", "[kernels
     }
     // Shapes across the GEMM's tiles: M groups of 16 (and 8-group chunks), K-chunks of 16
     // blocks, the GEMV's 64-block scale batches, odd block counts, partial row tiles.
-    const int shapes[][3] = {{7, 19, 288}, {1, 40, 288}, {3, 17, 96}, {16, 33, 768}, {37, 16, 32}, {150, 21, 64}, {20, 35, 2080}, {2, 35, 2080}};
+    const int shapes[][3] = {{7, 19, 288}, {1, 40, 288},  {3, 17, 96},    {16, 33, 768},
+                             {37, 16, 32}, {150, 21, 64}, {20, 35, 2080}, {2, 35, 2080}};
     for (TensorType t : {TensorType::Q8_0, TensorType::Q4_0})
         for (const auto &sh : shapes) {
             const int M = sh[0], N = sh[1], K = sh[2];
@@ -247,7 +253,8 @@ TEST_CASE("matmul: q8_0 weights of -128 and all-extreme blocks", "[kernels]") {
                 for (int n = 0; n < N; n++) {
                     double exact = 0, abs_sum = 0;
                     for (int kk = 0; kk < K; kk++) {
-                        const double p = static_cast<double>(w.deq[static_cast<size_t>(n) * K + kk]) * xv[static_cast<size_t>(m) * K + kk];
+                        const double p = static_cast<double>(w.deq[static_cast<size_t>(n) * K + kk]) *
+                                         xv[static_cast<size_t>(m) * K + kk];
                         exact += p;
                         abs_sum += std::fabs(p);
                     }
@@ -272,7 +279,8 @@ TEST_CASE("matmul: the Rows8 layout gives the plain layout's bits", "[kernels]")
         for (TensorType t : {TensorType::F32, TensorType::F16, TensorType::BF16, TensorType::Q8_0, TensorType::Q4_0}) {
             if (!sm::kern::wants_rows8(*k, t, 8, 32)) continue;
             covered++;
-            for (const auto &nk : {std::pair<int, int>{8, 32}, {16, 96}, {24, 288}, {72, 768}, {40, 64}, {24, 1056}, {16, 2080}}) {
+            for (const auto &nk :
+                 {std::pair<int, int>{8, 32}, {16, 96}, {24, 288}, {72, 768}, {40, 64}, {24, 1056}, {16, 2080}}) {
                 const int N = nk.first, K = nk.second;
                 Weights w(t, N, K, 31 + N + K);
                 if (t == TensorType::Q8_0) // -128 (files may hold it) in some blocks
@@ -318,7 +326,8 @@ TEST_CASE("get_row: every table returns ggml's dequantization exactly", "[kernel
     std::vector<const Kernels *> tabs = simd_tables();
     tabs.push_back(&kRefKernels);
     for (const Kernels *k : tabs)
-        for (TensorType t : {TensorType::F32, TensorType::F16, TensorType::BF16, TensorType::Q8_0, TensorType::Q4_0, TensorType::Q4_K, TensorType::Q6_K}) {
+        for (TensorType t : {TensorType::F32, TensorType::F16, TensorType::BF16, TensorType::Q8_0, TensorType::Q4_0,
+                             TensorType::Q4_K, TensorType::Q6_K}) {
             const int K = t == TensorType::Q4_K || t == TensorType::Q6_K ? 512 : 96;
             Weights w(t, 5, K, 9);
             std::vector<float> row(K);

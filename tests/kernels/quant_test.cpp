@@ -40,8 +40,8 @@ TEST_CASE("quant: q4_0 dequantizes hand-made blocks exactly", "[kernels]") {
     float y[32];
     dequantize_row_q4_0(&b, y, 32);
     for (int j = 0; j < 16; j++) {
-        CHECK(y[j] == 2.0f * (j - 8));       // low nibbles: the first 16 elements
-        CHECK(y[j + 16] == 2.0f * (7 - j));  // high nibbles: the next 16
+        CHECK(y[j] == 2.0f * (j - 8));      // low nibbles: the first 16 elements
+        CHECK(y[j + 16] == 2.0f * (7 - j)); // high nibbles: the next 16
     }
 }
 
@@ -114,10 +114,10 @@ TEST_CASE("quant: q8_0 and q4_0 quantize with ggml's reference rounding", "[kern
     CHECK(q8.qs[3] == 0);
 
     float z[32] = {0};
-    z[0] = -8.0f; // the largest magnitude, negative: d = -8 / -8 = 1
-    z[1] = 3.0f;  // 3 + 8.5 = 11.5 -> truncated to 11
-    z[2] = 7.9f;  // 16.4 -> 16 -> capped at 15
-    z[3] = 0.49f; // 8.99 -> 8
+    z[0] = -8.0f;  // the largest magnitude, negative: d = -8 / -8 = 1
+    z[1] = 3.0f;   // 3 + 8.5 = 11.5 -> truncated to 11
+    z[2] = 7.9f;   // 16.4 -> 16 -> capped at 15
+    z[3] = 0.49f;  // 8.99 -> 8
     z[16] = -7.6f; // 0.9 -> 0
     BlockQ4_0 q4;
     quantize_row_q4_0(z, &q4, 32);
@@ -133,7 +133,8 @@ TEST_CASE("quant: q8_0 and q4_0 quantize with ggml's reference rounding", "[kern
 TEST_CASE("quant: quantize -> dequantize round trips stay within their error bounds", "[kernels]") {
     const int n = 4096;
     std::vector<float> x = randn(n, 42);
-    for (TensorType t : {TensorType::F16, TensorType::BF16, TensorType::Q8_0, TensorType::Q4_0, TensorType::Q4_K, TensorType::Q6_K}) {
+    for (TensorType t :
+         {TensorType::F16, TensorType::BF16, TensorType::Q8_0, TensorType::Q4_0, TensorType::Q4_K, TensorType::Q6_K}) {
         INFO(sm::type_name(static_cast<uint32_t>(t)));
         std::vector<uint8_t> q(sm::row_bytes(t, n));
         std::vector<float> y(n);

@@ -42,7 +42,8 @@ struct RandomAdapter {
             }
         for (size_t i = 0; i < pairs.size(); i++) pairs[i].a = a[i].data(), pairs[i].b = b[i].data();
     }
-    std::string write(const std::string &name, float alpha, const char *arch = "llama", sm::TensorType t = sm::TensorType::F32) const {
+    std::string write(const std::string &name, float alpha, const char *arch = "llama",
+                      sm::TensorType t = sm::TensorType::F32) const {
         const std::string path = smtest::temp_path(name);
         sm::Error err;
         REQUIRE(sm::lora::write_adapter_file(path.c_str(), arch, alpha, pairs, t, err) == SM_OK);
@@ -75,7 +76,8 @@ struct Rt {
     std::vector<float> logits(const std::vector<sm_adapter *> &ads = {}, const std::vector<float> &scales = {}) {
         sm_session *s = nullptr;
         REQUIRE(sm_session_create(m, nullptr, &s) == SM_OK);
-        REQUIRE(sm_session_set_adapters(s, ads.data(), scales.empty() ? nullptr : scales.data(), static_cast<int32_t>(ads.size())) == SM_OK);
+        REQUIRE(sm_session_set_adapters(s, ads.data(), scales.empty() ? nullptr : scales.data(),
+                                        static_cast<int32_t>(ads.size())) == SM_OK);
         const auto in = smtest::Stories::get().inputs();
         std::vector<float> out(100 * 512);
         REQUIRE(sm_session_eval(s, in.data(), 100, out.data(), out.size()) == SM_OK);
@@ -185,7 +187,8 @@ TEST_CASE("lora: adapters for another model, and capacity limits, are refused wi
     CHECK(sm_adapter_load(none.m, ok.c_str(), &a) == SM_ERR_CAPACITY); // no slots planned
 }
 
-TEST_CASE("lora: sessions with different adapters in one batched forward give their own logits, any thread count", "[lora][batch]") {
+TEST_CASE("lora: sessions with different adapters in one batched forward give their own logits, any thread count",
+          "[lora][batch]") {
     const sm::Hparams hp = base_hparams();
     const std::string a1 = RandomAdapter(hp, 8, 9).write("b1.gguf", 16.0f), a2 = RandomAdapter(hp, 16, 10).write("b2.gguf", 8.0f);
     const auto in = smtest::Stories::get().inputs();

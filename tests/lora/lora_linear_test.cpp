@@ -99,7 +99,8 @@ struct Runner {
         o.dx.assign(static_cast<size_t>(c.M) * c.K, NAN);
         run_into(k, par, c, w, o);
     }
-    void run_into(const Kernels &k, const sm::Parallel *par, const Case &c, const sm::kern::Matrix &w, Out &o, bool dx_acc = false) {
+    void run_into(const Kernels &k, const sm::Parallel *par, const Case &c, const sm::kern::Matrix &w, Out &o,
+                  bool dx_acc = false) {
         sm_status fwd, bwd;
         passes(k, par, c, w, o, dx_acc, &fwd, &bwd);
         REQUIRE(fwd == SM_OK);
@@ -424,7 +425,8 @@ TEST_CASE("lora linear: bad input is refused with a message", "[lora][train]") {
     err.clear();
     sm::lora::Linear bad = l;
     bad.rank = 0;
-    CHECK(sm::lora::linear_forward(k, nullptr, bad, c.x.data(), 64, 4, y.data(), 16, t.data(), r.ws, err) == SM_ERR_INVALID_ARGUMENT);
+    CHECK(sm::lora::linear_forward(k, nullptr, bad, c.x.data(), 64, 4, y.data(), 16, t.data(), r.ws, err) ==
+          SM_ERR_INVALID_ARGUMENT);
 
     err.clear();
     bad = l;

@@ -74,7 +74,8 @@ TEST_CASE("model plan: the C API reports the plan's total and parts", "[model][a
     CHECK(info.total_bytes == need);
     char text[4096];
     REQUIRE(sm_model_describe(m, text, sizeof text, nullptr) == SM_OK);
-    for (const char *name : {"weights", "tokenizer tables", "tokenizer scratch", "activations", "kv cache", "sessions", "scheduler"})
+    for (const char *name :
+         {"weights", "tokenizer tables", "tokenizer scratch", "activations", "kv cache", "sessions", "scheduler"})
         CHECK(strstr(text, name) != nullptr);
     char total[64];
     snprintf(total, sizeof total, "%-18s %12zu bytes", "total", need);

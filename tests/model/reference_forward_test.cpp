@@ -33,7 +33,8 @@ static void check_reference(const std::string &path, const char *tok) {
     double max_diff = 0;
     for (int pos = 0; pos < 256; pos++) {
         const float *l = ref.forward(in[static_cast<size_t>(pos)], pos);
-        for (int v = 0; v < 512; v++) max_diff = std::max(max_diff, std::fabs(double(l[v]) - fx.logits[static_cast<size_t>(pos) * 512 + v]));
+        for (int v = 0; v < 512; v++)
+            max_diff = std::max(max_diff, std::fabs(double(l[v]) - fx.logits[static_cast<size_t>(pos) * 512 + v]));
     }
     INFO(path << ": max |logit - fixture| = " << max_diff);
     CHECK(max_diff <= 1e-4);

@@ -160,9 +160,10 @@ TEST_CASE("sampler: every setting draws exactly the token of a full-sort referen
         std::vector<int32_t> recent;
         for (int step = 0; step < 4; step++) {
             const int32_t want = reference(logits, d, recent, allows, ref);
-            const int32_t got = smp.sample(logits.data(), recent.data(), static_cast<int>(recent.size()), allows ? &con : nullptr);
-            INFO("trial " << trial << " step " << step << " n " << n << " T " << d.temperature << " top_k " << d.top_k << " top_p "
-                          << d.top_p << " min_p " << d.min_p << " filter " << f << " constraint " << cs);
+            const int32_t got = smp.sample(logits.data(), recent.data(), static_cast<int>(recent.size()),
+                                           allows ? &con : nullptr);
+            INFO("trial " << trial << " step " << step << " n " << n << " T " << d.temperature << " top_k " << d.top_k
+                          << " top_p " << d.top_p << " min_p " << d.min_p << " filter " << f << " constraint " << cs);
             REQUIRE(got == want);
             draws++;
             truncated_by_heap += !allows && d.temperature > 0 && d.top_k > 0 && d.top_k <= 256 && d.top_k < n;

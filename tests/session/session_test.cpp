@@ -89,7 +89,8 @@ TEST_CASE("session: same seed, same tokens for every budget slicing and thread c
     for (uint32_t budget : {1u, 50u})
         for (int threads : {1, 2}) {
             INFO("F16 KV, budget " << budget << " us, " << threads << " threads");
-            CHECK(generate(smtest::stories_path("gguf"), SM_ISA_AUTO, threads, budget, sd, "Once upon a time", half).tokens == hb.tokens);
+            CHECK(generate(smtest::stories_path("gguf"), SM_ISA_AUTO, threads, budget, sd, "Once upon a time", half).tokens ==
+                  hb.tokens);
         }
     // A different seed gives another story.
     CHECK(generate(smtest::stories_path("gguf"), SM_ISA_AUTO, 1, 0, sampling(8, 60)).tokens !=
@@ -293,7 +294,8 @@ TEST_CASE("session: many sessions on one model give each its own tokens", "[sess
             for (int i = 0; i < 4; i++) {
                 sm_step_result r;
                 REQUIRE(sm_session_poll(s[i], &r) == SM_OK);
-                together[static_cast<size_t>(i)].tokens.insert(together[static_cast<size_t>(i)].tokens.end(), r.tokens, r.tokens + r.n_tokens);
+                together[static_cast<size_t>(i)].tokens.insert(together[static_cast<size_t>(i)].tokens.end(), r.tokens,
+                                                               r.tokens + r.n_tokens);
                 if (r.finish != SM_FINISH_NONE) finished++;
             }
         }
@@ -352,8 +354,10 @@ TEST_CASE("session: sampler settings are validated; NULL handles are refused", "
     // NaN is outside every range.
     for (int field = 0; field < 4; field++) {
         sm_session_desc nan = sm_session_desc_default();
-        (field == 0 ? nan.sampler.temperature : field == 1 ? nan.sampler.top_p : field == 2 ? nan.sampler.repeat_penalty
-                                                                                              : nan.sampler.presence_penalty) = NAN;
+        (field == 0   ? nan.sampler.temperature
+         : field == 1 ? nan.sampler.top_p
+         : field == 2 ? nan.sampler.repeat_penalty
+                      : nan.sampler.presence_penalty) = NAN;
         CHECK(sm_session_create(L.model, &nan, &s) == SM_ERR_INVALID_ARGUMENT);
     }
     sm_step_result r;

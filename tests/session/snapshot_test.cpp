@@ -316,7 +316,7 @@ TEST_CASE("c++ wrapper: any declaration order is safe; create on a live object f
         CHECK(m.load(rt, apitest::model_path().c_str()) == SM_ERR_STATE);
         REQUIRE(s.create(m) == SM_OK);
         CHECK(s.create(m) == SM_ERR_STATE);
-    } // the Runtime object goes first: the model keeps the runtime alive
+    }            // the Runtime object goes first: the model keeps the runtime alive
     m.release(); // the session keeps the model alive
     REQUIRE(s.submit("Once upon a time") == SM_OK);
     sm_step_result r;

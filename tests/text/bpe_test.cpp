@@ -99,7 +99,9 @@ TEST_CASE("bpe: invalid UTF-8 reads as U+FFFD per bad byte, like llama.cpp", "[t
     REQUIRE(bt.status == SM_OK);
     const std::string fffd = "\xEF\xBF\xBD";
     // A stray byte, a truncated sequence, a byte above F4: each becomes U+FFFD.
-    CHECK(bt.decode(bt.encode("a\xFF" "b", 0)) == "a" + fffd + "b");
+    CHECK(bt.decode(bt.encode("a\xFF"
+                              "b",
+                              0)) == "a" + fffd + "b");
     CHECK(bt.decode(bt.encode("\xE2\x82", 0)) == fffd + fffd);
     CHECK(bt.decode(bt.encode("x\xF8y", 0)) == "x" + fffd + "y");
     // Overlong forms count as their code point (llama.cpp's decoder accepts them).
@@ -159,8 +161,10 @@ TEST_CASE("pretokenize: gpt-2 (also mpt, olmo...)", "[text]") {
     CHECK(split("gpt-2", "123456 7") == W{"123456", " 7"});
     CHECK(split("gpt-2", "日本語 text") == W{"日本語", " text"});
     CHECK(split("gpt-2", "🙂🙂 ok!?") == W{"🙂🙂", " ok", "!?"});
-    CHECK(split("gpt-2", "a\xC2\xA0" "b") == W{"a", "\xC2\xA0", "b"});    // NBSP is \s
-    CHECK(split("gpt-2", "a\xE1\xA0\x8E" "b") == W{"a", "\xE1\xA0\x8E", "b"}); // U+180E is not (llama.cpp)
+    CHECK(split("gpt-2", "a\xC2\xA0"
+                         "b") == W{"a", "\xC2\xA0", "b"}); // NBSP is \s
+    CHECK(split("gpt-2", "a\xE1\xA0\x8E"
+                         "b") == W{"a", "\xE1\xA0\x8E", "b"}); // U+180E is not (llama.cpp)
     CHECK(split("mpt", "it's") == W{"it", "'s"});
 }
 

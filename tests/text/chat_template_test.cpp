@@ -12,8 +12,12 @@ using namespace sm::text;
 namespace {
 
 const ChatMessage kChat[] = {
-    {"system", "You are a helpful assistant"}, {"user", "Hello"}, {"assistant", "Hi there"},
-    {"user", "Who are you"}, {"assistant", "   I am an assistant   "}, {"user", "Another question"},
+    {"system", "You are a helpful assistant"},
+    {"user", "Hello"},
+    {"assistant", "Hi there"},
+    {"user", "Who are you"},
+    {"assistant", "   I am an assistant   "},
+    {"user", "Another question"},
 };
 const size_t kN = sizeof kChat / sizeof kChat[0];
 

@@ -14,9 +14,27 @@ using namespace sm::text;
 namespace {
 
 std::string random_text(std::mt19937 &rng) {
-    static const char *const parts[] = {"a", "Hello", " world", "'s", "123", " ", "\n", "\t", "é", "日本", "🦙",
-                                        "<s>", "</s>", "<|endoftext|>", "\xFF", "\xC3", "\xE2\x82", "\xED\xA0\x80",
-                                        "\xF4\x90\x80\x80", "\xC0\x80", "\xE2\x96\x81"};
+    static const char *const parts[] = {"a",
+                                        "Hello",
+                                        " world",
+                                        "'s",
+                                        "123",
+                                        " ",
+                                        "\n",
+                                        "\t",
+                                        "é",
+                                        "日本",
+                                        "🦙",
+                                        "<s>",
+                                        "</s>",
+                                        "<|endoftext|>",
+                                        "\xFF",
+                                        "\xC3",
+                                        "\xE2\x82",
+                                        "\xED\xA0\x80",
+                                        "\xF4\x90\x80\x80",
+                                        "\xC0\x80",
+                                        "\xE2\x96\x81"};
     std::string s;
     int n = static_cast<int>(rng() % 40);
     for (int i = 0; i < n; i++) {

@@ -34,8 +34,7 @@ sm_status encode_with(const smtest::BuiltTokenizer &bt, const std::string &text,
 } // namespace
 
 TEST_CASE("memory: plan() gives exactly the arena bytes build() takes", "[text]") {
-    std::vector<std::string> files = {"ggml-vocab-llama-spm.gguf", "ggml-vocab-gpt-2.gguf",
-                                      "stories260K.gguf"};
+    std::vector<std::string> files = {"ggml-vocab-llama-spm.gguf", "ggml-vocab-gpt-2.gguf", "stories260K.gguf"};
     for (const std::string &f : files) {
         smtest::GgufVocab gv(smtest::fixture(f));
         REQUIRE(gv.ok);
@@ -73,8 +72,7 @@ TEST_CASE("memory: plan() gives exactly the arena bytes build() takes", "[text]"
 }
 
 TEST_CASE("memory: the PCRE2 region is at least twice what compiling takes", "[text]") {
-    for (const char *pre : {"gpt-2", "default", "llama-bpe", "qwen2", "starcoder", "falcon", "deepseek-llm",
-                            "deepseek-coder"}) {
+    for (const char *pre : {"gpt-2", "default", "llama-bpe", "qwen2", "starcoder", "falcon", "deepseek-llm", "deepseek-coder"}) {
         const PreSpec *spec = find_pre_spec(pre);
         REQUIRE(spec);
         smtest::AlignedBuf region(pre_region_bytes(*spec));
@@ -101,12 +99,20 @@ TEST_CASE("memory: encode() fits the planned scratch exactly, worst cases includ
     };
     std::vector<Case> cases = {
         {"ggml-vocab-llama-spm.gguf",
-         {{repeat(" ", kMax), 0}, {repeat("\xFF", kMax), kAddBos}, {repeat("<s>", kMax / 3), kParseSpecial},
-          {repeat("ab", kMax / 2), 0}, {repeat("\xF0\x9F\x99\x82", kMax / 4), kAddBos},
-          {repeat("\xC3 ", kMax / 2), 0}, {repeat("\xE0 ", kMax / 2), 0}}},
+         {{repeat(" ", kMax), 0},
+          {repeat("\xFF", kMax), kAddBos},
+          {repeat("<s>", kMax / 3), kParseSpecial},
+          {repeat("ab", kMax / 2), 0},
+          {repeat("\xF0\x9F\x99\x82", kMax / 4), kAddBos},
+          {repeat("\xC3 ", kMax / 2), 0},
+          {repeat("\xE0 ", kMax / 2), 0}}},
         {"ggml-vocab-gpt-2.gguf",
-         {{repeat(" ", kMax), 0}, {repeat("\xFF", kMax), 0}, {repeat("<|endoftext|>", kMax / 13), kParseSpecial},
-          {repeat("a", kMax), 0}, {repeat("1", kMax), kAddBos}, {repeat("\xED\xA0\x80", kMax / 3), 0}}},
+         {{repeat(" ", kMax), 0},
+          {repeat("\xFF", kMax), 0},
+          {repeat("<|endoftext|>", kMax / 13), kParseSpecial},
+          {repeat("a", kMax), 0},
+          {repeat("1", kMax), kAddBos},
+          {repeat("\xED\xA0\x80", kMax / 3), 0}}},
     };
     for (const Case &c : cases) {
         smtest::GgufVocab gv(smtest::fixture(c.file));

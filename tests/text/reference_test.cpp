@@ -37,14 +37,13 @@ bool have_reference() {
 }
 
 // ids llama-tokenize prints for text; false if it fails (e.g. unknown pre-tokenizer).
-bool reference_ids(const std::string &model, const std::string &text, bool bos, bool special,
-                   std::vector<int32_t> &ids) {
+bool reference_ids(const std::string &model, const std::string &text, bool bos, bool special, std::vector<int32_t> &ids) {
     static int serial = 0;
     std::string in = smtest::temp_path("ref_input_" + std::to_string(serial++) + ".txt");
     smtest::write_file(in, std::vector<uint8_t>(text.begin(), text.end()));
-    std::string cmd = "LD_LIBRARY_PATH='" + ref_dir() + "' '" + ref_dir() + "/llama-tokenize' -m '" + model + "' -f '" +
-                      in + "' --ids --log-disable --no-escape" + (bos ? "" : " --no-bos") +
-                      (special ? "" : " --no-parse-special") + " 2>/dev/null";
+    std::string cmd = "LD_LIBRARY_PATH='" + ref_dir() + "' '" + ref_dir() + "/llama-tokenize' -m '" + model + "' -f '" + in +
+                      "' --ids --log-disable --no-escape" + (bos ? "" : " --no-bos") + (special ? "" : " --no-parse-special") +
+                      " 2>/dev/null";
     FILE *p = popen(cmd.c_str(), "r");
     if (!p) return false;
     std::string out;
@@ -78,9 +77,24 @@ bool write_with_pre(const std::string &src, const std::string &pre, const std::s
         }
         switch (v.type) {
         case gguf::kString: w.set_string(kv.key, v.str); break;
-        case gguf::kU32: { uint32_t x; memcpy(&x, v.raw, 4); w.set_u32(kv.key, x); break; }
-        case gguf::kI32: { int32_t x; memcpy(&x, v.raw, 4); w.set_i32(kv.key, x); break; }
-        case gguf::kF32: { float x; memcpy(&x, v.raw, 4); w.set_f32(kv.key, x); break; }
+        case gguf::kU32: {
+            uint32_t x;
+            memcpy(&x, v.raw, 4);
+            w.set_u32(kv.key, x);
+            break;
+        }
+        case gguf::kI32: {
+            int32_t x;
+            memcpy(&x, v.raw, 4);
+            w.set_i32(kv.key, x);
+            break;
+        }
+        case gguf::kF32: {
+            float x;
+            memcpy(&x, v.raw, 4);
+            w.set_f32(kv.key, x);
+            break;
+        }
         case gguf::kBool: w.set_bool(kv.key, v.raw[0] != 0); break;
         case gguf::kArray:
             if (v.elem_type == gguf::kString) {
@@ -109,35 +123,196 @@ bool write_with_pre(const std::string &src, const std::string &pre, const std::s
 // whitespace, and invalid UTF-8.
 std::vector<std::string> tricky_strings() {
     return {
-        "Hello world", " Hello world", "Hello World!", "  leading", "trailing  ", "   ", "\t", "\n", "\n\n\n",
-        "\r\n", "a\r\nb", "a \n b", "a  \n\n  b", "\t\tword", " \tword", "x\t \ny",
-        "it's", "IT'S", "we're we'RE We'Re", "I've I'VE", "I'm I'M", "you'll YOU'LL", "he'd HE'D", "don't DON'T",
-        "'s'", "''s", "o'clock", "rock'n'roll", "'", "'hello", " 'tis",
-        "1", "12", "123", "1234", "12345", "123456", "1234567", "3.14159", "1,000,000", "x1y22z333", " 42 ",
-        "٣٤٥", "１２３", "²³", "Ⅻ", "7½",
-        "日本語のテキスト", "中文文本测试", "한국어 텍스트", "Привет, мир!", "Γειά σου Κόσμε", "مرحبا بالعالم",
-        "नमस्ते दुनिया", "สวัสดีชาวโลก", "e\xCC\x81t\xC3\xA9", "Ｆｕｌｌｗｉｄｔｈ",
-        "🙂", "🦙🦙", "👍🏽", "👨‍👩‍👧", " 🙂 ok", "a🙂b", "𝐀𝐁𝐂", "𐐀𐐁", "𝟙𝟚𝟛",
-        "non\xC2\xA0" "breaking", "ideo\xE3\x80\x80space", "line\xE2\x80\xA8sep", "nel\xC2\x85x", "em\xE2\x80\x83space",
-        "zero\xE2\x80\x8Bwidth", "mongolian\xE1\xA0\x8Evs", "\xE2\x80\x83\xE2\x80\x83word",
+        "Hello world",
+        " Hello world",
+        "Hello World!",
+        "  leading",
+        "trailing  ",
+        "   ",
+        "\t",
+        "\n",
+        "\n\n\n",
+        "\r\n",
+        "a\r\nb",
+        "a \n b",
+        "a  \n\n  b",
+        "\t\tword",
+        " \tword",
+        "x\t \ny",
+        "it's",
+        "IT'S",
+        "we're we'RE We'Re",
+        "I've I'VE",
+        "I'm I'M",
+        "you'll YOU'LL",
+        "he'd HE'D",
+        "don't DON'T",
+        "'s'",
+        "''s",
+        "o'clock",
+        "rock'n'roll",
+        "'",
+        "'hello",
+        " 'tis",
+        "1",
+        "12",
+        "123",
+        "1234",
+        "12345",
+        "123456",
+        "1234567",
+        "3.14159",
+        "1,000,000",
+        "x1y22z333",
+        " 42 ",
+        "٣٤٥",
+        "１２３",
+        "²³",
+        "Ⅻ",
+        "7½",
+        "日本語のテキスト",
+        "中文文本测试",
+        "한국어 텍스트",
+        "Привет, мир!",
+        "Γειά σου Κόσμε",
+        "مرحبا بالعالم",
+        "नमस्ते दुनिया",
+        "สวัสดีชาวโลก",
+        "e\xCC\x81t\xC3\xA9",
+        "Ｆｕｌｌｗｉｄｔｈ",
+        "🙂",
+        "🦙🦙",
+        "👍🏽",
+        "👨‍👩‍👧",
+        " 🙂 ok",
+        "a🙂b",
+        "𝐀𝐁𝐂",
+        "𐐀𐐁",
+        "𝟙𝟚𝟛",
+        "non\xC2\xA0"
+        "breaking",
+        "ideo\xE3\x80\x80space",
+        "line\xE2\x80\xA8sep",
+        "nel\xC2\x85x",
+        "em\xE2\x80\x83space",
+        "zero\xE2\x80\x8Bwidth",
+        "mongolian\xE1\xA0\x8Evs",
+        "\xE2\x80\x83\xE2\x80\x83word",
         "private\xEE\x80\x80use",
-        "bad\xFF" "byte", "\xC3", "\xE2\x82", "x\xE2\x82y", "\xC0\x80", "\xED\xA0\x80" "s", "\x80\x81\x82", "\xF0\x9F",
-        "<html><body>Hi</body></html>", "a+b=c; d<=e >= f", "$100 ~tilde ^caret |pipe `tick`",
-        "snake_case and kebab-case", "...!!!???", " ... ", "C++ && Rust || Go", "email@example.com",
-        "https://example.com/path?q=1&r=2", "    indented code", "\tdef f(x):\n\t\treturn x*2\n",
-        " \xE1\xBD\xBD\xE2\x84\xA6x", "\xE1\xBE\xBE\xE1\xBF\x93\xE1\xBF\x9B\xE2\x84\xAA", "\xD5\xA1\xD5\xA2 \xE1\x8F\xB8",
-        "Mixed123Text456", "ALLCAPS lowercase MiXeD", "ÀÉÎÕÜ àéîõü", "ﬁ ﬂ", "ǅ ǈ",
+        "bad\xFF"
+        "byte",
+        "\xC3",
+        "\xE2\x82",
+        "x\xE2\x82y",
+        "\xC0\x80",
+        "\xED\xA0\x80"
+        "s",
+        "\x80\x81\x82",
+        "\xF0\x9F",
+        "<html><body>Hi</body></html>",
+        "a+b=c; d<=e >= f",
+        "$100 ~tilde ^caret |pipe `tick`",
+        "snake_case and kebab-case",
+        "...!!!???",
+        " ... ",
+        "C++ && Rust || Go",
+        "email@example.com",
+        "https://example.com/path?q=1&r=2",
+        "    indented code",
+        "\tdef f(x):\n\t\treturn x*2\n",
+        " \xE1\xBD\xBD\xE2\x84\xA6x",
+        "\xE1\xBE\xBE\xE1\xBF\x93\xE1\xBF\x9B\xE2\x84\xAA",
+        "\xD5\xA1\xD5\xA2 \xE1\x8F\xB8",
+        "Mixed123Text456",
+        "ALLCAPS lowercase MiXeD",
+        "ÀÉÎÕÜ àéîõü",
+        "ﬁ ﬂ",
+        "ǅ ǈ",
     };
 }
 
 std::vector<std::string> random_strings(uint32_t seed, int count) {
     static const char *const parts[] = {
-        "the", "The", "quick", "FOX", "jumps", "'s", "'S", "'t", "'re", "'VE", "'m", "'ll", "'D", "'", "0", "7",
-        "42", "1234", "99999", " ", "  ", "   ", "\t", "\n", "\r\n", "\n\n", ".", ",", "!?", "...", "--", "(",
-        ")", "\"", "#", "$", "%", "&", "*", "+", "<", ">", "=", "@", "[", "]", "^", "_", "`", "{", "|", "}", "~",
-        "日本", "語", "中文", "한국", "Привет", "Ελλάδα", "عربي", "हिन्दी", "ไทย", "é", "e\xCC\x81", "ß", "ǅ",
-        "🙂", "🦙", "👍🏽", "𝐀", "𐐀", "１", "²", "\xC2\xA0", "\xE3\x80\x80", "\xE2\x80\xA8", "\xE2\x80\x8B",
-        "\xC2\x85", "\xE1\xA0\x8E", "\xEE\x80\x80",
+        "the",
+        "The",
+        "quick",
+        "FOX",
+        "jumps",
+        "'s",
+        "'S",
+        "'t",
+        "'re",
+        "'VE",
+        "'m",
+        "'ll",
+        "'D",
+        "'",
+        "0",
+        "7",
+        "42",
+        "1234",
+        "99999",
+        " ",
+        "  ",
+        "   ",
+        "\t",
+        "\n",
+        "\r\n",
+        "\n\n",
+        ".",
+        ",",
+        "!?",
+        "...",
+        "--",
+        "(",
+        ")",
+        "\"",
+        "#",
+        "$",
+        "%",
+        "&",
+        "*",
+        "+",
+        "<",
+        ">",
+        "=",
+        "@",
+        "[",
+        "]",
+        "^",
+        "_",
+        "`",
+        "{",
+        "|",
+        "}",
+        "~",
+        "日本",
+        "語",
+        "中文",
+        "한국",
+        "Привет",
+        "Ελλάδα",
+        "عربي",
+        "हिन्दी",
+        "ไทย",
+        "é",
+        "e\xCC\x81",
+        "ß",
+        "ǅ",
+        "🙂",
+        "🦙",
+        "👍🏽",
+        "𝐀",
+        "𐐀",
+        "１",
+        "²",
+        "\xC2\xA0",
+        "\xE3\x80\x80",
+        "\xE2\x80\xA8",
+        "\xE2\x80\x8B",
+        "\xC2\x85",
+        "\xE1\xA0\x8E",
+        "\xEE\x80\x80",
     };
     const size_t np = sizeof parts / sizeof parts[0];
     std::mt19937 rng(seed);
@@ -188,8 +363,8 @@ TEST_CASE("reference: SPM matches llama-tokenize", "[.][text-reference]") {
     REQUIRE(check_batch(model, bt, strings, "</s>", 2));
 
     // BOS and special tokens, one run each.
-    const char *specials[] = {"<s>Hello", "a<s>b", "a <s> b", "</s>", " </s> ", "<unk>", "x<unk>y", "<s><s>",
-                              "Hello</s>world", "\n<s>\n"};
+    const char *specials[] = {"<s>Hello", "a<s>b",   "a <s> b", "</s>",           " </s> ",
+                              "<unk>",    "x<unk>y", "<s><s>",  "Hello</s>world", "\n<s>\n"};
     for (const char *s : specials) {
         for (int flags = 0; flags < 4; flags++) {
             std::vector<int32_t> ref;
@@ -205,8 +380,9 @@ TEST_CASE("reference: BPE pre-tokenizers match llama-tokenize", "[.][text-refere
     const std::string src = smtest::fixture("ggml-vocab-gpt-2.gguf");
     std::vector<std::string> strings = tricky_strings();
     for (const std::string &s : random_strings(2, 300)) strings.push_back(s);
-    const char *pres[] = {"gpt-2", "default", "mpt", "llama-bpe", "qwen2", "smollm", "starcoder", "refact",
-                          "falcon", "deepseek-llm", "deepseek-coder", "command-r", "dbrx", "stablelm2", "olmo"};
+    const char *pres[] = {"gpt-2",          "default",   "mpt",    "llama-bpe", "qwen2",
+                          "smollm",         "starcoder", "refact", "falcon",    "deepseek-llm",
+                          "deepseek-coder", "command-r", "dbrx",   "stablelm2", "olmo"};
     for (const char *pre : pres) {
         std::string model = smtest::temp_path(std::string("vocab-") + pre + ".gguf");
         REQUIRE(write_with_pre(src, pre, model));

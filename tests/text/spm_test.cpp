@@ -97,9 +97,9 @@ TEST_CASE("spm: stories260K GGUF and tok512.bin tokenize alike", "[text]") {
     CHECK(a.tok.eos() == b.tok.eos());
 
     std::mt19937 rng(260);
-    const char *words[] = {"Once", "upon", "a", "time", "there", "was", "little", "girl", "named", "Lily", ".",
-                           ",", "!", "She", "liked", "to", "play", "in", "the", "park", "\n", "  ", "\"", "'s",
-                           "Tom", "ball", "big", "happy", "1", "23", "é", "日本", "🙂", "\t", "don't", "?"};
+    const char *words[] = {"Once", "upon", "a",     "time",  "there", "was", "little", "girl", "named", "Lily", ".",     ",",
+                           "!",    "She",  "liked", "to",    "play",  "in",  "the",    "park", "\n",    "  ",   "\"",    "'s",
+                           "Tom",  "ball", "big",   "happy", "1",     "23",  "é",      "日本", "🙂",  "\t",   "don't", "?"};
     const size_t nw = sizeof words / sizeof words[0];
     for (int i = 0; i < 400; i++) {
         std::string s;
@@ -123,7 +123,17 @@ TEST_CASE("spm: a vocabulary with tokens spanning a space merges across it", "[t
     // must not cut there (and still gives llama.cpp's result).
     VocabSource v;
     v.model = "llama";
-    v.tokens = {"<unk>", "<s>", "</s>", "\xE2\x96\x81", "a", "b", "a\xE2\x96\x81", "a\xE2\x96\x81" "b", "\xE2\x96\x81" "c"};
+    v.tokens = {"<unk>",
+                "<s>",
+                "</s>",
+                "\xE2\x96\x81",
+                "a",
+                "b",
+                "a\xE2\x96\x81",
+                "a\xE2\x96\x81"
+                "b",
+                "\xE2\x96\x81"
+                "c"};
     v.scores = {0, 0, 0, -1, -2, -3, -4, -5, -6};
     v.types = {kTokUnknown, kTokControl, kTokControl, kTokNormal, kTokNormal, kTokNormal, kTokNormal, kTokNormal, kTokNormal};
     smtest::BuiltTokenizer bt(v, 64);

@@ -22,7 +22,8 @@ struct AlignedBuf {
     uint8_t *p = nullptr;
     size_t n = 0;
     AlignedBuf() = default;
-    explicit AlignedBuf(size_t bytes) : p(static_cast<uint8_t *>(aligned_alloc(64, sm::align_up(bytes ? bytes : 64, 64)))), n(bytes) {}
+    explicit AlignedBuf(size_t bytes)
+        : p(static_cast<uint8_t *>(aligned_alloc(64, sm::align_up(bytes ? bytes : 64, 64)))), n(bytes) {}
     AlignedBuf(const AlignedBuf &) = delete;
     AlignedBuf &operator=(const AlignedBuf &) = delete;
     ~AlignedBuf() { free(p); }

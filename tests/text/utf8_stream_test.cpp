@@ -78,15 +78,16 @@ TEST_CASE("utf8 stream: multi-byte characters fed one byte at a time", "[text]")
 
 TEST_CASE("utf8 stream: invalid bytes become U+FFFD (maximal subparts)", "[text]") {
     CHECK(decode_whole("\xFF") == kFFFD);
-    CHECK(decode_whole("a\x80" "b") == "a" + kFFFD + "b");
+    CHECK(decode_whole("a\x80"
+                       "b") == "a" + kFFFD + "b");
     CHECK(decode_whole("\xC3(") == kFFFD + "(");
-    CHECK(decode_whole("\xE2\x82x") == kFFFD + "x"); // one U+FFFD for the cut sequence
-    CHECK(decode_whole("\xC0\x80") == kFFFD + kFFFD);  // overlong
+    CHECK(decode_whole("\xE2\x82x") == kFFFD + "x");  // one U+FFFD for the cut sequence
+    CHECK(decode_whole("\xC0\x80") == kFFFD + kFFFD); // overlong
     CHECK(decode_whole("\xE0\x80\xAF") == kFFFD + kFFFD + kFFFD);
-    CHECK(decode_whole("\xED\xA0\x80") == kFFFD + kFFFD + kFFFD); // surrogate
+    CHECK(decode_whole("\xED\xA0\x80") == kFFFD + kFFFD + kFFFD);             // surrogate
     CHECK(decode_whole("\xF4\x90\x80\x80") == kFFFD + kFFFD + kFFFD + kFFFD); // > U+10FFFF
-    CHECK(decode_whole("\xF0\x9F") == kFFFD); // cut at the end: flush gives one U+FFFD
-    CHECK(decode_whole("\xEF\xBF\xBD") == kFFFD); // a real U+FFFD passes
+    CHECK(decode_whole("\xF0\x9F") == kFFFD);                                 // cut at the end: flush gives one U+FFFD
+    CHECK(decode_whole("\xEF\xBF\xBD") == kFFFD);                             // a real U+FFFD passes
 }
 
 TEST_CASE("utf8 stream: byte tokens that split a character", "[text]") {
@@ -115,8 +116,9 @@ TEST_CASE("utf8 stream: byte tokens that split a character", "[text]") {
 
 TEST_CASE("utf8 stream: any cut of any bytes gives the same valid text", "[text]") {
     std::mt19937 rng(8);
-    const char *const parts[] = {"a", "\xC3\xA9", "\xE2\x82\xAC", "\xF0\x9F\xA6\x99", "\xFF", "\x80", "\xC3", "\xE2\x82",
-                                 "\xF0\x9F", "\xED\xA0\x80", "\xC0\x80", "\xF4\x90\x80\x80", "\xEF\xBF\xBD"};
+    const char *const parts[] = {"a",           "\xC3\xA9", "\xE2\x82\xAC", "\xF0\x9F\xA6\x99", "\xFF",     "\x80",
+                                 "\xC3",        "\xE2\x82", "\xF0\x9F",     "\xED\xA0\x80",     "\xC0\x80", "\xF4\x90\x80\x80",
+                                 "\xEF\xBF\xBD"};
     for (int iter = 0; iter < 2000; iter++) {
         std::string bytes;
         int n = static_cast<int>(rng() % 20);

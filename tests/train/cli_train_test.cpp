@@ -43,9 +43,11 @@ TEST_CASE("cli: train from scratch on text lowers the held-out loss; the model f
     }
     std::string text;
     for (int i = 0; i < 20; i++) text += smtest::Stories::get().text + "\n";
-    const std::string data = smtest::temp_path("train_text.txt"), a = smtest::temp_path("cli_a.gguf"), b = smtest::temp_path("cli_b.gguf");
+    const std::string data = smtest::temp_path("train_text.txt"), a = smtest::temp_path("cli_a.gguf"),
+                      b = smtest::temp_path("cli_b.gguf");
     smtest::write_file(data, std::vector<uint8_t>(text.begin(), text.end()));
-    const std::string args = "train --data '" + data + "' --dim 32 --hidden 64 --layers 2 --heads 4 --kv-heads 2 --vocab bytes --steps 40 "
+    const std::string args = "train --data '" + data +
+                             "' --dim 32 --hidden 64 --layers 2 --heads 4 --kv-heads 2 --vocab bytes --steps 40 "
                              "--batch 4 --seq 32 --lr 3e-3 --warmup 4 --heldout 0.1 --step-budget-us 200 --json --out ";
     std::string out1, out2;
     REQUIRE(run(args + "'" + a + "'", &out1) == 0);
@@ -65,7 +67,8 @@ TEST_CASE("cli: gradients of a llama2.c checkpoint and its GGUF conversion agree
     REQUIRE(run("gradients --model '" + smtest::stories_path("bin") + "' --tokenizer '" + smtest::fixture("tok512.bin") +
                     "' --ids 1,403,407,261,378,162 --out '" + g1 + "'",
                 &o1) == 0);
-    REQUIRE(run("gradients --model '" + smtest::stories_path("gguf") + "' --ids 1,403,407,261,378,162 --out '" + g2 + "'", &o2) == 0);
+    REQUIRE(run("gradients --model '" + smtest::stories_path("gguf") + "' --ids 1,403,407,261,378,162 --out '" + g2 + "'", &o2) ==
+            0);
     CHECK(o1 == o2);
     CHECK(o1.rfind("loss ", 0) == 0);
     std::string bad;

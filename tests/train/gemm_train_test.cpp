@@ -17,7 +17,8 @@ TEST_CASE("train kernels: gemm_nn and gemm_tn against double sums, any column sp
         for (int M : {1, 7, 13}) {
             const int K = 300, N = 37; // K past one 256-row block, N past two panels
             INFO(t->name << ", M = " << M);
-            const std::vector<float> A = trt::randf(static_cast<size_t>(M) * K, 31), B = trt::randf(static_cast<size_t>(K) * N, 32);
+            const std::vector<float> A = trt::randf(static_cast<size_t>(M) * K, 31),
+                                     B = trt::randf(static_cast<size_t>(K) * N, 32);
             std::vector<float> nn(static_cast<size_t>(M) * N), tn(nn.size()), part(nn.size());
             t->gemm_nn(A.data(), K, M, B.data(), N, K, nn.data(), N, 0, N);
             t->gemm_tn(A.data(), M, M, B.data(), N, K, tn.data(), N, 0, N); // A read as K x M

@@ -137,18 +137,19 @@ TEST_CASE("train ops: grouped-query causal attention backward against finite dif
         std::vector<float> out(q.size()), att(static_cast<size_t>(B) * nh * T * T);
         const AttnShape s{B, T, nh, nkv, hd, nh * hd, nkv * hd, nh * hd};
         for (const sm::kern::Kernels *kt : tables()) {
-        INFO(kt->name);
-        Compute c{kt, nullptr, sm::kern::train_kernels_for(kt->isa)};
-        attention_forward(c, out.data(), att.data(), qf.data(), kf.data(), vf.data(), s);
-        const Vec od = trt::attention(q, k, v, B, T, nh, nkv, hd);
-        for (size_t i = 0; i < out.size(); i++) CHECK(out[i] == Approx(od[i]).margin(1e-5));
-        std::vector<float> dq(q.size()), dk(k.size(), 7.0f), dv(v.size(), 7.0f);
-        std::vector<float> scratch(attention_scratch_floats(s));
-        attention_backward(c, dq.data(), dk.data(), dv.data(), cw.data(), att.data(), qf.data(), kf.data(), vf.data(), s, scratch.data());
-        auto f = [&] { return dot(trt::attention(q, k, v, B, T, nh, nkv, hd), cw); };
-        check_grad("dq", q, dq, f);
-        check_grad("dk", k, dk, f);
-        check_grad("dv", v, dv, f);
+            INFO(kt->name);
+            Compute c{kt, nullptr, sm::kern::train_kernels_for(kt->isa)};
+            attention_forward(c, out.data(), att.data(), qf.data(), kf.data(), vf.data(), s);
+            const Vec od = trt::attention(q, k, v, B, T, nh, nkv, hd);
+            for (size_t i = 0; i < out.size(); i++) CHECK(out[i] == Approx(od[i]).margin(1e-5));
+            std::vector<float> dq(q.size()), dk(k.size(), 7.0f), dv(v.size(), 7.0f);
+            std::vector<float> scratch(attention_scratch_floats(s));
+            attention_backward(c, dq.data(), dk.data(), dv.data(), cw.data(), att.data(), qf.data(), kf.data(), vf.data(), s,
+                               scratch.data());
+            auto f = [&] { return dot(trt::attention(q, k, v, B, T, nh, nkv, hd), cw); };
+            check_grad("dq", q, dq, f);
+            check_grad("dk", k, dk, f);
+            check_grad("dv", v, dv, f);
         }
     }
 }

@@ -73,7 +73,8 @@ inline Vec attention(const Vec &q, const Vec &k, const Vec &v, int B, int T, int
                 double mx = -1e300;
                 for (int u = 0; u <= t; u++) {
                     double d = 0;
-                    for (int i = 0; i < hd; i++) d += q[((b * T + t) * nh + h) * hd + i] * k[((b * T + u) * nkv + h / group) * hd + i];
+                    for (int i = 0; i < hd; i++)
+                        d += q[((b * T + t) * nh + h) * hd + i] * k[((b * T + u) * nkv + h / group) * hd + i];
                     s[u] = d / std::sqrt(static_cast<double>(hd));
                     mx = std::max(mx, s[u]);
                 }

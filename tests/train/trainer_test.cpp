@@ -120,7 +120,8 @@ TEST_CASE("trainer: no heap allocation per step", "[train][trainer][alloc]") {
         ParamLayout p;
         REQUIRE(p.init(trt::tiny_hparams(), true));
         trt::Owned o;
-        REQUIRE(trt::make(o, p, tiny_config(), Compute{trt::best_table(), &pool.par, sm::kern::train_kernels_for(trt::best_table()->isa)}));
+        REQUIRE(trt::make(o, p, tiny_config(),
+                          Compute{trt::best_table(), &pool.par, sm::kern::train_kernels_for(trt::best_table()->isa)}));
         trt::random_data(o, 2000, p.hp().n_vocab, 4, 7);
         TrainStepResult r;
         o.t->step(0, r);

@@ -96,13 +96,13 @@ typedef enum sm_log_level { SM_LOG_ERROR = 0, SM_LOG_WARN = 1, SM_LOG_INFO = 2, 
 typedef void (*sm_log_fn)(void *user, sm_log_level level, const char *message);
 
 typedef struct sm_runtime_desc {
-    uint32_t struct_size;   /* sizeof(sm_runtime_desc) */
-    size_t memory_budget;   /* bytes; every model, session and scratch buffer fits in it */
-    int threads;            /* threads doing the work, the caller's included: 0 or 1 = the
-                               caller's thread only, N = the caller plus N-1 pool threads
-                               (N <= 65); ignored when jobs is set */
-    sm_isa isa;             /* SM_ISA_AUTO, or force a lower instruction set (an sm_isa value;
-                               one the CPU or build lacks: SM_ERR_UNSUPPORTED) */
+    uint32_t struct_size;          /* sizeof(sm_runtime_desc) */
+    size_t memory_budget;          /* bytes; every model, session and scratch buffer fits in it */
+    int threads;                   /* threads doing the work, the caller's included: 0 or 1 = the
+                                      caller's thread only, N = the caller plus N-1 pool threads
+                                      (N <= 65); ignored when jobs is set */
+    sm_isa isa;                    /* SM_ISA_AUTO, or force a lower instruction set (an sm_isa value;
+                                      one the CPU or build lacks: SM_ERR_UNSUPPORTED) */
     const sm_allocator *allocator; /* NULL: mimalloc */
     const sm_job_system *jobs;     /* NULL: the runtime's own pool (threads > 0) or none */
     sm_log_fn log;
@@ -124,8 +124,8 @@ const char *sm_last_error(const sm_runtime *rt);
 const char *sm_runtime_isa(const sm_runtime *rt);
 
 typedef struct sm_memory_stats {
-    size_t budget;     /* the arena's size */
-    size_t used;       /* bytes handed out to models and sessions */
+    size_t budget; /* the arena's size */
+    size_t used;   /* bytes handed out to models and sessions */
     size_t peak;
 } sm_memory_stats;
 sm_status sm_runtime_memory(const sm_runtime *rt, sm_memory_stats *out);
@@ -134,40 +134,36 @@ sm_status sm_runtime_memory(const sm_runtime *rt, sm_memory_stats *out);
 
 /* Element type of the KV caches. F16 halves their memory and the bytes attention reads;
  * keys and values are rounded to half precision once, when written. */
-typedef enum sm_kv_type {
-    SM_KV_F32 = 0,
-    SM_KV_F16 = 1
-} sm_kv_type;
+typedef enum sm_kv_type { SM_KV_F32 = 0, SM_KV_F16 = 1 } sm_kv_type;
 
 typedef struct sm_model_desc {
-    uint32_t struct_size;     /* sizeof(sm_model_desc) */
-    int32_t max_sessions;     /* KV-cache slots in the pool, [1, 64] (0 = default 1) */
-    int32_t n_ctx;            /* attention span per session in positions, [2, 4194304]; 0 = the
-                                 model's training context, capped at 2048 */
-    int32_t n_sinks;          /* attention-sink positions kept when the ring wraps, [0, 64] and
-                                 below n_ctx (default 4) */
-    int32_t max_batch;        /* rows per forward pass: prefill chunk and batched decode,
-                                 [1, 4096] (0 = default 64) */
-    int32_t max_text_bytes;   /* longest text one tokenize or submit call accepts, [1, 2^28]
-                                 (0 = default 16384). A session's input queue holds
-                                 max_text_bytes + 256 tokens (see sm_session_submit_tokens) */
-    int32_t all_logits;       /* 0 or 1: plan logits for every row of a batch (sm_session_eval) */
-    int32_t async_worker;     /* 0 or 1: make the worker thread for sm_model_start_async at load */
-    int32_t kv_type;          /* sm_kv_type of the KV caches (default SM_KV_F32) */
-    int32_t max_adapters;     /* LoRA adapter slots (sm_adapter_load), planned at load (default 0) */
-    int32_t max_lora_rank;    /* the largest adapter rank the slots take (default 16) */
+    uint32_t struct_size;   /* sizeof(sm_model_desc) */
+    int32_t max_sessions;   /* KV-cache slots in the pool, [1, 64] (0 = default 1) */
+    int32_t n_ctx;          /* attention span per session in positions, [2, 4194304]; 0 = the
+                               model's training context, capped at 2048 */
+    int32_t n_sinks;        /* attention-sink positions kept when the ring wraps, [0, 64] and
+                               below n_ctx (default 4) */
+    int32_t max_batch;      /* rows per forward pass: prefill chunk and batched decode,
+                               [1, 4096] (0 = default 64) */
+    int32_t max_text_bytes; /* longest text one tokenize or submit call accepts, [1, 2^28]
+                               (0 = default 16384). A session's input queue holds
+                               max_text_bytes + 256 tokens (see sm_session_submit_tokens) */
+    int32_t all_logits;     /* 0 or 1: plan logits for every row of a batch (sm_session_eval) */
+    int32_t async_worker;   /* 0 or 1: make the worker thread for sm_model_start_async at load */
+    int32_t kv_type;        /* sm_kv_type of the KV caches (default SM_KV_F32) */
+    int32_t max_adapters;   /* LoRA adapter slots (sm_adapter_load), planned at load (default 0) */
+    int32_t max_lora_rank;  /* the largest adapter rank the slots take (default 16) */
 } sm_model_desc;
 
 sm_model_desc sm_model_desc_default(void);
 
 /* The exact number of arena bytes sm_model_load would take for these files and desc. */
-sm_status sm_model_memory_required(sm_runtime *rt, const char *path, const char *tokenizer_path,
-                                   const sm_model_desc *desc, size_t *bytes);
+sm_status sm_model_memory_required(sm_runtime *rt, const char *path, const char *tokenizer_path, const sm_model_desc *desc,
+                                   size_t *bytes);
 
 /* Loads a GGUF file or a llama2.c checkpoint (.bin). A llama2.c checkpoint carries no
  * vocabulary: pass its tokenizer.bin as tokenizer_path (NULL otherwise). */
-sm_status sm_model_load(sm_runtime *rt, const char *path, const char *tokenizer_path,
-                        const sm_model_desc *desc, sm_model **out);
+sm_status sm_model_load(sm_runtime *rt, const char *path, const char *tokenizer_path, const sm_model_desc *desc, sm_model **out);
 /* Stops the async worker and frees the model's memory. SM_ERR_STATE (nothing freed)
  * while sessions are open on it. NULL: SM_OK. */
 sm_status sm_model_destroy(sm_model *model);
@@ -175,20 +171,20 @@ sm_status sm_model_destroy(sm_model *model);
 typedef struct sm_model_info {
     char architecture[32];
     char name[64];
-    char weight_type[16];     /* the main weights' type: "f32", "f16", "q8_0"... */
-    char tokenizer[16];       /* "llama" (SentencePiece BPE), "gpt2" (byte-level BPE), "none" */
+    char weight_type[16]; /* the main weights' type: "f32", "f16", "q8_0"... */
+    char tokenizer[16];   /* "llama" (SentencePiece BPE), "gpt2" (byte-level BPE), "none" */
     int32_t n_vocab, dim, hidden_dim, n_layers, n_heads, n_kv_heads, head_dim;
-    int32_t n_ctx_train;      /* context the model was trained with */
+    int32_t n_ctx_train;                             /* context the model was trained with */
     int32_t n_ctx, n_sinks, max_sessions, max_batch; /* as planned */
     float rope_theta, norm_eps;
-    int32_t bos, eos;         /* -1 when absent */
-    int32_t add_bos;          /* prompts start with BOS (sm_session_submit_text adds it) */
-    char chat_template[16];   /* "chatml", "llama2", "zephyr", "llama3", or "plain" */
+    int32_t bos, eos;       /* -1 when absent */
+    int32_t add_bos;        /* prompts start with BOS (sm_session_submit_text adds it) */
+    char chat_template[16]; /* "chatml", "llama2", "zephyr", "llama3", or "plain" */
     int64_t n_params;
     size_t weight_bytes, kv_bytes, activation_bytes, total_bytes;
     size_t decode_weight_bytes; /* weight bytes one decode step reads: all but an untied
                                    embedding, of which a token reads one row */
-    int32_t kv_type;          /* sm_kv_type of the KV caches */
+    int32_t kv_type;            /* sm_kv_type of the KV caches */
 } sm_model_info;
 
 sm_status sm_model_get_info(const sm_model *model, sm_model_info *out);
@@ -209,18 +205,20 @@ typedef enum sm_tokenize_flags {
  * byte-level BPE sees U+FFFD per bad byte, SentencePiece keeps the bytes as byte tokens.
  * If cap is too small, returns SM_ERR_CAPACITY with *n_tokens set to the count needed.
  * The text functions and sm_model_get_info / sm_model_describe: async: ok. */
-sm_status sm_tokenize(sm_model *model, const char *text, size_t len, uint32_t flags,
-                      int32_t *tokens, size_t cap, size_t *n_tokens);
+sm_status sm_tokenize(sm_model *model, const char *text, size_t len, uint32_t flags, int32_t *tokens, size_t cap,
+                      size_t *n_tokens);
 
 /* Token ids to text (the exact bytes; no leading-space removal). */
-sm_status sm_detokenize(sm_model *model, const int32_t *tokens, size_t n, char *buf, size_t cap,
-                        size_t *len);
+sm_status sm_detokenize(sm_model *model, const int32_t *tokens, size_t n, char *buf, size_t cap, size_t *len);
 
 /* The model's chat template applied to messages (roles "system", "user", "assistant"),
  * ending with the assistant prefix when add_assistant is set. */
-typedef struct sm_chat_message { const char *role; const char *content; } sm_chat_message;
-sm_status sm_chat_format(const sm_model *model, const sm_chat_message *messages, size_t n,
-                         int add_assistant, char *buf, size_t cap, size_t *len);
+typedef struct sm_chat_message {
+    const char *role;
+    const char *content;
+} sm_chat_message;
+sm_status sm_chat_format(const sm_model *model, const sm_chat_message *messages, size_t n, int add_assistant, char *buf,
+                         size_t cap, size_t *len);
 
 /* ------------------------------------------------------------------ sampling */
 
@@ -229,22 +227,27 @@ sm_status sm_chat_format(const sm_model *model, const sm_chat_message *messages,
  * called from a runtime thread (sessions are sampled in parallel), one session at a time. */
 typedef int (*sm_token_filter_fn)(void *user, int32_t token);
 
-typedef struct sm_logit_bias { int32_t token; float bias; } sm_logit_bias;
+typedef struct sm_logit_bias {
+    int32_t token;
+    float bias;
+} sm_logit_bias;
 
 /* Ranges (NaN is outside every one; SM_ERR_INVALID_ARGUMENT): */
 typedef struct sm_sampler_desc {
-    float temperature;        /* finite, >= 0; 0 = greedy (argmax) */
-    int32_t top_k;            /* >= 0; 0 = off */
-    float top_p;              /* [0, 1]; 1 = off */
-    float min_p;              /* [0, 1]; 0 = off */
-    float repeat_penalty;     /* finite, > 0; 1 = off (llama.cpp's rule: divide positive logits) */
-    float frequency_penalty;  /* finite; 0 = off */
-    float presence_penalty;   /* finite; 0 = off */
-    int32_t penalty_window;   /* >= 0: last N tokens the penalties look at, at most 4096
-                                 used (default 64) */
-    const sm_logit_bias *logit_bias; size_t n_logit_bias; /* <= 256 (SM_ERR_CAPACITY),
-                                 tokens in [0, n_vocab) */
-    sm_token_filter_fn filter; void *filter_user;
+    float temperature;       /* finite, >= 0; 0 = greedy (argmax) */
+    int32_t top_k;           /* >= 0; 0 = off */
+    float top_p;             /* [0, 1]; 1 = off */
+    float min_p;             /* [0, 1]; 0 = off */
+    float repeat_penalty;    /* finite, > 0; 1 = off (llama.cpp's rule: divide positive logits) */
+    float frequency_penalty; /* finite; 0 = off */
+    float presence_penalty;  /* finite; 0 = off */
+    int32_t penalty_window;  /* >= 0: last N tokens the penalties look at, at most 4096
+                                used (default 64) */
+    const sm_logit_bias *logit_bias;
+    size_t n_logit_bias; /* <= 256 (SM_ERR_CAPACITY),
+tokens in [0, n_vocab) */
+    sm_token_filter_fn filter;
+    void *filter_user;
     uint64_t seed;
 } sm_sampler_desc;
 
@@ -258,19 +261,25 @@ typedef enum sm_phase {
 } sm_phase;
 
 typedef enum sm_finish_reason {
-    SM_FINISH_NONE = 0, SM_FINISH_EOS = 1, SM_FINISH_MAX_TOKENS = 2, SM_FINISH_STOP_STRING = 3,
-    SM_FINISH_CHOICE = 4, SM_FINISH_CANCELLED = 5
+    SM_FINISH_NONE = 0,
+    SM_FINISH_EOS = 1,
+    SM_FINISH_MAX_TOKENS = 2,
+    SM_FINISH_STOP_STRING = 3,
+    SM_FINISH_CHOICE = 4,
+    SM_FINISH_CANCELLED = 5
 } sm_finish_reason;
 
 typedef struct sm_session_desc {
-    uint32_t struct_size;           /* sizeof(sm_session_desc) */
+    uint32_t struct_size; /* sizeof(sm_session_desc) */
     sm_sampler_desc sampler;
-    int32_t max_tokens;             /* tokens generated per submit (0 = until EOS or cancel) */
-    int32_t stop_at_eos;            /* default 1: stop at end-of-generation tokens (and BOS) */
-    const char *const *stop_strings; size_t n_stop_strings; /* copied at creation */
+    int32_t max_tokens;  /* tokens generated per submit (0 = until EOS or cancel) */
+    int32_t stop_at_eos; /* default 1: stop at end-of-generation tokens (and BOS) */
+    const char *const *stop_strings;
+    size_t n_stop_strings; /* copied at creation */
     /* Built-in choice constraint: the generated text must be exactly one of these
      * strings; generation ends as soon as one is complete. Copied at creation. */
-    const char *const *choices; size_t n_choices;
+    const char *const *choices;
+    size_t n_choices;
 } sm_session_desc;
 
 sm_session_desc sm_session_desc_default(void);
@@ -302,13 +311,13 @@ sm_status sm_session_cancel(sm_session *s);
 
 typedef struct sm_step_result {
     sm_phase phase;
-    sm_finish_reason finish;      /* set once, when the phase becomes DONE */
-    const int32_t *tokens;        /* tokens generated since the previous result */
+    sm_finish_reason finish; /* set once, when the phase becomes DONE */
+    const int32_t *tokens;   /* tokens generated since the previous result */
     size_t n_tokens;
-    const char *text;             /* their text, whole UTF-8 characters only (not NUL-ended) */
+    const char *text; /* their text, whole UTF-8 characters only (not NUL-ended) */
     size_t text_len;
-    float progress;               /* 0..1 through the current prefill or token */
-    uint32_t units;               /* units of work done by this call */
+    float progress; /* 0..1 through the current prefill or token */
+    uint32_t units; /* units of work done by this call */
     uint64_t elapsed_us;
 } sm_step_result;
 
@@ -340,18 +349,17 @@ sm_status sm_model_stop_async(sm_model *model); /* waits for the current unit to
 /* Teacher-forced evaluation: feeds tokens and writes n * n_vocab logits (row i = the
  * logits after token i) into logits (may be NULL). Needs all_logits in the model desc
  * to write more than the last row. Runs to completion. async: SM_ERR_STATE. */
-sm_status sm_session_eval(sm_session *s, const int32_t *tokens, size_t n, float *logits,
-                          size_t logits_cap);
+sm_status sm_session_eval(sm_session *s, const int32_t *tokens, size_t n, float *logits, size_t logits_cap);
 
 /* The logits after the last consumed token (n_vocab floats, before sampling filters);
  * SM_ERR_STATE before any. async: SM_ERR_STATE. */
 sm_status sm_session_logits(const sm_session *s, const float **logits, int32_t *n_vocab);
 
 typedef struct sm_session_info {
-    sm_phase phase;        /* PREFILL as soon as submitted tokens wait */
-    int64_t n_past;        /* positions consumed so far (grows past n_ctx: the ring wraps) */
-    int32_t n_pending;     /* submitted tokens not yet through the model */
-    int32_t n_generated;   /* tokens generated since the last submit */
+    sm_phase phase;      /* PREFILL as soon as submitted tokens wait */
+    int64_t n_past;      /* positions consumed so far (grows past n_ctx: the ring wraps) */
+    int32_t n_pending;   /* submitted tokens not yet through the model */
+    int32_t n_generated; /* tokens generated since the last submit */
 } sm_session_info;
 /* async: ok. */
 sm_status sm_session_get_info(const sm_session *s, sm_session_info *out);
@@ -402,13 +410,12 @@ sm_status sm_session_set_adapters(sm_session *s, sm_adapter *const *adapters, co
 /* Merges adapters into a GGUF model: W' = W + sum_i scale_i * alpha_i / rank_i * B_i A_i,
  * written with the base's metadata; matrix_type ("f32", "f16", "q8_0", "q4_0"...) sets the
  * type of every weight matrix, NULL keeps each one's. */
-sm_status sm_lora_merge(sm_runtime *rt, const char *model_path, const char *const *adapter_paths,
-                        const float *scales, int32_t n, const char *out_path, const char *matrix_type);
+sm_status sm_lora_merge(sm_runtime *rt, const char *model_path, const char *const *adapter_paths, const float *scales, int32_t n,
+                        const char *out_path, const char *matrix_type);
 
 /* Converts a llama2.c checkpoint and tokenizer.bin into a GGUF file (F32 weights and the
  * full tokenizer metadata, llama.cpp's tensor and key names). */
-sm_status sm_convert_llama2c(sm_runtime *rt, const char *checkpoint_path,
-                             const char *tokenizer_path, const char *gguf_out_path);
+sm_status sm_convert_llama2c(sm_runtime *rt, const char *checkpoint_path, const char *tokenizer_path, const char *gguf_out_path);
 
 /* ------------------------------------------------------------------ training */
 
@@ -431,11 +438,11 @@ typedef struct sm_trainer_desc {
     float weight_decay;      /* decoupled, on matrices only (never on norms) */
     float grad_clip;         /* global gradient norm clip; <= 0: none */
     int32_t warmup_steps, total_steps;
-    int32_t batch, seq_len;  /* sequences per micro-batch, tokens per sequence (<= 512) */
-    int32_t accum_steps;     /* micro-batches per optimizer step */
-    uint64_t seed;           /* weights (with init_random), shuffling */
-    int32_t recompute;       /* activation checkpointing: not implemented, must be 0 */
-    int32_t init_random;     /* 1: fresh N(0, 0.02) weights (norms 1) in the model's shape */
+    int32_t batch, seq_len; /* sequences per micro-batch, tokens per sequence (<= 512) */
+    int32_t accum_steps;    /* micro-batches per optimizer step */
+    uint64_t seed;          /* weights (with init_random), shuffling */
+    int32_t recompute;      /* activation checkpointing: not implemented, must be 0 */
+    int32_t init_random;    /* 1: fresh N(0, 0.02) weights (norms 1) in the model's shape */
 } sm_trainer_desc;
 
 sm_trainer_desc sm_trainer_desc_default(void);
@@ -447,12 +454,12 @@ void sm_trainer_destroy(sm_trainer *t);
 
 typedef struct sm_trainer_info {
     int64_t n_params;
-    size_t total_bytes;       /* everything the trainer took from the arena (data too) */
-    size_t param_bytes;       /* parameters + gradients + both moments */
-    size_t activation_bytes;  /* saved activations, backward buffers, product scratch */
-    size_t data_bytes;        /* the token data and its shuffle order */
+    size_t total_bytes;      /* everything the trainer took from the arena (data too) */
+    size_t param_bytes;      /* parameters + gradients + both moments */
+    size_t activation_bytes; /* saved activations, backward buffers, product scratch */
+    size_t data_bytes;       /* the token data and its shuffle order */
     int64_t train_sequences, heldout_sequences;
-    int32_t publishes;        /* sessions of the model see the trained weights */
+    int32_t publishes; /* sessions of the model see the trained weights */
 } sm_trainer_info;
 sm_status sm_trainer_get_info(const sm_trainer *t, sm_trainer_info *out);
 
@@ -467,14 +474,14 @@ sm_status sm_trainer_set_tokens(sm_trainer *t, const int32_t *tokens, size_t n, 
 sm_status sm_trainer_set_text(sm_trainer *t, const char *utf8, size_t len, float heldout_fraction);
 
 typedef struct sm_train_result {
-    int64_t step;          /* optimizer steps completed */
-    int32_t micro_step;    /* micro-batch in progress */
-    int32_t step_done;     /* 1: this call completed an optimizer step */
-    float loss;            /* mean training loss of the last completed step */
-    float lr;              /* its learning rate */
-    float grad_norm;       /* its gradient norm, before clipping */
-    float tok_s;           /* training tokens per second of compute so far */
-    uint32_t units;        /* units of work this call ran */
+    int64_t step;       /* optimizer steps completed */
+    int32_t micro_step; /* micro-batch in progress */
+    int32_t step_done;  /* 1: this call completed an optimizer step */
+    float loss;         /* mean training loss of the last completed step */
+    float lr;           /* its learning rate */
+    float grad_norm;    /* its gradient norm, before clipping */
+    float tok_s;        /* training tokens per second of compute so far */
+    uint32_t units;     /* units of work this call ran */
     uint64_t elapsed_us;
 } sm_train_result;
 

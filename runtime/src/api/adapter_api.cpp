@@ -30,19 +30,22 @@ sm_status sm_adapter_load(sm_model *h, const char *path, sm_adapter **out) {
     sm_adapter *slot = nullptr;
     for (int i = 0; i < m->n_adapter_slots && !slot; i++)
         if (!m->adapters[i].loaded) slot = &m->adapters[i];
-    if (!slot) return rt->fail(SM_ERR_CAPACITY, "all %d adapter slots are in use (sm_model_desc.max_adapters)", m->n_adapter_slots);
+    if (!slot)
+        return rt->fail(SM_ERR_CAPACITY, "all %d adapter slots are in use (sm_model_desc.max_adapters)", m->n_adapter_slots);
     Error err;
     try {
         lora::AdapterFile f;
         if (lora::open_adapter_file(path, m->hp, f, err) != SM_OK) return rt->fail(err);
         if (f.max_rank > m->desc.max_lora_rank)
-            return rt->fail(SM_ERR_CAPACITY, "%s: rank %d exceeds the model's max_lora_rank %d", path, f.max_rank, m->desc.max_lora_rank);
+            return rt->fail(SM_ERR_CAPACITY, "%s: rank %d exceeds the model's max_lora_rank %d", path, f.max_rank,
+                            m->desc.max_lora_rank);
         if (!lora::fill_slot(f, slot->values)) return rt->fail(SM_ERR_FORMAT, "%s: adapter values cannot be read", path);
     } catch (const std::bad_alloc &) {
         return rt->fail(SM_ERR_BUDGET, "out of heap memory while reading '%s'", path);
     }
     slot->handle = static_cast<sm_adapter *>(rt->handles.issue(api::Kind::Adapter, slot));
-    if (!slot->handle) return rt->fail(SM_ERR_CAPACITY, "the runtime has %d live handles, its most", api::HandleTable::kMaxHandles);
+    if (!slot->handle)
+        return rt->fail(SM_ERR_CAPACITY, "the runtime has %d live handles, its most", api::HandleTable::kMaxHandles);
     const char *base = strrchr(path, '/');
     snprintf(slot->name, sizeof slot->name, "%s", base ? base + 1 : path);
     slot->loaded = true;
@@ -96,8 +99,8 @@ sm_status sm_session_set_adapters(sm_session *h, sm_adapter *const *adapters, co
     return SM_OK;
 }
 
-sm_status sm_lora_merge(sm_runtime *rt, const char *model_path, const char *const *adapter_paths, const float *scales,
-                        int32_t n, const char *out_path, const char *matrix_type) {
+sm_status sm_lora_merge(sm_runtime *rt, const char *model_path, const char *const *adapter_paths, const float *scales, int32_t n,
+                        const char *out_path, const char *matrix_type) {
     if (!rt) return SM_ERR_INVALID_ARGUMENT;
     if (!model_path || !out_path || n < 0 || (n > 0 && !adapter_paths))
         return rt->fail(SM_ERR_INVALID_ARGUMENT, "model path, output path and the adapter list are required");

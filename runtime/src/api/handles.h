@@ -104,19 +104,19 @@ struct sm_model {
     sm::Forward fwd;
     sm::Scheduler sched;
     sm::SessionLimits limits;
-    sm_session *slots = nullptr;        // max_sessions of them
-    sm::Session **slot_ptrs = nullptr;  // the scheduler's view (null when free)
-    uint8_t *tok_scratch = nullptr;     // tokenize()'s working memory
+    sm_session *slots = nullptr;       // max_sessions of them
+    sm::Session **slot_ptrs = nullptr; // the scheduler's view (null when free)
+    uint8_t *tok_scratch = nullptr;    // tokenize()'s working memory
     size_t tok_scratch_bytes = 0;
-    int32_t *token_buf = nullptr;       // submit_text()'s tokens
+    int32_t *token_buf = nullptr; // submit_text()'s tokens
     size_t token_buf_cap = 0;
-    sm::ModelPlan plan;                 // every part of `block`, by name
-    uint64_t fingerprint = 0;           // identifies the model in saved sessions
-    sm_adapter *adapters = nullptr;     // max_adapters slots
-    int trainers = 0;                   // trainers reading and writing the weights
+    sm::ModelPlan plan;             // every part of `block`, by name
+    uint64_t fingerprint = 0;       // identifies the model in saved sessions
+    sm_adapter *adapters = nullptr; // max_adapters slots
+    int trainers = 0;               // trainers reading and writing the weights
     int n_adapter_slots = 0;
-    void *block = nullptr;              // the arena block everything above lives in
-    sm_model *handle = nullptr;         // the handle given out for this model
+    void *block = nullptr;      // the arena block everything above lives in
+    sm_model *handle = nullptr; // the handle given out for this model
 
     // async worker
     std::thread worker;
@@ -127,9 +127,7 @@ struct sm_model {
 namespace sm::api {
 
 inline sm_model *model_of(const sm_model *h) { return static_cast<sm_model *>(HandleTable::resolve(h, Kind::Model)); }
-inline sm_session *session_of(const sm_session *h) {
-    return static_cast<sm_session *>(HandleTable::resolve(h, Kind::Session));
-}
+inline sm_session *session_of(const sm_session *h) { return static_cast<sm_session *>(HandleTable::resolve(h, Kind::Session)); }
 inline sm_adapter *adapter_of(const sm_adapter *h) { return static_cast<sm_adapter *>(HandleTable::resolve(h, Kind::Adapter)); }
 
 // The async worker paused for the scope (when it runs): the host owns every session

@@ -16,18 +16,23 @@ namespace {
 sm_status check_given(const sm_model_desc &d, Error &err) {
     auto in = [](int32_t v, int32_t lo, int32_t hi) { return v >= lo && v <= hi; };
     if (!in(d.max_sessions, 0, kMaxSegments))
-        return err.set(SM_ERR_INVALID_ARGUMENT, "max_sessions %d is not in [1, %d] (0 = default 1)", d.max_sessions, kMaxSegments);
+        return err.set(SM_ERR_INVALID_ARGUMENT, "max_sessions %d is not in [1, %d] (0 = default 1)", d.max_sessions,
+                       kMaxSegments);
     if (d.n_ctx != 0 && !in(d.n_ctx, 2, 1 << 22))
         return err.set(SM_ERR_INVALID_ARGUMENT, "n_ctx %d is not in [2, 4194304] (0 = the model's, at most 2048)", d.n_ctx);
-    if (!in(d.n_sinks, 0, kern::kAttnTile)) return err.set(SM_ERR_INVALID_ARGUMENT, "n_sinks %d is not in [0, %d]", d.n_sinks, kern::kAttnTile);
-    if (!in(d.max_batch, 0, 4096)) return err.set(SM_ERR_INVALID_ARGUMENT, "max_batch %d is not in [1, 4096] (0 = default 64)", d.max_batch);
+    if (!in(d.n_sinks, 0, kern::kAttnTile))
+        return err.set(SM_ERR_INVALID_ARGUMENT, "n_sinks %d is not in [0, %d]", d.n_sinks, kern::kAttnTile);
+    if (!in(d.max_batch, 0, 4096))
+        return err.set(SM_ERR_INVALID_ARGUMENT, "max_batch %d is not in [1, 4096] (0 = default 64)", d.max_batch);
     if (!in(d.max_text_bytes, 0, 1 << 28))
-        return err.set(SM_ERR_INVALID_ARGUMENT, "max_text_bytes %d is not in [1, 268435456] (0 = default 16384)", d.max_text_bytes);
+        return err.set(SM_ERR_INVALID_ARGUMENT, "max_text_bytes %d is not in [1, 268435456] (0 = default 16384)",
+                       d.max_text_bytes);
     if (!in(d.all_logits, 0, 1) || !in(d.async_worker, 0, 1))
         return err.set(SM_ERR_INVALID_ARGUMENT, "all_logits %d / async_worker %d: each is 0 or 1", d.all_logits, d.async_worker);
     if (d.kv_type != SM_KV_F32 && d.kv_type != SM_KV_F16)
         return err.set(SM_ERR_INVALID_ARGUMENT, "kv_type %d is not SM_KV_F32 or SM_KV_F16", static_cast<int>(d.kv_type));
-    if (!in(d.max_adapters, 0, 256)) return err.set(SM_ERR_INVALID_ARGUMENT, "max_adapters %d is not in [0, 256]", d.max_adapters);
+    if (!in(d.max_adapters, 0, 256))
+        return err.set(SM_ERR_INVALID_ARGUMENT, "max_adapters %d is not in [0, 256]", d.max_adapters);
     if (d.max_adapters > 0 && !in(d.max_lora_rank, 1, 1024))
         return err.set(SM_ERR_INVALID_ARGUMENT, "max_lora_rank %d is not in [1, 1024]", d.max_lora_rank);
     return SM_OK;
@@ -72,10 +77,10 @@ struct Prepared {
 };
 
 // Everything but the copying: open, validate, size each part.
-sm_status prepare_model(sm_runtime *rt, const char *path, const char *tok_path, const sm_model_desc *d, Prepared &P,
-                        Error &err) {
+sm_status prepare_model(sm_runtime *rt, const char *path, const char *tok_path, const sm_model_desc *d, Prepared &P, Error &err) {
     if (d && d->struct_size != sizeof(sm_model_desc))
-        return err.set(SM_ERR_INVALID_ARGUMENT, "sm_model_desc.struct_size is %u, expected %zu", d->struct_size, sizeof(sm_model_desc));
+        return err.set(SM_ERR_INVALID_ARGUMENT, "sm_model_desc.struct_size is %u, expected %zu", d->struct_size,
+                       sizeof(sm_model_desc));
     const sm_model_desc given = d ? *d : sm_model_desc_default();
     SM_TRY(check_given(given, err));
     SM_TRY(check_short_file(path, err));
@@ -84,7 +89,8 @@ sm_status prepare_model(sm_runtime *rt, const char *path, const char *tok_path, 
     P.desc = resolve_desc(given, hp);
     if (P.desc.n_sinks >= P.desc.n_ctx)
         return err.set(SM_ERR_INVALID_ARGUMENT, "n_sinks %d must be below n_ctx %d", P.desc.n_sinks, P.desc.n_ctx);
-    SM_TRY(plan_model(P.file, P.desc, *rt->kernels, HostObjectSizes{sizeof(sm_model), sizeof(sm_session), sizeof(sm_adapter)}, path, P.plan, err));
+    SM_TRY(plan_model(P.file, P.desc, *rt->kernels, HostObjectSizes{sizeof(sm_model), sizeof(sm_session), sizeof(sm_adapter)},
+                      path, P.plan, err));
     const text::VocabSource &v = P.file.vocab;
     if (P.plan.has_tokenizer) snprintf(P.tokenizer_name, sizeof P.tokenizer_name, "%.*s", (int)v.model.size(), v.model.data());
     uint64_t fp = 0xcbf29ce484222325ull;
@@ -105,7 +111,8 @@ sm_status load_tokenizer(sm_model *m, const Prepared &P, Error &err) {
     m->tok_scratch = static_cast<uint8_t *>(scratch.take(m->tok_scratch_bytes));
     m->token_buf_cap = m->plan.token_buf_cap;
     m->token_buf = scratch.take_n<int32_t>(m->token_buf_cap);
-    if (scratch.overflowed()) return err.set(SM_ERR_INTERNAL, "tokenizer scratch exceeds its planned %zu bytes", m->plan.bytes.tokenizer_scratch);
+    if (scratch.overflowed())
+        return err.set(SM_ERR_INTERNAL, "tokenizer scratch exceeds its planned %zu bytes", m->plan.bytes.tokenizer_scratch);
     return SM_OK;
 }
 
@@ -151,7 +158,8 @@ sm_status load_parts(sm_runtime *rt, sm_model *m, const Prepared &P, const char 
     SM_TRY(load_sessions(m, err));
     Bump schb = m->plan.part(m->block, &ModelSizes::scheduler);
     m->sched.init(&m->fwd, &rt->par, m->slot_ptrs, S, m->desc.max_batch, m->plan.forward.max_out_rows, schb);
-    if (schb.overflowed()) return err.set(SM_ERR_INTERNAL, "the scheduler exceeds its planned %zu bytes", m->plan.bytes.scheduler);
+    if (schb.overflowed())
+        return err.set(SM_ERR_INTERNAL, "the scheduler exceeds its planned %zu bytes", m->plan.bytes.scheduler);
     Bump ab = m->plan.part(m->block, &ModelSizes::adapters);
     m->n_adapter_slots = m->desc.max_adapters;
     m->adapters = m->n_adapter_slots ? ab.take_n<sm_adapter>(static_cast<size_t>(m->n_adapter_slots)) : nullptr;
@@ -160,7 +168,8 @@ sm_status load_parts(sm_runtime *rt, sm_model *m, const Prepared &P, const char 
         a->model = m;
         Bump slot = Bump::over(ab.take(m->plan.adapter_slot), m->plan.adapter_slot);
         lora::layout_slot(m->hp, m->desc.max_lora_rank, slot, a->values);
-        if (slot.overflowed()) return err.set(SM_ERR_INTERNAL, "an adapter slot exceeds its planned %zu bytes", m->plan.adapter_slot);
+        if (slot.overflowed())
+            return err.set(SM_ERR_INTERNAL, "an adapter slot exceeds its planned %zu bytes", m->plan.adapter_slot);
     }
     if (ab.overflowed()) return err.set(SM_ERR_INTERNAL, "adapters exceed their planned %zu bytes", m->plan.bytes.adapters);
     return SM_OK;
@@ -202,8 +211,7 @@ sm_status sm_model_memory_required(sm_runtime *rt, const char *path, const char 
     }
 }
 
-sm_status sm_model_load(sm_runtime *rt, const char *path, const char *tok_path, const sm_model_desc *desc,
-                        sm_model **out) {
+sm_status sm_model_load(sm_runtime *rt, const char *path, const char *tok_path, const sm_model_desc *desc, sm_model **out) {
     if (!rt) return SM_ERR_INVALID_ARGUMENT;
     if (!out || !path) return rt->fail(SM_ERR_INVALID_ARGUMENT, "%s is NULL", out ? "path" : "out");
     *out = nullptr;
@@ -214,7 +222,9 @@ sm_status sm_model_load(sm_runtime *rt, const char *path, const char *tok_path, 
         const size_t need = P.plan.total();
         void *block = rt->arena.alloc(need);
         if (!block) {
-            err.set(SM_ERR_BUDGET, "memory budget too small: '%s' needs %zu bytes (weights %zu, kv cache %zu), the runtime has %zu free of %zu (raise sm_runtime_desc.memory_budget, or lower n_ctx / max_sessions / max_batch)",
+            err.set(SM_ERR_BUDGET,
+                    "memory budget too small: '%s' needs %zu bytes (weights %zu, kv cache %zu), the runtime has %zu free of %zu "
+                    "(raise sm_runtime_desc.memory_budget, or lower n_ctx / max_sessions / max_batch)",
                     path, need, P.plan.bytes.weights, P.plan.bytes.kv_cache, rt->arena.largest_free(), rt->arena.budget());
             return rt->fail(err);
         }
@@ -242,7 +252,8 @@ sm_status sm_model_load(sm_runtime *rt, const char *path, const char *tok_path, 
             if (m->has_tokenizer) m->tok.release();
             m->~sm_model();
             rt->arena.free(block);
-            return rt->fail(SM_ERR_CAPACITY, "the runtime has %d live models and sessions, its most", api::HandleTable::kMaxHandles);
+            return rt->fail(SM_ERR_CAPACITY, "the runtime has %d live models and sessions, its most",
+                            api::HandleTable::kMaxHandles);
         }
         m->sched.set_clock(rt->clock);
         if (m->desc.async_worker) m->worker = std::thread(worker_main, m);
@@ -261,10 +272,12 @@ sm_status sm_model_destroy(sm_model *h) {
     int live = 0;
     for (int i = 0; i < m->desc.max_sessions; i++) live += m->slots[i].in_use;
     if (live)
-        return rt->fail(SM_ERR_STATE, "sm_model_destroy: %d session%s still open on this model; destroy them first (nothing was freed)", live,
+        return rt->fail(SM_ERR_STATE,
+                        "sm_model_destroy: %d session%s still open on this model; destroy them first (nothing was freed)", live,
                         live > 1 ? "s are" : " is");
     if (m->trainers)
-        return rt->fail(SM_ERR_STATE, "sm_model_destroy: a trainer still trains this model; destroy it first (nothing was freed)");
+        return rt->fail(SM_ERR_STATE,
+                        "sm_model_destroy: a trainer still trains this model; destroy it first (nothing was freed)");
     for (int i = 0; i < m->n_adapter_slots; i++) // adapters go with their model: their handles turn stale
         if (m->adapters[i].loaded) rt->handles.revoke(m->adapters[i].handle);
     if (m->worker.joinable()) {

@@ -149,7 +149,8 @@ sm_status sm_runtime_create(const sm_runtime_desc *desc, sm_runtime **out) {
 sm_status sm_runtime_destroy(sm_runtime *rt) {
     if (!rt) return SM_OK;
     if (const int n = rt->handles.live(api::Kind::Model))
-        return rt->fail(SM_ERR_STATE, "sm_runtime_destroy: %d model%s still loaded; destroy them first (nothing was freed)", n, n > 1 ? "s are" : " is");
+        return rt->fail(SM_ERR_STATE, "sm_runtime_destroy: %d model%s still loaded; destroy them first (nothing was freed)", n,
+                        n > 1 ? "s are" : " is");
     rt->pool.stop();
     rt->arena.release();
     delete rt;

@@ -51,13 +51,17 @@ sm_status sm_session_create(sm_model *h, const sm_session_desc *desc, sm_session
             s = &m->slots[i];
             break;
         }
-    if (!s) return m->rt->fail(SM_ERR_CAPACITY, "all %d session slots are in use (raise sm_model_desc.max_sessions)", m->desc.max_sessions);
+    if (!s)
+        return m->rt->fail(SM_ERR_CAPACITY, "all %d session slots are in use (raise sm_model_desc.max_sessions)",
+                           m->desc.max_sessions);
     const sm_session_desc d = desc ? *desc : sm_session_desc_default();
     const api::AsyncPause pause(m); // the slot joins the worker's sessions between units
     Error err;
     if (s->configure(d, err) != SM_OK) return m->rt->fail(err);
     sm_session *handle = static_cast<sm_session *>(m->rt->handles.issue(api::Kind::Session, s));
-    if (!handle) return m->rt->fail(SM_ERR_CAPACITY, "the runtime has %d live models and sessions, its most", api::HandleTable::kMaxHandles);
+    if (!handle)
+        return m->rt->fail(SM_ERR_CAPACITY, "the runtime has %d live models and sessions, its most",
+                           api::HandleTable::kMaxHandles);
     s->reset();
     s->in_use = true;
     s->handle = handle;
@@ -165,7 +169,8 @@ sm_status sm_session_eval(sm_session *h, const int32_t *tokens, size_t n, float 
     const size_t V = static_cast<size_t>(m->hp.n_vocab);
     if (logits && n > 1 && !m->desc.all_logits)
         return m->rt->fail(SM_ERR_STATE, "logits for every token need the model loaded with sm_model_desc.all_logits = 1");
-    if (logits && logits_cap < n * V) return m->rt->fail(SM_ERR_CAPACITY, "logits buffer holds %zu floats, %zu tokens need %zu", logits_cap, n, n * V);
+    if (logits && logits_cap < n * V)
+        return m->rt->fail(SM_ERR_CAPACITY, "logits buffer holds %zu floats, %zu tokens need %zu", logits_cap, n, n * V);
     s->eval = true;
     s->eval_all = m->desc.all_logits != 0 && logits;
     s->eval_out = logits;
@@ -193,7 +198,8 @@ sm_status sm_session_logits(const sm_session *h, const float **logits, int32_t *
     const sm_session *s = api::session_of(h);
     if (!s) return SM_ERR_INVALID_ARGUMENT;
     if (!logits) return s->model->rt->fail(SM_ERR_INVALID_ARGUMENT, "logits is NULL");
-    if (async_running(s->model)) return s->model->rt->fail(SM_ERR_STATE, "the async worker may be writing the logits; stop it first");
+    if (async_running(s->model))
+        return s->model->rt->fail(SM_ERR_STATE, "the async worker may be writing the logits; stop it first");
     if (!s->has_logits) return s->model->rt->fail(SM_ERR_STATE, "no logits yet: nothing has been evaluated");
     *logits = s->last_logits;
     if (n_vocab) *n_vocab = s->lim.n_vocab;

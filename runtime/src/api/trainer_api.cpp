@@ -23,7 +23,7 @@ struct sm_trainer {
     size_t data_bytes = 0;
     int64_t n_heldout = 0;
     bool publishes = false;
-    float **alt = nullptr;      // each tensor's second buffer (see train::init_staging)
+    float **alt = nullptr; // each tensor's second buffer (see train::init_staging)
     int64_t swaps = 0;
 };
 
@@ -61,14 +61,16 @@ sm_status take_data(sm_trainer *t, size_t n, float heldout, int32_t **tokens_out
     if (n_seq < 1) return rt->fail(SM_ERR_INVALID_ARGUMENT, "%zu tokens make no sequence of seq_len + 1 = %d tokens", n, T + 1);
     int64_t held = static_cast<int64_t>(std::floor(static_cast<double>(heldout) * static_cast<double>(n_seq)));
     if (heldout > 0 && held == 0 && n_seq > 1) held = 1;
-    if (held >= n_seq) return rt->fail(SM_ERR_INVALID_ARGUMENT, "held-out fraction %g leaves no training sequence", static_cast<double>(heldout));
+    if (held >= n_seq)
+        return rt->fail(SM_ERR_INVALID_ARGUMENT, "held-out fraction %g leaves no training sequence",
+                        static_cast<double>(heldout));
     const size_t bytes = align_up(n * sizeof(int32_t), kCacheLine) + static_cast<size_t>(n_seq - held) * sizeof(uint32_t);
     if (t->data_block) rt->arena.free(t->data_block);
     t->data_block = rt->arena.alloc(bytes);
     t->data_bytes = 0;
     if (!t->data_block)
-        return rt->fail(SM_ERR_BUDGET, "memory budget too small: the training data needs %zu bytes, the runtime has %zu free", bytes,
-                        rt->arena.largest_free());
+        return rt->fail(SM_ERR_BUDGET, "memory budget too small: the training data needs %zu bytes, the runtime has %zu free",
+                        bytes, rt->arena.largest_free());
     t->data_bytes = bytes;
     t->n_heldout = held;
     *tokens_out = static_cast<int32_t *>(t->data_block);
@@ -77,7 +79,8 @@ sm_status take_data(sm_trainer *t, size_t n, float heldout, int32_t **tokens_out
 
 void bind_data(sm_trainer *t, size_t n) {
     int32_t *tokens = static_cast<int32_t *>(t->data_block);
-    uint32_t *order = reinterpret_cast<uint32_t *>(static_cast<uint8_t *>(t->data_block) + align_up(n * sizeof(int32_t), kCacheLine));
+    uint32_t *order = reinterpret_cast<uint32_t *>(static_cast<uint8_t *>(t->data_block) +
+                                                   align_up(n * sizeof(int32_t), kCacheLine));
     t->tr.set_data(tokens, static_cast<int64_t>(n), t->n_heldout, order);
 }
 
@@ -146,7 +149,8 @@ sm_status sm_trainer_create(sm_model *h, const sm_trainer_desc *d, sm_trainer **
     *out = nullptr;
     const sm_trainer_desc desc = d ? *d : sm_trainer_desc_default();
     if (desc.struct_size != sizeof(sm_trainer_desc))
-        return rt->fail(SM_ERR_INVALID_ARGUMENT, "sm_trainer_desc.struct_size is %u, expected %zu", desc.struct_size, sizeof(sm_trainer_desc));
+        return rt->fail(SM_ERR_INVALID_ARGUMENT, "sm_trainer_desc.struct_size is %u, expected %zu", desc.struct_size,
+                        sizeof(sm_trainer_desc));
     if (desc.mode != SM_TRAIN_FULL) return rt->fail(SM_ERR_UNSUPPORTED, "only SM_TRAIN_FULL is implemented");
     if (desc.recompute) return rt->fail(SM_ERR_UNSUPPORTED, "activation checkpointing (recompute) is not implemented");
     const bool tied = m->w.output.data == m->w.tok_embd.data;
@@ -344,11 +348,13 @@ sm_status sm_trainer_gradient(sm_trainer *t, const int32_t *tokens, size_t n, fl
     const train::TrainConfig &c = t->tr.config();
     if (!tokens || !loss) return rt->fail(SM_ERR_INVALID_ARGUMENT, "tokens or loss is NULL");
     if (c.batch != 1 || n != static_cast<size_t>(c.seq_len) + 1)
-        return rt->fail(SM_ERR_INVALID_ARGUMENT, "the trainer takes batch 1 of %d + 1 tokens here; got %zu tokens (batch %d)", c.seq_len, n, c.batch);
+        return rt->fail(SM_ERR_INVALID_ARGUMENT, "the trainer takes batch 1 of %d + 1 tokens here; got %zu tokens (batch %d)",
+                        c.seq_len, n, c.batch);
     if (!t->tr.at_boundary()) return rt->fail(SM_ERR_STATE, "an optimizer step is in progress");
     for (size_t i = 0; i < n; i++)
         if (tokens[i] < 0 || tokens[i] >= t->model->hp.n_vocab)
-            return rt->fail(SM_ERR_INVALID_ARGUMENT, "token %d at index %zu is outside the vocabulary of %d", tokens[i], i, t->model->hp.n_vocab);
+            return rt->fail(SM_ERR_INVALID_ARGUMENT, "token %d at index %zu is outside the vocabulary of %d", tokens[i], i,
+                            t->model->hp.n_vocab);
     *loss = static_cast<float>(t->tr.gradient(tokens, tokens + 1));
     return SM_OK;
 }
@@ -357,7 +363,8 @@ sm_status sm_trainer_save_gguf(sm_trainer *t, sm_trainer_tensors what, const cha
     if (!t) return SM_ERR_INVALID_ARGUMENT;
     sm_runtime *rt = t->model->rt;
     if (!path) return rt->fail(SM_ERR_INVALID_ARGUMENT, "path is NULL");
-    if (what != SM_TRAINER_WEIGHTS && what != SM_TRAINER_GRADIENTS) return rt->fail(SM_ERR_INVALID_ARGUMENT, "what is not a sm_trainer_tensors value");
+    if (what != SM_TRAINER_WEIGHTS && what != SM_TRAINER_GRADIENTS)
+        return rt->fail(SM_ERR_INVALID_ARGUMENT, "what is not a sm_trainer_tensors value");
     if (what == SM_TRAINER_WEIGHTS && !t->tr.at_boundary()) {
         train::TrainStepResult r;
         t->tr.step(0, r);

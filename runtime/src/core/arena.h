@@ -30,7 +30,9 @@ public:
 private:
     void advise_huge_pages();
     static void commit(uint8_t *p, size_t bytes);
-    struct Block { size_t offset, size; }; // sorted by offset
+    struct Block {
+        size_t offset, size;
+    }; // sorted by offset
     uint8_t *base_ = nullptr;
     size_t budget_ = 0, used_ = 0, peak_ = 0;
     Block blocks_[kMaxBlocks];

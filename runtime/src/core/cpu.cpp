@@ -28,8 +28,8 @@ CpuFeatures detect_cpu() {
         __asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
         xcr0 = (static_cast<unsigned long long>(hi) << 32) | lo;
     }
-    bool ymm_os = (xcr0 & 0x6) == 0x6;      // the OS saves XMM and YMM state
-    bool zmm_os = (xcr0 & 0xe6) == 0xe6;    // ... and opmask + ZMM state
+    bool ymm_os = (xcr0 & 0x6) == 0x6;   // the OS saves XMM and YMM state
+    bool zmm_os = (xcr0 & 0xe6) == 0xe6; // ... and opmask + ZMM state
     if (__get_cpuid_count(7, 0, &a, &b, &c, &d)) {
         f.avx2 = has_avx && ymm_os && (b & (1u << 5));
         f.avx512f = zmm_os && (b & (1u << 16));
@@ -52,8 +52,7 @@ bool isa_supported(const CpuFeatures &f, sm_isa isa) {
     case SM_ISA_SCALAR: return true;
 #if SM_X86
     case SM_ISA_AVX2: return f.avx2 && f.fma && f.f16c;
-    case SM_ISA_AVX512:
-        return f.avx2 && f.fma && f.f16c && f.avx512f && f.avx512bw && f.avx512dq && f.avx512vl;
+    case SM_ISA_AVX512: return f.avx2 && f.fma && f.f16c && f.avx512f && f.avx512bw && f.avx512dq && f.avx512vl;
 #elif SM_ARM64
     case SM_ISA_NEON: return f.neon;
 #endif

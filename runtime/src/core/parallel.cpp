@@ -53,8 +53,7 @@ void ThreadPool::run_tasks(uint32_t job) {
         if (static_cast<uint32_t>(w >> 32) != job) return;
         uint32_t t = static_cast<uint32_t>(w & 0xffff), n = static_cast<uint32_t>((w >> 16) & 0xffff);
         if (t >= n) return;
-        if (!work_.compare_exchange_weak(w, w + 1, std::memory_order_acq_rel, std::memory_order_acquire))
-            continue;
+        if (!work_.compare_exchange_weak(w, w + 1, std::memory_order_acq_rel, std::memory_order_acquire)) continue;
         fn_.load(std::memory_order_acquire)(ctx_.load(std::memory_order_acquire), static_cast<int>(t));
         tasks_done_.fetch_add(1, std::memory_order_acq_rel);
         w = work_.load(std::memory_order_acquire);

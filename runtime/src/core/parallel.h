@@ -49,8 +49,14 @@ private:
 
 class Parallel {
 public:
-    void use_pool(ThreadPool *pool) { pool_ = pool; jobs_ = nullptr; }
-    void use_jobs(const sm_job_system *jobs) { jobs_ = jobs; pool_ = nullptr; }
+    void use_pool(ThreadPool *pool) {
+        pool_ = pool;
+        jobs_ = nullptr;
+    }
+    void use_jobs(const sm_job_system *jobs) {
+        jobs_ = jobs;
+        pool_ = nullptr;
+    }
     // Tasks worth making per call.
     int width() const;
     void run(TaskFn fn, void *ctx, int n_tasks) const;

@@ -14,22 +14,33 @@ namespace sm::gguf {
 
 constexpr uint32_t kMagic = 0x46554747; // "GGUF" read as a little-endian u32
 constexpr uint32_t kDefaultAlignment = 32;
-constexpr size_t kMaxTensorName = 63;   // llama.cpp's GGML_MAX_NAME - 1
+constexpr size_t kMaxTensorName = 63; // llama.cpp's GGML_MAX_NAME - 1
 constexpr int kMaxDims = 4;
 
 enum ValueType : uint32_t {
-    kU8 = 0, kI8 = 1, kU16 = 2, kI16 = 3, kU32 = 4, kI32 = 5, kF32 = 6, kBool = 7,
-    kString = 8, kArray = 9, kU64 = 10, kI64 = 11, kF64 = 12,
+    kU8 = 0,
+    kI8 = 1,
+    kU16 = 2,
+    kI16 = 3,
+    kU32 = 4,
+    kI32 = 5,
+    kF32 = 6,
+    kBool = 7,
+    kString = 8,
+    kArray = 9,
+    kU64 = 10,
+    kI64 = 11,
+    kF64 = 12,
 };
 const char *value_type_name(uint32_t t);
 size_t value_type_size(uint32_t t); // 0 for string and array
 
 struct Value {
     uint32_t type = 0;
-    const uint8_t *raw = nullptr; // scalar bytes, or the first array element
-    std::string_view str;         // kString
-    uint32_t elem_type = 0;       // kArray
-    uint64_t count = 0;           // kArray
+    const uint8_t *raw = nullptr;          // scalar bytes, or the first array element
+    std::string_view str;                  // kString
+    uint32_t elem_type = 0;                // kArray
+    uint64_t count = 0;                    // kArray
     std::vector<std::string_view> strings; // kArray of kString
 
     bool is_integer() const;

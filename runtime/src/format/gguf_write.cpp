@@ -23,11 +23,26 @@ void Writer::key(std::string_view k, uint32_t type) {
     n_kv_++;
 }
 
-void Writer::set_string(std::string_view k, std::string_view v) { key(k, kString); put_str(v); }
-void Writer::set_u32(std::string_view k, uint32_t v) { key(k, kU32); put(v); }
-void Writer::set_i32(std::string_view k, int32_t v) { key(k, kI32); put(v); }
-void Writer::set_f32(std::string_view k, float v) { key(k, kF32); put(v); }
-void Writer::set_bool(std::string_view k, bool v) { key(k, kBool); put<uint8_t>(v ? 1 : 0); }
+void Writer::set_string(std::string_view k, std::string_view v) {
+    key(k, kString);
+    put_str(v);
+}
+void Writer::set_u32(std::string_view k, uint32_t v) {
+    key(k, kU32);
+    put(v);
+}
+void Writer::set_i32(std::string_view k, int32_t v) {
+    key(k, kI32);
+    put(v);
+}
+void Writer::set_f32(std::string_view k, float v) {
+    key(k, kF32);
+    put(v);
+}
+void Writer::set_bool(std::string_view k, bool v) {
+    key(k, kBool);
+    put<uint8_t>(v ? 1 : 0);
+}
 
 void Writer::set_strings(std::string_view k, const std::vector<std::string_view> &v) {
     key(k, kArray);

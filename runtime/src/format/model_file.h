@@ -24,12 +24,12 @@ struct Hparams {
 
 // One weight as stored in the file. ne0 is the contiguous (input) dimension.
 struct TensorSource {
-    const char *role = "";       // llama.cpp's name pattern, for messages
+    const char *role = ""; // llama.cpp's name pattern, for messages
     TensorType type = TensorType::F32;
     int64_t ne0 = 0, ne1 = 1;
     const uint8_t *data = nullptr; // inside the mapped file
     uint64_t bytes = 0;
-    uint32_t l2c_group = 0;      // llama2.c v2: int8 values then f32 scales per group
+    uint32_t l2c_group = 0; // llama2.c v2: int8 values then f32 scales per group
     bool present() const { return data != nullptr; }
 };
 
@@ -50,7 +50,7 @@ struct ModelFile {
     TensorSource tok_embd, output_norm, output; // output absent: tied to tok_embd
     std::vector<LayerSources> layers;
     text::VocabSource vocab;
-    gguf::File gguf;            // GGUF only; the vocabulary's views point into its map
+    gguf::File gguf; // GGUF only; the vocabulary's views point into its map
     FileMap map, tok_map;
     std::vector<char> vocab_storage; // llama2.c pieces rewritten to SentencePiece form
     bool tied() const { return !output.present(); }

@@ -10,16 +10,18 @@ namespace sm {
 
 namespace {
 
-sm_status get_int(const gguf::File &f, const char *key, int64_t lo, int64_t hi, bool required, int32_t *out,
-                  Error &err) {
+sm_status get_int(const gguf::File &f, const char *key, int64_t lo, int64_t hi, bool required, int32_t *out, Error &err) {
     const gguf::Value *v = f.find(key);
     if (!v) {
         if (required) return err.set(SM_ERR_FORMAT, "missing metadata key '%s'", key);
         return SM_OK;
     }
     int64_t x;
-    if (!v->to_i64(&x)) return err.set(SM_ERR_FORMAT, "metadata '%s' has type %s, expected an integer", key, gguf::value_type_name(v->type));
-    if (x < lo || x > hi) return err.set(SM_ERR_FORMAT, "metadata '%s' = %lld is out of range [%lld, %lld]", key, (long long)x, (long long)lo, (long long)hi);
+    if (!v->to_i64(&x))
+        return err.set(SM_ERR_FORMAT, "metadata '%s' has type %s, expected an integer", key, gguf::value_type_name(v->type));
+    if (x < lo || x > hi)
+        return err.set(SM_ERR_FORMAT, "metadata '%s' = %lld is out of range [%lld, %lld]", key, (long long)x, (long long)lo,
+                       (long long)hi);
     *out = static_cast<int32_t>(x);
     return SM_OK;
 }
@@ -28,7 +30,8 @@ sm_status get_float(const gguf::File &f, const char *key, float *out, Error &err
     const gguf::Value *v = f.find(key);
     if (!v) return SM_OK;
     double x;
-    if (!v->is_float() || !v->to_f64(&x)) return err.set(SM_ERR_FORMAT, "metadata '%s' has type %s, expected a float", key, gguf::value_type_name(v->type));
+    if (!v->is_float() || !v->to_f64(&x))
+        return err.set(SM_ERR_FORMAT, "metadata '%s' has type %s, expected a float", key, gguf::value_type_name(v->type));
     if (!std::isfinite(x) || x <= 0) return err.set(SM_ERR_FORMAT, "metadata '%s' = %g must be positive", key, x);
     *out = static_cast<float>(x);
     return SM_OK;
@@ -37,14 +40,15 @@ sm_status get_float(const gguf::File &f, const char *key, float *out, Error &err
 sm_status get_string(const gguf::File &f, const char *key, std::string_view *out, Error &err) {
     const gguf::Value *v = f.find(key);
     if (!v) return SM_OK;
-    if (v->type != gguf::kString) return err.set(SM_ERR_FORMAT, "metadata '%s' has type %s, expected a string", key, gguf::value_type_name(v->type));
+    if (v->type != gguf::kString)
+        return err.set(SM_ERR_FORMAT, "metadata '%s' has type %s, expected a string", key, gguf::value_type_name(v->type));
     *out = v->str;
     return SM_OK;
 }
 
 // Binds a tensor by name and checks its shape: [ne0, ne1] (ne1 = 1 for vectors).
-sm_status bind(const gguf::File &f, const uint8_t *data, const std::string &name, int64_t ne0, int64_t ne1,
-               bool required, TensorSource &out, Error &err) {
+sm_status bind(const gguf::File &f, const uint8_t *data, const std::string &name, int64_t ne0, int64_t ne1, bool required,
+               TensorSource &out, Error &err) {
     const gguf::TensorInfo *t = f.tensor(name);
     if (!t) {
         if (required) return err.set(SM_ERR_FORMAT, "missing tensor '%s'", name.c_str());
@@ -56,8 +60,10 @@ sm_status bind(const gguf::File &f, const uint8_t *data, const std::string &name
                        (long long)ne1);
     const TypeTraits &tt = type_traits(t->type);
     if (!tt.supported)
-        return err.set(SM_ERR_UNSUPPORTED, "tensor '%s' has type %s, which SmallMind cannot compute with (supported: f32, f16, bf16, q8_0, q4_0, q4_k, q6_k)",
-                       name.c_str(), tt.name);
+        return err.set(
+            SM_ERR_UNSUPPORTED,
+            "tensor '%s' has type %s, which SmallMind cannot compute with (supported: f32, f16, bf16, q8_0, q4_0, q4_k, q6_k)",
+            name.c_str(), tt.name);
     bool vector = ne1 == 1;
     if (vector && t->type != 0 && t->type != 1 && t->type != 30)
         return err.set(SM_ERR_UNSUPPORTED, "norm tensor '%s' has type %s; expected f32, f16 or bf16", name.c_str(), tt.name);
@@ -99,10 +105,14 @@ sm_status vocab_from_gguf(const gguf::File &f, text::VocabSource &v, Error &err)
             return err.set(SM_ERR_FORMAT, "tokenizer.ggml.merges must be an array of strings");
         v.merges = m->strings;
     }
-    struct IdKey { const char *key; int32_t *dst; } ids[] = {
-        {"tokenizer.ggml.bos_token_id", &v.bos}, {"tokenizer.ggml.eos_token_id", &v.eos},
-        {"tokenizer.ggml.unknown_token_id", &v.unk}, {"tokenizer.ggml.padding_token_id", &v.pad},
-        {"tokenizer.ggml.eot_token_id", &v.eot}};
+    struct IdKey {
+        const char *key;
+        int32_t *dst;
+    } ids[] = {{"tokenizer.ggml.bos_token_id", &v.bos},
+               {"tokenizer.ggml.eos_token_id", &v.eos},
+               {"tokenizer.ggml.unknown_token_id", &v.unk},
+               {"tokenizer.ggml.padding_token_id", &v.pad},
+               {"tokenizer.ggml.eot_token_id", &v.eot}};
     for (auto &id : ids) {
         const gguf::Value *x = f.find(id.key);
         int64_t val;
@@ -111,11 +121,15 @@ sm_status vocab_from_gguf(const gguf::File &f, text::VocabSource &v, Error &err)
         // llama.cpp's converters write 0xFFFFFFFF for "none".
         *id.dst = (val >= 0 && val < static_cast<int64_t>(n)) ? static_cast<int32_t>(val) : -1;
         if (val >= static_cast<int64_t>(n) && val != 0xFFFFFFFFll && val != -1)
-            return err.set(SM_ERR_FORMAT, "metadata '%s' = %lld is not a token id (vocabulary of %zu)", id.key, (long long)val, n);
+            return err.set(SM_ERR_FORMAT, "metadata '%s' = %lld is not a token id (vocabulary of %zu)", id.key, (long long)val,
+                           n);
     }
-    struct FlagKey { const char *key; int *dst; } flags[] = {
-        {"tokenizer.ggml.add_bos_token", &v.add_bos}, {"tokenizer.ggml.add_eos_token", &v.add_eos},
-        {"tokenizer.ggml.add_space_prefix", &v.add_space_prefix}};
+    struct FlagKey {
+        const char *key;
+        int *dst;
+    } flags[] = {{"tokenizer.ggml.add_bos_token", &v.add_bos},
+                 {"tokenizer.ggml.add_eos_token", &v.add_eos},
+                 {"tokenizer.ggml.add_space_prefix", &v.add_space_prefix}};
     for (auto &fl : flags) {
         const gguf::Value *x = f.find(fl.key);
         if (!x) continue;
@@ -170,7 +184,8 @@ sm_status model_from_gguf(const gguf::File &f, const uint8_t *data, ModelFile &m
     int32_t meta_vocab = hp.n_vocab;
     SM_TRY(get_int(f, "llama.vocab_size", 1, INT32_MAX, false, &meta_vocab, err));
     if (meta_vocab != hp.n_vocab)
-        return err.set(SM_ERR_FORMAT, "llama.vocab_size %d disagrees with token_embd.weight's %lld rows", meta_vocab, (long long)emb->ne[1]);
+        return err.set(SM_ERR_FORMAT, "llama.vocab_size %d disagrees with token_embd.weight's %lld rows", meta_vocab,
+                       (long long)emb->ne[1]);
 
     const int64_t dim = hp.dim, q = hp.q_dim(), kv = hp.kv_dim(), hid = hp.hidden_dim, V = hp.n_vocab;
     SM_TRY(bind(f, data, "token_embd.weight", dim, V, true, m.tok_embd, err));
@@ -183,12 +198,15 @@ sm_status model_from_gguf(const gguf::File &f, const uint8_t *data, ModelFile &m
     for (int l = 0; l < hp.n_layers; l++) {
         LayerSources &L = m.layers[static_cast<size_t>(l)];
         std::string p = "blk." + std::to_string(l) + ".";
-        struct { const char *suffix; int64_t ne0, ne1; TensorSource *dst; } want[] = {
-            {"attn_norm.weight", dim, 1, &L.attn_norm}, {"attn_q.weight", dim, q, &L.wq},
-            {"attn_k.weight", dim, kv, &L.wk},          {"attn_v.weight", dim, kv, &L.wv},
-            {"attn_output.weight", q, dim, &L.wo},      {"ffn_norm.weight", dim, 1, &L.ffn_norm},
-            {"ffn_gate.weight", dim, hid, &L.w1},       {"ffn_down.weight", hid, dim, &L.w2},
-            {"ffn_up.weight", dim, hid, &L.w3}};
+        struct {
+            const char *suffix;
+            int64_t ne0, ne1;
+            TensorSource *dst;
+        } want[] = {{"attn_norm.weight", dim, 1, &L.attn_norm}, {"attn_q.weight", dim, q, &L.wq},
+                    {"attn_k.weight", dim, kv, &L.wk},          {"attn_v.weight", dim, kv, &L.wv},
+                    {"attn_output.weight", q, dim, &L.wo},      {"ffn_norm.weight", dim, 1, &L.ffn_norm},
+                    {"ffn_gate.weight", dim, hid, &L.w1},       {"ffn_down.weight", hid, dim, &L.w2},
+                    {"ffn_up.weight", dim, hid, &L.w3}};
         for (auto &w : want) {
             SM_TRY(bind(f, data, p + w.suffix, w.ne0, w.ne1, true, *w.dst, err));
             w.dst->role = w.suffix;

@@ -34,7 +34,9 @@ struct Layout {
         t.ne1 = ne1;
         uint64_t n = static_cast<uint64_t>(ne0) * static_cast<uint64_t>(ne1);
         if (quantized && group) {
-            if (n % group) return err.set(SM_ERR_FORMAT, "llama2.c tensor %s (%llu values) is not a multiple of group size %u", role, (unsigned long long)n, group);
+            if (n % group)
+                return err.set(SM_ERR_FORMAT, "llama2.c tensor %s (%llu values) is not a multiple of group size %u", role,
+                               (unsigned long long)n, group);
             t.type = TensorType::F32; // dequantized while loading
             t.l2c_group = group;
             t.bytes = n + n / group * 4;
@@ -89,13 +91,16 @@ sm_status model_from_llama2c(const uint8_t *data, size_t size, ModelFile &m, Err
         if (h.vocab_size < 0) h.vocab_size = -h.vocab_size;
         pos = 28;
     }
-    if (h.dim <= 0 || h.dim > 65536 || h.hidden_dim <= 0 || h.hidden_dim > (1 << 20) || h.n_layers <= 0 ||
-        h.n_layers > 1024 || h.n_heads <= 0 || h.n_heads > 1024 || h.n_kv_heads <= 0 || h.n_kv_heads > h.n_heads ||
-        h.vocab_size <= 0 || h.vocab_size > (1 << 24) || h.seq_len <= 0 || h.seq_len > (1 << 24))
-        return err.set(SM_ERR_FORMAT, "not a llama2.c checkpoint: implausible header (dim %d, hidden %d, layers %d, heads %d/%d, vocab %d, seq %d)",
-                       h.dim, h.hidden_dim, h.n_layers, h.n_heads, h.n_kv_heads, h.vocab_size, h.seq_len);
+    if (h.dim <= 0 || h.dim > 65536 || h.hidden_dim <= 0 || h.hidden_dim > (1 << 20) || h.n_layers <= 0 || h.n_layers > 1024 ||
+        h.n_heads <= 0 || h.n_heads > 1024 || h.n_kv_heads <= 0 || h.n_kv_heads > h.n_heads || h.vocab_size <= 0 ||
+        h.vocab_size > (1 << 24) || h.seq_len <= 0 || h.seq_len > (1 << 24))
+        return err.set(
+            SM_ERR_FORMAT,
+            "not a llama2.c checkpoint: implausible header (dim %d, hidden %d, layers %d, heads %d/%d, vocab %d, seq %d)", h.dim,
+            h.hidden_dim, h.n_layers, h.n_heads, h.n_kv_heads, h.vocab_size, h.seq_len);
     if (h.dim % h.n_heads || h.n_heads % h.n_kv_heads || (h.dim / h.n_heads) % 2)
-        return err.set(SM_ERR_FORMAT, "llama2.c header: dim %d, %d heads and %d KV heads do not fit together", h.dim, h.n_heads, h.n_kv_heads);
+        return err.set(SM_ERR_FORMAT, "llama2.c header: dim %d, %d heads and %d KV heads do not fit together", h.dim, h.n_heads,
+                       h.n_kv_heads);
 
     Hparams &hp = m.hp;
     snprintf(hp.name, sizeof hp.name, "llama2.c");
@@ -148,20 +153,26 @@ sm_status model_from_llama2c(const uint8_t *data, size_t size, ModelFile &m, Err
         if (!shared) SM_TRY(lay.take(m.output, "wcls", dim, V, true));
     }
     if (lay.pos != size)
-        return err.set(SM_ERR_FORMAT, "llama2.c checkpoint is %zu bytes but its header describes %llu", size, (unsigned long long)lay.pos);
+        return err.set(SM_ERR_FORMAT, "llama2.c checkpoint is %zu bytes but its header describes %llu", size,
+                       (unsigned long long)lay.pos);
     return SM_OK;
 }
 
-sm_status vocab_from_llama2c(const uint8_t *data, size_t size, int32_t n_vocab, text::VocabSource &v,
-                             std::vector<char> &storage, Error &err) {
+sm_status vocab_from_llama2c(const uint8_t *data, size_t size, int32_t n_vocab, text::VocabSource &v, std::vector<char> &storage,
+                             Error &err) {
     v = text::VocabSource{};
     if (size < 4) return err.set(SM_ERR_FORMAT, "tokenizer.bin is too short");
     int32_t max_len;
     memcpy(&max_len, data, 4);
-    if (max_len <= 0 || max_len > (1 << 16)) return err.set(SM_ERR_FORMAT, "tokenizer.bin: max token length %d is invalid", max_len);
+    if (max_len <= 0 || max_len > (1 << 16))
+        return err.set(SM_ERR_FORMAT, "tokenizer.bin: max token length %d is invalid", max_len);
     // First pass: validate and size; second: rewrite ' ' as U+2581 like SentencePiece.
     size_t pos = 4, need = 0;
-    struct Piece { size_t at; int32_t len; float score; };
+    struct Piece {
+        size_t at;
+        int32_t len;
+        float score;
+    };
     std::vector<Piece> pieces(static_cast<size_t>(n_vocab));
     for (int32_t i = 0; i < n_vocab; i++) {
         if (size - pos < 8) return err.set(SM_ERR_FORMAT, "tokenizer.bin truncated at token %d of %d", i, n_vocab);
@@ -170,12 +181,15 @@ sm_status vocab_from_llama2c(const uint8_t *data, size_t size, int32_t n_vocab, 
         memcpy(&p.len, data + pos + 4, 4);
         pos += 8;
         if (p.len < 0 || p.len > max_len || static_cast<size_t>(p.len) > size - pos)
-            return err.set(SM_ERR_FORMAT, "tokenizer.bin: token %d has length %d (max %d, %zu bytes left)", i, p.len, max_len, size - pos);
+            return err.set(SM_ERR_FORMAT, "tokenizer.bin: token %d has length %d (max %d, %zu bytes left)", i, p.len, max_len,
+                           size - pos);
         p.at = pos;
         pos += static_cast<size_t>(p.len);
         for (int32_t j = 0; j < p.len; j++) need += data[p.at + static_cast<size_t>(j)] == ' ' ? 3 : 1;
     }
-    if (pos != size) return err.set(SM_ERR_FORMAT, "tokenizer.bin has %zu bytes after its %d tokens (vocabulary size mismatch?)", size - pos, n_vocab);
+    if (pos != size)
+        return err.set(SM_ERR_FORMAT, "tokenizer.bin has %zu bytes after its %d tokens (vocabulary size mismatch?)", size - pos,
+                       n_vocab);
     storage.assign(need, 0);
     size_t w = 0;
     v.tokens.resize(static_cast<size_t>(n_vocab));
@@ -187,7 +201,9 @@ sm_status vocab_from_llama2c(const uint8_t *data, size_t size, int32_t n_vocab, 
         for (int32_t j = 0; j < p.len; j++) {
             char c = static_cast<char>(data[p.at + static_cast<size_t>(j)]);
             if (c == ' ') {
-                storage[w++] = '\xE2'; storage[w++] = '\x96'; storage[w++] = '\x81';
+                storage[w++] = '\xE2';
+                storage[w++] = '\x96';
+                storage[w++] = '\x81';
             } else {
                 storage[w++] = c;
             }

@@ -9,13 +9,13 @@ namespace sm {
 
 namespace {
 
-constexpr int kMinRows = 16;        // smallest matmul slice worth a clock check
-constexpr int kRowsPerTask = 8;     // below this, one thread does the slice
-constexpr int kTasksPerThread = 4;  // matmul tasks per thread (dynamic balance)
-constexpr int kTaskRowAlign = 16;   // task and slice boundaries, in rows (whole SIMD row groups)
+constexpr int kMinRows = 16;       // smallest matmul slice worth a clock check
+constexpr int kRowsPerTask = 8;    // below this, one thread does the slice
+constexpr int kTasksPerThread = 4; // matmul tasks per thread (dynamic balance)
+constexpr int kTaskRowAlign = 16;  // task and slice boundaries, in rows (whole SIMD row groups)
 // Slices start on kTaskRowAlign rows, as Layout::Rows8 weights need (whole 8-row groups).
 static_assert(kMinRows % kTaskRowAlign == 0, "the smallest slice must keep slice boundaries aligned");
-constexpr int kOpsPerLayer = 9;     // kAttnNorm .. kDown
+constexpr int kOpsPerLayer = 9;      // kAttnNorm .. kDown
 constexpr double kFirstRateNs = 0.5; // pessimistic first guess of every op's rate: first slices are small
 
 size_t act_bytes_for(const kern::Kernels &k, const kern::Matrix &m) { return k.act_row_bytes(m.type, m.cols); }
@@ -82,8 +82,8 @@ void Forward::layout(Bump &a) {
     out_rows_ = a.take_n<int32_t>(O);
 }
 
-void Forward::init(const Hparams &hp, const Weights &w, const kern::Kernels *k, const Parallel *par,
-                   const ForwardDesc &d, Bump &arena) {
+void Forward::init(const Hparams &hp, const Weights &w, const kern::Kernels *k, const Parallel *par, const ForwardDesc &d,
+                   Bump &arena) {
     hp_ = hp;
     w_ = &w;
     k_ = k;
@@ -129,8 +129,9 @@ void Forward::begin(const Segment *segs, int n_segs, const int32_t *tokens) {
 
 float Forward::progress() const {
     if (!busy_) return 1.0f;
-    int at = op_ == kEmbed ? 0 : op_ >= kHeadNorm ? 1 + hp_.n_layers * kOpsPerLayer + (op_ - kHeadNorm)
-                                                   : 1 + layer_ * kOpsPerLayer + (op_ - kAttnNorm);
+    int at = op_ == kEmbed      ? 0
+             : op_ >= kHeadNorm ? 1 + hp_.n_layers * kOpsPerLayer + (op_ - kHeadNorm)
+                                : 1 + layer_ * kOpsPerLayer + (op_ - kAttnNorm);
     return static_cast<float>(at) / static_cast<float>(units_total_);
 }
 
@@ -143,7 +144,10 @@ void Forward::advance() {
         else if (n_out_ > 0) op_ = kHeadNorm;
         else op_ = kDone, busy_ = false; // no session wants logits from this batch
         break;
-    case kHead: op_ = kDone; busy_ = false; break;
+    case kHead:
+        op_ = kDone;
+        busy_ = false;
+        break;
     default: op_ = static_cast<Op>(op_ + 1); break;
     }
 }
@@ -313,7 +317,8 @@ template <class F> void Forward::for_rows(int M, int K, const F &f) {
     par_->run(
         [](void *ctx, int t) {
             const Job &j = *static_cast<const Job *>(ctx);
-            const int r0 = static_cast<int>(static_cast<int64_t>(j.M) * t / j.n), r1 = static_cast<int>(static_cast<int64_t>(j.M) * (t + 1) / j.n);
+            const int r0 = static_cast<int>(static_cast<int64_t>(j.M) * t / j.n),
+                      r1 = static_cast<int>(static_cast<int64_t>(j.M) * (t + 1) / j.n);
             if (r0 < r1) (*j.f)(r0, r1);
         },
         &job, n);
@@ -330,7 +335,8 @@ void Forward::norm_rows(int B, const float *weight) {
     const int dim = hp_.dim;
     const float eps = hp_.norm_eps;
     for_rows(B, dim, [&](int r0, int r1) {
-        for (int r = r0; r < r1; r++) k_->rmsnorm(xb_ + static_cast<int64_t>(r) * dim, x_ + static_cast<int64_t>(r) * dim, weight, dim, eps);
+        for (int r = r0; r < r1; r++)
+            k_->rmsnorm(xb_ + static_cast<int64_t>(r) * dim, x_ + static_cast<int64_t>(r) * dim, weight, dim, eps);
         convert_act(r0, r1);
     });
 }
@@ -603,9 +609,8 @@ int Forward::run_unit(int cap) {
         break;
     }
     case kRope:
-        for_rows(B, hp_.q_dim() + 2 * hp_.kv_dim(), [&](int r0, int r1) {
-            each_row(r0, r1, [&](const Segment &g, int i, int r) { rope_and_cache(g, i, r); });
-        });
+        for_rows(B, hp_.q_dim() + 2 * hp_.kv_dim(),
+                 [&](int r0, int r1) { each_row(r0, r1, [&](const Segment &g, int i, int r) { rope_and_cache(g, i, r); }); });
         break;
     case kAttention: return attention_slice(cap);
     case kAttnOut:

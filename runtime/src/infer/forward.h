@@ -24,11 +24,11 @@ namespace sm {
 
 struct Segment {
     const KvCache *kv = nullptr;
-    int64_t pos0 = 0;     // absolute position of the first row
+    int64_t pos0 = 0; // absolute position of the first row
     int n_rows = 0;
-    bool want_logits = true;  // logits of the last row (a prompt's middle chunks need none)
-    bool all_logits = false; // logits for every row (teacher-forced evaluation)
-    void *owner = nullptr;   // the session, for whoever consumes the logits
+    bool want_logits = true;        // logits of the last row (a prompt's middle chunks need none)
+    bool all_logits = false;        // logits for every row (teacher-forced evaluation)
+    void *owner = nullptr;          // the session, for whoever consumes the logits
     lora::Use lora[lora::kMaxUses]; // adapters on this segment's rows (copied at begin())
     int n_lora = 0;
     // filled by begin():
@@ -36,7 +36,7 @@ struct Segment {
     int attn_unit0 = 0, attn_blocks = 0; // attention units: (row block, head) pairs
 };
 
-constexpr int kMaxSegments = 64; // sessions batched into one forward
+constexpr int kMaxSegments = 64;     // sessions batched into one forward
 constexpr int kAttnRowsPerUnit = 16; // query rows per attention unit (bounds a unit's time)
 
 // The matrices of one matmul op (q, k, v; gate, up; or one), laid end to end: matrix i
@@ -52,10 +52,10 @@ struct OpMatrices {
 };
 
 struct ForwardDesc {
-    int max_batch = 64;     // rows per forward
-    int max_segments = 1;   // sessions per forward
-    int max_out_rows = 1;   // logits rows per forward
-    int max_lora_rank = 0;  // adapters' largest rank (0: the model takes no adapters)
+    int max_batch = 64;    // rows per forward
+    int max_segments = 1;  // sessions per forward
+    int max_out_rows = 1;  // logits rows per forward
+    int max_lora_rank = 0; // adapters' largest rank (0: the model takes no adapters)
 };
 
 class Forward {
@@ -85,7 +85,18 @@ public:
 
 private:
     enum Op : uint8_t {
-        kEmbed, kAttnNorm, kQkv, kRope, kAttention, kAttnOut, kFfnNorm, kUpGate, kSwiglu, kDown, kHeadNorm, kHead,
+        kEmbed,
+        kAttnNorm,
+        kQkv,
+        kRope,
+        kAttention,
+        kAttnOut,
+        kFfnNorm,
+        kUpGate,
+        kSwiglu,
+        kDown,
+        kHeadNorm,
+        kHead,
         kDone
     };
     void layout(Bump &a);
@@ -134,16 +145,16 @@ private:
     // activations: rows x width
     float *x_ = nullptr, *xb_ = nullptr, *q_ = nullptr, *q_sink_ = nullptr, *k_buf_ = nullptr, *v_buf_ = nullptr;
     float *att_ = nullptr, *hb_ = nullptr, *hb2_ = nullptr, *proj_ = nullptr, *logits_ = nullptr;
-    float *cs_ = nullptr, *cs_sink_ = nullptr; // per row: head_dim/2 (cos, sin) pairs
+    float *cs_ = nullptr, *cs_sink_ = nullptr;    // per row: head_dim/2 (cos, sin) pairs
     float *lora_t_ = nullptr, *lora_y_ = nullptr; // per row: A x (max_lora_rank), B A x (widest output)
     int64_t lora_ldy_ = 0;
     uint8_t *act_[3] = {nullptr, nullptr, nullptr};
     const void *act_in_[3] = {nullptr, nullptr, nullptr}; // what the matmuls read: act_[i], or
                                                           // the input rows themselves (floats)
-    int act_n_ = 0;                          // buffers in use
-    kern::ActFormat act_fmt_[3] = {};        // each buffer's format
-    TensorType act_type_[3] = {};            // a weight type of each buffer's format
-    const float *act_src_ = nullptr;         // the rows being converted
+    int act_n_ = 0;                                       // buffers in use
+    kern::ActFormat act_fmt_[3] = {};                     // each buffer's format
+    TensorType act_type_[3] = {};                         // a weight type of each buffer's format
+    const float *act_src_ = nullptr;                      // the rows being converted
     int64_t act_ldx_ = 0;
     int act_m_ = 0, act_k_ = 0;
     size_t act_row_bytes_[3] = {0, 0, 0};
@@ -157,15 +168,15 @@ private:
     int n_rows_ = 0, n_segs_ = 0, n_out_ = 0, n_attn_units_ = 0;
     int layer_ = 0;
     Op op_ = kDone;
-    int done_ = 0;  // rows (over the op's matrices, see matmul_range) or attention units done
+    int done_ = 0; // rows (over the op's matrices, see matmul_range) or attention units done
     int units_total_ = 0, units_done_ = 0;
 
     // Learned rates, one per op: a layer's matrices may sit in L2 while the classifier
     // streams from DRAM at a third of the speed, so one shared rate would overrun the
     // budget on the classifier. The first guesses are pessimistic so first slices are small.
     double ns_per_byte_[kDone] = {}; // per weight byte streamed (or 8 multiply-adds); init() seeds every op
-    double ns_per_attn_ = 0.5; // per attention multiply-add
-    double dev_[kDone] = {};   // mean |actual / predicted - 1| of each op's units
+    double ns_per_attn_ = 0.5;       // per attention multiply-add
+    double dev_[kDone] = {};         // mean |actual / predicted - 1| of each op's units
 };
 
 } // namespace sm

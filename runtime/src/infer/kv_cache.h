@@ -17,9 +17,9 @@ namespace sm {
 
 struct KvGeometry {
     int n_layers = 0, n_kv_heads = 0, head_dim = 0;
-    int n_ctx = 0;    // attention span: sinks + window
+    int n_ctx = 0; // attention span: sinks + window
     int n_sinks = 0;
-    int n_slots = 0;  // sink slots + ring
+    int n_slots = 0;    // sink slots + ring
     int elem_bytes = 4; // 4: F32, 2: F16
     int window() const { return n_ctx - n_sinks; }
     size_t layer_elems() const { return static_cast<size_t>(n_kv_heads) * n_slots * head_dim; }

@@ -6,10 +6,13 @@ int all_tables(const Kernels *out[], int max) {
     const Kernels *all[] = {
         &kRefKernels,
 #if defined(__x86_64__)
-        &kAvx2Kernels, &kAvx512Kernels, &kAvx512VnniKernels,
+        &kAvx2Kernels,
+        &kAvx512Kernels,
+        &kAvx512VnniKernels,
 #endif
 #if defined(__aarch64__)
-        &kNeonKernels, &kNeonDotKernels,
+        &kNeonKernels,
+        &kNeonDotKernels,
 #endif
     };
     int n = 0;

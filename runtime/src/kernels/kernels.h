@@ -95,14 +95,14 @@ struct AttnArgs {
     const float *q_sink = nullptr; // same layout (read only for queries past the window)
     int64_t ldq = 0;
     int n_q = 0;
-    int64_t pos0 = 0;              // query r sits at absolute position pos0 + r
-    const float *k = nullptr;      // blocked keys, see k_index()
-    const float *v = nullptr;      // v[(kv_head * n_slots + slot) * head_dim + d]
+    int64_t pos0 = 0;                              // query r sits at absolute position pos0 + r
+    const float *k = nullptr;                      // blocked keys, see k_index()
+    const float *v = nullptr;                      // v[(kv_head * n_slots + slot) * head_dim + d]
     const uint16_t *k16 = nullptr, *v16 = nullptr; // the same as F16, used instead when set
-    int n_slots = 0, n_sinks = 0, window = 0; // n_slots: sink slots + a ring, see above
+    int n_slots = 0, n_sinks = 0, window = 0;      // n_slots: sink slots + a ring, see above
     int n_heads = 0, n_kv_heads = 0, head_dim = 0;
-    float scale = 1.0f;            // 1 / sqrt(head_dim)
-    float *out = nullptr;          // n_q rows of n_heads * head_dim, row stride ldo
+    float scale = 1.0f;   // 1 / sqrt(head_dim)
+    float *out = nullptr; // n_q rows of n_heads * head_dim, row stride ldo
     int64_t ldo = 0;
 };
 
@@ -127,8 +127,7 @@ struct Kernels {
     ActFormat (*act_format)(TensorType w);
     size_t (*act_row_bytes)(TensorType w, int K);
     void (*prepare_act)(TensorType w, const float *x, int64_t ldx, int M, int r0, int r1, int K, void *act);
-    void (*matmul)(const Matrix &w, const void *act, size_t act_row_bytes, int M, float *y, int64_t ldy, int n0,
-                   int n1);
+    void (*matmul)(const Matrix &w, const void *act, size_t act_row_bytes, int M, float *y, int64_t ldy, int n0, int n1);
 
     // Row r of W as floats (embedding lookup), exactly GGUF's dequantization.
     void (*get_row)(const Matrix &w, int64_t r, float *out);
@@ -156,7 +155,9 @@ struct Kernels {
 inline bool wants_rows8(uint32_t rows8_types, TensorType t, int64_t rows, int64_t cols) {
     return (rows8_types >> (static_cast<uint32_t>(t) & 31) & 1) && rows % 8 == 0 && cols % 32 == 0;
 }
-inline bool wants_rows8(const Kernels &k, TensorType t, int64_t rows, int64_t cols) { return wants_rows8(k.rows8_types, t, rows, cols); }
+inline bool wants_rows8(const Kernels &k, TensorType t, int64_t rows, int64_t cols) {
+    return wants_rows8(k.rows8_types, t, rows, cols);
+}
 
 // Row r of w as floats, in either layout (every table's get_row; kernels/matrix_row.cpp).
 void matrix_row(const Matrix &w, int64_t r, float *out);

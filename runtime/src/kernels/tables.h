@@ -12,8 +12,8 @@ extern const Kernels kAvx512Kernels;     // AVX-512 F/BW/DQ/VL
 extern const Kernels kAvx512VnniKernels; // the same plus VNNI; identical results
 #endif
 #if defined(__aarch64__)
-extern const Kernels kNeonKernels;        // Advanced SIMD
-extern const Kernels kNeonDotKernels;     // plus the dot-product extension; identical results
+extern const Kernels kNeonKernels;    // Advanced SIMD
+extern const Kernels kNeonDotKernels; // plus the dot-product extension; identical results
 #endif
 
 // Fills out[] with the compiled tables, the scalar one first; returns how many.

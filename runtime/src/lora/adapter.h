@@ -18,8 +18,8 @@ struct AdapterFile;
 struct Pair {
     int32_t rank = 0;
     TensorType type = TensorType::F32; // of a and b: F32, F16 or BF16
-    void *a = nullptr; // rank rows of n_in
-    void *b = nullptr; // n_out rows of rank
+    void *a = nullptr;                 // rank rows of n_in
+    void *b = nullptr;                 // n_out rows of rank
 };
 
 struct Adapter {

@@ -44,13 +44,14 @@ bool adapter_type_ok(uint32_t t) { return t == 0 || t == 1 || t == 30 || t == 8;
 
 sm_status bind(const gguf::File &f, const uint8_t *data, const gguf::TensorInfo &t, TensorSource &out, Error &err) {
     if (!adapter_type_ok(t.type))
-        return err.set(SM_ERR_UNSUPPORTED, "adapter tensor '%.*s' has type %s (supported: f32, f16, bf16, q8_0)", (int)t.name.size(),
-                       t.name.data(), type_name(t.type));
+        return err.set(SM_ERR_UNSUPPORTED, "adapter tensor '%.*s' has type %s (supported: f32, f16, bf16, q8_0)",
+                       (int)t.name.size(), t.name.data(), type_name(t.type));
     if (t.ne[2] != 1 || t.ne[3] != 1)
-        return err.set(SM_ERR_FORMAT, "adapter tensor '%.*s' has %u dimensions, expected 2", (int)t.name.size(), t.name.data(), t.n_dims);
+        return err.set(SM_ERR_FORMAT, "adapter tensor '%.*s' has %u dimensions, expected 2", (int)t.name.size(), t.name.data(),
+                       t.n_dims);
     if (row_bytes(static_cast<TensorType>(t.type), t.ne[0]) == 0)
-        return err.set(SM_ERR_FORMAT, "adapter tensor '%.*s': %lld columns are not whole %s blocks", (int)t.name.size(), t.name.data(),
-                       (long long)t.ne[0], type_name(t.type));
+        return err.set(SM_ERR_FORMAT, "adapter tensor '%.*s': %lld columns are not whole %s blocks", (int)t.name.size(),
+                       t.name.data(), (long long)t.ne[0], type_name(t.type));
     out.role = "lora";
     out.type = static_cast<TensorType>(t.type);
     out.ne0 = t.ne[0];
@@ -65,18 +66,22 @@ sm_status bind(const gguf::File &f, const uint8_t *data, const gguf::TensorInfo 
 sm_status adapter_from_gguf(const gguf::File &f, const uint8_t *data, const Hparams &base, AdapterFile &out, Error &err) {
     const std::string_view type = str_or_empty(f, "general.type");
     if (type != "adapter")
-        return err.set(SM_ERR_FORMAT, "not an adapter: general.type is '%.*s', expected 'adapter'", (int)type.size(), type.data());
+        return err.set(SM_ERR_FORMAT, "not an adapter: general.type is '%.*s', expected 'adapter'", (int)type.size(),
+                       type.data());
     const std::string_view atype = str_or_empty(f, "adapter.type");
     if (atype != "lora")
-        return err.set(SM_ERR_UNSUPPORTED, "adapter.type is '%.*s'; SmallMind reads 'lora' adapters", (int)atype.size(), atype.data());
+        return err.set(SM_ERR_UNSUPPORTED, "adapter.type is '%.*s'; SmallMind reads 'lora' adapters", (int)atype.size(),
+                       atype.data());
     const std::string_view arch = str_or_empty(f, "general.architecture");
     if (arch != base.arch)
-        return err.set(SM_ERR_MISMATCH, "adapter is for architecture '%.*s', the model is '%s'", (int)arch.size(), arch.data(), base.arch);
+        return err.set(SM_ERR_MISMATCH, "adapter is for architecture '%.*s', the model is '%s'", (int)arch.size(), arch.data(),
+                       base.arch);
     out.alpha = 0.0f;
     if (const gguf::Value *v = f.find("adapter.lora.alpha")) {
         double a;
         if (!v->is_float() || !v->to_f64(&a) || !std::isfinite(a))
-            return err.set(SM_ERR_FORMAT, "adapter.lora.alpha has type %s or is not finite, expected an f32", gguf::value_type_name(v->type));
+            return err.set(SM_ERR_FORMAT, "adapter.lora.alpha has type %s or is not finite, expected an f32",
+                           gguf::value_type_name(v->type));
         out.alpha = static_cast<float>(a);
     }
     out.pairs.clear();
@@ -86,14 +91,16 @@ sm_status adapter_from_gguf(const gguf::File &f, const uint8_t *data, const Hpar
         const bool is_a = ends_with(t.name, ".lora_a"), is_b = ends_with(t.name, ".lora_b");
         if (!is_a && !is_b) {
             if (ends_with(t.name, "_norm.weight")) continue; // llama.cpp ignores norm deltas too
-            return err.set(SM_ERR_FORMAT, "adapter tensor '%.*s' is neither a .lora_a nor a .lora_b", (int)t.name.size(), t.name.data());
+            return err.set(SM_ERR_FORMAT, "adapter tensor '%.*s' is neither a .lora_a nor a .lora_b", (int)t.name.size(),
+                           t.name.data());
         }
         const std::string_view base_name = t.name.substr(0, t.name.size() - 7);
         int32_t layer;
         Target target;
         if (!parse_base_name(base_name, base.n_layers, &layer, &target))
-            return err.set(SM_ERR_UNSUPPORTED, "adapter tensor '%.*s' adapts '%.*s', which is not a projection of this %d-layer model "
-                                               "(SmallMind adapts attn_q, attn_k, attn_v, attn_output, ffn_gate, ffn_up, ffn_down)",
+            return err.set(SM_ERR_UNSUPPORTED,
+                           "adapter tensor '%.*s' adapts '%.*s', which is not a projection of this %d-layer model "
+                           "(SmallMind adapts attn_q, attn_k, attn_v, attn_output, ffn_gate, ffn_up, ffn_down)",
                            (int)t.name.size(), t.name.data(), (int)base_name.size(), base_name.data(), base.n_layers);
         PairSource *p = nullptr;
         for (PairSource &q : out.pairs)
@@ -105,7 +112,8 @@ sm_status adapter_from_gguf(const gguf::File &f, const uint8_t *data, const Hpar
             p->target = target;
         }
         TensorSource &dst = is_a ? p->a : p->b;
-        if (dst.present()) return err.set(SM_ERR_FORMAT, "adapter tensor '%.*s' appears twice", (int)t.name.size(), t.name.data());
+        if (dst.present())
+            return err.set(SM_ERR_FORMAT, "adapter tensor '%.*s' appears twice", (int)t.name.size(), t.name.data());
         SM_TRY(bind(f, data, t, dst, err));
     }
     for (PairSource &p : out.pairs) {
@@ -116,10 +124,12 @@ sm_status adapter_from_gguf(const gguf::File &f, const uint8_t *data, const Hpar
                            p.a.present() ? "lora_b" : "lora_a");
         const Shape s = target_shape(base, p.target);
         if (p.a.ne0 != s.n_in || p.b.ne1 != s.n_out)
-            return err.set(SM_ERR_MISMATCH, "adapter for '%s' is %lld -> %lld, the model's tensor is %d -> %d (an adapter for another model?)",
+            return err.set(SM_ERR_MISMATCH,
+                           "adapter for '%s' is %lld -> %lld, the model's tensor is %d -> %d (an adapter for another model?)",
                            name, (long long)p.a.ne0, (long long)p.b.ne1, s.n_in, s.n_out);
         if (p.a.ne1 != p.b.ne0 || p.a.ne1 < 1 || p.a.ne1 > 65536)
-            return err.set(SM_ERR_FORMAT, "adapter for '%s': lora_a has rank %lld, lora_b %lld", name, (long long)p.a.ne1, (long long)p.b.ne0);
+            return err.set(SM_ERR_FORMAT, "adapter for '%s': lora_a has rank %lld, lora_b %lld", name, (long long)p.a.ne1,
+                           (long long)p.b.ne0);
         p.rank = static_cast<int32_t>(p.a.ne1);
         if (p.rank > out.max_rank) out.max_rank = p.rank;
     }
@@ -142,7 +152,8 @@ sm_status adapter_file_rank(const char *path, int32_t *rank, Error &err) {
     SM_TRY(map.open(path, err));
     if (map.size() < 4 || memcmp(map.data(), "GGUF", 4) != 0) return err.set(SM_ERR_FORMAT, "'%s' is not a GGUF file", path);
     SM_TRY(gguf::parse(map.data(), map.size(), f, err));
-    if (str_or_empty(f, "general.type") != "adapter") return err.set(SM_ERR_FORMAT, "'%s' is not an adapter (general.type)", path);
+    if (str_or_empty(f, "general.type") != "adapter")
+        return err.set(SM_ERR_FORMAT, "'%s' is not an adapter (general.type)", path);
     int64_t r = 0;
     for (const gguf::TensorInfo &t : f.tensors)
         if (ends_with(t.name, ".lora_a") && t.ne[1] > r) r = t.ne[1];
@@ -166,8 +177,8 @@ sm_status write_adapter_file(const char *path, const char *arch, float alpha, co
         return err.set(SM_ERR_INVALID_ARGUMENT, "adapters are written as f32, f16 or q8_0");
     for (const PairValues &p : pairs)
         if (row_bytes(type, p.n_in) == 0 || row_bytes(type, p.rank) == 0)
-            return err.set(SM_ERR_INVALID_ARGUMENT, "%s adapters need n_in (%d) and rank (%d) in whole blocks of 32", type_traits(static_cast<uint32_t>(type)).name,
-                           p.n_in, p.rank);
+            return err.set(SM_ERR_INVALID_ARGUMENT, "%s adapters need n_in (%d) and rank (%d) in whole blocks of 32",
+                           type_traits(static_cast<uint32_t>(type)).name, p.n_in, p.rank);
     gguf::Writer w;
     w.set_string("general.architecture", arch);
     w.set_string("general.type", "adapter");

@@ -14,7 +14,9 @@ const char *target_short(Target t) {
     return names[static_cast<int>(t)];
 }
 
-void base_tensor_name(int layer, Target t, char *out, size_t cap) { snprintf(out, cap, "blk.%d.%s.weight", layer, target_tensor(t)); }
+void base_tensor_name(int layer, Target t, char *out, size_t cap) {
+    snprintf(out, cap, "blk.%d.%s.weight", layer, target_tensor(t));
+}
 
 Shape target_shape(const Hparams &hp, Target t) {
     switch (t) {

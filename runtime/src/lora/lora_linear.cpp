@@ -116,8 +116,12 @@ void transpose_t(const float *__restrict src, int64_t lds, int rows, int cols, f
         }
     }
 }
-void transpose(const float *src, int64_t lds, int rows, int cols, float *dst, int64_t ldd) { transpose_t<false>(src, lds, rows, cols, dst, ldd); }
-void add_transposed(const float *src, int64_t lds, int rows, int cols, float *dst, int64_t ldd) { transpose_t<true>(src, lds, rows, cols, dst, ldd); }
+void transpose(const float *src, int64_t lds, int rows, int cols, float *dst, int64_t ldd) {
+    transpose_t<false>(src, lds, rows, cols, dst, ldd);
+}
+void add_transposed(const float *src, int64_t lds, int rows, int cols, float *dst, int64_t ldd) {
+    transpose_t<true>(src, lds, rows, cols, dst, ldd);
+}
 
 void scale(float *__restrict v, int64_t n, float s) {
     for (int64_t i = 0; i < n; i++) v[i] *= s;
@@ -128,7 +132,9 @@ void scale(float *__restrict v, int64_t n, float s) {
 void pack_wt(const float *rows, int nb, int K, bool rows8, float *tile) {
     if (!rows8) return transpose(rows, K, nb, K, tile, nb);
     for (int r = 0; r < nb; r++)
-        for (int gk = 0; gk < K / 8; gk++) memcpy(tile + static_cast<int64_t>(gk) * 8 * nb + 8 * r, rows + static_cast<int64_t>(r) * K + gk * 8, 8 * sizeof(float));
+        for (int gk = 0; gk < K / 8; gk++)
+            memcpy(tile + static_cast<int64_t>(gk) * 8 * nb + 8 * r, rows + static_cast<int64_t>(r) * K + gk * 8,
+                   8 * sizeof(float));
 }
 
 bool supported_base(TensorType t) {
@@ -147,16 +153,18 @@ bool supported_base(TensorType t) {
 sm_status check(const kern::Kernels &k, const Linear &l, const float *x, int64_t ldx, int M, const Workspace &ws, Error &err) {
     const kern::Matrix &w = l.w;
     if (!supported_base(w.type))
-        return err.set(SM_ERR_UNSUPPORTED, "lora linear: base type %s is not supported", type_name(static_cast<uint32_t>(w.type)));
+        return err.set(SM_ERR_UNSUPPORTED, "lora linear: base type %s is not supported",
+                       type_name(static_cast<uint32_t>(w.type)));
     if (!w.data || w.rows < 1 || w.cols < 1 || w.row_bytes != row_bytes(w.type, w.cols))
         return err.set(SM_ERR_INVALID_ARGUMENT, "lora linear: base matrix %d x %d of %s is not a valid matrix", w.rows, w.cols,
                        type_name(static_cast<uint32_t>(w.type)));
     if (w.layout == kern::Layout::Rows8 && (w.rows % 8 || w.cols % 32))
-        return err.set(SM_ERR_INVALID_ARGUMENT, "lora linear: a Rows8 base needs whole 8-row groups and 32-column blocks (%d x %d)",
-                       w.rows, w.cols);
+        return err.set(SM_ERR_INVALID_ARGUMENT,
+                       "lora linear: a Rows8 base needs whole 8-row groups and 32-column blocks (%d x %d)", w.rows, w.cols);
     if (l.rank < 1 || !l.a || !l.b) return err.set(SM_ERR_INVALID_ARGUMENT, "lora linear: rank %d, or A or B missing", l.rank);
-    if (M < 1 || !x || ldx < w.cols) return err.set(SM_ERR_INVALID_ARGUMENT, "lora linear: %d rows of x, row stride %lld < K %d", M,
-                                                    static_cast<long long>(ldx), w.cols);
+    if (M < 1 || !x || ldx < w.cols)
+        return err.set(SM_ERR_INVALID_ARGUMENT, "lora linear: %d rows of x, row stride %lld < K %d", M,
+                       static_cast<long long>(ldx), w.cols);
     if (!ws.data || ws.max_tasks < 1) return err.set(SM_ERR_INVALID_ARGUMENT, "lora linear: no workspace");
     const size_t need = workspace_bytes(k, w.type, M, w.rows, w.cols, l.rank, ws.max_tasks);
     if (ws.bytes < need)
@@ -219,7 +227,8 @@ sm_status linear_backward(const kern::Kernels &k, const Parallel *par, const Lin
                           Error &err) {
     SM_TRY(check(k, l, x, ldx, M, ws, err));
     const int N = l.w.rows, K = l.w.cols, R = l.rank;
-    if (!t || !dy || lddy < N) return err.set(SM_ERR_INVALID_ARGUMENT, "lora linear: t or dy missing, or row stride of dy < N %d", N);
+    if (!t || !dy || lddy < N)
+        return err.set(SM_ERR_INVALID_ARGUMENT, "lora linear: t or dy missing, or row stride of dy < N %d", N);
     if (g.dx && g.lddx < K) return err.set(SM_ERR_INVALID_ARGUMENT, "lora linear: row stride of dx < K %d", K);
     const Plan p = make_plan(k, l.w.type, M, N, K, R, ws.max_tasks);
     uint8_t *base = aligned(ws.data);
@@ -239,13 +248,14 @@ sm_status linear_backward(const kern::Kernels &k, const Parallel *par, const Lin
 
     // u = s * (dy B), and u^T, by rows of dy (da and dx need them).
     const kern::Matrix BT = f32_matrix(bt, R, N);
-    if (g.da || g.dx) split(par, task_count(par, chunks, chunks), chunks, [&](int, int c0, int c1) {
-        const int m0 = c0 * kChunkRows, m1 = c1 * kChunkRows < M ? c1 * kChunkRows : M;
-        float *ur = u + static_cast<int64_t>(m0) * R;
-        k.matmul(BT, dy + m0 * lddy, fbytes(lddy), m1 - m0, ur, R, 0, R);
-        scale(ur, static_cast<int64_t>(m1 - m0) * R, s);
-        transpose(ur, R, m1 - m0, R, ut + m0, M);
-    });
+    if (g.da || g.dx)
+        split(par, task_count(par, chunks, chunks), chunks, [&](int, int c0, int c1) {
+            const int m0 = c0 * kChunkRows, m1 = c1 * kChunkRows < M ? c1 * kChunkRows : M;
+            float *ur = u + static_cast<int64_t>(m0) * R;
+            k.matmul(BT, dy + m0 * lddy, fbytes(lddy), m1 - m0, ur, R, 0, R);
+            scale(ur, static_cast<int64_t>(m1 - m0) * R, s);
+            transpose(ur, R, m1 - m0, R, ut + m0, M);
+        });
 
     // db += dy^T t: per tile of B's rows, that tile of dy transposed (rows of M) against
     // t^T's rank rows: each element one kernel chain over m.
@@ -285,7 +295,8 @@ sm_status linear_backward(const kern::Kernels &k, const Parallel *par, const Lin
     if (g.dx) {
         const bool rows8_ok = kern::wants_rows8(k, TensorType::F32, K, kTileRows);
         split(par, task_count(par, ws.max_tasks, chunks), chunks, [&](int task, int c0, int c1) {
-            float *rows = slot(task), *tile = rows + static_cast<int64_t>(K) * kTileRows, *o = tile + static_cast<int64_t>(K) * kTileRows;
+            float *rows = slot(task), *tile = rows + static_cast<int64_t>(K) * kTileRows,
+                  *o = tile + static_cast<int64_t>(K) * kTileRows;
             const int mb = c0 * kChunkRows, me = c1 * kChunkRows < M ? c1 * kChunkRows : M;
             for (int n0 = 0; n0 < N; n0 += kTileRows) {
                 const int nb = N - n0 < kTileRows ? N - n0 : kTileRows;

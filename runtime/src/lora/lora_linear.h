@@ -25,7 +25,7 @@ struct Linear {
     const float *a = nullptr; // rank rows of K
     const float *b = nullptr; // N rows of rank
     int rank = 0;
-    float scale = 1.0f;       // s (alpha / rank, or alpha / sqrt(rank) for rsLoRA)
+    float scale = 1.0f; // s (alpha / rank, or alpha / sqrt(rank) for rsLoRA)
 };
 
 // Gradients, added to what the buffers hold (so several batches can accumulate);

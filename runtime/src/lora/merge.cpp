@@ -39,7 +39,8 @@ sm_status merge_into_gguf(const char *base_path, const std::vector<MergeAdapter>
     ModelFile base;
     SM_TRY(open_model_file(base_path, nullptr, base, err));
     if (base.kind != FileKind::GGUF)
-        return err.set(SM_ERR_UNSUPPORTED, "%s: merging needs a GGUF base (convert the llama2.c checkpoint first: smallmind convert)", base_path);
+        return err.set(SM_ERR_UNSUPPORTED,
+                       "%s: merging needs a GGUF base (convert the llama2.c checkpoint first: smallmind convert)", base_path);
     if (matrix_type && (!quant::type_convertible(*matrix_type) || file_type_of(*matrix_type) < 0))
         return err.set(SM_ERR_INVALID_ARGUMENT, "cannot write matrices as %s", type_traits(*matrix_type).name);
     std::vector<std::unique_ptr<AdapterFile>> files;
@@ -52,7 +53,9 @@ sm_status merge_into_gguf(const char *base_path, const std::vector<MergeAdapter>
     for (const gguf::KeyValue &kv : g.kv) {
         if (matrix_type && kv.key == "general.file_type") continue;
         if (kv.key == "general.alignment") continue; // the writer aligns to its own default
-        if (!w.copy(kv)) return err.set(SM_ERR_UNSUPPORTED, "%s: key '%.*s' holds nested arrays", base_path, (int)kv.key.size(), kv.key.data());
+        if (!w.copy(kv))
+            return err.set(SM_ERR_UNSUPPORTED, "%s: key '%.*s' holds nested arrays", base_path, (int)kv.key.size(),
+                           kv.key.data());
     }
     if (matrix_type) w.set_u32("general.file_type", static_cast<uint32_t>(file_type_of(*matrix_type)));
     const uint8_t *data = base.map.data();
@@ -76,7 +79,8 @@ sm_status merge_into_gguf(const char *base_path, const std::vector<MergeAdapter>
             continue;
         }
         if (!quant::type_convertible(in_type))
-            return err.set(SM_ERR_UNSUPPORTED, "%s: tensor '%s' has type %s, which cannot be converted", base_path, name.c_str(), type_name(t.type));
+            return err.set(SM_ERR_UNSUPPORTED, "%s: tensor '%s' has type %s, which cannot be converted", base_path, name.c_str(),
+                           type_name(t.type));
         const int64_t rows = t.elements() / t.ne[0], cols = t.ne[0];
         w.add_tensor(name, out_type, ne, [=](uint8_t *dst, size_t) {
             const size_t in_rb = row_bytes(in_type, cols);

@@ -47,8 +47,8 @@ Bump ModelPlan::part(void *block, size_t ModelSizes::*which) const {
     return Bump::over(static_cast<uint8_t *>(block) + at, 0); // an absent part: every take overflows
 }
 
-sm_status plan_model(const ModelFile &f, const sm_model_desc &d, const kern::Kernels &k, HostObjectSizes host,
-                     const char *path, ModelPlan &p, Error &err) {
+sm_status plan_model(const ModelFile &f, const sm_model_desc &d, const kern::Kernels &k, HostObjectSizes host, const char *path,
+                     ModelPlan &p, Error &err) {
     const Hparams &hp = f.hp;
     if (hp.head_dim > kMaxHeadDim) return err.set(SM_ERR_UNSUPPORTED, "head size %d exceeds %d", hp.head_dim, kMaxHeadDim);
     p = ModelPlan{};
@@ -57,7 +57,8 @@ sm_status plan_model(const ModelFile &f, const sm_model_desc &d, const kern::Ker
     p.has_tokenizer = !v.tokens.empty();
     if (p.has_tokenizer) {
         if (v.tokens.size() > static_cast<size_t>(hp.n_vocab))
-            return err.set(SM_ERR_FORMAT, "%s: the vocabulary has %zu tokens but the embedding only %d rows", path, v.tokens.size(), hp.n_vocab);
+            return err.set(SM_ERR_FORMAT, "%s: the vocabulary has %zu tokens but the embedding only %d rows", path,
+                           v.tokens.size(), hp.n_vocab);
         if (text::Tokenizer::plan(v, d.max_text_bytes, &p.bytes.tokenizer_tables, &p.tokenize_scratch, err) != SM_OK)
             return err.wrap("%s: tokenizer", path);
         p.token_buf_cap = static_cast<size_t>(d.max_text_bytes) + 16;
@@ -86,7 +87,8 @@ sm_status plan_model(const ModelFile &f, const sm_model_desc &d, const kern::Ker
     p.bytes.scheduler = Scheduler::bytes_needed(d.max_sessions, d.max_batch);
     if (d.max_adapters > 0) {
         p.adapter_slot = lora::slot_bytes(hp, d.max_lora_rank);
-        p.bytes.adapters = (align_up(host.adapter, kCacheLine) + ModelPlan::span(p.adapter_slot)) * static_cast<size_t>(d.max_adapters);
+        p.bytes.adapters = (align_up(host.adapter, kCacheLine) + ModelPlan::span(p.adapter_slot)) *
+                           static_cast<size_t>(d.max_adapters);
     }
     return SM_OK;
 }

@@ -18,7 +18,7 @@ namespace sm {
 
 // Bytes of each part of a model's block.
 struct ModelSizes {
-    size_t model = 0;             // the host's model object and its table of session pointers
+    size_t model = 0; // the host's model object and its table of session pointers
     size_t weights = 0;
     size_t tokenizer_tables = 0;
     size_t tokenizer_scratch = 0; // tokenize()'s working memory, then submit_text()'s tokens
@@ -26,7 +26,7 @@ struct ModelSizes {
     size_t kv_cache = 0;          // one KvGeometry::bytes() per session slot
     size_t sessions = 0;          // the session objects and what each lays out
     size_t scheduler = 0;
-    size_t adapters = 0;          // max_adapters LoRA slots, each for ranks up to max_lora_rank
+    size_t adapters = 0; // max_adapters LoRA slots, each for ranks up to max_lora_rank
 };
 
 // The parts in the order they are laid out, with the names `smallmind info` prints. A

@@ -17,7 +17,7 @@ struct LayerWeights {
 
 struct Weights {
     kern::Matrix tok_embd;
-    kern::Matrix output;         // == tok_embd when tied
+    kern::Matrix output; // == tok_embd when tied
     const float *output_norm = nullptr;
     LayerWeights *layers = nullptr;
     int n_layers = 0;

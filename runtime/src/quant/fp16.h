@@ -13,7 +13,10 @@ inline float fp16_to_f32(uint16_t h) {
             bits = sign;
         } else { // subnormal: renormalise
             int e = -1;
-            do { e++; man <<= 1; } while (!(man & 0x400));
+            do {
+                e++;
+                man <<= 1;
+            } while (!(man & 0x400));
             bits = sign | static_cast<uint32_t>(127 - 15 - e) << 23 | (man & 0x3ff) << 13;
         }
     } else if (exp == 31) {
@@ -34,7 +37,7 @@ inline uint16_t f32_to_fp16(float f) {
     uint32_t abs = x & 0x7fffffff;
     if (abs >= 0x7f800000u) return static_cast<uint16_t>(sign | 0x7c00 | (abs > 0x7f800000u ? 0x200 : 0));
     if (abs >= 0x477ff000u) return static_cast<uint16_t>(sign | 0x7c00); // rounds to inf
-    if (abs < 0x38800000u) {                                              // subnormal or zero
+    if (abs < 0x38800000u) {                                             // subnormal or zero
         if (abs < 0x33000000u) return static_cast<uint16_t>(sign);
         uint32_t e = abs >> 23, m = (abs & 0x7fffff) | 0x800000;
         uint32_t shift = 126 - e; // 14..24

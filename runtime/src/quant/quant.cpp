@@ -97,8 +97,7 @@ void quantize_row_q4_K(const float *x, void *dst, int64_t n) {
                 q[32 * s + l] = static_cast<uint8_t>(ds > 0 ? clampi(nearest((x[32 * s + l] + ms) / ds), 0, 15) : 0);
         }
         for (int g = 0; g < 4; g++)
-            for (int l = 0; l < 32; l++)
-                y[i].qs[32 * g + l] = static_cast<uint8_t>(q[64 * g + l] | (q[64 * g + 32 + l] << 4));
+            for (int l = 0; l < 32; l++) y[i].qs[32 * g + l] = static_cast<uint8_t>(q[64 * g + l] | (q[64 * g + 32 + l] << 4));
     }
 }
 
@@ -198,8 +197,13 @@ void dequantize_row_q6_K(const void *src, float *y, int64_t n) {
 
 bool type_convertible(TensorType t) {
     switch (t) {
-    case TensorType::F32: case TensorType::F16: case TensorType::BF16: case TensorType::Q8_0:
-    case TensorType::Q4_0: case TensorType::Q4_K: case TensorType::Q6_K: return true;
+    case TensorType::F32:
+    case TensorType::F16:
+    case TensorType::BF16:
+    case TensorType::Q8_0:
+    case TensorType::Q4_0:
+    case TensorType::Q4_K:
+    case TensorType::Q6_K: return true;
     default: return false;
     }
 }
@@ -274,9 +278,7 @@ void dequantize_int8_groups(const void *src, float *y, int64_t n, uint32_t group
 
 namespace {
 // Bytes of one element of the float types Rows8 interleaves element by element; 0 else.
-size_t rows8_elem_bytes(TensorType t) {
-    return t == TensorType::F32 ? 4 : t == TensorType::F16 || t == TensorType::BF16 ? 2 : 0;
-}
+size_t rows8_elem_bytes(TensorType t) { return t == TensorType::F32 ? 4 : t == TensorType::F16 || t == TensorType::BF16 ? 2 : 0; }
 bool rows8_shape(TensorType t, int64_t rows, int64_t cols) {
     if (rows % 8 != 0 || cols <= 0) return false;
     if (rows8_elem_bytes(t)) return true;
@@ -304,7 +306,8 @@ bool interleave_rows8(TensorType t, const void *src, void *dst, int64_t rows, in
             for (int j = 0; j < 8; j++) memcpy(out + 2 * j, rows_in + j * rb + static_cast<size_t>(b) * bs, 2);
             // Vector v, lane j (4 bytes) = row j's quant bytes 4v..4v+3.
             for (size_t v = 0; v < qbytes / 4; v++)
-                for (int j = 0; j < 8; j++) memcpy(out + 16 + 32 * v + 4 * j, rows_in + j * rb + static_cast<size_t>(b) * bs + 2 + 4 * v, 4);
+                for (int j = 0; j < 8; j++)
+                    memcpy(out + 16 + 32 * v + 4 * j, rows_in + j * rb + static_cast<size_t>(b) * bs + 2 + 4 * v, 4);
         }
     }
     return true;

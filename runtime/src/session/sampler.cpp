@@ -291,7 +291,7 @@ int32_t Sampler::draw(int n, int k, float max) {
         total += prob_[m];
         m++;
     }
-    if (m == 0) { // the filter rejected every likely token: the most likely it accepts
+    if (m == 0) {             // the filter rejected every likely token: the most likely it accepts
         if (all_) fill_all(); // cand_ may hold only the selected prefix
         const int32_t t = pick_greedy(n);
         rng_.next(); // keep one draw per token

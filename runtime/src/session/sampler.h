@@ -42,7 +42,10 @@ public:
     const sm_sampler_desc &desc() const { return d_; }
 
 private:
-    struct Cand { float logit; int32_t id; };
+    struct Cand {
+        float logit;
+        int32_t id;
+    };
     // Most likely first, the lower id among equals: a total order, so every selection
     // method keeps the tokens a full sort would.
     static bool before(const Cand &a, const Cand &b) { return a.logit > b.logit || (a.logit == b.logit && a.id < b.id); }
@@ -50,16 +53,15 @@ private:
     // them, then pick the most likely, or truncate (returns the kept count k and the
     // largest logit) and draw.
     int gather(const float *logits, const TokenConstraint *c, bool adjusted);
-    float *find(int n, int32_t id); // a candidate's logit by token id (nullptr: not one)
+    float *find(int n, int32_t id);                          // a candidate's logit by token id (nullptr: not one)
     void adjust(int n, const int32_t *recent, int n_recent); // recent nullptr: no penalties
     int32_t pick_most_likely(int n);
     int truncate(int n, float *max);
     int32_t draw(int n, int k, float max);
     int32_t pick_greedy(int n);
     static constexpr int kMaxHeapSelect = 256; // longer prefixes: nth_element
-    void fill_all();            // cand_ = every token of view_, in id order
-    void select_top(int len);   // cand_[0..len) = the best len of view_ (unsorted)
-
+    void fill_all();                           // cand_ = every token of view_, in id order
+    void select_top(int len);                  // cand_[0..len) = the best len of view_ (unsorted)
 
     sm_sampler_desc d_{};
     int n_vocab_ = 0;
@@ -67,11 +69,11 @@ private:
     sm_logit_bias *bias_ = nullptr;
     Cand *cand_ = nullptr;
     float *prob_ = nullptr;
-    float *adj_ = nullptr;      // the logits after biases and penalties, by token id
+    float *adj_ = nullptr;        // the logits after biases and penalties, by token id
     const float *view_ = nullptr; // this call's logits by id: the caller's row or adj_
     bool all_ = true;             // this call has no constraint: candidates are every token
     bool filled_ = false;         // cand_ holds every candidate
-    int32_t *window_ = nullptr; // sorted copy of the penalty window
+    int32_t *window_ = nullptr;   // sorted copy of the penalty window
 };
 
 } // namespace sm

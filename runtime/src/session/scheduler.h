@@ -10,8 +10,7 @@ namespace sm {
 
 class Scheduler {
 public:
-    void init(Forward *fwd, const Parallel *par, Session **slots, int n_slots, int max_batch, int max_out_rows,
-              Bump &arena);
+    void init(Forward *fwd, const Parallel *par, Session **slots, int n_slots, int max_batch, int max_out_rows, Bump &arena);
     static size_t bytes_needed(int n_slots, int max_batch);
 
     // The clock deadlines are measured on (default: now_ns()).
@@ -35,9 +34,9 @@ private:
     const Parallel *par_ = nullptr;
     Session **slots_ = nullptr;
     int n_slots_ = 0, max_batch_ = 0, max_out_rows_ = 0;
-    int next_ = 0;              // round-robin start, for fairness between sessions
-    bool unconsumed_ = false;   // a finished forward whose logits were not handed out
-    double sample_ns_ = 0;      // learned cost of finish_batch (sampling), for the budget
+    int next_ = 0;            // round-robin start, for fairness between sessions
+    bool unconsumed_ = false; // a finished forward whose logits were not handed out
+    double sample_ns_ = 0;    // learned cost of finish_batch (sampling), for the budget
     static constexpr double kSlackStepNs = 20000;
     double slack_ns_ = 0;       // how early steps plan to end (see step)
     int32_t *tokens_ = nullptr; // the batch's tokens, row order

@@ -42,15 +42,19 @@ sm_status Session::configure(const sm_session_desc &d, Error &err) {
     if ((d.n_stop_strings && !d.stop_strings) || (d.n_choices && !d.choices) || (d.sampler.n_logit_bias && !d.sampler.logit_bias))
         return err.set(SM_ERR_INVALID_ARGUMENT, "a count is set but its array is NULL");
     if (!Sampler::settings_ok(d.sampler) || d.max_tokens < 0)
-        return err.set(SM_ERR_INVALID_ARGUMENT, "sampler settings out of range (finite temperature >= 0, 0 <= top_p, min_p <= 1, top_k >= 0, "
-                                                "finite repeat_penalty > 0, finite penalties, penalty_window >= 0, max_tokens >= 0)");
+        return err.set(SM_ERR_INVALID_ARGUMENT,
+                       "sampler settings out of range (finite temperature >= 0, 0 <= top_p, min_p <= 1, top_k >= 0, "
+                       "finite repeat_penalty > 0, finite penalties, penalty_window >= 0, max_tokens >= 0)");
     for (size_t i = 0; i < d.sampler.n_logit_bias; i++)
         if (d.sampler.logit_bias[i].token < 0 || d.sampler.logit_bias[i].token >= lim.n_vocab)
-            return err.set(SM_ERR_INVALID_ARGUMENT, "logit bias for token %d outside the vocabulary", d.sampler.logit_bias[i].token);
-    if (d.stop_at_eos != 0 && d.stop_at_eos != 1) return err.set(SM_ERR_INVALID_ARGUMENT, "stop_at_eos is %d, not 0 or 1", d.stop_at_eos);
+            return err.set(SM_ERR_INVALID_ARGUMENT, "logit bias for token %d outside the vocabulary",
+                           d.sampler.logit_bias[i].token);
+    if (d.stop_at_eos != 0 && d.stop_at_eos != 1)
+        return err.set(SM_ERR_INVALID_ARGUMENT, "stop_at_eos is %d, not 0 or 1", d.stop_at_eos);
     // NULL or empty strings are wrong arguments; strings beyond the planned room are capacity.
     for (size_t i = 0; i < d.n_stop_strings; i++)
-        if (!d.stop_strings[i] || !d.stop_strings[i][0]) return err.set(SM_ERR_INVALID_ARGUMENT, "stop string %zu is NULL or empty", i);
+        if (!d.stop_strings[i] || !d.stop_strings[i][0])
+            return err.set(SM_ERR_INVALID_ARGUMENT, "stop string %zu is NULL or empty", i);
     for (size_t i = 0; i < d.n_choices; i++)
         if (!d.choices[i] || !d.choices[i][0]) return err.set(SM_ERR_INVALID_ARGUMENT, "choice %zu is NULL or empty", i);
     size_t used = 0;
@@ -65,7 +69,8 @@ sm_status Session::configure(const sm_session_desc &d, Error &err) {
     };
     for (size_t i = 0; i < d.n_stop_strings; i++)
         if (!copy(d.stop_strings[i], static_cast<size_t>(kMaxStopLen), &stops[i], &stop_len[i]))
-            return err.set(SM_ERR_CAPACITY, "stop string %zu is longer than %d bytes, or the strings exceed %d bytes", i, kMaxStopLen, lim.strings_cap);
+            return err.set(SM_ERR_CAPACITY, "stop string %zu is longer than %d bytes, or the strings exceed %d bytes", i,
+                           kMaxStopLen, lim.strings_cap);
     for (size_t i = 0; i < d.n_choices; i++)
         if (!copy(d.choices[i], static_cast<size_t>(SessionLimits::kGenTextCap - 1), &choices[i], &choice_len[i]))
             return err.set(SM_ERR_CAPACITY, "choice %zu is longer than %d bytes, or the strings exceed %d bytes", i,
@@ -114,10 +119,13 @@ void Session::reset() {
 sm_status Session::submit(const int32_t *tokens, size_t n, Error &err) {
     for (size_t i = 0; i < n; i++)
         if (tokens[i] < 0 || tokens[i] >= lim.n_vocab)
-            return err.set(SM_ERR_INVALID_ARGUMENT, "token %d at index %zu is outside the vocabulary of %d", tokens[i], i, lim.n_vocab);
+            return err.set(SM_ERR_INVALID_ARGUMENT, "token %d at index %zu is outside the vocabulary of %d", tokens[i], i,
+                           lim.n_vocab);
     const size_t room = static_cast<size_t>(lim.pending_cap - queued.load(std::memory_order_acquire));
     if (n > room || !pending.push(tokens, n))
-        return err.set(SM_ERR_CAPACITY, "%zu tokens do not fit the %zu free places of the session's input queue (capacity %d tokens: sm_model_desc.max_text_bytes + 256)",
+        return err.set(SM_ERR_CAPACITY,
+                       "%zu tokens do not fit the %zu free places of the session's input queue (capacity %d tokens: "
+                       "sm_model_desc.max_text_bytes + 256)",
                        n, room, lim.pending_cap);
     queued.fetch_add(static_cast<int32_t>(n), std::memory_order_acq_rel);
     host_submitted += static_cast<int64_t>(n);
@@ -220,7 +228,8 @@ void Session::consume(const int32_t *tokens, int n_rows, const float *logits, in
                    sizeof(float) * static_cast<size_t>(lim.n_vocab));
     }
     if (logits && n_logit_rows > 0) {
-        memcpy(last_logits, logits + static_cast<size_t>(n_logit_rows - 1) * lim.n_vocab, sizeof(float) * static_cast<size_t>(lim.n_vocab));
+        memcpy(last_logits, logits + static_cast<size_t>(n_logit_rows - 1) * lim.n_vocab,
+               sizeof(float) * static_cast<size_t>(lim.n_vocab));
         has_logits = true;
     }
     if (generating && logits && pending.size() == 0) {
@@ -229,7 +238,8 @@ void Session::consume(const int32_t *tokens, int n_rows, const float *logits, in
         } else {
             const int64_t w = n_history < lim.history_cap ? n_history : lim.history_cap;
             TokenConstraint c{allows_cb, this};
-            const int32_t t = sampler.sample(last_logits, history + (n_history - w), static_cast<int>(w), n_choices ? &c : nullptr);
+            const int32_t t = sampler.sample(last_logits, history + (n_history - w), static_cast<int>(w),
+                                             n_choices ? &c : nullptr);
             if (t < 0) {
                 finish(SM_FINISH_CHOICE);
             } else if (stop_at_eos && tok && !n_choices && (tok->is_end_of_generation(t) || t == tok->bos())) {
@@ -333,8 +343,7 @@ bool Session::choice_allows(int32_t t) const {
     const size_t total = static_cast<size_t>(n_gen_text) + n;
     for (int i = 0; i < n_choices; i++) {
         if (total > static_cast<size_t>(choice_len[i])) continue;
-        if (memcmp(choices[i], gen_text, static_cast<size_t>(n_gen_text)) == 0 &&
-            memcmp(choices[i] + n_gen_text, b, n) == 0)
+        if (memcmp(choices[i], gen_text, static_cast<size_t>(n_gen_text)) == 0 && memcmp(choices[i] + n_gen_text, b, n) == 0)
             return true;
     }
     return false;

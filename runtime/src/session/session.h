@@ -22,16 +22,16 @@ namespace sm {
 // Per-slot capacities, fixed when the model is loaded.
 struct SessionLimits {
     int n_vocab = 0;
-    int pending_cap = 0;     // submitted tokens not yet through the model (queued or in flight)
-    int history_cap = 0;     // recent tokens kept (penalties, save)
+    int pending_cap = 0; // submitted tokens not yet through the model (queued or in flight)
+    int history_cap = 0; // recent tokens kept (penalties, save)
     int out_tokens_cap = 1024;
     int out_text_cap = 8192;
-    int strings_cap = 4096;  // stop strings + choices, copied
+    int strings_cap = 4096; // stop strings + choices, copied
     static constexpr int kMaxStops = 8, kMaxChoices = 32, kGenTextCap = 1024;
-    static constexpr int kTokenBytesCap = 256;                    // a token's text, at most
-    static constexpr int kCharsCap = 3 * kTokenBytesCap + 16;     // ... as UTF-8 (U+FFFD for bad bytes)
+    static constexpr int kTokenBytesCap = 256;                // a token's text, at most
+    static constexpr int kCharsCap = 3 * kTokenBytesCap + 16; // ... as UTF-8 (U+FFFD for bad bytes)
     static constexpr int kMaxStopLen = 192;
-    static constexpr int kHoldCap = kMaxStopLen + kCharsCap;     // text held back for stop strings
+    static constexpr int kHoldCap = kMaxStopLen + kCharsCap; // text held back for stop strings
 };
 
 struct Session {
@@ -50,7 +50,7 @@ struct Session {
     // flight. Submit enforces lim.pending_cap on it, so a save (which puts the rows in
     // flight back in front of the queue) always fits the queue of the session it loads into.
     std::atomic<int32_t> queued{0};
-    int64_t host_submitted = 0;          // tokens ever submitted since reset (host side)
+    int64_t host_submitted = 0; // tokens ever submitted since reset (host side)
 
     // ---- worker -> host
     SpscRing<int32_t> out_tokens;
@@ -69,33 +69,33 @@ struct Session {
 
     // ---- worker side
     uint32_t seen_submit = 0;
-    int64_t n_past = 0;          // positions in the KV cache
-    int32_t last_token = -1;     // sampled, not yet fed back
+    int64_t n_past = 0;      // positions in the KV cache
+    int32_t last_token = -1; // sampled, not yet fed back
     bool feed_last = false;
-    int32_t last_fed = -1;       // the last token that went through the model
-    int32_t generated = 0;       // since the last submit
-    bool generating = false;     // sample after the pending tokens are consumed
-    bool in_flight = false;      // rows of this session are in the running forward
+    int32_t last_fed = -1;   // the last token that went through the model
+    int32_t generated = 0;   // since the last submit
+    bool generating = false; // sample after the pending tokens are consumed
+    bool in_flight = false;  // rows of this session are in the running forward
     // The rows in flight (the scheduler's batch buffer, valid until consume): a save puts
     // them back in front of the queue, so it never has to finish the forward.
     const int32_t *flight_rows = nullptr;
     int flight_n = 0;
     bool flight_fed_last = false; // flight_rows[0] is last_token, fed back
     sm_phase phase = SM_PHASE_IDLE;
-    int32_t *history = nullptr;  // ring of the last history_cap tokens
+    int32_t *history = nullptr; // ring of the last history_cap tokens
     int64_t n_history = 0;
     float *last_logits = nullptr;
     bool has_logits = false;
     text::Utf8Stream utf8;
-    char *hold = nullptr;        // text held back while it could start a stop string
+    char *hold = nullptr; // text held back while it could start a stop string
     int n_hold = 0;
-    char *gen_text = nullptr;    // generated text so far (choice matching)
+    char *gen_text = nullptr; // generated text so far (choice matching)
     int n_gen_text = 0;
     Sampler sampler;
 
     // eval (teacher forcing): logits rows are copied out here
     bool eval = false;
-    bool eval_all = false;        // a logits row per token (the model planned all_logits)
+    bool eval_all = false; // a logits row per token (the model planned all_logits)
     float *eval_out = nullptr;
     size_t eval_rows_cap = 0, eval_rows = 0;
 

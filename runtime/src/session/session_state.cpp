@@ -12,7 +12,7 @@ namespace sm {
 namespace {
 
 constexpr uint32_t kMagic = 0x31534d53; // "SMS1"
-constexpr uint32_t kVersion = 3; // 3: queued input of any length, a submit not yet taken, a cancel request
+constexpr uint32_t kVersion = 3;        // 3: queued input of any length, a submit not yet taken, a cancel request
 
 uint64_t fnv(const uint8_t *p, size_t n) {
     uint64_t h = 0xcbf29ce484222325ull;
@@ -75,7 +75,7 @@ size_t Session::save(uint8_t *buf, size_t cap, uint64_t fingerprint) const {
     w.val<uint8_t>(static_cast<uint8_t>(phase));
     w.val<uint8_t>(has_logits);
     w.val<uint8_t>(submit_seq.load(std::memory_order_acquire) != seen_submit); // a submit not yet taken
-    w.val<uint8_t>(cancel.load(std::memory_order_acquire));                     // a cancel not yet seen
+    w.val<uint8_t>(cancel.load(std::memory_order_acquire));                    // a cancel not yet seen
     const sm_sampler_desc &d = sampler.desc();
     w.val(d.temperature);
     w.val(d.top_k);
@@ -139,7 +139,8 @@ sm_status Session::load(const uint8_t *buf, size_t size, uint64_t fingerprint, E
     if (version != kVersion) return err.set(SM_ERR_MISMATCH, "saved session version %u, this build reads %u", version, kVersion);
     if (fnv(buf, size - 8) != sum) return err.set(SM_ERR_FORMAT, "saved session is corrupt (checksum mismatch)");
     if (r.val<uint64_t>() != fingerprint)
-        return err.set(SM_ERR_MISMATCH, "the saved session belongs to another model (or other n_ctx / n_sinks / max_batch / kv_type)");
+        return err.set(SM_ERR_MISMATCH,
+                       "the saved session belongs to another model (or other n_ctx / n_sinks / max_batch / kv_type)");
     if (r.val<int32_t>() != lim.n_vocab || r.val<int32_t>() != geo->n_slots)
         return err.set(SM_ERR_MISMATCH, "saved session has another vocabulary or cache size");
     reset();
@@ -180,7 +181,8 @@ sm_status Session::load(const uint8_t *buf, size_t size, uint64_t fingerprint, E
             return err.set(SM_ERR_FORMAT, "saved session: bad logit bias");
     d.logit_bias = bias;
     d.n_logit_bias = static_cast<size_t>(n_bias);
-    if (!r.ok || !Sampler::settings_ok(d) || !sampler.configure(d)) return err.set(SM_ERR_FORMAT, "saved session: bad sampler settings");
+    if (!r.ok || !Sampler::settings_ok(d) || !sampler.configure(d))
+        return err.set(SM_ERR_FORMAT, "saved session: bad sampler settings");
     r.get(sampler.rng().s, sizeof sampler.rng().s);
     max_tokens = r.val<int32_t>();
     if (max_tokens < 0) return err.set(SM_ERR_FORMAT, "saved session: bad max_tokens");
@@ -192,7 +194,8 @@ sm_status Session::load(const uint8_t *buf, size_t size, uint64_t fingerprint, E
         if (!r.ok || n < 0 || n > max_n) return -1;
         for (int i = 0; i < n; i++) {
             const int32_t l = r.val<int32_t>();
-            if (!r.ok || l < 1 || l > max_len || used + static_cast<size_t>(l) + 1 > static_cast<size_t>(lim.strings_cap)) return -1;
+            if (!r.ok || l < 1 || l > max_len || used + static_cast<size_t>(l) + 1 > static_cast<size_t>(lim.strings_cap))
+                return -1;
             r.get(strings + used, static_cast<size_t>(l));
             strings[used + static_cast<size_t>(l)] = 0;
             dst[i] = strings + used;
@@ -229,7 +232,8 @@ sm_status Session::load(const uint8_t *buf, size_t size, uint64_t fingerprint, E
     r.get(history, sizeof(int32_t) * static_cast<size_t>(n_hist));
     n_history = n_hist;
     for (int64_t i = 0; r.ok && i < n_hist; i++)
-        if (history[i] < 0 || history[i] >= lim.n_vocab) return err.set(SM_ERR_FORMAT, "saved session: history token out of range");
+        if (history[i] < 0 || history[i] >= lim.n_vocab)
+            return err.set(SM_ERR_FORMAT, "saved session: history token out of range");
     // Queued input straight into the queue, checked as it comes (a failure resets the session).
     const int64_t n_pending = r.val<int64_t>();
     if (n_pending < 0 || n_pending > lim.pending_cap)
@@ -240,7 +244,8 @@ sm_status Session::load(const uint8_t *buf, size_t size, uint64_t fingerprint, E
         const size_t k = static_cast<size_t>(n_pending - at < 256 ? n_pending - at : 256);
         r.get(chunk, sizeof(int32_t) * k);
         for (size_t i = 0; r.ok && i < k; i++)
-            if (chunk[i] < 0 || chunk[i] >= lim.n_vocab) return err.set(SM_ERR_FORMAT, "saved session: queued token out of range");
+            if (chunk[i] < 0 || chunk[i] >= lim.n_vocab)
+                return err.set(SM_ERR_FORMAT, "saved session: queued token out of range");
         if (r.ok) pending.push(chunk, k);
         at += static_cast<int64_t>(k);
     }

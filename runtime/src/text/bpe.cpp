@@ -91,8 +91,7 @@ void bpe_word(const TokenizerImpl &t, const uint8_t *w, uint32_t len, EncodeScra
 
 } // namespace
 
-sm_status bpe_encode(const TokenizerImpl &t, const char *text, size_t n, EncodeScratch &s, TokenSink &sink,
-                     Error &err) {
+sm_status bpe_encode(const TokenizerImpl &t, const char *text, size_t n, EncodeScratch &s, TokenSink &sink, Error &err) {
     // 1. Code points as llama.cpp reads them. `norm` is what BPE sees (the re-encoded code
     //    points), `match` what the regexes see: the same bytes, except that surrogates
     //    (which PCRE2 rejects) become U+E000, another code point of category C.

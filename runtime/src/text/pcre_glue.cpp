@@ -67,8 +67,7 @@ constexpr size_t kContextScratch = 2048;
 
 } // namespace
 
-sm_status compile_regex(const char *pattern, size_t len, PcreRegion &region, pcre2_code **out, bool *jitted,
-                        Error &err) {
+sm_status compile_regex(const char *pattern, size_t len, PcreRegion &region, pcre2_code **out, bool *jitted, Error &err) {
     *out = nullptr;
     *jitted = false;
     pcre2_general_context *gc = pcre2_general_context_create(region_malloc, region_free, &region);
@@ -81,8 +80,7 @@ sm_status compile_regex(const char *pattern, size_t len, PcreRegion &region, pcr
     pcre2_compile_context_free(cc);
     pcre2_general_context_free(gc); // compiled code keeps its own copy of the allocator
     if (!re) {
-        if (region.exhausted)
-            return err.set(SM_ERR_CAPACITY, "tokenizer: regex memory region (%zu bytes) exhausted", region.cap);
+        if (region.exhausted) return err.set(SM_ERR_CAPACITY, "tokenizer: regex memory region (%zu bytes) exhausted", region.cap);
         PCRE2_UCHAR msg[160];
         pcre2_get_error_message(code, msg, sizeof msg);
         return err.set(SM_ERR_INTERNAL, "tokenizer: regex does not compile at %zu: %s", static_cast<size_t>(at),

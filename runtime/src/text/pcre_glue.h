@@ -24,16 +24,15 @@ namespace sm::text {
 struct PcreRegion {
     uint8_t *base = nullptr;
     size_t cap = 0;
-    size_t top = 0;            // bytes in use
-    size_t last = SIZE_MAX;    // offset of the topmost block's header
-    size_t high = 0;           // high-water mark, for tests and sizing
+    size_t top = 0;         // bytes in use
+    size_t last = SIZE_MAX; // offset of the topmost block's header
+    size_t high = 0;        // high-water mark, for tests and sizing
     bool exhausted = false;
 };
 
 // Compiles pattern (UTF-8, PCRE2 syntax) into *out with memory from region; tries JIT
 // (*jitted says whether it worked: without it matching falls back to the interpreter).
-sm_status compile_regex(const char *pattern, size_t len, PcreRegion &region, pcre2_real_code_8 **out, bool *jitted,
-                        Error &err);
+sm_status compile_regex(const char *pattern, size_t len, PcreRegion &region, pcre2_real_code_8 **out, bool *jitted, Error &err);
 void free_regex(pcre2_real_code_8 *code);
 
 // Per-call matching state carved from scratch memory. Must not move after init().
@@ -48,8 +47,7 @@ struct MatchScratch {
     // Finds the first match of code in subject[0,len) at or after start. Returns 1 and
     // sets [*ms,*me) on a match, 0 when there is none, or an error status (negative
     // values never escape: they become SM_ERR_CAPACITY / SM_ERR_INTERNAL in err).
-    int find(const pcre2_real_code_8 *code, const char *subject, size_t len, size_t start, size_t *ms, size_t *me,
-             Error &err);
+    int find(const pcre2_real_code_8 *code, const char *subject, size_t len, size_t start, size_t *ms, size_t *me, Error &err);
 };
 
 // Scratch one MatchScratch needs: tiny with JIT (contexts only), more for the

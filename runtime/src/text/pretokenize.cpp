@@ -47,7 +47,18 @@ const char *const kFalcon[] = {
 
 const char *const kDeepseekLlm[] = {
     "[\r\n]",
-    "\\s?[A-Za-z\\x{B5}\\x{C0}-\\x{D6}\\x{D8}-\\x{F6}\\x{F8}-\\x{1BA}\\x{1BC}-\\x{1BF}\\x{1C4}-\\x{293}\\x{295}-\\x{2AF}\\x{370}-\\x{373}\\x{376}\\x{377}\\x{37B}-\\x{37D}\\x{37F}\\x{386}\\x{388}-\\x{38A}\\x{38C}\\x{38E}-\\x{3A1}\\x{3A3}-\\x{3F5}\\x{3F7}-\\x{481}\\x{48A}-\\x{52F}\\x{531}-\\x{556}\\x{10A0}-\\x{10C5}\\x{13A0}-\\x{13F5}\\x{13F8}-\\x{13FD}\\x{1C90}-\\x{1CBA}\\x{1CBD}-\\x{1CBF}\\x{1D00}-\\x{1D2B}\\x{1D6B}-\\x{1D77}\\x{1D79}-\\x{1D9A}\\x{1E00}-\\x{1F15}\\x{1F18}-\\x{1F1D}\\x{1F20}-\\x{1F45}\\x{1F48}-\\x{1F4D}\\x{1F50}-\\x{1F57}\\x{1F59}\\x{1F5B}\\x{1F5D}\\x{1F5F}-\\x{1F7D}\\x{1F80}-\\x{1FB4}\\x{1FB6}-\\x{1FBC}\\x{1FBE}\\x{1FC2}-\\x{1FC4}\\x{1FC6}-\\x{1FCC}\\x{1FD0}-\\x{1FD3}\\x{1FD6}-\\x{1FDB}\\x{1FE0}-\\x{1FEC}\\x{1FF2}-\\x{1FF4}\\x{1FF6}-\\x{1FFC}\\x{2102}\\x{2107}\\x{210A}-\\x{2113}\\x{2115}\\x{2119}-\\x{211D}\\x{2124}\\x{2126}\\x{2128}\\x{212A}-\\x{212D}\\x{212F}-\\x{2134}\\x{2139}\\x{213C}-\\x{213F}\\x{2145}-\\x{2149}\\x{214E}\\x{2183}\\x{2184}\\x{2C00}-\\x{2C7B}\\x{2C7E}-\\x{2CE4}\\x{2CEB}-\\x{2CEE}\\x{2CF2}\\x{2CF3}\\x{A640}-\\x{A66D}\\x{A680}-\\x{A69B}\\x{A722}-\\x{A76F}\\x{A771}-\\x{A787}\\x{A78B}-\\x{A78E}\\x{AB70}-\\x{ABBF}\\x{FB00}-\\x{FB06}\\x{FB13}-\\x{FB17}\\x{FF21}-\\x{FF3A}\\x{FF41}-\\x{FF5A}\\x{10400}-\\x{1044F}\\x{104B0}-\\x{104D3}\\x{104D8}-\\x{104FB}\\x{10C80}-\\x{10CB2}\\x{10CC0}-\\x{10CF2}\\x{118A0}-\\x{118DF}\\x{1E900}-\\x{1E943}]+",
+    "\\s?[A-Za-z\\x{B5}\\x{C0}-\\x{D6}\\x{D8}-\\x{F6}\\x{F8}-\\x{1BA}\\x{1BC}-\\x{1BF}\\x{1C4}-\\x{293}\\x{295}-\\x{2AF}\\x{370}-"
+    "\\x{373}\\x{376}\\x{377}\\x{37B}-\\x{37D}\\x{37F}\\x{386}\\x{388}-\\x{38A}\\x{38C}\\x{38E}-\\x{3A1}\\x{3A3}-\\x{3F5}\\x{3F7}"
+    "-\\x{481}\\x{48A}-\\x{52F}\\x{531}-\\x{556}\\x{10A0}-\\x{10C5}\\x{13A0}-\\x{13F5}\\x{13F8}-\\x{13FD}\\x{1C90}-\\x{1CBA}\\x{"
+    "1CBD}-\\x{1CBF}\\x{1D00}-\\x{1D2B}\\x{1D6B}-\\x{1D77}\\x{1D79}-\\x{1D9A}\\x{1E00}-\\x{1F15}\\x{1F18}-\\x{1F1D}\\x{1F20}-\\x{"
+    "1F45}\\x{1F48}-\\x{1F4D}\\x{1F50}-\\x{1F57}\\x{1F59}\\x{1F5B}\\x{1F5D}\\x{1F5F}-\\x{1F7D}\\x{1F80}-\\x{1FB4}\\x{1FB6}-\\x{"
+    "1FBC}\\x{1FBE}\\x{1FC2}-\\x{1FC4}\\x{1FC6}-\\x{1FCC}\\x{1FD0}-\\x{1FD3}\\x{1FD6}-\\x{1FDB}\\x{1FE0}-\\x{1FEC}\\x{1FF2}-\\x{"
+    "1FF4}\\x{1FF6}-\\x{1FFC}\\x{2102}\\x{2107}\\x{210A}-\\x{2113}\\x{2115}\\x{2119}-\\x{211D}\\x{2124}\\x{2126}\\x{2128}\\x{"
+    "212A}-\\x{212D}\\x{212F}-\\x{2134}\\x{2139}\\x{213C}-\\x{213F}\\x{2145}-\\x{2149}\\x{214E}\\x{2183}\\x{2184}\\x{2C00}-\\x{"
+    "2C7B}\\x{2C7E}-\\x{2CE4}\\x{2CEB}-\\x{2CEE}\\x{2CF2}\\x{2CF3}\\x{A640}-\\x{A66D}\\x{A680}-\\x{A69B}\\x{A722}-\\x{A76F}\\x{"
+    "A771}-\\x{A787}\\x{A78B}-\\x{A78E}\\x{AB70}-\\x{ABBF}\\x{FB00}-\\x{FB06}\\x{FB13}-\\x{FB17}\\x{FF21}-\\x{FF3A}\\x{FF41}-\\x{"
+    "FF5A}\\x{10400}-\\x{1044F}\\x{104B0}-\\x{104D3}\\x{104D8}-\\x{104FB}\\x{10C80}-\\x{10CB2}\\x{10CC0}-\\x{10CF2}\\x{118A0}-"
+    "\\x{118DF}\\x{1E900}-\\x{1E943}]+",
     "\\s?[!-/:-~\\x{FF01}-\\x{FF0F}\\x{FF1A}-\\x{FF5E}\\x{2018}-\\x{201F}\\x{3000}-\\x{3002}]+",
     "\\s+$",
     "[\\x{4E00}-\\x{9FA5}\\x{800}-\\x{4E00}\\x{AC00}-\\x{D7FF}]+",
@@ -55,14 +66,11 @@ const char *const kDeepseekLlm[] = {
 };
 
 const char *const kDeepseekCoder[] = {
-    "[\r\n]",
-    "\\s?\\p{L}+",
-    "\\s?\\p{P}+",
-    "[\\x{4E00}-\\x{9FA5}\\x{800}-\\x{4E00}\\x{AC00}-\\x{D7FF}]+",
-    "\\p{N}",
+    "[\r\n]", "\\s?\\p{L}+", "\\s?\\p{P}+", "[\\x{4E00}-\\x{9FA5}\\x{800}-\\x{4E00}\\x{AC00}-\\x{D7FF}]+", "\\p{N}",
 };
 
-#define SM_PRE(name, list, ignore, bos) {name, list, static_cast<int>(sizeof(list) / sizeof(list[0])), ignore, bos}
+#define SM_PRE(name, list, ignore, bos) \
+    { name, list, static_cast<int>(sizeof(list) / sizeof(list[0])), ignore, bos }
 const PreSpec kSpecDefault = SM_PRE("default", kDefault, false, 0);
 const PreSpec kSpecGpt2 = SM_PRE("gpt-2", kGpt2, false, 0);
 const PreSpec kSpecLlama3 = SM_PRE("llama3", kLlama3, true, 1);
@@ -81,22 +89,45 @@ struct PreName {
 };
 const PreName kNames[] = {
     {"default", &kSpecDefault},
-    {"llama3", &kSpecLlama3}, {"llama-v3", &kSpecLlama3}, {"llama-bpe", &kSpecLlama3}, {"falcon3", &kSpecLlama3},
+    {"llama3", &kSpecLlama3},
+    {"llama-v3", &kSpecLlama3},
+    {"llama-bpe", &kSpecLlama3},
+    {"falcon3", &kSpecLlama3},
     {"pixtral", &kSpecLlama3},
-    {"falcon-h1", &kSpecLlama3}, {"midm-2.0", &kSpecLlama3}, {"lfm2", &kSpecLlama3},
-    {"dbrx", &kSpecLlama3Regex}, {"smaug-bpe", &kSpecLlama3Regex},
+    {"falcon-h1", &kSpecLlama3},
+    {"midm-2.0", &kSpecLlama3},
+    {"lfm2", &kSpecLlama3},
+    {"dbrx", &kSpecLlama3Regex},
+    {"smaug-bpe", &kSpecLlama3Regex},
     {"deepseek-llm", &kSpecDeepseekLlm},
     {"deepseek-coder", &kSpecDeepseekCoder},
     {"falcon", &kSpecFalcon},
-    {"mpt", &kSpecGpt2}, {"gpt-2", &kSpecGpt2}, {"phi-2", &kSpecGpt2}, {"jina-es", &kSpecGpt2},
-    {"jina-de", &kSpecGpt2}, {"jina-v2-es", &kSpecGpt2}, {"jina-v2-de", &kSpecGpt2}, {"olmo", &kSpecGpt2},
-    {"jais", &kSpecGpt2}, {"gigachat", &kSpecGpt2}, {"exaone4", &kSpecGpt2},
-    {"a.x-4.0", &kSpecGpt2}, {"mellum", &kSpecGpt2},
-    {"starcoder", &kSpecStarcoder}, {"refact", &kSpecStarcoder}, {"command-r", &kSpecStarcoder},
-    {"smollm", &kSpecStarcoder}, {"codeshell", &kSpecStarcoder}, {"exaone", &kSpecStarcoder},
+    {"mpt", &kSpecGpt2},
+    {"gpt-2", &kSpecGpt2},
+    {"phi-2", &kSpecGpt2},
+    {"jina-es", &kSpecGpt2},
+    {"jina-de", &kSpecGpt2},
+    {"jina-v2-es", &kSpecGpt2},
+    {"jina-v2-de", &kSpecGpt2},
+    {"olmo", &kSpecGpt2},
+    {"jais", &kSpecGpt2},
+    {"gigachat", &kSpecGpt2},
+    {"exaone4", &kSpecGpt2},
+    {"a.x-4.0", &kSpecGpt2},
+    {"mellum", &kSpecGpt2},
+    {"starcoder", &kSpecStarcoder},
+    {"refact", &kSpecStarcoder},
+    {"command-r", &kSpecStarcoder},
+    {"smollm", &kSpecStarcoder},
+    {"codeshell", &kSpecStarcoder},
+    {"exaone", &kSpecStarcoder},
     {"minerva-7b", &kSpecStarcoder},
-    {"qwen2", &kSpecQwen2}, {"deepseek-r1-qwen", &kSpecQwen2}, {"stablelm2", &kSpecQwen2}, {"megrez", &kSpecQwen2},
-    {"hunyuan", &kSpecQwen2}, {"kormo", &kSpecQwen2},
+    {"qwen2", &kSpecQwen2},
+    {"deepseek-r1-qwen", &kSpecQwen2},
+    {"stablelm2", &kSpecQwen2},
+    {"megrez", &kSpecQwen2},
+    {"hunyuan", &kSpecQwen2},
+    {"kormo", &kSpecQwen2},
 };
 
 // Unicode White_Space (= llama.cpp's unicode_set_whitespace), as PCRE2 class contents.
@@ -194,8 +225,8 @@ void Pretokenizer::release() {
     n = 0;
 }
 
-sm_status Pretokenizer::split(const char *text, size_t len, uint32_t *a, uint32_t *b, const uint32_t **ends,
-                              size_t *n_words, MatchScratch &ms, Error &err) const {
+sm_status Pretokenizer::split(const char *text, size_t len, uint32_t *a, uint32_t *b, const uint32_t **ends, size_t *n_words,
+                              MatchScratch &ms, Error &err) const {
     uint32_t *in = a, *out = b;
     size_t m = 0;
     if (len > 0) in[m++] = static_cast<uint32_t>(len);

@@ -23,11 +23,11 @@ namespace sm::text {
 constexpr int kMaxPreRegex = 6;
 
 struct PreSpec {
-    const char *name;           // canonical llama.cpp pre-type, for messages
-    const char *const *regex;   // llama.cpp's expressions, in order
+    const char *name;         // canonical llama.cpp pre-type, for messages
+    const char *const *regex; // llama.cpp's expressions, in order
     int n_regex;
-    bool ignore_merges;         // a word that is already a token is emitted whole (llama3)
-    int add_bos;                // default for add_bos: 1 / 0
+    bool ignore_merges; // a word that is already a token is emitted whole (llama3)
+    int add_bos;        // default for add_bos: 1 / 0
 };
 
 // The spec for a tokenizer.ggml.pre value ("" means llama.cpp's "default"); nullptr

@@ -7,8 +7,8 @@
 
 namespace sm::text {
 
-sm_status spm_encode(const TokenizerImpl &t, const char *text, size_t n, bool prefix_space, EncodeScratch &s,
-                     TokenSink &sink, Error &err) {
+sm_status spm_encode(const TokenizerImpl &t, const char *text, size_t n, bool prefix_space, EncodeScratch &s, TokenSink &sink,
+                     Error &err) {
     static constexpr char kSpace[3] = {'\xE2', '\x96', '\x81'}; // U+2581
     // 1. Escape: optional leading space, every ' ' as U+2581.
     char *e = s.text_a;
@@ -50,9 +50,7 @@ sm_status spm_encode(const TokenizerImpl &t, const char *text, size_t n, bool pr
     //    join to the character before it (see TokenizerImpl::joins_space). No pair
     //    crosses a segment boundary, so merging each segment on its own makes the same
     //    merges in the same relative order as one loop over everything - with small heaps.
-    auto before = [sym](int32_t a, int32_t b) {
-        return sym[a].score > sym[b].score || (sym[a].score == sym[b].score && a < b);
-    };
+    auto before = [sym](int32_t a, int32_t b) { return sym[a].score > sym[b].score || (sym[a].score == sym[b].score && a < b); };
     MergeHeap<decltype(before)> heap(sym, s.heap, before);
     auto evaluate = [&](int32_t i) { // the pair (i, next(i))
         int32_t j = sym[i].next;

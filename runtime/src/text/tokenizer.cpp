@@ -49,8 +49,7 @@ void layout_scratch(const TokenizerImpl &t, size_t n, Bump &b, EncodeScratch &s)
 
 // --- plan / build ----------------------------------------------------------------------
 
-sm_status Tokenizer::plan(const VocabSource &v, int max_text_bytes, size_t *table_bytes, size_t *scratch_bytes,
-                          Error &err) {
+sm_status Tokenizer::plan(const VocabSource &v, int max_text_bytes, size_t *table_bytes, size_t *scratch_bytes, Error &err) {
     *table_bytes = 0;
     *scratch_bytes = 0;
     if (max_text_bytes < 0) return err.set(SM_ERR_INVALID_ARGUMENT, "tokenizer: max_text_bytes %d < 0", max_text_bytes);
@@ -102,9 +101,7 @@ int32_t Tokenizer::bos() const { return impl_ ? impl_->bos : -1; }
 int32_t Tokenizer::eos() const { return impl_ ? impl_->eos : -1; }
 int32_t Tokenizer::eot() const { return impl_ ? impl_->eot : -1; }
 bool Tokenizer::add_bos() const { return impl_ && impl_->add_bos; }
-bool Tokenizer::strips_leading_space() const {
-    return impl_ && impl_->kind == TokenizerKind::Spm && impl_->add_space_prefix;
-}
+bool Tokenizer::strips_leading_space() const { return impl_ && impl_->kind == TokenizerKind::Spm && impl_->add_space_prefix; }
 bool Tokenizer::is_end_of_generation(int32_t id) const {
     if (!impl_) return false;
     for (int32_t i = 0; i < impl_->n_eog; i++)
@@ -188,8 +185,8 @@ size_t partition(const TokenizerImpl &t, const char *text, size_t n, bool parse_
 
 } // namespace
 
-sm_status Tokenizer::encode(std::string_view text, uint32_t flags, int32_t *out, size_t cap, size_t *n_out,
-                            Bump &scratch, Error &err) const {
+sm_status Tokenizer::encode(std::string_view text, uint32_t flags, int32_t *out, size_t cap, size_t *n_out, Bump &scratch,
+                            Error &err) const {
     *n_out = 0;
     if (!impl_) return err.set(SM_ERR_INVALID_ARGUMENT, "tokenizer: not built");
     const TokenizerImpl &t = *impl_;
@@ -202,8 +199,8 @@ sm_status Tokenizer::encode(std::string_view text, uint32_t flags, int32_t *out,
     if (scratch.is_measuring() || scratch.overflowed()) {
         size_t need = scratch.used - mark;
         scratch.used = mark;
-        return err.set(SM_ERR_CAPACITY, "tokenizer: scratch too small for %zu bytes of text (needs %zu bytes)",
-                       text.size(), need);
+        return err.set(SM_ERR_CAPACITY, "tokenizer: scratch too small for %zu bytes of text (needs %zu bytes)", text.size(),
+                       need);
     }
     MatchScratch ms; // referenced by PCRE2's allocator while matching: stays put
     if (t.kind == TokenizerKind::Bpe) {

@@ -42,8 +42,7 @@ public:
     // for BPE.
     // tokenizer.ggml.model "" / "none" / "no_vocab" builds a tokenizer of kind None
     // (pieces only; encode() gives SM_ERR_UNSUPPORTED).
-    static sm_status plan(const VocabSource &v, int max_text_bytes, size_t *table_bytes, size_t *scratch_bytes,
-                          Error &err);
+    static sm_status plan(const VocabSource &v, int max_text_bytes, size_t *table_bytes, size_t *scratch_bytes, Error &err);
     sm_status build(const VocabSource &v, Bump &arena, Error &err);
     // Frees what lives outside the arena (compiled regexes); the tokenizer is unusable
     // afterwards. Safe to call twice or on a tokenizer that was never built.
@@ -53,13 +52,13 @@ public:
     int32_t n_vocab() const;
     int32_t bos() const; // -1 when absent
     int32_t eos() const;
-    int32_t eot() const; // end of turn (<|eot_id|>, <|im_end|>...), -1 when absent
-    bool add_bos() const;        // add BOS at the start of a prompt
-    bool strips_leading_space() const; // SPM: drop the space the first piece after BOS adds
+    int32_t eot() const;                         // end of turn (<|eot_id|>, <|im_end|>...), -1 when absent
+    bool add_bos() const;                        // add BOS at the start of a prompt
+    bool strips_leading_space() const;           // SPM: drop the space the first piece after BOS adds
     bool is_end_of_generation(int32_t id) const; // EOS, EOT and friends
     bool is_control(int32_t id) const;
-    std::string_view piece(int32_t id) const;    // the raw vocabulary string
-    std::string_view chat_template() const;      // "" when absent
+    std::string_view piece(int32_t id) const; // the raw vocabulary string
+    std::string_view chat_template() const;   // "" when absent
 
     // Appends ids for text to out (at most cap); *n_out gets the count needed. Returns
     // SM_ERR_CAPACITY if cap or the scratch is too small. kAddBos prepends bos() when
@@ -113,7 +112,9 @@ private:
 enum class ChatTemplate { Plain, ChatML, Llama2, Zephyr, Llama3 };
 ChatTemplate detect_chat_template(std::string_view tmpl);
 // Formats messages into out (at most cap bytes); returns the full length.
-struct ChatMessage { std::string_view role, content; };
+struct ChatMessage {
+    std::string_view role, content;
+};
 size_t format_chat(ChatTemplate t, const ChatMessage *msgs, size_t n, bool add_assistant, std::string_view bos,
                    std::string_view eos, char *out, size_t cap);
 

@@ -11,7 +11,12 @@ namespace sm::text {
 // llama.cpp's llama_token_attr bits that matter here (set from tokenizer.ggml.token_type
 // plus llama.cpp's name-based fix-ups).
 enum TokenAttr : uint8_t {
-    kAttrUnknown = 1, kAttrUnused = 2, kAttrNormal = 4, kAttrControl = 8, kAttrUserDefined = 16, kAttrByte = 32,
+    kAttrUnknown = 1,
+    kAttrUnused = 2,
+    kAttrNormal = 4,
+    kAttrControl = 8,
+    kAttrUserDefined = 16,
+    kAttrByte = 32,
 };
 
 // FNV-1a over the bytes, then a final mix so that the low bits used for the slot are good.
@@ -63,9 +68,9 @@ struct TokenizerImpl {
     // longest first like llama.cpp's cache_special_tokens.
     const int32_t *special = nullptr;
     int32_t n_special = 0;
-    int32_t n_user_defined = 0;      // of those, matched even without kParseSpecial
+    int32_t n_user_defined = 0; // of those, matched even without kParseSpecial
     int32_t min_special_len = 1;
-    const int32_t *eog = nullptr;    // end-of-generation ids, ascending
+    const int32_t *eog = nullptr; // end-of-generation ids, ascending
     int32_t n_eog = 0;
 
     // SPM: the token a byte falls back to (<0xXX>, else the 1-byte piece, else -1).
@@ -120,23 +125,22 @@ struct TokenSink {
 // Encoding one piece of plain text (no special tokens in it) into sink; scratch
 // arrays come from the layout below.
 struct EncodeScratch;
-sm_status spm_encode(const TokenizerImpl &t, const char *text, size_t n, bool prefix_space, EncodeScratch &s,
-                     TokenSink &sink, Error &err);
-sm_status bpe_encode(const TokenizerImpl &t, const char *text, size_t n, EncodeScratch &s, TokenSink &sink,
+sm_status spm_encode(const TokenizerImpl &t, const char *text, size_t n, bool prefix_space, EncodeScratch &s, TokenSink &sink,
                      Error &err);
+sm_status bpe_encode(const TokenizerImpl &t, const char *text, size_t n, EncodeScratch &s, TokenSink &sink, Error &err);
 
 // A symbol of the merge loop: a run of bytes of the text, linked to its live neighbours,
 // with the priority of merging it with its right neighbour.
 struct MergeSymbol {
     int32_t prev, next;
-    uint32_t off, len;  // bytes of the (escaped / normalised) text
-    int32_t heap_pos;   // position in the heap, -1 when its right pair cannot merge
+    uint32_t off, len; // bytes of the (escaped / normalised) text
+    int32_t heap_pos;  // position in the heap, -1 when its right pair cannot merge
     union {
-        float score;    // SPM: score of the pair's token (higher first)
-        int32_t rank;   // BPE: merge rank (lower first)
+        float score;  // SPM: score of the pair's token (higher first)
+        int32_t rank; // BPE: merge rank (lower first)
     };
-    int32_t id;         // BPE: string id of the run (-1: cannot merge)
-    int32_t result;     // BPE: string id of the merged pair
+    int32_t id;     // BPE: string id of the run (-1: cannot merge)
+    int32_t result; // BPE: string id of the merged pair
 };
 static_assert(sizeof(MergeSymbol) == 32, "scratch per symbol");
 

@@ -20,8 +20,7 @@ uint32_t decode_lenient(const uint8_t *p, size_t n, size_t *adv) {
     }
     if (b < 0xF8) {
         if (!cont(1) || !cont(2) || !cont(3)) return kReplacementChar;
-        uint32_t cp = (uint32_t(b & 0x07) << 18) | (uint32_t(p[1] & 0x3F) << 12) | (uint32_t(p[2] & 0x3F) << 6) |
-                      (p[3] & 0x3F);
+        uint32_t cp = (uint32_t(b & 0x07) << 18) | (uint32_t(p[1] & 0x3F) << 12) | (uint32_t(p[2] & 0x3F) << 6) | (p[3] & 0x3F);
         if (cp > 0x10FFFF) return kReplacementChar; // llama.cpp throws here; we degrade
         *adv = 4;
         return cp;

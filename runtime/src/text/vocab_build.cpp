@@ -22,12 +22,12 @@ size_t pow2_at_least(size_t n) {
 // Names llama.cpp recognises as end-of-turn / end-of-generation tokens (and forces to
 // CONTROL). The EOT list picks tokenizer.ggml.eot_token_id when the file has none.
 const char *const kEotNames[] = {
-    "<|eot_id|>", "<|im_end|>", "<|end|>", "<end_of_turn>", "<|endoftext|>", "<|end_of_text|>", "<EOT>", "_<EOT>",
-    "[EOT]", "<｜end▁of▁sentence｜>", "<end_of_utterance>",
+    "<|eot_id|>", "<|im_end|>", "<|end|>", "<end_of_turn>",         "<|endoftext|>",      "<|end_of_text|>",
+    "<EOT>",      "_<EOT>",     "[EOT]",   "<｜end▁of▁sentence｜>", "<end_of_utterance>",
 };
 const char *const kEogNames[] = {
-    "<|eot_id|>", "<|im_end|>", "<|end|>", "<|return|>", "<|call|>", "<end_of_turn>", "<|endoftext|>", "<|eom_id|>",
-    "<EOT>", "_<EOT>", "[EOT]", "[EOS]", "<|end_of_text|>", "<end_of_utterance>",
+    "<|eot_id|>", "<|im_end|>", "<|end|>", "<|return|>", "<|call|>", "<end_of_turn>",   "<|endoftext|>",
+    "<|eom_id|>", "<EOT>",      "_<EOT>",  "[EOT]",      "[EOS]",    "<|end_of_text|>", "<end_of_utterance>",
 };
 // gpt-oss: rendered like text (llama.cpp sets them USER_DEFINED).
 const char *const kUserDefinedNames[] = {"<|channel|>", "<|message|>", "<|start|>", "<|constrain|>"};
@@ -56,7 +56,8 @@ struct Extras {
 
     int32_t find2(std::string_view a, std::string_view b) const {
         if (!slots) return -1;
-        uint32_t i = static_cast<uint32_t>(hash_final(hash_more(hash_more(kHashSeed, a.data(), a.size()), b.data(), b.size()))) & mask;
+        uint32_t i = static_cast<uint32_t>(hash_final(hash_more(hash_more(kHashSeed, a.data(), a.size()), b.data(), b.size()))) &
+                     mask;
         for (;; i = (i + 1) & mask) {
             const ExtraSlot &s = slots[i];
             if (s.id < 0) return -1;
@@ -88,17 +89,15 @@ int32_t find2(const TokenizerImpl &t, std::string_view a, std::string_view b) {
         int32_t id = t.slots[i];
         if (id < 0) return -1;
         std::string_view p = t.piece(id);
-        if (p.size() == n && memcmp(p.data(), a.data(), a.size()) == 0 &&
-            memcmp(p.data() + a.size(), b.data(), b.size()) == 0)
+        if (p.size() == n && memcmp(p.data(), a.data(), a.size()) == 0 && memcmp(p.data() + a.size(), b.data(), b.size()) == 0)
             return id;
     }
 }
 
-#define SM_TAKE(ptr, T, count)                                                                             \
-    do {                                                                                                   \
-        ptr = arena.take_n<T>(count, alignof(T) < 16 ? 16 : alignof(T));                                   \
-        if (!ptr) return err.set(SM_ERR_CAPACITY, "tokenizer: arena too small (%zu of %zu bytes used)",   \
-                                 arena.used, arena.cap);                                                   \
+#define SM_TAKE(ptr, T, count)                                                                                                  \
+    do {                                                                                                                        \
+        ptr = arena.take_n<T>(count, alignof(T) < 16 ? 16 : alignof(T));                                                        \
+        if (!ptr) return err.set(SM_ERR_CAPACITY, "tokenizer: arena too small (%zu of %zu bytes used)", arena.used, arena.cap); \
     } while (0)
 
 sm_status build_bpe_merges(const VocabSource &v, Bump &arena, TokenizerImpl &t, Error &err) {

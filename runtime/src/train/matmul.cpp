@@ -25,7 +25,8 @@ void gemm_task(void *p, int t) {
 }
 
 // y[M][N] = x . Wm^T for Wm with N rows of K floats (row stride K).
-void gemm(const Compute &c, float *y, int64_t ldy, const float *x, int64_t ldx, const float *Wm, int M, int N, int K, int c0, int c1) {
+void gemm(const Compute &c, float *y, int64_t ldy, const float *x, int64_t ldx, const float *Wm, int M, int N, int K, int c0,
+          int c1) {
     GemmJob j;
     j.k = c.k;
     j.w.type = TensorType::F32;

@@ -8,8 +8,8 @@ namespace sm::train {
 // ---------------------------------------------------------------- parameters
 
 bool ParamLayout::init(const Hparams &hp, bool tied) {
-    if (hp.n_layers < 1 || hp.n_layers > kMaxLayers || hp.dim < 1 || hp.hidden_dim < 1 || hp.n_heads < 1 ||
-        hp.n_kv_heads < 1 || hp.n_heads % hp.n_kv_heads != 0 || hp.head_dim < 2 || hp.head_dim % 2 != 0 || hp.n_vocab < 1)
+    if (hp.n_layers < 1 || hp.n_layers > kMaxLayers || hp.dim < 1 || hp.hidden_dim < 1 || hp.n_heads < 1 || hp.n_kv_heads < 1 ||
+        hp.n_heads % hp.n_kv_heads != 0 || hp.head_dim < 2 || hp.head_dim % 2 != 0 || hp.n_vocab < 1)
         return false;
     hp_ = hp;
     tied_ = tied;
@@ -64,7 +64,9 @@ TensorSlot ParamLayout::tensor(int i) const {
         case 4: snprintf(name, sizeof name, "blk.%d.attn_output.weight", l), set(name, L.wo, D, hp_.q_dim(), true); break;
         case 5: snprintf(name, sizeof name, "blk.%d.ffn_norm.weight", l), set(name, L.ffn_norm, 1, D, false); break;
         case 6: snprintf(name, sizeof name, "blk.%d.ffn_gate.weight", l), set(name, L.w13, H, D, true); break;
-        case 7: snprintf(name, sizeof name, "blk.%d.ffn_up.weight", l), set(name, L.w13 + static_cast<int64_t>(H) * D, H, D, true); break;
+        case 7:
+            snprintf(name, sizeof name, "blk.%d.ffn_up.weight", l), set(name, L.w13 + static_cast<int64_t>(H) * D, H, D, true);
+            break;
         default: snprintf(name, sizeof name, "blk.%d.ffn_down.weight", l), set(name, L.w2, D, H, true); break;
         }
         return s;
@@ -98,7 +100,8 @@ void TrainModel::init(const ParamLayout &p, BatchShape s, Bump &a) {
     xn1_ = a.take_n<float>(L * R * D);
     rstd1_ = a.take_n<float>(L * R);
     qkv_ = a.take_n<float>(L * R * QKV);
-    att_ = a.take_n<float>(L * static_cast<size_t>(s.B) * static_cast<size_t>(hp.n_heads) * static_cast<size_t>(s.T) * static_cast<size_t>(s.T));
+    att_ = a.take_n<float>(L * static_cast<size_t>(s.B) * static_cast<size_t>(hp.n_heads) * static_cast<size_t>(s.T) *
+                           static_cast<size_t>(s.T));
     atty_ = a.take_n<float>(L * R * QD);
     xmid_ = a.take_n<float>(L * R * D);
     xn2_ = a.take_n<float>(L * R * D);
@@ -115,7 +118,8 @@ void TrainModel::init(const ParamLayout &p, BatchShape s, Bump &a) {
     datty_ = a.take_n<float>(R * QD);
     dh13_ = a.take_n<float>(R * 2 * H);
     dhs_ = a.take_n<float>(R * H);
-    attn_scratch_ = a.take_n<float>(attention_scratch_floats(AttnShape{s.B, s.T, hp.n_heads, hp.n_kv_heads, hp.head_dim, 0, 0, 0}));
+    attn_scratch_ = a.take_n<float>(
+        attention_scratch_floats(AttnShape{s.B, s.T, hp.n_heads, hp.n_kv_heads, hp.head_dim, 0, 0, 0}));
     // the products' scratch: the largest of qkv, wo, w13, w2, classifier
     size_t maxNK = QKV * D;
     auto widen = [&](size_t n, size_t k) { maxNK = n * k > maxNK ? n * k : maxNK; };
@@ -246,7 +250,8 @@ void TrainModel::layer_forward(int l, int op, int part, int n_parts) {
     case kAttention: {
         const AttnShape a{s_.B, s_.T, hp.n_heads, hp.n_kv_heads, hp.head_dim, QKV, QKV, QD};
         const int n = attention_forward_tasks(a);
-        const int t0 = static_cast<int>(static_cast<int64_t>(n) * part / n_parts), t1 = static_cast<int>(static_cast<int64_t>(n) * (part + 1) / n_parts);
+        const int t0 = static_cast<int>(static_cast<int64_t>(n) * part / n_parts),
+                  t1 = static_cast<int>(static_cast<int64_t>(n) * (part + 1) / n_parts);
         attention_forward(c_, atty, att, qkv, qkv + QD, qkv + QD + KVD, a, t0, t1);
         break;
     }
@@ -308,21 +313,29 @@ void TrainModel::layer_backward(int l, int op, int part, int n_parts) {
     switch (op) {
     case kW2: cols(H), matmul_backward(c_, dhs_, H, G(P.w2), acc, dx_, D, hs, H, W(P.w2), R, D, H, ms_, c0, c1); break;
     case kSwiglu: swiglu_backward(dh13_, dhs_, h13, R, H); break;
-    case kW13: cols(D), matmul_backward(c_, dxn_, D, G(P.w13), acc, dh13_, 2 * H, xn2, D, W(P.w13), R, 2 * H, D, ms_, c0, c1); break;
-    case kFfnNorm: rmsnorm_backward(dx_, G(P.ffn_norm), dxn_, xmid, W(P.ffn_norm), rstd2_ + static_cast<int64_t>(l) * R, R, D); break;
+    case kW13:
+        cols(D), matmul_backward(c_, dxn_, D, G(P.w13), acc, dh13_, 2 * H, xn2, D, W(P.w13), R, 2 * H, D, ms_, c0, c1);
+        break;
+    case kFfnNorm:
+        rmsnorm_backward(dx_, G(P.ffn_norm), dxn_, xmid, W(P.ffn_norm), rstd2_ + static_cast<int64_t>(l) * R, R, D);
+        break;
     case kWo: cols(QD), matmul_backward(c_, datty_, QD, G(P.wo), acc, dx_, D, atty, QD, W(P.wo), R, D, QD, ms_, c0, c1); break;
     case kAttention: {
         const AttnShape a{s_.B, s_.T, hp.n_heads, hp.n_kv_heads, hp.head_dim, QKV, QKV, QD};
         const int n = attention_backward_tasks(a);
-        const int t0 = static_cast<int>(static_cast<int64_t>(n) * part / n_parts), t1 = static_cast<int>(static_cast<int64_t>(n) * (part + 1) / n_parts);
-        attention_backward(c_, dqkv_, dqkv_ + QD, dqkv_ + QD + KVD, datty_, att, qkv, qkv + QD, qkv + QD + KVD, a, attn_scratch_, t0, t1);
+        const int t0 = static_cast<int>(static_cast<int64_t>(n) * part / n_parts),
+                  t1 = static_cast<int>(static_cast<int64_t>(n) * (part + 1) / n_parts);
+        attention_backward(c_, dqkv_, dqkv_ + QD, dqkv_ + QD + KVD, datty_, att, qkv, qkv + QD, qkv + QD + KVD, a, attn_scratch_,
+                           t0, t1);
         break;
     }
     case kRope:
         rope_backward(dqkv_, QKV, R, s_.T, hp.n_heads, hp.head_dim, rope_cs_);
         rope_backward(dqkv_ + QD, QKV, R, s_.T, hp.n_kv_heads, hp.head_dim, rope_cs_);
         break;
-    case kQkv: cols(D), matmul_backward(c_, dxn_, D, G(P.wqkv), acc, dqkv_, QKV, xn1, D, W(P.wqkv), R, QKV, D, ms_, c0, c1); break;
+    case kQkv:
+        cols(D), matmul_backward(c_, dxn_, D, G(P.wqkv), acc, dqkv_, QKV, xn1, D, W(P.wqkv), R, QKV, D, ms_, c0, c1);
+        break;
     default: rmsnorm_backward(dx_, G(P.attn_norm), dxn_, x, W(P.attn_norm), rstd1_ + static_cast<int64_t>(l) * R, R, D); break;
     }
 }

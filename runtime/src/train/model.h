@@ -125,7 +125,8 @@ private:
     float *xmid_ = nullptr, *xn2_ = nullptr, *rstd2_ = nullptr, *h13_ = nullptr, *hs_ = nullptr;
     float *xnf_ = nullptr, *rstdf_ = nullptr, *logits_ = nullptr, *losses_ = nullptr;
     // backward
-    float *attn_scratch_ = nullptr, *dx_ = nullptr, *dxn_ = nullptr, *dqkv_ = nullptr, *datty_ = nullptr, *dh13_ = nullptr, *dhs_ = nullptr;
+    float *attn_scratch_ = nullptr, *dx_ = nullptr, *dxn_ = nullptr, *dqkv_ = nullptr, *datty_ = nullptr, *dh13_ = nullptr,
+          *dhs_ = nullptr;
     MatmulScratch ms_;
 };
 

@@ -218,8 +218,8 @@ size_t attention_scratch_floats(const AttnShape &s) {
            (static_cast<size_t>(s.T) * static_cast<size_t>(s.T) + 2 * static_cast<size_t>(s.T) * static_cast<size_t>(s.head_dim));
 }
 
-void attention_backward(const Compute &c, float *dq, float *dk, float *dv, const float *dout, const float *att,
-                        const float *q, const float *k, const float *v, const AttnShape &s, float *scratch, int t0, int t1) {
+void attention_backward(const Compute &c, float *dq, float *dk, float *dv, const float *dout, const float *att, const float *q,
+                        const float *k, const float *v, const AttnShape &s, float *scratch, int t0, int t1) {
     AttnJob j{};
     j.c = &c;
     j.task0 = t0;

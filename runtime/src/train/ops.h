@@ -48,9 +48,8 @@ void attention_forward(const Compute &c, float *out, float *att, const float *q,
 // dq, dk, dv are overwritten (one task per sequence and KV head: the heads sharing it are
 // summed in head order). scratch: attention_scratch_floats(s).
 size_t attention_scratch_floats(const AttnShape &s);
-void attention_backward(const Compute &c, float *dq, float *dk, float *dv, const float *dout, const float *att,
-                        const float *q, const float *k, const float *v, const AttnShape &s, float *scratch, int t0 = 0,
-                        int t1 = -1);
+void attention_backward(const Compute &c, float *dq, float *dk, float *dv, const float *dout, const float *att, const float *q,
+                        const float *k, const float *v, const AttnShape &s, float *scratch, int t0 = 0, int t1 = -1);
 
 // h13 rows are [gate (hidden) | up (hidden)]; out = silu(gate) * up
 void swiglu_forward(float *out, const float *h13, int rows, int hidden);

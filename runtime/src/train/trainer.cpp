@@ -118,7 +118,8 @@ void Trainer::init(const ParamLayout &p, const TrainConfig &c, const Compute &co
     memset(m_, 0, n * sizeof(float));
     memset(v_, 0, n * sizeof(float));
     const int nk = kinds(model_);
-    for (int k = 0; k < model_.units_per_micro(); k++) unit_ns_[k] = model_.unit_flops(k) * 0.1 / model_.parts(k); // 10 GFLOP/s to start
+    for (int k = 0; k < model_.units_per_micro(); k++)
+        unit_ns_[k] = model_.unit_flops(k) * 0.1 / model_.parts(k); // 10 GFLOP/s to start
     for (int k = model_.units_per_micro(); k < nk; k++) unit_ns_[k] = 100000.0;
     rng_.seed(c.seed);
 }
@@ -440,7 +441,8 @@ struct CkptHeader {
 } // namespace
 
 size_t Trainer::checkpoint_bytes() const {
-    return sizeof(CkptHeader) + static_cast<size_t>(n_train_) * sizeof(uint32_t) + 3 * static_cast<size_t>(p_.total()) * sizeof(float);
+    return sizeof(CkptHeader) + static_cast<size_t>(n_train_) * sizeof(uint32_t) +
+           3 * static_cast<size_t>(p_.total()) * sizeof(float);
 }
 
 void Trainer::save_checkpoint(uint8_t *out) const {
@@ -467,7 +469,8 @@ bool Trainer::load_checkpoint(const uint8_t *in, size_t n) {
     memcpy(&h, in, sizeof h);
     if (h.magic != kCkptMagic || h.version != kCkptVersion || h.total != p_.total() || h.batch != c_.batch ||
         h.seq_len != c_.seq_len || h.accum != c_.accum_steps || h.tied != static_cast<int32_t>(p_.tied()) || h.seed != c_.seed ||
-        h.n_train != n_train_ || h.n_data != n_data_ || h.data_hash != data_hash_ || n != checkpoint_bytes() || h.cursor < 0 || h.cursor > n_train_)
+        h.n_train != n_train_ || h.n_data != n_data_ || h.data_hash != data_hash_ || n != checkpoint_bytes() || h.cursor < 0 ||
+        h.cursor > n_train_)
         return false;
     in += sizeof h;
     const size_t ob = static_cast<size_t>(n_train_) * sizeof(uint32_t), pb = static_cast<size_t>(p_.total()) * sizeof(float);

@@ -25,38 +25,38 @@ namespace sm::train {
 struct TrainConfig {
     float lr = 1e-3f, lr_min = 1e-4f; // peak, and the cosine's floor
     float beta1 = 0.9f, beta2 = 0.95f, eps = 1e-8f, weight_decay = 0.1f;
-    float grad_clip = 1.0f;           // <= 0: no clipping
+    float grad_clip = 1.0f; // <= 0: no clipping
     int warmup_steps = 10, total_steps = 1000;
     int batch = 4, seq_len = 64, accum_steps = 1;
     uint64_t seed = 1;
-    bool init_random = false;         // fresh weights (seeded) instead of the model's
+    bool init_random = false; // fresh weights (seeded) instead of the model's
 };
 
 // The trainer's memory, named: everything it takes from the arena at creation.
 struct TrainerSizes {
     size_t params = 0, grads = 0, adam_m = 0, adam_v = 0; // one float per parameter each
-    size_t activations = 0;   // TrainModel: saved activations, backward buffers, product scratch
-    size_t batch_tokens = 0;  // one micro-batch's tokens and targets
-    size_t norm_partials = 0; // one double per optimizer chunk
-    size_t unit_costs = 0;    // learned cost per unit kind
-    size_t part_table = 0;    // where each model unit's parts start in a micro-batch
+    size_t activations = 0;                               // TrainModel: saved activations, backward buffers, product scratch
+    size_t batch_tokens = 0;                              // one micro-batch's tokens and targets
+    size_t norm_partials = 0;                             // one double per optimizer chunk
+    size_t unit_costs = 0;                                // learned cost per unit kind
+    size_t part_table = 0;                                // where each model unit's parts start in a micro-batch
     size_t total = 0;
 };
 
 struct TrainStepResult {
-    int64_t step = 0;         // optimizer steps completed
-    int32_t micro_step = 0;   // micro-batch in progress within the current step
-    float loss = 0.0f;        // mean loss of the last completed step
-    float lr = 0.0f;          // learning rate of the last completed step
-    float grad_norm = 0.0f;   // its gradient norm before clipping
-    float tok_s = 0.0f;       // tokens per second of compute so far
-    uint32_t units = 0;       // units this call ran
-    bool step_done = false;   // this call completed an optimizer step
+    int64_t step = 0;       // optimizer steps completed
+    int32_t micro_step = 0; // micro-batch in progress within the current step
+    float loss = 0.0f;      // mean loss of the last completed step
+    float lr = 0.0f;        // learning rate of the last completed step
+    float grad_norm = 0.0f; // its gradient norm before clipping
+    float tok_s = 0.0f;     // tokens per second of compute so far
+    uint32_t units = 0;     // units this call ran
+    bool step_done = false; // this call completed an optimizer step
 };
 
 class Trainer {
 public:
-    static constexpr int64_t kOptChunk = 1 << 15;    // floats per gradient-norm / AdamW chunk
+    static constexpr int64_t kOptChunk = 1 << 15; // floats per gradient-norm / AdamW chunk
     static constexpr int kChunksPerUnit = 8;
 
     // Sizes for this shape; false (err set) on a bad configuration.
@@ -137,7 +137,7 @@ private:
     float *params_ = nullptr, *grads_ = nullptr, *m_ = nullptr, *v_ = nullptr;
     int32_t *batch_tokens_ = nullptr, *batch_targets_ = nullptr;
     double *norm_partials_ = nullptr;
-    double *unit_ns_ = nullptr; // learned cost per unit kind (per part for model units)
+    double *unit_ns_ = nullptr;     // learned cost per unit kind (per part for model units)
     int32_t *part_start_ = nullptr; // [units_per_micro + 1]: a micro-batch's parts, per unit
     int parts_per_micro() const { return part_start_[model_.units_per_micro()]; }
     void locate(int r, int *mu, int *part) const; // part index in a micro-batch -> unit, part
@@ -152,10 +152,10 @@ private:
 
     // progress (all of it saved in a checkpoint)
     int64_t step_ = 0;
-    int unit_ = 0;            // next unit of the current optimizer step
+    int unit_ = 0; // next unit of the current optimizer step
     int64_t cursor_ = 0, epoch_ = 0;
     Rng rng_;
-    double loss_acc_ = 0.0;   // this step's loss sum so far
+    double loss_acc_ = 0.0; // this step's loss sum so far
     float clip_scale_ = 1.0f, last_norm_ = 0.0f, last_loss_ = 0.0f, last_lr_ = 0.0f;
 
     // throughput (not saved: it does not change results)

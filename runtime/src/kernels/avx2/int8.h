@@ -30,7 +30,8 @@ struct IntAvx2 {
             const I w = load256(reinterpret_cast<const quant::BlockQ8_0 *>(row)[b].qs);
             return {w, _mm256_abs_epi8(w)};
         } else if constexpr (Fm == QFmt::Q4_0) {
-            const __m128i t = _mm_loadu_si128(reinterpret_cast<const __m128i *>(reinterpret_cast<const quant::BlockQ4_0 *>(row)[b].qs));
+            const __m128i t = _mm_loadu_si128(
+                reinterpret_cast<const __m128i *>(reinterpret_cast<const quant::BlockQ4_0 *>(row)[b].qs));
             const __m128i m = _mm_set1_epi8(15);
             return {_mm256_set_m128i(_mm_and_si128(_mm_srli_epi16(t, 4), m), _mm_and_si128(t, m)), I()};
         } else if constexpr (Fm == QFmt::Q4_K) {
@@ -41,9 +42,11 @@ struct IntAvx2 {
         } else {
             const auto *blk = reinterpret_cast<const quant::BlockQ6K *>(row) + b / 8;
             const int bb = b % 8, h = bb / 4, qd = bb % 4;
-            const I lo = _mm256_and_si256(_mm256_srl_epi16(load256(blk->ql + 64 * h + 32 * (qd & 1)), _mm_cvtsi32_si128(4 * (qd >> 1))),
-                                          _mm256_set1_epi8(15));
-            const I hi = _mm256_and_si256(_mm256_srl_epi16(load256(blk->qh + 32 * h), _mm_cvtsi32_si128(2 * qd)), _mm256_set1_epi8(3));
+            const I lo = _mm256_and_si256(
+                _mm256_srl_epi16(load256(blk->ql + 64 * h + 32 * (qd & 1)), _mm_cvtsi32_si128(4 * (qd >> 1))),
+                _mm256_set1_epi8(15));
+            const I hi = _mm256_and_si256(_mm256_srl_epi16(load256(blk->qh + 32 * h), _mm_cvtsi32_si128(2 * qd)),
+                                          _mm256_set1_epi8(3));
             const I w = _mm256_sub_epi8(_mm256_or_si256(lo, _mm256_slli_epi16(hi, 4)), _mm256_set1_epi8(32));
             return {w, _mm256_abs_epi8(w)};
         }

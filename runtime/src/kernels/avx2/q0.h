@@ -35,8 +35,8 @@ namespace {
 // Activation rows from which the packed GEMM runs instead of the GEMV (both read Q8Rows
 // activations): fewer rows do not pay back the transpose into a panel.
 constexpr int kPackedGemmMinRows = 4;
-constexpr int kQ0Chunk = 16;      // blocks per panel (Q8_0: 16 x 512 B = 8 KiB, stays in L1)
-constexpr int kQ0RowBlock = 64;   // activation rows kept hot in L2 while panels go by
+constexpr int kQ0Chunk = 16;            // blocks per panel (Q8_0: 16 x 512 B = 8 KiB, stays in L1)
+constexpr int kQ0RowBlock = 64;         // activation rows kept hot in L2 while panels go by
 constexpr size_t kQ0AheadBytes = 16384; // weight prefetch lead (8-row groups are 8 short streams)
 // Rows8 Q8_0 GEMM: chunks of up to this many activation rows read the group in place
 // instead of packing it (same bits): a few rows (batched decode) cannot amortize the
@@ -45,7 +45,6 @@ constexpr size_t kQ0AheadBytes = 16384; // weight prefetch lead (8-row groups ar
 constexpr int kQ0InPlaceRows = 8;
 
 template <bool Q8> constexpr int q0_bs() { return Q8 ? 34 : 18; }
-
 
 // The 32 values of one block as bytes: Q8_0 signed weights, Q4_0 unsigned nibbles q
 // (elements 0..15 are the low nibbles, 16..31 the high ones, as ggml orders them).
@@ -93,7 +92,8 @@ inline __m256i q0_reduce8_i16(const __m256i v[8]) {
     const __m256i b0 = q0_fold<32, 16>(q0_fold<16, 16>(v[0], v[1]), q0_fold<16, 16>(v[2], v[3]));
     const __m256i b1 = q0_fold<32, 16>(q0_fold<16, 16>(v[4], v[5]), q0_fold<16, 16>(v[6], v[7]));
     const __m256i c = q0_fold<64, 16>(b0, b1); // per half: int16 lanes [r0 .. r7]
-    return _mm256_add_epi32(_mm256_cvtepi16_epi32(_mm256_castsi256_si128(c)), _mm256_cvtepi16_epi32(_mm256_extracti128_si256(c, 1)));
+    return _mm256_add_epi32(_mm256_cvtepi16_epi32(_mm256_castsi256_si128(c)),
+                            _mm256_cvtepi16_epi32(_mm256_extracti128_si256(c, 1)));
 }
 
 // The fp16 scales of rows r0..r0+nr-1 for blocks b0..b0+nblk-1, as floats [block][8]
@@ -119,9 +119,8 @@ inline void q0_store(float *y, __m256 v, int nr) {
 
 // ================================================================== GEMV
 
-template <bool Q8, bool Full>
-void q0_gemv_group(const Matrix &w, const uint8_t *act, size_t arb, const quant::ActQ8Layout &l, int M, float *y, int64_t ldy,
-                   int n, int nr) {
+template <bool Q8, bool Full> void q0_gemv_group(const Matrix &w, const uint8_t *act, size_t arb, const quant::ActQ8Layout &l,
+                                                 int M, float *y, int64_t ldy, int n, int nr) {
     constexpr int bs = q0_bs<Q8>();
     const size_t rb = w.row_bytes;
     const uint8_t *r0 = w.row(n);
@@ -140,26 +139,28 @@ void q0_gemv_group(const Matrix &w, const uint8_t *act, size_t arb, const quant:
                 __m256i v[8], s;
                 if constexpr (Q8) {
                     SM_UNROLL for (int j = 0; j < 8; j++) {
-                        if (Full || j < nr) v[j] = q0_row_dot<Q8>(q0_block_bytes<Q8>(r0 + j * rb + static_cast<size_t>(b) * bs), x);
+                        if (Full || j < nr)
+                            v[j] = q0_row_dot<Q8>(q0_block_bytes<Q8>(r0 + j * rb + static_cast<size_t>(b) * bs), x);
                         else v[j] = _mm256_setzero_si256();
                     }
                     s = q0_reduce8(v);
                 } else {
                     SM_UNROLL for (int j = 0; j < 8; j++) {
-                        if (Full || j < nr) v[j] = _mm256_maddubs_epi16(q0_block_bytes<Q8>(r0 + j * rb + static_cast<size_t>(b) * bs), x);
+                        if (Full || j < nr)
+                            v[j] = _mm256_maddubs_epi16(q0_block_bytes<Q8>(r0 + j * rb + static_cast<size_t>(b) * bs), x);
                         else v[j] = _mm256_setzero_si256();
                     }
                     s = _mm256_sub_epi32(q0_reduce8_i16(v), _mm256_set1_epi32(8 * x_m.sum[b]));
                 }
-                acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(s), _mm256_mul_ps(_mm256_load_ps(ws + 8 * c), _mm256_set1_ps(x_m.d[b])), acc);
+                acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(s), _mm256_mul_ps(_mm256_load_ps(ws + 8 * c), _mm256_set1_ps(x_m.d[b])),
+                                      acc);
             }
         }
         q0_store(y + m * ldy + n, acc, nr);
     }
 }
 
-template <bool Q8>
-void q0_gemv(const Matrix &w, const uint8_t *act, size_t arb, int M, float *y, int64_t ldy, int n0, int n1) {
+template <bool Q8> void q0_gemv(const Matrix &w, const uint8_t *act, size_t arb, int M, float *y, int64_t ldy, int n0, int n1) {
     const quant::ActQ8Layout l = quant::act_q8_layout(w.cols);
     for (int n = n0; n < n1; n += 8) {
         const int nr = n1 - n < 8 ? n1 - n : 8;
@@ -175,14 +176,14 @@ template <bool Q8> constexpr int q0_panel_vecs() { return Q8 ? 16 : 8; }
 
 // Panel of rows r0..r0+nr-1, blocks b0..b0+nblk-1: vector g of block c has row j's bytes
 // 4g..4g+3 in lane j (an 8 x 8 transpose of 32-bit groups); rows past nr are zero.
-template <bool Q8>
-void q0_pack(const uint8_t *r0, size_t rb, int nr, int b0, int nblk, __m256i *panel) {
+template <bool Q8> void q0_pack(const uint8_t *r0, size_t rb, int nr, int b0, int nblk, __m256i *panel) {
     constexpr int bs = q0_bs<Q8>();
     for (int c = 0; c < nblk; c++) {
         const size_t boff = static_cast<size_t>(b0 + c) * bs;
         for (int o = 0; o < 8 * bs; o += 64) prefetch_ahead(r0, kQ0AheadBytes + 8 * boff + o);
         __m256 r[8];
-        for (int j = 0; j < 8; j++) r[j] = j < nr ? _mm256_castsi256_ps(q0_block_bytes<Q8>(r0 + j * rb + boff)) : _mm256_setzero_ps();
+        for (int j = 0; j < 8; j++)
+            r[j] = j < nr ? _mm256_castsi256_ps(q0_block_bytes<Q8>(r0 + j * rb + boff)) : _mm256_setzero_ps();
         VecAvx2::transpose(r);
         __m256i *p = panel + static_cast<size_t>(c) * q0_panel_vecs<Q8>();
         for (int g = 0; g < 8; g++) {
@@ -224,9 +225,9 @@ struct Q0Group {
 
 // R activation rows from m over one chunk of nblk blocks from b0; acc continues from y
 // unless first.
-template <bool Q8, int R, class Src>
-void q0_gemm_rows(const Src &src, int b0, int nblk, const uint8_t *act, size_t arb,
-                  const quant::ActQ8Layout &l, int m, float *y, int64_t ldy, int n, int nr, bool first) {
+template <bool Q8, int R, class Src> void q0_gemm_rows(const Src &src, int b0, int nblk, const uint8_t *act, size_t arb,
+                                                       const quant::ActQ8Layout &l, int m, float *y, int64_t ldy, int n, int nr,
+                                                       bool first) {
     const __m256i ones = _mm256_set1_epi16(1);
     const uint8_t *xr[R];
     __m256 acc[R];
@@ -255,7 +256,8 @@ void q0_gemm_rows(const Src &src, int b0, int nblk, const uint8_t *act, size_t a
             SM_UNROLL for (int g = 0; g < 8; g++) {
                 const __m256i u = src.q4(c, g);
                 SM_UNROLL for (int i = 0; i < R; i++) {
-                    s16[i] = _mm256_add_epi16(s16[i], _mm256_maddubs_epi16(u, _mm256_set1_epi32(quant::read_i32(xr[i] + 32 * b + 4 * g))));
+                    s16[i] = _mm256_add_epi16(
+                        s16[i], _mm256_maddubs_epi16(u, _mm256_set1_epi32(quant::read_i32(xr[i] + 32 * b + 4 * g))));
                     SM_KEEP_CHAIN(s16[i]);
                 }
             }
@@ -366,7 +368,8 @@ void q0_r8_gemv(const Matrix &w, const uint8_t *act, size_t arb, int M, float *y
                     SM_UNROLL for (int g = 0; g < 8; g++) {
                         const __m256i t = _mm256_loadu_si256(q + g);
                         const __m256i x4 = _mm256_set1_epi32(quant::read_i32(xb + 4 * g));
-                        s = _mm256_add_epi32(s, _mm256_madd_epi16(_mm256_maddubs_epi16(_mm256_abs_epi8(t), _mm256_sign_epi8(x4, t)), ones));
+                        s = _mm256_add_epi32(
+                            s, _mm256_madd_epi16(_mm256_maddubs_epi16(_mm256_abs_epi8(t), _mm256_sign_epi8(x4, t)), ones));
                         SM_KEEP_CHAIN(s);
                     }
                 } else {
@@ -375,7 +378,8 @@ void q0_r8_gemv(const Matrix &w, const uint8_t *act, size_t arb, int M, float *y
                         const __m256i t = _mm256_loadu_si256(q + h);
                         const __m256i lo = _mm256_and_si256(t, low), hi = _mm256_and_si256(_mm256_srli_epi16(t, 4), low);
                         s16 = _mm256_add_epi16(s16, _mm256_maddubs_epi16(lo, _mm256_set1_epi32(quant::read_i32(xb + 4 * h))));
-                        s16 = _mm256_add_epi16(s16, _mm256_maddubs_epi16(hi, _mm256_set1_epi32(quant::read_i32(xb + 16 + 4 * h))));
+                        s16 = _mm256_add_epi16(s16,
+                                               _mm256_maddubs_epi16(hi, _mm256_set1_epi32(quant::read_i32(xb + 16 + 4 * h))));
                         SM_KEEP_CHAIN(s16);
                     }
                     s = _mm256_sub_epi32(_mm256_madd_epi16(s16, ones), _mm256_set1_epi32(8 * x_m.sum[b]));
@@ -388,8 +392,7 @@ void q0_r8_gemv(const Matrix &w, const uint8_t *act, size_t arb, int M, float *y
     }
 }
 
-template <bool Q8>
-void q0_matmul(const Matrix &w, const void *act, size_t arb, int M, float *y, int64_t ldy, int n0, int n1) {
+template <bool Q8> void q0_matmul(const Matrix &w, const void *act, size_t arb, int M, float *y, int64_t ldy, int n0, int n1) {
     const uint8_t *a = static_cast<const uint8_t *>(act);
     if (w.layout == Layout::Rows8) {
         if (M < kPackedGemmMinRows) q0_r8_gemv<Q8>(w, a, arb, M, y, ldy, n0, n1);

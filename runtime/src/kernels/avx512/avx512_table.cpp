@@ -20,8 +20,7 @@ template <bool Vnni> void prepare_act(TensorType w, const float *x, int64_t ldx,
     prepare_rows(w, x, ldx, r0, r1, K, act, avx512::prepare_act_q8);
 }
 
-template <bool Vnni>
-void matmul(const Matrix &w, const void *act, size_t arb, int M, float *y, int64_t ldy, int n0, int n1) {
+template <bool Vnni> void matmul(const Matrix &w, const void *act, size_t arb, int M, float *y, int64_t ldy, int n0, int n1) {
     if (act_is_q8(w.type)) {
         if (Vnni) avx512vnni::matmul_q8(w, act, arb, M, y, ldy, n0, n1);
         else avx512::matmul_q8(w, act, arb, M, y, ldy, n0, n1);

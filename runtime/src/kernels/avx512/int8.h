@@ -25,7 +25,9 @@ struct IntAvx512 {
     static F fzero() { return _mm512_setzero_ps(); }
     static float hsum(F v) { return VecAvx512::hsum(v); }
     static float h2f(uint16_t h) { return _cvtsh_ss(h); }
-    static F halves(float a, float b) { return _mm512_insertf32x8(_mm512_castps256_ps512(_mm256_set1_ps(a)), _mm256_set1_ps(b), 1); }
+    static F halves(float a, float b) {
+        return _mm512_insertf32x8(_mm512_castps256_ps512(_mm256_set1_ps(a)), _mm256_set1_ps(b), 1);
+    }
     static I halves(__m256i a, __m256i b) { return _mm512_inserti64x4(_mm512_castsi256_si512(a), b, 1); }
     static __m256i load256(const void *p) { return _mm256_loadu_si256(static_cast<const __m256i *>(p)); }
 
@@ -52,10 +54,11 @@ struct IntAvx512 {
             // at 64 h (high nibbles for qd = 2), high 2 bits from qh at 32 h.
             const auto *blk = reinterpret_cast<const quant::BlockQ6K *>(row) + b / 8;
             const int bb = b % 8, h = bb / 4, qd = bb % 4;
-            const I lo = _mm512_and_si512(_mm512_srl_epi16(_mm512_loadu_si512(blk->ql + 64 * h), _mm_cvtsi32_si128(4 * (qd >> 1))),
-                                          _mm512_set1_epi8(15));
-            I hi = _mm512_srlv_epi64(_mm512_broadcast_i64x4(load256(blk->qh + 32 * h)),
-                                     _mm512_setr_epi64(2 * qd, 2 * qd, 2 * qd, 2 * qd, 2 * qd + 2, 2 * qd + 2, 2 * qd + 2, 2 * qd + 2));
+            const I lo = _mm512_and_si512(
+                _mm512_srl_epi16(_mm512_loadu_si512(blk->ql + 64 * h), _mm_cvtsi32_si128(4 * (qd >> 1))), _mm512_set1_epi8(15));
+            I hi = _mm512_srlv_epi64(
+                _mm512_broadcast_i64x4(load256(blk->qh + 32 * h)),
+                _mm512_setr_epi64(2 * qd, 2 * qd, 2 * qd, 2 * qd, 2 * qd + 2, 2 * qd + 2, 2 * qd + 2, 2 * qd + 2));
             hi = _mm512_slli_epi16(_mm512_and_si512(hi, _mm512_set1_epi8(3)), 4);
             const I w = _mm512_sub_epi8(_mm512_or_si512(lo, hi), _mm512_set1_epi8(32));
             return {w, _mm512_abs_epi8(w)};
@@ -81,9 +84,10 @@ struct IntAvx512 {
             const auto *blk = reinterpret_cast<const quant::BlockQ6K *>(row) + b / 8;
             const float d = h2f(blk->d);
             const int8_t *sc = blk->scales + 2 * (b % 8);
-            const __m128 s4 = _mm_setr_ps(d * static_cast<float>(sc[0]), d * static_cast<float>(sc[1]), d * static_cast<float>(sc[2]),
-                                          d * static_cast<float>(sc[3]));
-            return _mm512_permutexvar_ps(_mm512_setr_epi32(0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3), _mm512_castps128_ps512(s4));
+            const __m128 s4 = _mm_setr_ps(d * static_cast<float>(sc[0]), d * static_cast<float>(sc[1]),
+                                          d * static_cast<float>(sc[2]), d * static_cast<float>(sc[3]));
+            return _mm512_permutexvar_ps(_mm512_setr_epi32(0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3),
+                                         _mm512_castps128_ps512(s4));
         }
     }
 
@@ -121,7 +125,8 @@ struct IntAvx512 {
         const auto *blk = reinterpret_cast<const quant::BlockQ4K *>(row) + sb;
         float dm[8], d;
         for (int s = 0; s < 8; s++) q4k_scale(blk, s, h2f, &d, &dm[s]);
-        const __m256 fx = _mm256_mul_ps(_mm256_loadu_ps(dx), _mm256_cvtepi32_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i *>(sx))));
+        const __m256 fx = _mm256_mul_ps(_mm256_loadu_ps(dx),
+                                        _mm256_cvtepi32_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i *>(sx))));
         const __m512 m = _mm512_insertf32x8(_mm512_setzero_ps(), _mm256_loadu_ps(dm), 0);
         return _mm512_fnmadd_ps(m, _mm512_insertf32x8(_mm512_setzero_ps(), fx, 0), acc);
     }

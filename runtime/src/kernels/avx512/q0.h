@@ -47,7 +47,6 @@ constexpr bool kQ0Vnni = false;
 
 template <bool Q8> constexpr int q0_block_bytes() { return Q8 ? 34 : 18; }
 
-
 // ---- 16 x 16 transposes by lane-bit / register-bit swaps (vpermt2d), level `bit`:
 // registers r and r ^ (1 << bit) exchange the lanes whose bit `bit` differs.
 template <int bit, int N = 16> inline void q0_swap_level(__m512i *r) {
@@ -94,7 +93,8 @@ template <bool Q8, int nblk> inline __m512i q0_step_dot(const uint8_t *row, int 
         // [lo nibbles b0 | hi nibbles b0 | lo b1 | hi b1]: the blocks' element order.
         const __m128i t0 = _mm_loadu_si128(reinterpret_cast<const __m128i *>(b0 + 2));
         const __m128i t1 = nblk > 1 ? _mm_loadu_si128(reinterpret_cast<const __m128i *>(b1 + 2)) : _mm_setzero_si128();
-        const __m512i z = _mm512_inserti64x4(_mm512_castsi256_si512(_mm256_broadcastsi128_si256(t0)), _mm256_broadcastsi128_si256(t1), 1);
+        const __m512i z = _mm512_inserti64x4(_mm512_castsi256_si512(_mm256_broadcastsi128_si256(t0)),
+                                             _mm256_broadcastsi128_si256(t1), 1);
         const __m512i u = _mm512_and_si512(_mm512_srlv_epi64(z, _mm512_setr_epi64(0, 0, 4, 4, 0, 0, 4, 4)), _mm512_set1_epi8(15));
         if constexpr (kQ0Vnni) return _mm512_dpbusd_epi32(_mm512_setzero_si512(), u, x);
         else return _mm512_madd_epi16(_mm512_maddubs_epi16(u, x), _mm512_set1_epi16(1));
@@ -107,8 +107,12 @@ template <bool Q8, int nblk> inline __m512i q0_step_dot(const uint8_t *row, int 
 //   two of those (A,B), (C,D) -> per 128-bit lane [A, B, C, D] sums   (level 2)
 //   (A..D), (E..H) -> [A..D blk0, A..D blk1, E..H blk0, E..H blk1]   (level 3)
 //   (A..H), (I..P) -> [A..P blk0], [A..P blk1]                        (level 4, no add)
-inline __m512i q0_red1(__m512i a, __m512i b) { return _mm512_add_epi32(_mm512_unpacklo_epi32(a, b), _mm512_unpackhi_epi32(a, b)); }
-inline __m512i q0_red2(__m512i a, __m512i b) { return _mm512_add_epi32(_mm512_unpacklo_epi64(a, b), _mm512_unpackhi_epi64(a, b)); }
+inline __m512i q0_red1(__m512i a, __m512i b) {
+    return _mm512_add_epi32(_mm512_unpacklo_epi32(a, b), _mm512_unpackhi_epi32(a, b));
+}
+inline __m512i q0_red2(__m512i a, __m512i b) {
+    return _mm512_add_epi32(_mm512_unpacklo_epi64(a, b), _mm512_unpackhi_epi64(a, b));
+}
 inline __m512i q0_red3(__m512i a, __m512i b) {
     return _mm512_add_epi32(_mm512_shuffle_i32x4(a, b, 0x88), _mm512_shuffle_i32x4(a, b, 0xDD));
 }
@@ -155,7 +159,8 @@ template <bool Q8> void q0_gemv16(const Matrix &w, int n, int nr, const uint8_t 
     const size_t pf_chunk = (16 * w.row_bytes / static_cast<size_t>(nsteps) + 63) & ~static_cast<size_t>(63);
     auto step = [&](int s, auto nblk_c) {
         constexpr int nblk = decltype(nblk_c)::value;
-        for (size_t o = pf_chunk * static_cast<size_t>(s); o < pf_chunk * static_cast<size_t>(s + 1); o += 64) __builtin_prefetch(next + o, 0, 2);
+        for (size_t o = pf_chunk * static_cast<size_t>(s); o < pf_chunk * static_cast<size_t>(s + 1); o += 64)
+            __builtin_prefetch(next + o, 0, 2);
         if (2 * s + 2 < nb) gather(s + 1);
         const __m512i x = _mm512_loadu_si512(act + 64 * s);
         __m512i q[8];
@@ -271,7 +276,8 @@ template <bool Q8> struct Q0WTile {
 
 // Sum of the 32 signed bytes at p.
 inline int32_t q0_sum32(const uint8_t *p) {
-    const __m256i w = _mm256_xor_si256(_mm256_loadu_si256(reinterpret_cast<const __m256i *>(p)), _mm256_set1_epi8(static_cast<char>(0x80)));
+    const __m256i w = _mm256_xor_si256(_mm256_loadu_si256(reinterpret_cast<const __m256i *>(p)),
+                                       _mm256_set1_epi8(static_cast<char>(0x80)));
     const __m256i s = _mm256_sad_epu8(w, _mm256_setzero_si256()); // sum of w + 128, four qwords
     const __m128i t = _mm_add_epi64(_mm256_castsi256_si128(s), _mm256_extracti128_si256(s, 1));
     return static_cast<int32_t>(_mm_cvtsi128_si64(t) + _mm_extract_epi64(t, 1)) - 32 * 128;
@@ -294,7 +300,8 @@ template <bool Q8> void q0_wtile(Q0WTile<Q8> &t, const Matrix &w, int n, int nr,
             } else {
                 const __m128i q = _mm_loadu_si128(reinterpret_cast<const __m128i *>(blk + 2));
                 const __m128i m = _mm_set1_epi8(15), eight = _mm_set1_epi8(8);
-                const __m128i lo = _mm_sub_epi8(_mm_and_si128(q, m), eight), hi = _mm_sub_epi8(_mm_and_si128(_mm_srli_epi16(q, 4), m), eight);
+                const __m128i lo = _mm_sub_epi8(_mm_and_si128(q, m), eight),
+                              hi = _mm_sub_epi8(_mm_and_si128(_mm_srli_epi16(q, 4), m), eight);
                 _mm_store_si128(reinterpret_cast<__m128i *>(t.wq[j] + 32 * bb), lo);
                 _mm_store_si128(reinterpret_cast<__m128i *>(t.wq[j] + 32 * bb + 16), hi);
                 t.corr[bb][j] = -128 * q0_sum32(reinterpret_cast<const uint8_t *>(t.wq[j] + 32 * bb));
@@ -306,20 +313,22 @@ template <bool Q8> void q0_wtile(Q0WTile<Q8> &t, const Matrix &w, int n, int nr,
 
 // Blocks [kc0, kc0 + nbc) of group gr against the 16 rows of tile t: acc[j] lane i is
 // y[16 g + i][n + j] so far.
-template <bool Q8>
-void q0_gemm_group(const Q0WTile<Q8> &t, const Q0Group &gr, int kc0, int nbc, __m512 *acc) {
+template <bool Q8> void q0_gemm_group(const Q0WTile<Q8> &t, const Q0Group &gr, int kc0, int nbc, __m512 *acc) {
     constexpr int stride = Q8 ? 34 : 32;
     const __mmask16 mask = static_cast<__mmask16>((1u << gr.mg) - 1);
     for (int bb = 0; bb < nbc; bb++) {
         const int b = kc0 + bb;
         __m512i xk[8];
-        SM_UNROLL for (int k = 0; k < 8; k++) xk[k] = _mm512_maskz_loadu_epi32(mask, gr.x + static_cast<size_t>(4) * gr.mg * (8 * b + k));
+        SM_UNROLL for (int k = 0; k < 8; k++)
+            xk[k] = _mm512_maskz_loadu_epi32(mask, gr.x + static_cast<size_t>(4) * gr.mg * (8 * b + k));
         const __m512 dx = _mm512_maskz_loadu_ps(mask, gr.dx + static_cast<size_t>(gr.mg) * b);
         SM_UNROLL for (int j = 0; j < 16; j++) {
             const uint8_t *p = t.wp[j] + stride * bb;
             // Four chains of two (integer sums: exact in any order) cut the latency.
-            __m512i c[4] = {_mm512_set1_epi32(t.corr[bb][j]), _mm512_setzero_si512(), _mm512_setzero_si512(), _mm512_setzero_si512()};
-            SM_UNROLL for (int k = 0; k < 8; k++) c[k & 3] = _mm512_dpbusd_epi32(c[k & 3], xk[k], _mm512_set1_epi32(quant::read_i32(p + 4 * k)));
+            __m512i c[4] = {_mm512_set1_epi32(t.corr[bb][j]), _mm512_setzero_si512(), _mm512_setzero_si512(),
+                            _mm512_setzero_si512()};
+            SM_UNROLL for (int k = 0; k < 8; k++)
+                c[k & 3] = _mm512_dpbusd_epi32(c[k & 3], xk[k], _mm512_set1_epi32(quant::read_i32(p + 4 * k)));
             const __m512i a = _mm512_add_epi32(_mm512_add_epi32(c[0], c[1]), _mm512_add_epi32(c[2], c[3]));
             acc[j] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(a), _mm512_mul_ps(dx, _mm512_set1_ps(t.ws[bb][j])), acc[j]);
         }
@@ -353,7 +362,8 @@ template <bool Q8> void q0_gemm(const Matrix &w, const uint8_t *act, size_t arb,
                     q0_transpose16(r);
                     const __mmask16 cm = static_cast<__mmask16>((1u << nr) - 1);
                     for (int i = 0; i < gr.mg; i++)
-                        _mm512_mask_storeu_ps(y + (static_cast<int64_t>(kQ0Group) * g + i) * ldy + n, cm, _mm512_castsi512_ps(r[i]));
+                        _mm512_mask_storeu_ps(y + (static_cast<int64_t>(kQ0Group) * g + i) * ldy + n, cm,
+                                              _mm512_castsi512_ps(r[i]));
                 }
             }
         }

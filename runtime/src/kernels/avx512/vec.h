@@ -75,7 +75,8 @@ struct VecAvx512 {
     // e^x within 2 ulp (Cephes' expf polynomial); denormal or 0 far below, inf above 89.
     static T exp(T x) {
         x = _mm512_min_ps(_mm512_max_ps(x, set1(-104.0f)), set1(89.0f));
-        const T n = _mm512_roundscale_ps(_mm512_mul_ps(x, set1(1.44269504088896341f)), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+        const T n = _mm512_roundscale_ps(_mm512_mul_ps(x, set1(1.44269504088896341f)),
+                                         _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
         T r = _mm512_fnmadd_ps(n, set1(0.693359375f), x);
         r = _mm512_fnmadd_ps(n, set1(-2.12194440e-4f), r);
         T p = set1(1.9875691500e-4f);

@@ -42,8 +42,7 @@ namespace sm::kern {
 
 // prepare_act for the row-after-row formats (Floats, Q8Rows): rows [r0, r1) of the batch,
 // quantized by the table's q8(x, ldx, rows, K, act, row_bytes).
-template <class Q8>
-inline void prepare_rows(TensorType w, const float *x, int64_t ldx, int r0, int r1, int K, void *act, Q8 q8) {
+template <class Q8> inline void prepare_rows(TensorType w, const float *x, int64_t ldx, int r0, int r1, int K, void *act, Q8 q8) {
     const size_t rb = act_row_bytes_of(w, K);
     const float *xr = x + static_cast<int64_t>(r0) * ldx;
     uint8_t *ar = static_cast<uint8_t *>(act) + static_cast<size_t>(r0) * rb;

@@ -50,8 +50,8 @@ template <class V, class E> struct AttnBatch {
     using T = typename V::T;
     using Ld = KvLoad<V, E>;
     static constexpr int W = V::W;
-    static constexpr int VB = kKvBlock / W;   // vectors per key block (one d)
-    static constexpr int TV = kAttnTile / W;  // vectors of scores per tile
+    static constexpr int VB = kKvBlock / W;  // vectors per key block (one d)
+    static constexpr int TV = kAttnTile / W; // vectors of scores per tile
     static constexpr int KB = kAttnTile / kKvBlock;
     static constexpr int U = V::kAttnKeyChains;
     static_assert(kKvBlock % W == 0 && kAttnTile % kKvBlock == 0, "tile geometry");
@@ -101,7 +101,7 @@ template <class V, class E> struct AttnBatch {
                 SM_UNROLL for (int i = 0; i < BC * VB; i++) e[r][i] = V::fma(qb, k[i], e[r][i]);
             }
             SM_UNROLL for (int b = 0; b < BC; b++) SM_UNROLL for (int v = 0; v < VB; v++)
-                    k[b * VB + v] = Ld::load(kd + kKvBlock + b * bstride + v * W);
+                k[b * VB + v] = Ld::load(kd + kKvBlock + b * bstride + v * W);
             SM_UNROLL for (int i = 0; i < BC * VB; i++) SM_IN_REGISTER(k[i]);
             SM_UNROLL for (int r = 0; r < RC; r++) {
                 const T qb = V::bcast(qr[r] + d + 1);
@@ -113,12 +113,12 @@ template <class V, class E> struct AttnBatch {
             SM_UNROLL for (int r = 0; r < RC; r++) {
                 const T qb = V::bcast(qr[r] + d);
                 SM_UNROLL for (int b = 0; b < BC; b++) SM_UNROLL for (int v = 0; v < VB; v++)
-                        e[r][b * VB + v] = V::fma(qb, Ld::load(kd + b * bstride + v * W), e[r][b * VB + v]);
+                    e[r][b * VB + v] = V::fma(qb, Ld::load(kd + b * bstride + v * W), e[r][b * VB + v]);
             }
         }
         const T sv = V::set1(a.scale);
         SM_UNROLL for (int r = 0; r < RC; r++) SM_UNROLL for (int i = 0; i < BC * VB; i++)
-                V::storeu(&sc[rows[r]][b0 * kKvBlock + i * W], V::mul(V::add(e[r][i], o[r][i]), sv));
+            V::storeu(&sc[rows[r]][b0 * kKvBlock + i * W], V::mul(V::add(e[r][i], o[r][i]), sv));
     }
 
     template <int RC> void score_rows(const int *rows, const float *const *qv, const E *kt, int blo, int bhi) {
@@ -139,7 +139,8 @@ template <class V, class E> struct AttnBatch {
         float *s = sc[b];
         const T ninf = V::set1(-INFINITY), z = V::zero();
         T mv = ninf;
-        SM_UNROLL for (int i = 0; i < TV; i++) if (j0 < (i + 1) * W && j1 >= i * W) mv = V::max(mv, V::keep(V::loadu(s + i * W), j0 - i * W, j1 - i * W, ninf));
+        SM_UNROLL for (int i = 0; i < TV; i++) if (j0 < (i + 1) * W && j1 >= i * W)
+            mv = V::max(mv, V::keep(V::loadu(s + i * W), j0 - i * W, j1 - i * W, ninf));
         const float tmax = V::hmax(mv), m = mx[b];
         const float nm = tmax > m ? tmax : m;
         float c = 0.0f;
@@ -159,7 +160,8 @@ template <class V, class E> struct AttnBatch {
                 p[i] = z;
             }
         }
-        SM_UNROLL for (int st = 1; st < TV; st *= 2) SM_UNROLL for (int i = 0; i + st < TV; i += 2 * st) p[i] = V::add(p[i], p[i + st]);
+        SM_UNROLL for (int st = 1; st < TV; st *= 2) SM_UNROLL for (int i = 0; i + st < TV; i += 2 * st)
+            p[i] = V::add(p[i], p[i + st]);
         V::storeu(lsum[b], V::fma(V::loadu(lsum[b]), V::set1(c), p[0]));
         mx[b] = nm;
         corr[b] = c;
@@ -167,9 +169,7 @@ template <class V, class E> struct AttnBatch {
 
     // ---- values: acc[row][d0 .. d0 + DV W) of RR rows sharing the visible keys [j0, j1]
     // of the tile whose first value row is vt. Tail: the last vector has ntail lanes.
-    template <int RR, int DV, bool Tail> struct VAcc {
-        T ch[RR][U][DV];
-    };
+    template <int RR, int DV, bool Tail> struct VAcc { T ch[RR][U][DV]; };
     // Key j (value row vr) into chain u of every row.
     template <int RR, int DV, bool Tail, int u>
     static void value_key(VAcc<RR, DV, Tail> &c, const E *vr, const float *const *p, int j, int ntail) {
@@ -187,7 +187,8 @@ template <class V, class E> struct AttnBatch {
     template <int RR, int DV, bool Tail> void values_chunk(const int *rows, const E *vt, int j0, int j1, int d0, int ntail) {
         static_assert(U == 2 || U == 4, "key chains");
         VAcc<RR, DV, Tail> c;
-        SM_UNROLL for (int r = 0; r < RR; r++) SM_UNROLL for (int u = 0; u < U; u++) SM_UNROLL for (int i = 0; i < DV; i++) c.ch[r][u][i] = V::zero();
+        SM_UNROLL for (int r = 0; r < RR; r++) SM_UNROLL for (int u = 0; u < U; u++) SM_UNROLL for (int i = 0; i < DV; i++)
+            c.ch[r][u][i] = V::zero();
         const float *p[RR];
         SM_UNROLL for (int r = 0; r < RR; r++) p[r] = sc[rows[r]];
         const int64_t h = hd;

@@ -30,7 +30,8 @@ template <class V> void rope_v(float *x, int n_heads, int head_dim, const float 
         float *v = x + static_cast<int64_t>(h) * head_dim;
         int i = 0;
         for (; i + W <= head_dim; i += W) V::storeu(v + i, V::rope(V::loadu(v + i), V::loadu(cs + i)));
-        if (i < head_dim) V::store_n(v + i, V::rope(V::load_n(v + i, head_dim - i), V::load_n(cs + i, head_dim - i)), head_dim - i);
+        if (i < head_dim)
+            V::store_n(v + i, V::rope(V::load_n(v + i, head_dim - i), V::load_n(cs + i, head_dim - i)), head_dim - i);
     }
 }
 

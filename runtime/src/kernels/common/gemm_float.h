@@ -31,10 +31,14 @@ template <class V> struct LoadF32 {
     static typename V::T load(const uint8_t *row, int k, int n) { return V::load_n(reinterpret_cast<const float *>(row) + k, n); }
 };
 template <class V> struct LoadF16 {
-    static typename V::T load(const uint8_t *row, int k, int n) { return V::f16_n(reinterpret_cast<const uint16_t *>(row) + k, n); }
+    static typename V::T load(const uint8_t *row, int k, int n) {
+        return V::f16_n(reinterpret_cast<const uint16_t *>(row) + k, n);
+    }
 };
 template <class V> struct LoadBF16 {
-    static typename V::T load(const uint8_t *row, int k, int n) { return V::bf16_n(reinterpret_cast<const uint16_t *>(row) + k, n); }
+    static typename V::T load(const uint8_t *row, int k, int n) {
+        return V::bf16_n(reinterpret_cast<const uint16_t *>(row) + k, n);
+    }
 };
 constexpr size_t kGemmAheadBytes = 32768;
 
@@ -52,8 +56,7 @@ template <class V, int NV> struct GemmShape {
 // many bytes kGemmAheadBytes further on into L2: the block is asked for well ahead, in
 // step with the reads, in small bursts (a whole panel's worth at once is mostly dropped;
 // at small M, batched decode, panels go by too quickly for a shorter lead).
-template <class V, class L, int NV>
-void pack_panel(const Matrix &w, int nb, int nrows, int kb, int kc, float *panel) {
+template <class V, class L, int NV> void pack_panel(const Matrix &w, int nb, int nrows, int kb, int kc, float *panel) {
     constexpr int W = V::W, NR = NV * W;
     const size_t K = static_cast<size_t>(w.cols), step_bytes = w.row_bytes / K * static_cast<size_t>(W * W);
     const uint8_t *const block = w.row(nb);
@@ -95,9 +98,8 @@ void pack_panel(const Matrix &w, int nb, int nrows, int kb, int kc, float *panel
 // at b + k * ldb + v * vstride: a packed panel (ldb = NR, vstride = W) or F32 weights in
 // Layout::Rows8 (ldb = 8, vstride = one group's floats). Full-width tiles take plain loads
 // and stores; only a row panel's last tile masks them.
-template <class V, int R, int NV>
-void micro_tile(const float *x, int64_t ldx, const float *b, int64_t ldb, int64_t vstride, int kc, float *y, int64_t ldy, int ncols,
-                bool first) {
+template <class V, int R, int NV> void micro_tile(const float *x, int64_t ldx, const float *b, int64_t ldb, int64_t vstride,
+                                                  int kc, float *y, int64_t ldy, int ncols, bool first) {
     constexpr int W = V::W, NR = NV * W;
     typename V::T acc[R][NV];
     const bool full = ncols >= NR;
@@ -126,9 +128,9 @@ void micro_tile(const float *x, int64_t ldx, const float *b, int64_t ldb, int64_
     }
 }
 
-template <class V, int MR, int NV, int R = MR>
-void micro_rows(int rows, const float *x, int64_t ldx, const float *b, int64_t ldb, int64_t vstride, int kc, float *y, int64_t ldy,
-                int ncols, bool first) {
+template <class V, int MR, int NV, int R = MR> void micro_rows(int rows, const float *x, int64_t ldx, const float *b, int64_t ldb,
+                                                               int64_t vstride, int kc, float *y, int64_t ldy, int ncols,
+                                                               bool first) {
     if constexpr (R > 0) {
         if (rows == R) return micro_tile<V, R, NV>(x, ldx, b, ldb, vstride, kc, y, ldy, ncols, first);
         micro_rows<V, MR, NV, R - 1>(rows, x, ldx, b, ldb, vstride, kc, y, ldy, ncols, first);
@@ -143,9 +145,8 @@ inline void prefetch_x_rows(const float *x, int64_t ldx, int r0, int r1, int kc)
 }
 
 // One panel: pack it, run every MR rows of x over it.
-template <class V, class L, int MR, int NV>
-void panel_pass(const Matrix &w, const float *x, int64_t ldx, int M, float *y, int64_t ldy, int nb, int nrows, int kb, int kc,
-                float *panel) {
+template <class V, class L, int MR, int NV> void panel_pass(const Matrix &w, const float *x, int64_t ldx, int M, float *y,
+                                                            int64_t ldy, int nb, int nrows, int kb, int kc, float *panel) {
     pack_panel<V, L, NV>(w, nb, nrows, kb, kc, panel);
     for (int m = 0; m < M; m += MR) {
         const int rows = M - m < MR ? M - m : MR;
@@ -212,15 +213,15 @@ void gemv_float_t(const Matrix &w, const float *x, int64_t ldx, float *y, int64_
                     }
                 }
                 V::transpose(t);
-                SM_UNROLL for (int j = 0; j < W; j++)
-                    if (j < nk) SM_UNROLL for (int r = 0; r < R; r++) acc[r][g] = V::fma(V::bcast(x + r * ldx + k + j), t[j], acc[r][g]);
+                SM_UNROLL for (int j = 0; j < W; j++) if (j < nk) SM_UNROLL for (int r = 0; r < R; r++)
+                    acc[r][g] = V::fma(V::bcast(x + r * ldx + k + j), t[j], acc[r][g]);
             }
         }
         SM_UNROLL for (int r = 0; r < R; r++) SM_UNROLL for (int g = 0; g < NG; g++) {
-                const int nv = n1 - nb - g * W;
-                if (nv >= W) V::storeu(y + r * ldy + nb + g * W, acc[r][g]);
-                else if (nv > 0) V::store_n(y + r * ldy + nb + g * W, acc[r][g], nv);
-            }
+            const int nv = n1 - nb - g * W;
+            if (nv >= W) V::storeu(y + r * ldy + nb + g * W, acc[r][g]);
+            else if (nv > 0) V::store_n(y + r * ldy + nb + g * W, acc[r][g], nv);
+        }
     }
 }
 
@@ -249,7 +250,8 @@ void gemm_rows8_f32_t(const Matrix &w, const float *x, int64_t ldx, int M, float
             const float *b = g + static_cast<int64_t>(kb) * 8;
             for (int m = 0; m < M; m += MR) {
                 const int rows = M - m < MR ? M - m : MR;
-                if (nrows > 8) micro_rows<V, MR, 2>(rows, x + m * ldx + kb, ldx, b, 8, gfloats, kc, y + m * ldy + nb, ldy, nrows, kb == 0);
+                if (nrows > 8)
+                    micro_rows<V, MR, 2>(rows, x + m * ldx + kb, ldx, b, 8, gfloats, kc, y + m * ldy + nb, ldy, nrows, kb == 0);
                 else micro_rows<V, MR, 1>(rows, x + m * ldx + kb, ldx, b, 8, gfloats, kc, y + m * ldy + nb, ldy, nrows, kb == 0);
             }
         }
@@ -287,7 +289,8 @@ void gemm_rows8_t(const Matrix &w, const float *x, int64_t ldx, int M, float *y,
                     prefetch_ahead(g, nx + gbytes + static_cast<size_t>(done) * 64);
                 }
                 prefetch_x_rows(x + kb, ldx, m + MR, m + 2 * MR < M ? m + 2 * MR : M, kc);
-                if (ng == 2) micro_rows<V, MR, 2>(rows, x + m * ldx + kb, ldx, panel, 16, 8, kc, y + m * ldy + nb, ldy, nrows, kb == 0);
+                if (ng == 2)
+                    micro_rows<V, MR, 2>(rows, x + m * ldx + kb, ldx, panel, 16, 8, kc, y + m * ldy + nb, ldy, nrows, kb == 0);
                 else micro_rows<V, MR, 1>(rows, x + m * ldx + kb, ldx, panel, 16, 8, kc, y + m * ldy + nb, ldy, nrows, kb == 0);
             }
         }

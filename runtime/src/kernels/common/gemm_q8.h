@@ -31,8 +31,7 @@ namespace {
 enum class QFmt { Q8_0, Q4_0, Q4_K, Q6_K };
 
 template <class I, QFmt F, int MR, int NR>
-void q8_tile(const Matrix &w, int n, const uint8_t *act, size_t arb, const quant::ActQ8Layout &l, int m, float *y,
-             int64_t ldy) {
+void q8_tile(const Matrix &w, int n, const uint8_t *act, size_t arb, const quant::ActQ8Layout &l, int m, float *y, int64_t ldy) {
     typename I::F acc[MR][NR];
     SM_UNROLL for (int i = 0; i < MR; i++) SM_UNROLL for (int j = 0; j < NR; j++) acc[i][j] = I::fzero();
     const uint8_t *xr[MR];
@@ -62,9 +61,9 @@ void q8_tile(const Matrix &w, int n, const uint8_t *act, size_t arb, const quant
         }
         if constexpr (F == QFmt::Q4_K) {
             if ((b + I::BPV) % 8 == 0) // the end of a super-block
-                SM_UNROLL for (int i = 0; i < MR; i++) SM_UNROLL for (int j = 0; j < NR; j++)
-                        acc[i][j] = I::q4k_mins(acc[i][j], wr[j], b / 8, reinterpret_cast<const float *>(xr[i] + l.d_off) + (b / 8) * 8,
-                                                reinterpret_cast<const int32_t *>(xr[i] + l.sum_off) + (b / 8) * 8);
+                SM_UNROLL for (int i = 0; i < MR; i++) SM_UNROLL for (int j = 0; j < NR; j++) acc[i][j] = I::q4k_mins(
+                    acc[i][j], wr[j], b / 8, reinterpret_cast<const float *>(xr[i] + l.d_off) + (b / 8) * 8,
+                    reinterpret_cast<const int32_t *>(xr[i] + l.sum_off) + (b / 8) * 8);
         }
     }
     SM_UNROLL for (int i = 0; i < MR; i++) SM_UNROLL for (int j = 0; j < NR; j++) y[(m + i) * ldy + n + j] = I::hsum(acc[i][j]);

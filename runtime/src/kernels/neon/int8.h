@@ -36,14 +36,16 @@ struct IntNeon {
         } else if constexpr (Fm == QFmt::Q4_0) {
             const uint8x16_t t = vld1q_u8(reinterpret_cast<const quant::BlockQ4_0 *>(row)[b].qs);
             const int8x16_t eight = vdupq_n_s8(8);
-            return {vsubq_s8(vreinterpretq_s8_u8(vandq_u8(t, vdupq_n_u8(15))), eight), vsubq_s8(vreinterpretq_s8_u8(vshrq_n_u8(t, 4)), eight)};
+            return {vsubq_s8(vreinterpretq_s8_u8(vandq_u8(t, vdupq_n_u8(15))), eight),
+                    vsubq_s8(vreinterpretq_s8_u8(vshrq_n_u8(t, 4)), eight)};
         } else if constexpr (Fm == QFmt::Q4_K) {
             const auto *blk = reinterpret_cast<const quant::BlockQ4K *>(row) + b / 8;
             const int s = b % 8;
             const uint8_t *q = blk->qs + 32 * (s / 2);
             const int8x16_t sh = vdupq_n_s8(static_cast<int8_t>(-4 * (s & 1)));
             const uint8x16_t m = vdupq_n_u8(15);
-            return {vreinterpretq_s8_u8(vandq_u8(vshlq_u8(vld1q_u8(q), sh), m)), vreinterpretq_s8_u8(vandq_u8(vshlq_u8(vld1q_u8(q + 16), sh), m))};
+            return {vreinterpretq_s8_u8(vandq_u8(vshlq_u8(vld1q_u8(q), sh), m)),
+                    vreinterpretq_s8_u8(vandq_u8(vshlq_u8(vld1q_u8(q + 16), sh), m))};
         } else {
             const auto *blk = reinterpret_cast<const quant::BlockQ6K *>(row) + b / 8;
             const int bb = b % 8, h = bb / 4, qd = bb % 4;

@@ -16,8 +16,7 @@ void prepare_act(TensorType w, const float *x, int64_t ldx, int M, int r0, int r
     prepare_rows(w, x, ldx, r0, r1, K, act, quantize_rows);
 }
 
-template <bool Dot>
-void matmul(const Matrix &w, const void *act, size_t arb, int M, float *y, int64_t ldy, int n0, int n1) {
+template <bool Dot> void matmul(const Matrix &w, const void *act, size_t arb, int M, float *y, int64_t ldy, int n0, int n1) {
     if (act_is_q8(w.type)) {
         if (Dot) neondot::matmul_q8(w, act, arb, M, y, ldy, n0, n1);
         else neon::matmul_q8(w, act, arb, M, y, ldy, n0, n1);

@@ -75,7 +75,8 @@ void matmul_q8(const Matrix &w, const uint8_t *act, size_t act_rb, int M, float 
                     for (int t = 0; t < 16; t++) {
                         int32_t isum = 0;
                         for (int j = 0; j < 16; j++) isum += quant::q6k_quant(blk, 16 * t + j) * xq[256 * sb + 16 * t + j];
-                        acc += ((fp16_to_f32(blk.d) * static_cast<float>(blk.scales[t])) * dx[8 * sb + t / 2]) * static_cast<float>(isum);
+                        acc += ((fp16_to_f32(blk.d) * static_cast<float>(blk.scales[t])) * dx[8 * sb + t / 2]) *
+                               static_cast<float>(isum);
                     }
                 }
             }
@@ -84,8 +85,8 @@ void matmul_q8(const Matrix &w, const uint8_t *act, size_t act_rb, int M, float 
     }
 }
 
-template <class Load> void matmul_rows(const Matrix &w, const float *x, int64_t ldx, int M, float *y, int64_t ldy,
-                                       int n0, int n1, Load load) {
+template <class Load>
+void matmul_rows(const Matrix &w, const float *x, int64_t ldx, int M, float *y, int64_t ldy, int n0, int n1, Load load) {
     for (int m = 0; m < M; m++) {
         const float *xm = x + m * ldx;
         for (int n = n0; n < n1; n++) {
