@@ -36,7 +36,7 @@ int bench_sessions(Loaded &L, const ModelOptions &mo, int64_t tg, int64_t reps, 
     sd.max_tokens = static_cast<int32_t>(tg);
     sd.stop_at_eos = 0;
     for (auto &s : ss) {
-        const sm_status st = sm_session_create(L.model, &sd, &s);
+        const sm_status st = L.open_session(&sd, &s);
         if (st != SM_OK) return report(L.rt, st, "session");
     }
     if (rank > 0) {
@@ -126,7 +126,7 @@ int cmd_bench(int argc, char **argv) {
     Loaded L;
     if (!load_model(mo, L)) return 1;
     sm_session *s = nullptr;
-    sm_status st = sm_session_create(L.model, nullptr, &s);
+    sm_status st = L.open_session(nullptr, &s);
     if (st != SM_OK) return report(L.rt, st, "session");
     if (!apply_adapters(L, s)) return 1;
 

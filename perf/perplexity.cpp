@@ -33,7 +33,7 @@ int cmd_perplexity(int argc, char **argv) {
     Loaded L;
     if (!load_model(mo, L)) return 1;
     sm_session *s = nullptr;
-    sm_status st = sm_session_create(L.model, nullptr, &s);
+    sm_status st = L.open_session(nullptr, &s);
     if (st != SM_OK) return report(L.rt, st, "session");
     if (!apply_adapters(L, s)) return 1;
 
@@ -61,7 +61,7 @@ int cmd_perplexity(int argc, char **argv) {
         d.stop_at_eos = 0;
         sm_session *g = nullptr;
         sm_session_destroy(s);
-        if ((st = sm_session_create(L.model, &d, &g)) != SM_OK) return report(L.rt, st, "session");
+        if ((st = L.open_session(&d, &g)) != SM_OK) return report(L.rt, st, "session");
         toks.push_back(L.info.bos >= 0 ? L.info.bos : 0);
         sm_session_submit_tokens(g, toks.data(), 1);
         sm_step_result r;
@@ -70,7 +70,7 @@ int cmd_perplexity(int argc, char **argv) {
             toks.insert(toks.end(), r.tokens, r.tokens + r.n_tokens);
         } while (r.finish == SM_FINISH_NONE);
         sm_session_destroy(g);
-        if ((st = sm_session_create(L.model, nullptr, &s)) != SM_OK) return report(L.rt, st, "session");
+        if ((st = L.open_session(nullptr, &s)) != SM_OK) return report(L.rt, st, "session");
         if (!apply_adapters(L, s)) return 1;
     }
     if (!save.empty()) {

@@ -67,7 +67,7 @@ int cmd_generate(int argc, char **argv) {
     sd.stop_strings = stop_ptrs.data();
     sd.n_stop_strings = stop_ptrs.size();
     sm_session *s = nullptr;
-    sm_status st = sm_session_create(L.model, &sd, &s);
+    sm_status st = L.open_session(&sd, &s);
     if (st != SM_OK) return report(L.rt, st, "session");
     if (!apply_adapters(L, s)) return 1;
 

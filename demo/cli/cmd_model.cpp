@@ -44,7 +44,7 @@ int cmd_logits(int argc, char **argv) {
     Loaded L;
     if (!load_model(mo, L)) return 1;
     sm_session *s = nullptr;
-    sm_status st = sm_session_create(L.model, nullptr, &s);
+    sm_status st = L.open_session(nullptr, &s);
     if (st != SM_OK) return report(L.rt, st, "session");
     if (!apply_adapters(L, s)) return 1;
     const size_t V = static_cast<size_t>(L.info.n_vocab);

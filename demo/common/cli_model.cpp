@@ -53,7 +53,14 @@ bool parse_isa(const std::string &n, sm_isa *out) {
     return true;
 }
 
+sm_status Loaded::open_session(const sm_session_desc *d, sm_session **out) {
+    const sm_status st = sm_session_create(model, d, out);
+    if (st == SM_OK) sessions.push_back(*out);
+    return st;
+}
+
 Loaded::~Loaded() {
+    for (sm_session *s : sessions) sm_session_destroy(s);
     sm_model_destroy(model);
     sm_runtime_destroy(rt);
 }

@@ -27,6 +27,10 @@ struct Loaded {
     sm_model_info info{};
     std::vector<sm_adapter *> adapters; // the --lora files, loaded
     std::vector<float> scales;
+    std::vector<sm_session *> sessions; // destroyed first, whatever path a command returns by
+    // sm_session_create, remembered for the destructor (destroying one earlier is fine: a
+    // stale handle is refused harmlessly).
+    sm_status open_session(const sm_session_desc *d, sm_session **out);
     ~Loaded();
 };
 
