@@ -35,9 +35,9 @@ std::string repo_path(const std::string &rel) { return repo_root() + "/" + rel; 
 std::string data_path(const std::string &name) { return repo_root() + "/tests/data/" + name; }
 
 std::string reference_path(const std::string &rel) {
+    // The outside references only: SM_SHARED_DIR/reference, or ../shared/reference beside the repository.
     const char *env = getenv("SM_SHARED_DIR");
-    std::string base = env && *env ? env : repo_root() + "/../shared";
-    return base + "/reference/" + rel;
+    return (env && *env ? std::string(env) + "/reference/" : repo_root() + "/../shared/reference/") + rel;
 }
 
 void skipped(const std::string &reason) {

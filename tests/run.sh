@@ -7,7 +7,7 @@
 #
 # Suites: Catch2 tests (release), the C API test, the chat demo headless, the fuzzers'
 # corpora replayed, the same Catch2 tests on a clean clone of the committed HEAD (no
-# ../shared beside it: the fixtures are in tests/data), the Catch2 tests under ASan +
+# shared folder beside it: the fixtures are in tests/data), the Catch2 tests under ASan +
 # UBSan, each fuzzer under libFuzzer (clang) for a short time, the kernel tests built for
 # AArch64 and run under qemu-aarch64 (NEON), and a check that llama.cpp loads the GGUF
 # files SmallMind writes (only when ../shared/reference/llama.cpp exists: otherwise a
@@ -139,7 +139,7 @@ if [ "${QUICK:-0}" = 1 ]; then
 fi
 
 note "clean clone of the committed HEAD, alone in a temporary folder: release Catch2 tests"
-clone="$log/clone/smallmind" # nothing beside it: no ../shared
+clone="$log/clone/smallmind" # nothing beside it: no shared folder
 if git -C "$root" rev-parse --verify -q HEAD >/dev/null && git clone -q "$root" "$clone" >"$log/clone.txt" 2>&1; then
     if [ -n "$(git -C "$root" status --porcelain --untracked-files=no)" ]; then
         echo "(uncommitted changes here are not in the clone: it tests $(git -C "$clone" rev-parse --short HEAD))"

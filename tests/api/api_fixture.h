@@ -1,4 +1,4 @@
-// The API tests' model: stories260K from the repository's assets (no ../shared needed),
+// The API tests' model: stories260K from the repository's assets (nothing beside the repository needed),
 // and a runtime + model + sessions torn down child first.
 #pragma once
 #include "smallmind/smallmind.h"
