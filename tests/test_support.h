@@ -15,7 +15,7 @@ std::string data_path(const std::string &name);
 std::string fixture(const std::string &name);
 std::vector<uint8_t> read_fixture(const std::string &path);
 // An outside reference program (llama.cpp, llm.c) under ../shared/reference beside the
-// repository (SM_SHARED_DIR overrides ../shared). It may be absent: see skipped().
+// repository (SM_SHARED_DIR/reference instead, when set). It may be absent: see skipped().
 std::string reference_path(const std::string &rel);
 // Prints the plain line "skipped: <reason>", for checks whose outside reference is absent.
 void skipped(const std::string &reason);
