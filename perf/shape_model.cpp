@@ -5,6 +5,7 @@
 #include "core/file_map.h"
 #include "format/gguf.h"
 #include "format/gguf_write.h"
+#include "format/model_file.h"
 
 #include <cstdio>
 #include <cstring>
@@ -99,19 +100,11 @@ bool write_shape_model(const ShapeSpec &s, const std::string &path) {
         fprintf(stderr, "error: --heads must be a multiple of --kv-heads\n");
         return false;
     }
-    w.set_string("general.architecture", "llama");
-    w.set_string("general.name", "smallmind-train");
-    w.set_u32("general.file_type", 0);
-    w.set_u32("llama.context_length", static_cast<uint32_t>(s.ctx));
-    w.set_u32("llama.embedding_length", static_cast<uint32_t>(s.dim));
-    w.set_u32("llama.feed_forward_length", static_cast<uint32_t>(s.hidden));
-    w.set_u32("llama.block_count", static_cast<uint32_t>(s.layers));
-    w.set_u32("llama.attention.head_count", static_cast<uint32_t>(s.heads));
-    w.set_u32("llama.attention.head_count_kv", static_cast<uint32_t>(kvh));
-    w.set_u32("llama.rope.dimension_count", static_cast<uint32_t>(hd));
-    w.set_f32("llama.rope.freq_base", 10000.0f);
-    w.set_f32("llama.attention.layer_norm_rms_epsilon", 1e-5f);
-    w.set_u32("llama.vocab_size", static_cast<uint32_t>(vocab));
+    sm::Hparams hp;
+    snprintf(hp.name, sizeof hp.name, "smallmind-train");
+    hp.n_ctx_train = s.ctx, hp.dim = s.dim, hp.hidden_dim = s.hidden, hp.n_layers = s.layers;
+    hp.n_heads = s.heads, hp.n_kv_heads = kvh, hp.head_dim = hd, hp.n_vocab = static_cast<int32_t>(vocab);
+    sm::write_llama_metadata(w, hp, 0);
     auto zeros = [](uint8_t *dst, size_t n) { memset(dst, 0, n); };
     auto ones = [](uint8_t *dst, size_t n) {
         const float one = 1.0f;

@@ -7,6 +7,7 @@
 #include "demo/common/cli_args.h"
 
 #include "format/gguf_write.h"
+#include "format/model_file.h"
 #include "quant/quant.h"
 #include "quant/fp16.h"
 
@@ -102,19 +103,11 @@ int cmd_synth_model(int argc, char **argv) {
     for (size_t i = 0; i < scores.size(); i++) scores[i] = i < 259 ? 0.0f : -static_cast<float>(i - 259);
 
     sm::gguf::Writer w;
-    w.set_string("general.architecture", "llama");
-    w.set_string("general.name", "smallmind-synth-" + preset);
-    w.set_u32("general.file_type", file_type);
-    w.set_u32("llama.context_length", 2048);
-    w.set_u32("llama.embedding_length", static_cast<uint32_t>(p->dim));
-    w.set_u32("llama.feed_forward_length", static_cast<uint32_t>(p->hidden));
-    w.set_u32("llama.block_count", static_cast<uint32_t>(p->layers));
-    w.set_u32("llama.attention.head_count", static_cast<uint32_t>(p->heads));
-    w.set_u32("llama.attention.head_count_kv", static_cast<uint32_t>(p->kv_heads));
-    w.set_u32("llama.rope.dimension_count", static_cast<uint32_t>(p->dim / p->heads));
-    w.set_f32("llama.rope.freq_base", 10000.0f);
-    w.set_f32("llama.attention.layer_norm_rms_epsilon", 1e-5f);
-    w.set_u32("llama.vocab_size", static_cast<uint32_t>(p->vocab));
+    sm::Hparams hp;
+    snprintf(hp.name, sizeof hp.name, "smallmind-synth-%s", preset.c_str());
+    hp.n_ctx_train = 2048, hp.dim = p->dim, hp.hidden_dim = p->hidden, hp.n_layers = p->layers;
+    hp.n_heads = p->heads, hp.n_kv_heads = p->kv_heads, hp.head_dim = p->dim / p->heads, hp.n_vocab = p->vocab;
+    sm::write_llama_metadata(w, hp, file_type);
     w.set_string("tokenizer.ggml.model", "llama");
     w.set_string("tokenizer.ggml.pre", "default");
     w.set_strings("tokenizer.ggml.tokens", tokens);

@@ -3,6 +3,7 @@
 #include "api/handles.h"
 #include "format/gguf_write.h"
 
+#include <cstdio>
 #include <cstring>
 #include <string>
 
@@ -32,25 +33,14 @@ extern "C" sm_status sm_convert_llama2c(sm_runtime *rt, const char *ckpt, const 
             err.set(SM_ERR_INVALID_ARGUMENT, "'%s' is already GGUF", ckpt);
             return rt->fail(err);
         }
-        const Hparams &hp = f.hp;
+        Hparams hp = f.hp;
         const text::VocabSource &v = f.vocab;
         gguf::Writer w;
-        w.set_string("general.architecture", "llama");
         std::string name = ckpt;
         name = name.substr(name.find_last_of('/') + 1);
         name = name.substr(0, name.find_last_of('.'));
-        w.set_string("general.name", name);
-        w.set_u32("general.file_type", 0); // all F32
-        w.set_u32("llama.context_length", static_cast<uint32_t>(hp.n_ctx_train));
-        w.set_u32("llama.embedding_length", static_cast<uint32_t>(hp.dim));
-        w.set_u32("llama.feed_forward_length", static_cast<uint32_t>(hp.hidden_dim));
-        w.set_u32("llama.block_count", static_cast<uint32_t>(hp.n_layers));
-        w.set_u32("llama.attention.head_count", static_cast<uint32_t>(hp.n_heads));
-        w.set_u32("llama.attention.head_count_kv", static_cast<uint32_t>(hp.n_kv_heads));
-        w.set_u32("llama.rope.dimension_count", static_cast<uint32_t>(hp.head_dim));
-        w.set_f32("llama.rope.freq_base", hp.rope_theta);
-        w.set_f32("llama.attention.layer_norm_rms_epsilon", hp.norm_eps);
-        w.set_u32("llama.vocab_size", static_cast<uint32_t>(hp.n_vocab));
+        snprintf(hp.name, sizeof hp.name, "%s", name.c_str());
+        write_llama_metadata(w, hp, 0); // all F32
         w.set_string("tokenizer.ggml.model", "llama");
         w.set_string("tokenizer.ggml.pre", "default");
         w.set_strings("tokenizer.ggml.tokens", v.tokens);

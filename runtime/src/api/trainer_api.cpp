@@ -371,21 +371,11 @@ sm_status sm_trainer_save_gguf(sm_trainer *t, sm_trainer_tensors what, const cha
     }
     Error err;
     try {
-        const Hparams &hp = t->model->hp;
+        Hparams hp = t->model->hp;
+        if (!hp.name[0]) snprintf(hp.name, sizeof hp.name, "smallmind-trained");
+        if (hp.n_ctx_train <= 0) hp.n_ctx_train = t->tr.config().seq_len;
         gguf::Writer w;
-        w.set_string("general.architecture", "llama");
-        w.set_string("general.name", hp.name[0] ? hp.name : "smallmind-trained");
-        w.set_u32("general.file_type", 0);
-        w.set_u32("llama.context_length", static_cast<uint32_t>(hp.n_ctx_train > 0 ? hp.n_ctx_train : t->tr.config().seq_len));
-        w.set_u32("llama.embedding_length", static_cast<uint32_t>(hp.dim));
-        w.set_u32("llama.feed_forward_length", static_cast<uint32_t>(hp.hidden_dim));
-        w.set_u32("llama.block_count", static_cast<uint32_t>(hp.n_layers));
-        w.set_u32("llama.attention.head_count", static_cast<uint32_t>(hp.n_heads));
-        w.set_u32("llama.attention.head_count_kv", static_cast<uint32_t>(hp.n_kv_heads));
-        w.set_u32("llama.rope.dimension_count", static_cast<uint32_t>(hp.head_dim));
-        w.set_f32("llama.rope.freq_base", hp.rope_theta);
-        w.set_f32("llama.attention.layer_norm_rms_epsilon", hp.norm_eps);
-        w.set_u32("llama.vocab_size", static_cast<uint32_t>(hp.n_vocab));
+        write_llama_metadata(w, hp, 0);
         FileMap vmap;
         gguf::File vf;
         if (vocab_from) {

@@ -12,6 +12,10 @@
 
 namespace sm {
 
+namespace gguf {
+class Writer;
+}
+
 struct Hparams {
     char arch[32] = "llama";
     char name[64] = "";
@@ -60,6 +64,11 @@ struct ModelFile {
 // tokenizer_path (may be NULL) names its tokenizer.bin. Validates every shape against
 // the hyperparameters.
 sm_status open_model_file(const char *path, const char *tokenizer_path, ModelFile &out, Error &err);
+
+// Writes the "llama" architecture's metadata for hp (general.architecture, general.name,
+// general.file_type, then the llama.* hyperparameters, in the order the reader above reads
+// them), so every GGUF SmallMind writes names its shape the same way.
+void write_llama_metadata(gguf::Writer &w, const Hparams &hp, uint32_t file_type);
 
 // The parts, for tests and fuzzers (buffers must outlive `out`).
 sm_status model_from_gguf(const gguf::File &f, const uint8_t *data, ModelFile &out, Error &err);
