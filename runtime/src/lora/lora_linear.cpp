@@ -1,5 +1,6 @@
 #include "lora/lora_linear.h"
 #include "core/bump.h"
+#include "quant/quant.h"
 
 #include <cstring>
 
@@ -137,22 +138,9 @@ void pack_wt(const float *rows, int nb, int K, bool rows8, float *tile) {
                    8 * sizeof(float));
 }
 
-bool supported_base(TensorType t) {
-    switch (t) {
-    case TensorType::F32:
-    case TensorType::F16:
-    case TensorType::BF16:
-    case TensorType::Q8_0:
-    case TensorType::Q4_0:
-    case TensorType::Q4_K:
-    case TensorType::Q6_K: return true;
-    default: return false;
-    }
-}
-
 sm_status check(const kern::Kernels &k, const Linear &l, const float *x, int64_t ldx, int M, const Workspace &ws, Error &err) {
     const kern::Matrix &w = l.w;
-    if (!supported_base(w.type))
+    if (!quant::type_convertible(w.type)) // the base is read by dequantizing rows
         return err.set(SM_ERR_UNSUPPORTED, "lora linear: base type %s is not supported",
                        type_name(static_cast<uint32_t>(w.type)));
     if (!w.data || w.rows < 1 || w.cols < 1 || w.row_bytes != row_bytes(w.type, w.cols))
