@@ -171,7 +171,9 @@ fi
 
 note "libFuzzer (${fuzz_seconds}s per fuzzer)"
 # shellcheck disable=SC2086
-if command -v clang++ >/dev/null 2>&1 && build fuzz CC="${wrap}clang" CXX="${wrap}clang++" $fuzzer_names; then
+# ccache hashes the command line, not the coverage ignore list it names: hash that too.
+if command -v clang++ >/dev/null 2>&1 &&
+    CCACHE_EXTRAFILES="$PWD/tests/fuzz/coverage_ignore.txt" build fuzz CC="${wrap}clang" CXX="${wrap}clang++" $fuzzer_names; then
     for f in $fuzzer_names; do
         # New inputs go to the first folder, a scratch copy of the seeds; the committed
         # corpus and regressions are read only.

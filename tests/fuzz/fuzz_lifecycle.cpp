@@ -40,6 +40,9 @@ std::string repo_dir() {
         if (!(cond)) die(F.rt, #cond, __LINE__, (st)); \
     } while (0)
 
+// FUZZ_TRACE=1 prints each operation: a failing input read as the calls it makes.
+const bool kTrace = getenv("FUZZ_TRACE") != nullptr;
+
 sm_model_desc model_desc(int i) {
     sm_model_desc md = sm_model_desc_default();
     md.max_sessions = kSlots;
@@ -139,6 +142,7 @@ std::vector<int32_t> finish(sm_session *s) {
         t.insert(t.end(), r.tokens, r.tokens + r.n_tokens);
         if (r.phase == SM_PHASE_DONE || r.phase == SM_PHASE_IDLE) break;
     }
+    if (kTrace) fprintf(stderr, "  finished: phase %d, reason %d\n", static_cast<int>(r.phase), static_cast<int>(r.finish));
     return t;
 }
 
@@ -155,6 +159,13 @@ void check_save(State &S, int m, sm_session *s, bool run_both) {
     EXPECT(a == b, SM_ERR_INTERNAL);
     if (run_both) {
         const std::vector<int32_t> from_s = finish(s), from_t = finish(t);
+        if (kTrace) {
+            for (const auto *v : {&from_s, &from_t}) {
+                fprintf(stderr, "  tokens:");
+                for (int32_t x : *v) fprintf(stderr, " %d", x);
+                fprintf(stderr, "\n");
+            }
+        }
         EXPECT(from_s == from_t, SM_ERR_INTERNAL);
     }
     sm_session_reset(t);
@@ -198,6 +209,9 @@ void op(State &S, Input &in) {
     const uint8_t code = in.byte();
     const int m = (code >> 4) & 1;
     Slot &slot = S.slots[m][(code >> 5) % kSlots];
+    if (kTrace)
+        fprintf(stderr, "op %2d model %d slot %d (%s) async %d\n", code % 16, m, (code >> 5) % kSlots,
+                slot.h ? "live" : "empty", S.async[m]);
     sm_session *s = slot.h;
     sm_step_result r;
     sm_status st;

@@ -168,16 +168,19 @@ bool Session::has_work() const {
     return pending.size() > 0 || (generating && feed_last) || (new_submit && feed_last);
 }
 
-int Session::take_rows(int32_t *tokens, int max_rows, bool *want_logits) {
+void Session::take_submit() {
     const uint32_t seq = submit_seq.load(std::memory_order_acquire);
-    if (seq != seen_submit) { // a new submit: a new generation follows it
-        seen_submit = seq;
-        generating = !eval;
-        generated = 0;
-        out_generated.store(0, std::memory_order_relaxed);
-        n_gen_text = 0;
-        cancel.store(false);
-    }
+    if (seq == seen_submit) return;
+    seen_submit = seq;
+    generating = !eval;
+    generated = 0;
+    out_generated.store(0, std::memory_order_relaxed);
+    n_gen_text = 0;
+    cancel.store(false);
+}
+
+int Session::take_rows(int32_t *tokens, int max_rows, bool *want_logits) {
+    take_submit();
     if (cancel.exchange(false)) {
         int32_t drop[64];
         while (size_t k = pending.pop(drop, 64)) queued.fetch_sub(static_cast<int32_t>(k), std::memory_order_acq_rel);
@@ -232,6 +235,7 @@ void Session::consume(const int32_t *tokens, int n_rows, const float *logits, in
                sizeof(float) * static_cast<size_t>(lim.n_vocab));
         has_logits = true;
     }
+    take_submit();
     if (generating && logits && pending.size() == 0) {
         if (cancel.exchange(false)) {
             finish(SM_FINISH_CANCELLED);

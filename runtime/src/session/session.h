@@ -143,6 +143,11 @@ struct Session {
     void consume(const int32_t *tokens, int n_rows, const float *logits, int n_logit_rows);
 
 private:
+    // A submit the worker has not seen starts a new generation (generated count, choice
+    // text and cancel cleared). Taken before rows are taken, and again before sampling:
+    // a submit that lands while a forward is in flight then counts from that forward's
+    // end, as it would had the forward been restored from a save (rows back in the queue).
+    void take_submit();
     void record(int32_t token);
     void emit_token(int32_t token);
     void finish(sm_finish_reason why);
