@@ -404,6 +404,9 @@ sm_status sm_adapter_unload(sm_adapter *adapter);
 /* The adapters this session applies from its next forward pass on (n = 0: none; scales
  * NULL: all 1). Not while the async worker runs (SM_ERR_STATE). */
 sm_status sm_session_set_adapters(sm_session *s, sm_adapter *const *adapters, const float *scales, int32_t n);
+/* Writes the adapter (a loaded one, or the one a LoRA trainer publishes to, as of its last
+ * optimizer step) in llama.cpp's GGUF LoRA format; type "f32" (NULL), "f16" or "q8_0". */
+sm_status sm_adapter_save(sm_adapter *adapter, const char *path, const char *type);
 
 /* ------------------------------------------------------------------ tools */
 
@@ -419,15 +422,34 @@ sm_status sm_convert_llama2c(sm_runtime *rt, const char *checkpoint_path, const 
 
 /* ------------------------------------------------------------------ training */
 
-/* Full training of a loaded model's weights (any type in; F32 master weights inside),
- * in the runtime's arena, a bounded slice per call, deterministic: with the same seed
- * and data the weights after N steps are the same bytes for every step budget and
- * thread count. Sessions of the model see new weights only when an optimizer step ends
- * (when every matrix of the model is F32; otherwise they keep the loaded weights).
+/* Training in the runtime's arena, a bounded slice per call, deterministic: with the
+ * same seed and data the trained values after N steps are the same bytes for every step
+ * budget and thread count.
+ * SM_TRAIN_FULL trains a loaded model's weights (any type in; F32 master weights
+ * inside). Sessions of the model see new weights only when an optimizer step ends (when
+ * every matrix of the model is F32; otherwise they keep the loaded weights).
+ * SM_TRAIN_LORA trains a LoRA adapter on the frozen model (any weight type the kernels
+ * read, never copied to F32): it takes one of the model's adapter slots
+ * (sm_model_desc.max_adapters; rank <= max_lora_rank) and publishes into it when an
+ * optimizer step ends (sm_trainer_get_adapter): sessions that apply that adapter keep
+ * generating while it learns. A step that ends while a forward pass is in flight
+ * publishes at the next sm_trainer_step after it.
  * The trainer and the model's sessions must be stepped from one thread. */
 typedef struct sm_trainer sm_trainer;
 
-typedef enum sm_train_mode { SM_TRAIN_FULL = 0 } sm_train_mode;
+typedef enum sm_train_mode { SM_TRAIN_FULL = 0, SM_TRAIN_LORA = 1 } sm_train_mode;
+
+/* LoRA targets (sm_trainer_desc.lora_targets), llama.cpp's projection names. */
+enum {
+    SM_LORA_Q = 1 << 0,    /* attn_q */
+    SM_LORA_K = 1 << 1,    /* attn_k */
+    SM_LORA_V = 1 << 2,    /* attn_v */
+    SM_LORA_O = 1 << 3,    /* attn_output */
+    SM_LORA_GATE = 1 << 4, /* ffn_gate */
+    SM_LORA_UP = 1 << 5,   /* ffn_up */
+    SM_LORA_DOWN = 1 << 6, /* ffn_down */
+    SM_LORA_ALL = 0x7f
+};
 
 typedef struct sm_trainer_desc {
     uint32_t struct_size;
@@ -443,6 +465,13 @@ typedef struct sm_trainer_desc {
     uint64_t seed;          /* weights (with init_random), shuffling */
     int32_t recompute;      /* activation checkpointing: not implemented, must be 0 */
     int32_t init_random;    /* 1: fresh N(0, 0.02) weights (norms 1) in the model's shape */
+    /* SM_TRAIN_LORA: A starts Kaiming-uniform and B at zero (the adapter starts as the
+     * identity), or from lora_from's values (its targets and rank; the desc's are ignored). */
+    int32_t lora_rank;       /* default 8 */
+    float lora_alpha;        /* the delta is scaled by alpha / rank; default 0: alpha = rank */
+    uint32_t lora_targets;   /* SM_LORA_* bits; default SM_LORA_ALL */
+    int32_t lora_rslora;     /* 1: scaled by alpha / sqrt(rank) (rsLoRA) */
+    sm_adapter *lora_from;   /* continue training this adapter (one of the model's); NULL: fresh */
 } sm_trainer_desc;
 
 sm_trainer_desc sm_trainer_desc_default(void);
@@ -462,6 +491,9 @@ typedef struct sm_trainer_info {
     int32_t publishes; /* sessions of the model see the trained weights */
 } sm_trainer_info;
 sm_status sm_trainer_get_info(const sm_trainer *t, sm_trainer_info *out);
+/* SM_TRAIN_LORA: the adapter the trainer publishes to (valid after the trainer is
+ * destroyed, holding the last published values, until sm_adapter_unload). */
+sm_status sm_trainer_get_adapter(sm_trainer *t, sm_adapter **out);
 
 /* The data: a token stream cut into sequences of seq_len + 1 tokens (each sequence's
  * last token is the next one's first); the last heldout_fraction of the sequences are
@@ -504,7 +536,8 @@ sm_status sm_trainer_load(sm_trainer *t, const void *buf, size_t size);
 /* Writes the trained weights (what = SM_TRAINER_WEIGHTS) or the last gradient
  * (SM_TRAINER_GRADIENTS) as a GGUF file of F32 tensors with llama.cpp's names; the
  * tokenizer metadata is copied from vocab_from (a GGUF file; NULL: none). The bytes
- * depend only on the values (no timestamps). */
+ * depend only on the values (no timestamps). SM_TRAIN_LORA writes a GGUF LoRA adapter
+ * (F32) of the adapter's values or gradients; vocab_from is not used. */
 typedef enum sm_trainer_tensors { SM_TRAINER_WEIGHTS = 0, SM_TRAINER_GRADIENTS = 1 } sm_trainer_tensors;
 sm_status sm_trainer_save_gguf(sm_trainer *t, sm_trainer_tensors what, const char *vocab_from, const char *path);
 

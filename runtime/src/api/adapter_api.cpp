@@ -2,6 +2,7 @@
 #include "api/handles.h"
 #include "lora/adapter_file.h"
 #include "lora/merge.h"
+#include "quant/quant.h"
 
 #include <cstdio>
 #include <cstring>
@@ -70,6 +71,8 @@ sm_status sm_adapter_unload(sm_adapter *h) {
     if (!a || !a->loaded) return SM_ERR_INVALID_ARGUMENT;
     sm_model *m = a->model;
     if (forward_in_flight(m)) return m->rt->fail(SM_ERR_STATE, "a forward pass is in flight: unload the adapter between steps");
+    if (a->training)
+        return m->rt->fail(SM_ERR_STATE, "a trainer publishes into adapter '%s': destroy the trainer first", a->name);
     for (int i = 0; i < m->desc.max_sessions; i++) {
         const sm_session &s = m->slots[i];
         for (int u = 0; u < s.n_lora; u++)
@@ -96,6 +99,49 @@ sm_status sm_session_set_adapters(sm_session *h, sm_adapter *const *adapters, co
     }
     for (int i = 0; i < n; i++) s->lora[i] = lora::Use{&api::adapter_of(adapters[i])->values, scales ? scales[i] : 1.0f};
     s->n_lora = n;
+    return SM_OK;
+}
+
+sm_status sm_adapter_save(sm_adapter *h, const char *path, const char *type) {
+    sm_adapter *a = api::adapter_of(h);
+    if (!a || !a->loaded) return SM_ERR_INVALID_ARGUMENT;
+    sm_runtime *rt = a->model->rt;
+    if (!path) return rt->fail(SM_ERR_INVALID_ARGUMENT, "path is NULL");
+    TensorType t = TensorType::F32;
+    if (type && !strcmp(type, "f16")) t = TensorType::F16;
+    else if (type && !strcmp(type, "q8_0")) t = TensorType::Q8_0;
+    else if (type && strcmp(type, "f32") != 0)
+        return rt->fail(SM_ERR_INVALID_ARGUMENT, "adapter type '%s': f32, f16 or q8_0", type);
+    const Hparams &hp = a->model->hp;
+    Error err;
+    try {
+        // Every pair as floats (16-bit slots widened exactly), then written in `t`.
+        std::vector<std::vector<float>> values;
+        std::vector<lora::PairValues> pairs;
+        for (int l = 0; l < a->values.n_layers; l++)
+            for (int ti = 0; ti < lora::kTargets; ti++) {
+                const lora::Target tt = static_cast<lora::Target>(ti);
+                const lora::Pair &p = a->values.pair(l, tt);
+                if (p.rank == 0) continue;
+                const lora::Shape sh = lora::target_shape(hp, tt);
+                const int64_t na = static_cast<int64_t>(p.rank) * sh.n_in, nb = static_cast<int64_t>(p.rank) * sh.n_out;
+                values.emplace_back(static_cast<size_t>(na + nb));
+                float *v = values.back().data();
+                if (p.type == TensorType::F32) {
+                    memcpy(v, p.a, sizeof(float) * static_cast<size_t>(na));
+                    memcpy(v + na, p.b, sizeof(float) * static_cast<size_t>(nb));
+                } else if (!quant::dequantize_row(p.type, p.a, v, na) || !quant::dequantize_row(p.type, p.b, v + na, nb)) {
+                    return rt->fail(SM_ERR_INTERNAL, "adapter '%s': values of an unreadable type", a->name);
+                }
+                lora::PairValues pv;
+                pv.layer = l, pv.target = tt, pv.rank = p.rank, pv.n_in = sh.n_in, pv.n_out = sh.n_out;
+                pv.a = v, pv.b = v + na;
+                pairs.push_back(pv);
+            }
+        if (lora::write_adapter_file(path, hp.arch, a->values.alpha, pairs, t, err) != SM_OK) return rt->fail(err);
+    } catch (const std::bad_alloc &) {
+        return rt->fail(SM_ERR_BUDGET, "out of heap memory writing '%s'", path);
+    }
     return SM_OK;
 }
 

@@ -83,6 +83,7 @@ struct sm_adapter {
     sm_adapter *handle = nullptr; // the handle given out while loaded
     sm::lora::Adapter values;
     bool loaded = false;
+    bool training = false; // a LoRA trainer publishes into it: not unloaded meanwhile
     char name[64] = "";
 };
 

@@ -4,6 +4,8 @@
 #include "api/handles.h"
 #include "core/clock.h"
 #include "format/gguf_write.h"
+#include "lora/adapter_file.h"
+#include "quant/quant.h"
 #include "train/trainer.h"
 #include "train/weights_io.h"
 
@@ -25,6 +27,13 @@ struct sm_trainer {
     bool publishes = false;
     float **alt = nullptr; // each tensor's second buffer (see train::init_staging)
     int64_t swaps = 0;
+    // SM_TRAIN_LORA: the adapter slot published into. Its pairs point either at the
+    // slot's own buffers (own[tensor]) or at lora_alt (the flat layout); stage() writes
+    // the one not being read, swap() flips every pointer.
+    sm_adapter *adapter = nullptr;
+    float **own = nullptr;
+    float *lora_alt = nullptr;
+    bool on_alt = false, swap_pending = false;
 };
 
 namespace {
@@ -49,6 +58,69 @@ void swap(void *user) {
     sm_trainer *t = static_cast<sm_trainer *>(user);
     train::swap_staged(t->tr.layout(), t->model->w, t->alt);
     t->swaps++;
+}
+
+// ---- LoRA publishing
+
+bool forward_in_flight(const sm_model *m) { return m->fwd.busy() || m->worker_run.load(); }
+
+float *lora_stage_dest(sm_trainer *t, int i) { return t->on_alt ? t->own[i] : t->lora_alt + t->tr.layout().tensor(i).offset; }
+
+void lora_flip(sm_trainer *t) {
+    t->on_alt = !t->on_alt;
+    t->swap_pending = false;
+    const train::ParamLayout &p = t->tr.layout();
+    for (int i = 0; i < p.n_tensors(); i++) {
+        const train::TensorSlot s = p.tensor(i);
+        lora::Pair &pair = t->adapter->values.pair(s.layer, s.target);
+        float *v = t->on_alt ? t->lora_alt + s.offset : t->own[i];
+        (s.is_b ? pair.b : pair.a) = v;
+    }
+    t->swaps++;
+}
+
+void lora_stage(void *user, const float *params, int i) {
+    sm_trainer *t = static_cast<sm_trainer *>(user);
+    const train::TensorSlot s = t->tr.layout().tensor(i);
+    memcpy(lora_stage_dest(t, i), params + s.offset, sizeof(float) * static_cast<size_t>(s.rows) * static_cast<size_t>(s.cols));
+}
+
+// A forward pass in flight may be reading the adapter: the flip waits for the next step.
+void lora_swap(void *user) {
+    sm_trainer *t = static_cast<sm_trainer *>(user);
+    if (forward_in_flight(t->model)) t->swap_pending = true;
+    else lora_flip(t);
+}
+
+// The values of an adapter the trainer continues from, in the LoRA layout `p` (whose
+// rank and targets came from it). false: a pair's type cannot be read.
+bool gather_adapter(const lora::Adapter &a, const train::ParamLayout &p, float *params) {
+    for (int i = 0; i < p.n_tensors(); i++) {
+        const train::TensorSlot s = p.tensor(i);
+        const lora::Pair &pair = a.pair(s.layer, s.target);
+        const int64_t n = static_cast<int64_t>(s.rows) * s.cols;
+        const void *src = s.is_b ? pair.b : pair.a;
+        if (pair.type == TensorType::F32) memcpy(params + s.offset, src, sizeof(float) * static_cast<size_t>(n));
+        else if (!quant::dequantize_row(pair.type, src, params + s.offset, n)) return false;
+    }
+    return true;
+}
+
+// The rank and targets of an adapter, when every layer adapts the same projections at
+// one rank (what the trainer's layout holds); 0 otherwise.
+int uniform_rank(const lora::Adapter &a, uint32_t *targets) {
+    int rank = 0;
+    *targets = 0;
+    for (int t = 0; t < lora::kTargets; t++)
+        if (a.pair(0, static_cast<lora::Target>(t)).rank > 0) *targets |= 1u << t;
+    for (int l = 0; l < a.n_layers; l++)
+        for (int t = 0; t < lora::kTargets; t++) {
+            const int r = a.pair(l, static_cast<lora::Target>(t)).rank;
+            if ((r > 0) != ((*targets >> t & 1) != 0)) return 0;
+            if (r > 0 && rank > 0 && r != rank) return 0;
+            if (r > 0) rank = r;
+        }
+    return rank;
 }
 
 sm_status fail(sm_trainer *t, sm_status code, const char *message) { return t->model->rt->fail(code, "%s", message); }
@@ -116,6 +188,116 @@ void copy_vocab_keys(gguf::Writer &w, const gguf::File &f) {
     }
 }
 
+// SM_TRAIN_LORA: an adapter slot of the model, the frozen base, A/B as the parameters.
+sm_status create_lora(sm_model *m, const sm_trainer_desc &desc, sm_trainer **out) {
+    sm_runtime *rt = m->rt;
+    const sm_adapter *from = nullptr;
+    if (desc.lora_from) {
+        from = api::adapter_of(desc.lora_from);
+        if (!from || !from->loaded || from->model != m)
+            return rt->fail(SM_ERR_INVALID_ARGUMENT, "lora_from is not a loaded adapter of this model");
+    }
+    int rank = desc.lora_rank;
+    uint32_t targets = desc.lora_targets & SM_LORA_ALL;
+    float alpha = desc.lora_alpha;
+    if (from) {
+        rank = uniform_rank(from->values, &targets);
+        if (rank == 0)
+            return rt->fail(SM_ERR_UNSUPPORTED,
+                            "adapter '%s' adapts different projections or ranks in different layers: "
+                            "the trainer continues adapters with one rank on the same projections of every layer",
+                            from->name);
+        alpha = from->values.alpha != 0.0f ? from->values.alpha : static_cast<float>(rank);
+    } else {
+        if (rank < 1) return rt->fail(SM_ERR_INVALID_ARGUMENT, "lora_rank %d must be at least 1", rank);
+        if (targets == 0) return rt->fail(SM_ERR_INVALID_ARGUMENT, "lora_targets names no projection (SM_LORA_* bits)");
+        if (!(alpha >= 0.0f) || !std::isfinite(alpha)) return rt->fail(SM_ERR_INVALID_ARGUMENT, "lora_alpha must be >= 0");
+        if (alpha == 0.0f) alpha = static_cast<float>(rank);
+        // rsLoRA scales by alpha / sqrt(rank): stored as the alpha whose alpha / rank is that,
+        // which is how llama.cpp (alpha / rank) applies the saved file exactly.
+        if (desc.lora_rslora) alpha *= std::sqrt(static_cast<float>(rank));
+    }
+    if (m->n_adapter_slots == 0)
+        return rt->fail(SM_ERR_CAPACITY,
+                        "LoRA training needs an adapter slot: load the model with sm_model_desc.max_adapters >= 1");
+    if (rank > m->desc.max_lora_rank)
+        return rt->fail(SM_ERR_CAPACITY, "lora_rank %d exceeds the model's max_lora_rank %d", rank, m->desc.max_lora_rank);
+    sm_adapter *slot = nullptr;
+    for (int i = 0; i < m->n_adapter_slots && !slot; i++)
+        if (!m->adapters[i].loaded) slot = &m->adapters[i];
+    if (!slot)
+        return rt->fail(SM_ERR_CAPACITY, "all %d adapter slots are in use (sm_model_desc.max_adapters)", m->n_adapter_slots);
+    Error err;
+    if (!train::TrainModel::base_supported(m->w, err)) return rt->fail(err);
+    const bool tied = m->w.output.data == m->w.tok_embd.data;
+    train::ParamLayout p;
+    if (!p.init_lora(m->hp, tied, rank, targets))
+        return rt->fail(SM_ERR_UNSUPPORTED, "the model's shape cannot be trained (more than %d layers, or odd head size)",
+                        train::ParamLayout::kMaxLayers);
+    train::FrozenBase base;
+    base.w = &m->w;
+    base.k = rt->kernels;
+    base.max_tasks = rt->par.width();
+    base.lora_scale = lora::effective_scale(alpha, rank, 1.0f);
+    const train::TrainConfig c = config_of(desc);
+    train::TrainerSizes sz;
+    if (!train::Trainer::plan(p, c, sz, err, &base)) return rt->fail(err);
+    const size_t head = align_up(sizeof(sm_trainer), kCacheLine);
+    const size_t alt_bytes = align_up(static_cast<size_t>(p.total()) * sizeof(float), kCacheLine);
+    const size_t own_bytes = align_up(static_cast<size_t>(p.n_tensors()) * sizeof(float *), kCacheLine);
+    const size_t need = head + sz.total + alt_bytes + own_bytes;
+    void *block = rt->arena.alloc(need);
+    if (!block)
+        return rt->fail(SM_ERR_BUDGET,
+                        "memory budget too small: the LoRA trainer needs %zu bytes (adapter, gradients and moments %zu, "
+                        "activations %zu, the adapter's second buffer %zu), the runtime has %zu free of %zu",
+                        need, sz.params + sz.grads + sz.adam_m + sz.adam_v, sz.activations, alt_bytes, rt->arena.largest_free(),
+                        rt->arena.budget());
+    sm_adapter *handle = static_cast<sm_adapter *>(rt->handles.issue(api::Kind::Adapter, slot));
+    if (!handle) {
+        rt->arena.free(block);
+        return rt->fail(SM_ERR_CAPACITY, "the runtime has %d live handles, its most", api::HandleTable::kMaxHandles);
+    }
+    sm_trainer *t = new (block) sm_trainer;
+    t->model = m;
+    t->block = block;
+    t->adapter = slot;
+    m->trainers++;
+    uint8_t *plan_mem = static_cast<uint8_t *>(block) + head;
+    t->lora_alt = reinterpret_cast<float *>(plan_mem + sz.total);
+    t->own = reinterpret_cast<float **>(plan_mem + sz.total + alt_bytes);
+    // The slot: this rank on the targets, nothing elsewhere; its own buffers recorded.
+    lora::Adapter &a = slot->values;
+    for (int i = 0; i < a.n_layers * lora::kTargets; i++) a.pairs[i].rank = 0;
+    for (int i = 0; i < p.n_tensors(); i++) {
+        const train::TensorSlot ts = p.tensor(i);
+        lora::Pair &pair = a.pair(ts.layer, ts.target);
+        pair.rank = rank;
+        pair.type = TensorType::F32;
+        t->own[i] = static_cast<float *>(ts.is_b ? pair.b : pair.a);
+    }
+    float *params = reinterpret_cast<float *>(plan_mem); // the plan's first item
+    const bool start_from = from && gather_adapter(from->values, p, params);
+    a.alpha = alpha;
+    a.rank = rank;
+    train::Compute comp{rt->kernels, &rt->par, kern::train_kernels_for(rt->kernels->isa)};
+    t->tr.init(p, c, comp, plan_mem, start_from ? params : nullptr, &base);
+    t->publishes = true;
+    train::Trainer::PublishHooks h;
+    h.stage = lora_stage;
+    h.swap = lora_swap;
+    h.user = t;
+    t->tr.on_publish(h);
+    t->tr.publish_now();
+    if (t->swap_pending) lora_flip(t); // a new slot: no session applies it yet
+    slot->handle = handle;
+    snprintf(slot->name, sizeof slot->name, "trained (rank %d)", rank);
+    slot->loaded = true;
+    slot->training = true;
+    *out = t;
+    return SM_OK;
+}
+
 } // namespace
 
 extern "C" {
@@ -138,6 +320,8 @@ sm_trainer_desc sm_trainer_desc_default(void) {
     d.seq_len = 64;
     d.accum_steps = 1;
     d.seed = 1;
+    d.lora_rank = 8;
+    d.lora_targets = SM_LORA_ALL;
     return d;
 }
 
@@ -151,8 +335,10 @@ sm_status sm_trainer_create(sm_model *h, const sm_trainer_desc *d, sm_trainer **
     if (desc.struct_size != sizeof(sm_trainer_desc))
         return rt->fail(SM_ERR_INVALID_ARGUMENT, "sm_trainer_desc.struct_size is %u, expected %zu", desc.struct_size,
                         sizeof(sm_trainer_desc));
-    if (desc.mode != SM_TRAIN_FULL) return rt->fail(SM_ERR_UNSUPPORTED, "only SM_TRAIN_FULL is implemented");
+    if (desc.mode != SM_TRAIN_FULL && desc.mode != SM_TRAIN_LORA)
+        return rt->fail(SM_ERR_INVALID_ARGUMENT, "mode %d is not a sm_train_mode", static_cast<int>(desc.mode));
     if (desc.recompute) return rt->fail(SM_ERR_UNSUPPORTED, "activation checkpointing (recompute) is not implemented");
+    if (desc.mode == SM_TRAIN_LORA) return create_lora(m, desc, out);
     const bool tied = m->w.output.data == m->w.tok_embd.data;
     train::ParamLayout p;
     if (!p.init(m->hp, tied) || !train::weights_match(p, m->w))
@@ -205,12 +391,34 @@ void sm_trainer_destroy(sm_trainer *t) {
     if (!t) return;
     sm_runtime *rt = t->model->rt;
     if (t->data_block) rt->arena.free(t->data_block);
+    if (t->adapter) { // the adapter keeps the last published values, in its own buffers
+        if (t->swap_pending) lora_flip(t);
+        if (t->on_alt) {
+            const train::ParamLayout &p = t->tr.layout();
+            for (int i = 0; i < p.n_tensors(); i++) {
+                const train::TensorSlot s = p.tensor(i);
+                memcpy(t->own[i], t->lora_alt + s.offset,
+                       sizeof(float) * static_cast<size_t>(s.rows) * static_cast<size_t>(s.cols));
+            }
+            lora_flip(t);
+        }
+        t->adapter->training = false;
+    }
     // the model's tensors may live in this block's second buffer: give them back
     if (t->swaps % 2) train::unstage(t->tr.layout(), t->model->w, t->alt);
     void *block = t->block;
     t->model->trainers--;
     t->~sm_trainer();
     rt->arena.free(block);
+}
+
+sm_status sm_trainer_get_adapter(sm_trainer *t, sm_adapter **out) {
+    if (!t) return SM_ERR_INVALID_ARGUMENT;
+    if (!out) return fail(t, SM_ERR_INVALID_ARGUMENT, "out is NULL");
+    *out = nullptr;
+    if (!t->adapter) return fail(t, SM_ERR_STATE, "the trainer is not in SM_TRAIN_LORA mode");
+    *out = t->adapter->handle;
+    return SM_OK;
 }
 
 sm_status sm_trainer_get_info(const sm_trainer *t, sm_trainer_info *out) {
@@ -297,8 +505,11 @@ sm_status sm_trainer_step(sm_trainer *t, uint32_t budget_us, sm_train_result *ou
     if (!out) return fail(t, SM_ERR_INVALID_ARGUMENT, "out is NULL");
     if (!t->tr.has_data()) return fail(t, SM_ERR_STATE, "no training data: call sm_trainer_set_tokens or sm_trainer_set_text");
     const uint64_t t0 = now_us();
+    if (t->swap_pending && !forward_in_flight(t->model)) lora_flip(t);
     train::TrainStepResult r;
     t->tr.step(budget_us, r);
+    if (t->tr.status() != SM_OK)
+        return fail(t, SM_ERR_INTERNAL, "a LoRA product failed on shapes checked at creation (a bug: please report)");
     out->step = r.step;
     out->micro_step = r.micro_step;
     out->step_done = r.step_done;
@@ -370,6 +581,25 @@ sm_status sm_trainer_save_gguf(sm_trainer *t, sm_trainer_tensors what, const cha
         t->tr.step(0, r);
     }
     Error err;
+    if (t->adapter) { // a LoRA adapter file of the values or the gradient
+        try {
+            const train::ParamLayout &p = t->tr.layout();
+            const float *src = what == SM_TRAINER_WEIGHTS ? t->tr.params() : t->tr.grads();
+            std::vector<lora::PairValues> pairs;
+            for (int i = 0; i < p.n_tensors(); i += 2) { // A then B of each pair
+                const train::TensorSlot a = p.tensor(i), b = p.tensor(i + 1);
+                lora::PairValues pv;
+                pv.layer = a.layer, pv.target = a.target, pv.rank = a.rows, pv.n_in = a.cols, pv.n_out = b.rows;
+                pv.a = src + a.offset, pv.b = src + b.offset;
+                pairs.push_back(pv);
+            }
+            if (lora::write_adapter_file(path, t->model->hp.arch, t->adapter->values.alpha, pairs, TensorType::F32, err) != SM_OK)
+                return rt->fail(err);
+            return SM_OK;
+        } catch (const std::bad_alloc &) {
+            return rt->fail(SM_ERR_BUDGET, "out of heap memory while writing '%s'", path);
+        }
+    }
     try {
         Hparams hp = t->model->hp;
         if (!hp.name[0]) snprintf(hp.name, sizeof hp.name, "smallmind-trained");

@@ -149,7 +149,8 @@ sm_status check(const kern::Kernels &k, const Linear &l, const float *x, int64_t
     if (w.layout == kern::Layout::Rows8 && (w.rows % 8 || w.cols % 32))
         return err.set(SM_ERR_INVALID_ARGUMENT,
                        "lora linear: a Rows8 base needs whole 8-row groups and 32-column blocks (%d x %d)", w.rows, w.cols);
-    if (l.rank < 1 || !l.a || !l.b) return err.set(SM_ERR_INVALID_ARGUMENT, "lora linear: rank %d, or A or B missing", l.rank);
+    if (l.rank < 0 || (l.rank > 0 && (!l.a || !l.b)))
+        return err.set(SM_ERR_INVALID_ARGUMENT, "lora linear: rank %d, or A or B missing", l.rank);
     if (M < 1 || !x || ldx < w.cols)
         return err.set(SM_ERR_INVALID_ARGUMENT, "lora linear: %d rows of x, row stride %lld < K %d", M,
                        static_cast<long long>(ldx), w.cols);
@@ -163,7 +164,7 @@ sm_status check(const kern::Kernels &k, const Linear &l, const float *x, int64_t
 } // namespace
 
 size_t workspace_bytes(const kern::Kernels &k, TensorType wtype, int M, int N, int K, int rank, int max_tasks) {
-    if (M < 1 || N < 1 || K < 1 || rank < 1 || max_tasks < 1) return 0;
+    if (M < 1 || N < 1 || K < 1 || rank < 0 || max_tasks < 1) return 0;
     return make_plan(k, wtype, M, N, K, rank, max_tasks).total;
 }
 
@@ -171,7 +172,8 @@ sm_status linear_forward(const kern::Kernels &k, const Parallel *par, const Line
                          float *y, int64_t ldy, float *t, const Workspace &ws, Error &err) {
     SM_TRY(check(k, l, x, ldx, M, ws, err));
     const int N = l.w.rows, K = l.w.cols, R = l.rank;
-    if (!y || !t || ldy < N) return err.set(SM_ERR_INVALID_ARGUMENT, "lora linear: y or t missing, or row stride of y < N %d", N);
+    if (!y || (R > 0 && !t) || ldy < N)
+        return err.set(SM_ERR_INVALID_ARGUMENT, "lora linear: y or t missing, or row stride of y < N %d", N);
     const Plan p = make_plan(k, l.w.type, M, N, K, R, ws.max_tasks);
     uint8_t *base = aligned(ws.data);
     const Parallel::Hold hold(par); // workers keep spinning between the phases' hand-offs
@@ -192,6 +194,7 @@ sm_status linear_forward(const kern::Kernels &k, const Parallel *par, const Line
         k.matmul(l.w, act, arb, M, y, ldy, u0 * kBaseUnit, n1);
     });
 
+    if (R == 0) return SM_OK; // a frozen linear: the base alone
     // y += B (s * A x), the inference pass's lora_deltas: t = A x, t *= s, then B t added.
     const kern::Matrix A = f32_matrix(l.a, R, K), B = f32_matrix(l.b, N, R);
     const float s = l.scale;
@@ -211,13 +214,13 @@ sm_status linear_forward(const kern::Kernels &k, const Parallel *par, const Line
 }
 
 sm_status linear_backward(const kern::Kernels &k, const Parallel *par, const Linear &l, const float *x, int64_t ldx,
-                          const float *t, const float *dy, int64_t lddy, int M, const LinearGrads &g, const Workspace &ws,
+                          const float *t, const float *dy, int64_t lddy, int M, const LinearGrads &grads, const Workspace &ws,
                           Error &err) {
     SM_TRY(check(k, l, x, ldx, M, ws, err));
     const int N = l.w.rows, K = l.w.cols, R = l.rank;
-    if (!t || !dy || lddy < N)
+    if ((R > 0 && !t) || !dy || lddy < N)
         return err.set(SM_ERR_INVALID_ARGUMENT, "lora linear: t or dy missing, or row stride of dy < N %d", N);
-    if (g.dx && g.lddx < K) return err.set(SM_ERR_INVALID_ARGUMENT, "lora linear: row stride of dx < K %d", K);
+    if (grads.dx && grads.lddx < K) return err.set(SM_ERR_INVALID_ARGUMENT, "lora linear: row stride of dx < K %d", K);
     const Plan p = make_plan(k, l.w.type, M, N, K, R, ws.max_tasks);
     uint8_t *base = aligned(ws.data);
     float *bt = reinterpret_cast<float *>(base + p.bt), *at = reinterpret_cast<float *>(base + p.at);
@@ -227,16 +230,18 @@ sm_status linear_backward(const kern::Kernels &k, const Parallel *par, const Lin
     const float s = l.scale;
     const int chunks = (M + kChunkRows - 1) / kChunkRows;
     const Parallel::Hold hold(par); // workers keep spinning between the phases' hand-offs
+    LinearGrads g = grads;
+    if (R == 0) g.da = g.db = nullptr; // a frozen linear: only dx
 
     // The small transposes the table's products want (their weights are rows of the
     // reduced dimension): rank x N, K x rank, rank x M.
-    if (g.da || g.dx) transpose(l.b, R, N, R, bt, N);
-    if (g.dx) transpose(l.a, K, R, K, at, R);
+    if (R > 0 && (g.da || g.dx)) transpose(l.b, R, N, R, bt, N);
+    if (R > 0 && g.dx) transpose(l.a, K, R, K, at, R);
     if (g.db) transpose(t, R, M, R, st, M);
 
     // u = s * (dy B), and u^T, by rows of dy (da and dx need them).
     const kern::Matrix BT = f32_matrix(bt, R, N);
-    if (g.da || g.dx)
+    if (R > 0 && (g.da || g.dx))
         split(par, task_count(par, chunks, chunks), chunks, [&](int, int c0, int c1) {
             const int m0 = c0 * kChunkRows, m1 = c1 * kChunkRows < M ? c1 * kChunkRows : M;
             float *ur = u + static_cast<int64_t>(m0) * R;
@@ -306,7 +311,7 @@ sm_status linear_backward(const kern::Kernels &k, const Parallel *par, const Lin
                 }
             }
             const kern::Matrix AT = f32_matrix(at, K, R);
-            for (int m0 = mb; m0 < me; m0 += kChunkRows) {
+            for (int m0 = mb; m0 < me && R > 0; m0 += kChunkRows) {
                 const int mc = me - m0 < kChunkRows ? me - m0 : kChunkRows;
                 k.matmul(AT, u + static_cast<int64_t>(m0) * R, fbytes(R), mc, o, K, 0, K);
                 for (int r = 0; r < mc; r++) k.add(g.dx + (m0 + r) * g.lddx, o + static_cast<int64_t>(r) * K, K);

@@ -24,7 +24,7 @@ struct Linear {
     kern::Matrix w;           // frozen base: N = w.rows outputs of K = w.cols inputs
     const float *a = nullptr; // rank rows of K
     const float *b = nullptr; // N rows of rank
-    int rank = 0;
+    int rank = 0;       // 0: a frozen linear (y = W x; the backward gives dx only)
     float scale = 1.0f; // s (alpha / rank, or alpha / sqrt(rank) for rsLoRA)
 };
 

@@ -36,8 +36,46 @@ bool ParamLayout::init(const Hparams &hp, bool tied) {
     return true;
 }
 
+bool ParamLayout::init_lora(const Hparams &hp, bool tied, int rank, uint32_t targets) {
+    targets &= (1u << lora::kTargets) - 1;
+    if (rank < 1 || targets == 0 || !init(hp, tied)) return false;
+    lora_rank_ = rank;
+    lora_targets_ = targets;
+    lora_count_ = 0;
+    int64_t at = 0;
+    for (int t = 0; t < lora::kTargets; t++) {
+        lora_prefix_[t] = at;
+        if (!(targets >> t & 1)) continue;
+        const lora::Shape sh = lora::target_shape(hp, static_cast<lora::Target>(t));
+        at += static_cast<int64_t>(rank) * (sh.n_in + sh.n_out);
+        lora_count_++;
+    }
+    lora_layer_ = at;
+    total_ = at * hp.n_layers;
+    decay_from_ = 0;
+    return true;
+}
+
 TensorSlot ParamLayout::tensor(int i) const {
     TensorSlot s{};
+    if (lora()) { // layer-major, targets in order, A then B
+        const int per_layer = 2 * lora_count_, l = i / per_layer;
+        int k = i % per_layer / 2, t = 0;
+        for (; t < lora::kTargets; t++)
+            if (lora_targets_ >> t & 1 && k-- == 0) break;
+        const lora::Target tt = static_cast<lora::Target>(t);
+        const lora::Shape sh = lora::target_shape(hp_, tt);
+        const bool is_b = i % 2 == 1;
+        snprintf(s.name, sizeof s.name, "blk.%d.%s.weight.lora_%c", l, lora::target_tensor(tt), is_b ? 'b' : 'a');
+        s.offset = is_b ? lora_b(l, tt) : lora_a(l, tt);
+        s.rows = is_b ? sh.n_out : lora_rank_;
+        s.cols = is_b ? lora_rank_ : sh.n_in;
+        s.decay = true;
+        s.layer = l;
+        s.target = tt;
+        s.is_b = is_b;
+        return s;
+    }
     const int D = hp_.dim, H = hp_.hidden_dim;
     auto set = [&](const char *name, int64_t off, int rows, int cols, bool decay) {
         snprintf(s.name, sizeof s.name, "%s", name);
@@ -79,16 +117,17 @@ TensorSlot ParamLayout::tensor(int i) const {
 
 // ---------------------------------------------------------------- activations
 
-size_t TrainModel::activation_bytes(const ParamLayout &p, BatchShape s) {
+size_t TrainModel::activation_bytes(const ParamLayout &p, BatchShape s, const FrozenBase *base) {
     TrainModel m;
     Bump b = Bump::measuring();
-    m.init(p, s, b);
+    m.init(p, s, b, base);
     return b.used;
 }
 
-void TrainModel::init(const ParamLayout &p, BatchShape s, Bump &a) {
+void TrainModel::init(const ParamLayout &p, BatchShape s, Bump &a, const FrozenBase *base) {
     p_ = p;
     s_ = s;
+    lora_ = p.lora() && base && base->w;
     const Hparams &hp = p.hp();
     const size_t R = static_cast<size_t>(s.rows()), L = static_cast<size_t>(hp.n_layers);
     const size_t D = static_cast<size_t>(hp.dim), H = static_cast<size_t>(hp.hidden_dim), QD = static_cast<size_t>(hp.q_dim());
@@ -120,6 +159,11 @@ void TrainModel::init(const ParamLayout &p, BatchShape s, Bump &a) {
     dhs_ = a.take_n<float>(R * H);
     attn_scratch_ = a.take_n<float>(
         attention_scratch_floats(AttnShape{s.B, s.T, hp.n_heads, hp.n_kv_heads, hp.head_dim, 0, 0, 0}));
+    if (lora_) {
+        init_lora(*base, a);
+        if (!a.is_measuring()) rope_table(rope_cs_, s.T, hp.head_dim, hp.rope_theta);
+        return;
+    }
     // the products' scratch: the largest of qkv, wo, w13, w2, classifier
     size_t maxNK = QKV * D;
     auto widen = [&](size_t n, size_t k) { maxNK = n * k > maxNK ? n * k : maxNK; };
@@ -167,6 +211,7 @@ void part_range(int n, int block, int part, int n_parts, int &c0, int &c1) {
 
 int TrainModel::split_size(int u, int *block) const {
     *block = 16;
+    if (lora_) return 0; // the LoRA products run whole, their tasks on the thread pool
     const Hparams &hp = p_.hp();
     const int L = hp.n_layers, D = hp.dim, H = hp.hidden_dim;
     if (u == 0) return 0;
@@ -211,6 +256,7 @@ void TrainModel::run_part(int u, int part) {
     const int L = p_.hp().n_layers;
     const int D = p_.hp().dim, R = s_.rows();
     const int n = parts(u);
+    if (lora_) return lora_run(u);
     if (u == 0) {
         if (first_micro_) zero_fresh_grads();
         embedding_forward(x_, tokens_, W(p_.tok_embd()), R, D);

@@ -10,9 +10,15 @@
 #pragma once
 #include "core/bump.h"
 #include "format/model_file.h"
+#include "lora/lora.h"
+#include "lora/lora_linear.h"
 #include "train/ops.h"
 
 #include <cstdint>
+
+namespace sm {
+struct Weights;
+}
 
 namespace sm::train {
 
@@ -28,6 +34,10 @@ struct TensorSlot {
     int64_t offset;
     int32_t rows, cols; // rows == 1: a vector
     bool decay;         // matrices decay, norms do not
+    // LoRA mode: the pair it belongs to, and whether it is B (else A)
+    int32_t layer = -1;
+    lora::Target target = lora::Target::Q;
+    bool is_b = false;
 };
 
 class ParamLayout {
@@ -46,14 +56,44 @@ public:
     const LayerParams &layer(int l) const { return layers_[l]; }
     int qkv_rows() const { return hp_.q_dim() + 2 * hp_.kv_dim(); }
     // The tensors in file order.
-    int n_tensors() const { return 2 + (tied_ ? 0 : 1) + 9 * hp_.n_layers; }
+    int n_tensors() const { return lora() ? 2 * hp_.n_layers * lora_count_ : 2 + (tied_ ? 0 : 1) + 9 * hp_.n_layers; }
     TensorSlot tensor(int i) const;
+
+    // LoRA mode: the parameters are the adapter pairs of the targets in `targets` (bit t:
+    // lora::Target t) of every layer, layer-major, each A (rank rows of n_in) then B
+    // (n_out rows of rank), as the adapter slots lay them out; the base stays frozen in
+    // the model. All of them decay (decay_from() is 0).
+    bool init_lora(const Hparams &hp, bool tied, int rank, uint32_t targets);
+    bool lora() const { return lora_rank_ > 0; }
+    int lora_rank() const { return lora_rank_; }
+    uint32_t lora_targets() const { return lora_targets_; }
+    // Offset of A of (layer, target); B follows at + rank * n_in. -1: not a target.
+    int64_t lora_a(int l, lora::Target t) const {
+        const int i = static_cast<int>(t);
+        return lora_targets_ >> i & 1 ? l * lora_layer_ + lora_prefix_[i] : -1;
+    }
+    int64_t lora_b(int l, lora::Target t) const {
+        const int64_t a = lora_a(l, t);
+        return a < 0 ? -1 : a + static_cast<int64_t>(lora_rank_) * lora::target_shape(hp_, t).n_in;
+    }
 
 private:
     Hparams hp_;
     bool tied_ = false;
     int64_t tok_embd_ = 0, output_norm_ = 0, output_ = 0, decay_from_ = 0, total_ = 0;
     LayerParams layers_[kMaxLayers] = {};
+    int lora_rank_ = 0, lora_count_ = 0; // targets per layer
+    uint32_t lora_targets_ = 0;
+    int64_t lora_layer_ = 0, lora_prefix_[lora::kTargets] = {}; // floats per layer, target offsets in it
+};
+
+// LoRA mode: the frozen base the adapters train on (the loaded model's weights in their
+// own types, read through the lora::linear products; never copied to F32).
+struct FrozenBase {
+    const Weights *w = nullptr;
+    const kern::Kernels *k = nullptr;
+    int max_tasks = 1;       // of the thread pool: sizes the products' workspace
+    float lora_scale = 1.0f; // s of W + s B A (alpha / rank, or alpha / sqrt(rank))
 };
 
 struct BatchShape {
@@ -68,9 +108,13 @@ public:
     // Units of one micro-batch: embedding, layers forward, head, layers backward, embedding backward.
     int units_per_micro() const { return 2 + 2 * kLayerOps * p_.hp().n_layers + kHeadOps; }
 
-    // The activation memory for shape s (params and grads are the trainer's).
-    static size_t activation_bytes(const ParamLayout &p, BatchShape s);
-    void init(const ParamLayout &p, BatchShape s, Bump &arena); // measuring or real
+    // The activation memory for shape s (params and grads are the trainer's); in LoRA
+    // mode (p.lora()) base is the frozen model.
+    static size_t activation_bytes(const ParamLayout &p, BatchShape s, const FrozenBase *base = nullptr);
+    void init(const ParamLayout &p, BatchShape s, Bump &arena, const FrozenBase *base = nullptr); // measuring or real
+    // Whether the LoRA products can run on this base (types the kernels dequantize,
+    // whole Rows8 groups); err says which tensor cannot.
+    static bool base_supported(const Weights &w, Error &err);
     void bind(const Compute &c, const float *params, float *grads) {
         c_ = c;
         params_ = params;
@@ -99,8 +143,23 @@ public:
     // Multiply-adds of unit u (the trainer's first cost estimate).
     double unit_flops(int u) const;
 
+    // The first error of a LoRA product (SM_OK normally: shapes are checked at creation).
+    sm_status status() const { return status_; }
+
 private:
     void layer_forward(int l, int op, int part, int n_parts);
+    // LoRA mode (train/lora_model.cpp): the same ops over the frozen base and the adapters.
+    void lora_embedding_forward();
+    void lora_layer_forward(int l, int op);
+    void lora_layer_backward(int l, int op);
+    void lora_head(int op);
+    void init_lora(const FrozenBase &base, Bump &a);
+    void lora_run(int u);
+    lora::Linear lora_linear(int l, lora::Target t) const;
+    void lora_forward(int l, lora::Target t, const float *x, int64_t ldx, float *y, int64_t ldy);
+    void lora_backward(int l, lora::Target t, const float *x, int64_t ldx, const float *dy, int64_t lddy, float *dx,
+                       bool dx_accumulate);
+    float *lora_t(int l, lora::Target t) const; // the saved scaled A x of (layer, target)
     void layer_backward(int l, int op, int part, int n_parts);
     void head(int op, int part, int n_parts);
     int split_size(int u, int *block) const; // columns (block 16) or tasks (block 1) unit u splits over; 0: not split
@@ -128,6 +187,14 @@ private:
     float *attn_scratch_ = nullptr, *dx_ = nullptr, *dxn_ = nullptr, *dqkv_ = nullptr, *datty_ = nullptr, *dh13_ = nullptr,
           *dhs_ = nullptr;
     MatmulScratch ms_;
+    // LoRA mode
+    FrozenBase base_;
+    bool lora_ = false;
+    float *lora_t_ = nullptr;    // [L][kTargets][rows][rank]
+    float *norm_sink_ = nullptr; // the frozen norms' gradients go here, unread
+    void *lora_ws_ = nullptr;    // the products' workspace
+    size_t lora_ws_bytes_ = 0;
+    sm_status status_ = SM_OK;
 };
 
 } // namespace sm::train

@@ -20,8 +20,8 @@ struct Layout {
     int32_t *part_start;
 };
 
-Layout lay_out(const ParamLayout &p, const TrainConfig &c, TrainModel &model, Bump &a, TrainerSizes &sz, int n_chunks,
-               int n_kinds) {
+Layout lay_out(const ParamLayout &p, const TrainConfig &c, const FrozenBase *base, TrainModel &model, Bump &a, TrainerSizes &sz,
+               int n_chunks, int n_kinds) {
     Layout L{};
     const size_t n = static_cast<size_t>(p.total()), rows = static_cast<size_t>(c.batch) * static_cast<size_t>(c.seq_len);
     auto take = [&](size_t &field, size_t bytes) {
@@ -36,7 +36,7 @@ Layout lay_out(const ParamLayout &p, const TrainConfig &c, TrainModel &model, Bu
     L.v = static_cast<float *>(take(sz.adam_v, n * sizeof(float)));
     {
         const size_t before = a.used;
-        model.init(p, BatchShape{c.batch, c.seq_len}, a);
+        model.init(p, BatchShape{c.batch, c.seq_len}, a, base);
         sz.activations = a.used - before;
     }
     {
@@ -56,7 +56,7 @@ int kinds(const TrainModel &m) { return m.units_per_micro() + 4; } // + norm, ad
 
 } // namespace
 
-bool Trainer::plan(const ParamLayout &p, const TrainConfig &c, TrainerSizes &out, Error &err) {
+bool Trainer::plan(const ParamLayout &p, const TrainConfig &c, TrainerSizes &out, Error &err, const FrozenBase *base) {
     if (c.batch < 1 || c.seq_len < 1 || c.seq_len > 512 || c.accum_steps < 1) {
         err.set(SM_ERR_INVALID_ARGUMENT, "batch %d, seq_len %d (at most 512) and accum_steps %d must be positive", c.batch,
                 c.seq_len, c.accum_steps);
@@ -76,24 +76,29 @@ bool Trainer::plan(const ParamLayout &p, const TrainConfig &c, TrainerSizes &out
     t.p_ = p;
     Bump a = Bump::measuring();
     out = TrainerSizes{};
+    if (p.lora() && !(base && base->w && base->k)) {
+        err.set(SM_ERR_INVALID_ARGUMENT, "LoRA training needs the frozen base model");
+        return false;
+    }
     TrainModel m;
-    m.init(p, BatchShape{c.batch, c.seq_len}, a);
+    m.init(p, BatchShape{c.batch, c.seq_len}, a, base);
     a = Bump::measuring();
-    lay_out(p, c, m, a, out, t.n_chunks(), kinds(m));
+    lay_out(p, c, base, m, a, out, t.n_chunks(), kinds(m));
     return true;
 }
 
-void Trainer::init(const ParamLayout &p, const TrainConfig &c, const Compute &comp, void *block, const float *initial) {
+void Trainer::init(const ParamLayout &p, const TrainConfig &c, const Compute &comp, void *block, const float *initial,
+                   const FrozenBase *base) {
     p_ = p;
     c_ = c;
     comp_ = comp;
     TrainModel probe;
     {
         Bump m = Bump::measuring();
-        probe.init(p, BatchShape{c.batch, c.seq_len}, m);
+        probe.init(p, BatchShape{c.batch, c.seq_len}, m, base);
     }
     Bump a = Bump::over(block, static_cast<size_t>(-1) / 2);
-    const Layout L = lay_out(p, c, model_, a, sz_, n_chunks(), kinds(probe));
+    const Layout L = lay_out(p, c, base, model_, a, sz_, n_chunks(), kinds(probe));
     params_ = L.params, grads_ = L.grads, m_ = L.m, v_ = L.v;
     batch_tokens_ = L.tokens, batch_targets_ = L.targets;
     norm_partials_ = L.partials, unit_ns_ = L.unit_ns, part_start_ = L.part_start;
@@ -103,6 +108,24 @@ void Trainer::init(const ParamLayout &p, const TrainConfig &c, const Compute &co
     const size_t n = static_cast<size_t>(p.total());
     if (initial && !c.init_random) {
         memcpy(params_, initial, n * sizeof(float));
+    } else if (p.lora()) {
+        // A Kaiming-uniform (bound 1 / sqrt(n_in), PyTorch's default for a linear), B zero:
+        // the adapter starts as the identity and its gradient reaches A through B.
+        Rng r;
+        r.seed(c.seed ^ 0x10a410a410a4ull);
+        memset(params_, 0, n * sizeof(float));
+        for (int l = 0; l < p.hp().n_layers; l++)
+            for (int t = 0; t < lora::kTargets; t++) {
+                const lora::Target tt = static_cast<lora::Target>(t);
+                const int64_t a0 = p.lora_a(l, tt);
+                if (a0 < 0) continue;
+                const int n_in = lora::target_shape(p.hp(), tt).n_in;
+                const double bound = 1.0 / sqrt(static_cast<double>(n_in));
+                for (int64_t i = 0; i < static_cast<int64_t>(p.lora_rank()) * n_in; i++) {
+                    const double u = static_cast<double>(r.next() >> 11) * (1.0 / 9007199254740992.0);
+                    params_[a0 + i] = static_cast<float>((2.0 * u - 1.0) * bound);
+                }
+            }
     } else {
         // norms 1, matrices N(0, 0.02) (Box-Muller in double), from the seed alone
         Rng r;

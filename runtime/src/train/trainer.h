@@ -60,10 +60,16 @@ public:
     static constexpr int kChunksPerUnit = 8;
 
     // Sizes for this shape; false (err set) on a bad configuration.
-    static bool plan(const ParamLayout &p, const TrainConfig &c, TrainerSizes &out, Error &err);
+    // In LoRA mode (p.lora()) base is the frozen model the adapters train on.
+    static bool plan(const ParamLayout &p, const TrainConfig &c, TrainerSizes &out, Error &err,
+                     const FrozenBase *base = nullptr);
     // Lays everything out in `block` (TrainerSizes::total bytes) and sets the parameters
     // from `initial` (a flat array in ParamLayout order) or, with c.init_random, from the seed.
-    void init(const ParamLayout &p, const TrainConfig &c, const Compute &comp, void *block, const float *initial);
+    // In LoRA mode without `initial`: A Kaiming-uniform, B zero (seeded).
+    void init(const ParamLayout &p, const TrainConfig &c, const Compute &comp, void *block, const float *initial,
+              const FrozenBase *base = nullptr);
+    // SM_OK, or the first error of a LoRA product (a bug: shapes are checked at creation).
+    sm_status status() const { return model_.status(); }
 
     // The token stream the batches come from: `order` holds n_train_sequences() indices
     // (caller-owned memory, as long as the trainer uses it). Sequence i is tokens

@@ -1,0 +1,261 @@
+// TrainModel in LoRA mode: the units of model.cpp over the frozen base (the loaded
+// model's weights in their own types) with trainable adapter pairs on the chosen
+// projections. Every product is a lora::linear (base product plus s B A x forward; dx
+// through the base a dequantized tile at a time, dA and dB backward), run whole with its
+// tasks on the thread pool: the bits never depend on the thread count. Norms, the
+// embedding and the classifier are frozen: their gradients are not formed.
+#include "model/weights.h"
+#include "quant/quant.h"
+#include "train/model.h"
+
+#include <cstring>
+
+namespace sm::train {
+
+namespace {
+
+using lora::Target;
+
+const kern::Matrix &base_matrix(const Weights &w, int l, Target t) {
+    const LayerWeights &L = w.layers[l];
+    switch (t) {
+    case Target::Q: return L.wq;
+    case Target::K: return L.wk;
+    case Target::V: return L.wv;
+    case Target::O: return L.wo;
+    case Target::Gate: return L.w1;
+    case Target::Up: return L.w3;
+    default: return L.w2;
+    }
+}
+
+bool matrix_supported(const kern::Matrix &m, const char *name, int layer, Error &err) {
+    if (!quant::type_convertible(m.type)) {
+        err.set(SM_ERR_UNSUPPORTED, "LoRA training: %s (layer %d) is %s, a type the products cannot read", name, layer,
+                type_name(static_cast<uint32_t>(m.type)));
+        return false;
+    }
+    if (m.layout == kern::Layout::Rows8 && (m.rows % 8 || m.cols % 32)) {
+        err.set(SM_ERR_UNSUPPORTED, "LoRA training: %s (layer %d) is interleaved in partial groups (%d x %d)", name, layer,
+                m.rows, m.cols);
+        return false;
+    }
+    return true;
+}
+
+} // namespace
+
+bool TrainModel::base_supported(const Weights &w, Error &err) {
+    for (int l = 0; l < w.n_layers; l++)
+        for (int t = 0; t < lora::kTargets; t++)
+            if (!matrix_supported(base_matrix(w, l, static_cast<Target>(t)), lora::target_tensor(static_cast<Target>(t)), l, err))
+                return false;
+    return matrix_supported(w.output, "output", -1, err) && matrix_supported(w.tok_embd, "token_embd", -1, err);
+}
+
+void TrainModel::init_lora(const FrozenBase &base, Bump &a) {
+    base_ = base;
+    const Hparams &hp = p_.hp();
+    const int R = s_.rows(), rank = p_.lora_rank();
+    lora_t_ = a.take_n<float>(static_cast<size_t>(hp.n_layers) * lora::kTargets * static_cast<size_t>(R) *
+                              static_cast<size_t>(rank));
+    norm_sink_ = a.take_n<float>(static_cast<size_t>(hp.dim));
+    // The workspace: the largest any product needs (the classifier and untargeted
+    // projections run with rank 0).
+    size_t ws = lora::workspace_bytes(*base.k, base.w->output.type, R, hp.n_vocab, hp.dim, 0, base.max_tasks);
+    for (int l = 0; l < hp.n_layers; l++)
+        for (int t = 0; t < lora::kTargets; t++) {
+            const Target tt = static_cast<Target>(t);
+            const kern::Matrix &m = base_matrix(*base.w, l, tt);
+            const size_t b = lora::workspace_bytes(*base.k, m.type, R, m.rows, m.cols, p_.lora_a(l, tt) >= 0 ? rank : 0,
+                                                   base.max_tasks);
+            ws = b > ws ? b : ws;
+        }
+    lora_ws_ = a.take(ws);
+    lora_ws_bytes_ = ws;
+}
+
+float *TrainModel::lora_t(int l, Target t) const {
+    return lora_t_ + (static_cast<int64_t>(l) * lora::kTargets + static_cast<int>(t)) * s_.rows() * p_.lora_rank();
+}
+
+lora::Linear TrainModel::lora_linear(int l, Target t) const {
+    lora::Linear lin;
+    lin.w = base_matrix(*base_.w, l, t);
+    const int64_t a = p_.lora_a(l, t);
+    if (a >= 0) {
+        lin.a = W(a);
+        lin.b = W(p_.lora_b(l, t));
+        lin.rank = p_.lora_rank();
+        lin.scale = base_.lora_scale;
+    }
+    return lin;
+}
+
+void TrainModel::lora_forward(int l, Target t, const float *x, int64_t ldx, float *y, int64_t ldy) {
+    const lora::Workspace ws{lora_ws_, lora_ws_bytes_, base_.max_tasks};
+    Error err;
+    const sm_status st = lora::linear_forward(*base_.k, c_.par, lora_linear(l, t), x, ldx, s_.rows(), y, ldy, lora_t(l, t), ws,
+                                              err);
+    if (st != SM_OK && status_ == SM_OK) status_ = st;
+}
+
+void TrainModel::lora_backward(int l, Target t, const float *x, int64_t ldx, const float *dy, int64_t lddy, float *dx,
+                               bool dx_accumulate) {
+    const lora::Workspace ws{lora_ws_, lora_ws_bytes_, base_.max_tasks};
+    lora::LinearGrads g;
+    const int64_t a = p_.lora_a(l, t);
+    if (a >= 0) {
+        g.da = G(a);
+        g.db = G(p_.lora_b(l, t));
+    }
+    g.dx = dx;
+    g.lddx = base_matrix(*base_.w, l, t).cols;
+    g.dx_accumulate = dx_accumulate;
+    Error err;
+    const sm_status st = lora::linear_backward(*base_.k, c_.par, lora_linear(l, t), x, ldx, lora_t(l, t), dy, lddy, s_.rows(), g,
+                                               ws, err);
+    if (st != SM_OK && status_ == SM_OK) status_ = st;
+}
+
+void TrainModel::lora_run(int u) {
+    const int L = p_.hp().n_layers;
+    if (u == 0) { // the adapters' gradients are all added to: zero them for a new step
+        if (first_micro_) memset(grads_, 0, sizeof(float) * static_cast<size_t>(p_.total()));
+        lora_embedding_forward();
+        return;
+    }
+    u -= 1;
+    if (u < kLayerOps * L) return lora_layer_forward(u / kLayerOps, u % kLayerOps);
+    u -= kLayerOps * L;
+    if (u < kHeadOps) return lora_head(u);
+    u -= kHeadOps;
+    if (u < kLayerOps * L) return lora_layer_backward(L - 1 - u / kLayerOps, kLayerOps - 1 - u % kLayerOps);
+    // the embedding is frozen: its backward has nothing to do
+}
+
+void TrainModel::lora_embedding_forward() {
+    const int D = p_.hp().dim;
+    for (int r = 0; r < s_.rows(); r++) base_.k->get_row(base_.w->tok_embd, tokens_[r], x_ + static_cast<int64_t>(r) * D);
+}
+
+void TrainModel::lora_layer_forward(int l, int op) {
+    const Hparams &hp = p_.hp();
+    const LayerWeights &B = base_.w->layers[l];
+    const int R = s_.rows(), D = hp.dim, H = hp.hidden_dim, QD = hp.q_dim(), KVD = hp.kv_dim(), QKV = p_.qkv_rows();
+    const int64_t rd = static_cast<int64_t>(R) * D;
+    float *x = x_ + l * rd, *xn1 = xn1_ + l * rd, *xmid = xmid_ + l * rd, *xn2 = xn2_ + l * rd, *xout = x_ + (l + 1) * rd;
+    float *qkv = qkv_ + static_cast<int64_t>(l) * R * QKV, *atty = atty_ + static_cast<int64_t>(l) * R * QD;
+    float *h13 = h13_ + static_cast<int64_t>(l) * R * 2 * H, *hs = hs_ + static_cast<int64_t>(l) * R * H;
+    float *att = att_ + static_cast<int64_t>(l) * s_.B * hp.n_heads * s_.T * s_.T;
+    auto add = [&](float *y, const float *a) {
+        for (int64_t i = 0; i < rd; i++) y[i] += a[i];
+    };
+    switch (op) {
+    case kAttnNorm: rmsnorm_forward(xn1, rstd1_ + static_cast<int64_t>(l) * R, x, B.attn_norm, R, D, hp.norm_eps); break;
+    case kQkv:
+        lora_forward(l, Target::Q, xn1, D, qkv, QKV);
+        lora_forward(l, Target::K, xn1, D, qkv + QD, QKV);
+        lora_forward(l, Target::V, xn1, D, qkv + QD + KVD, QKV);
+        break;
+    case kRope:
+        rope_forward(qkv, QKV, R, s_.T, hp.n_heads, hp.head_dim, rope_cs_);
+        rope_forward(qkv + QD, QKV, R, s_.T, hp.n_kv_heads, hp.head_dim, rope_cs_);
+        break;
+    case kAttention: {
+        const AttnShape a{s_.B, s_.T, hp.n_heads, hp.n_kv_heads, hp.head_dim, QKV, QKV, QD};
+        attention_forward(c_, atty, att, qkv, qkv + QD, qkv + QD + KVD, a, 0, attention_forward_tasks(a));
+        break;
+    }
+    case kWo:
+        lora_forward(l, Target::O, atty, QD, xmid, D);
+        add(xmid, x);
+        break;
+    case kFfnNorm: rmsnorm_forward(xn2, rstd2_ + static_cast<int64_t>(l) * R, xmid, B.ffn_norm, R, D, hp.norm_eps); break;
+    case kW13:
+        lora_forward(l, Target::Gate, xn2, D, h13, 2 * H);
+        lora_forward(l, Target::Up, xn2, D, h13 + H, 2 * H);
+        break;
+    case kSwiglu: swiglu_forward(hs, h13, R, H); break;
+    default:
+        lora_forward(l, Target::Down, hs, H, xout, D);
+        add(xout, xmid);
+        break;
+    }
+}
+
+void TrainModel::lora_head(int op) {
+    const Hparams &hp = p_.hp();
+    const int R = s_.rows(), D = hp.dim, V = hp.n_vocab, L = hp.n_layers;
+    float *xl = x_ + static_cast<int64_t>(L) * R * D;
+    const lora::Workspace ws{lora_ws_, lora_ws_bytes_, base_.max_tasks};
+    lora::Linear cls;
+    cls.w = base_.w->output; // frozen: rank 0
+    Error err;
+    sm_status st = SM_OK;
+    switch (op) {
+    case kFinalNorm: rmsnorm_forward(xnf_, rstdf_, xl, base_.w->output_norm, R, D, hp.norm_eps); break;
+    case kClassifier: st = lora::linear_forward(*base_.k, c_.par, cls, xnf_, D, R, logits_, V, nullptr, ws, err); break;
+    case kLoss: loss_sum_ = crossentropy_forward(logits_, losses_, targets_, R, V); break;
+    case kLossBackward: crossentropy_backward(logits_, targets_, R, V, loss_scale_); break;
+    case kClassifierBackward: {
+        lora::LinearGrads g;
+        g.dx = dxn_;
+        g.lddx = D;
+        st = lora::linear_backward(*base_.k, c_.par, cls, xnf_, D, nullptr, logits_, V, R, g, ws, err);
+        break;
+    }
+    default:
+        memset(dx_, 0, sizeof(float) * static_cast<size_t>(R) * static_cast<size_t>(D));
+        memset(norm_sink_, 0, sizeof(float) * static_cast<size_t>(D));
+        rmsnorm_backward(dx_, norm_sink_, dxn_, xl, base_.w->output_norm, rstdf_, R, D);
+        break;
+    }
+    if (st != SM_OK && status_ == SM_OK) status_ = st;
+}
+
+// As layer_backward (model.cpp): dx_ carries dL/d(residual) through the layer.
+void TrainModel::lora_layer_backward(int l, int op) {
+    const Hparams &hp = p_.hp();
+    const LayerWeights &B = base_.w->layers[l];
+    const int R = s_.rows(), D = hp.dim, H = hp.hidden_dim, QD = hp.q_dim(), KVD = hp.kv_dim(), QKV = p_.qkv_rows();
+    const int64_t rd = static_cast<int64_t>(R) * D;
+    const float *x = x_ + l * rd, *xn1 = xn1_ + l * rd, *xmid = xmid_ + l * rd, *xn2 = xn2_ + l * rd;
+    const float *qkv = qkv_ + static_cast<int64_t>(l) * R * QKV, *atty = atty_ + static_cast<int64_t>(l) * R * QD;
+    const float *h13 = h13_ + static_cast<int64_t>(l) * R * 2 * H, *hs = hs_ + static_cast<int64_t>(l) * R * H;
+    const float *att = att_ + static_cast<int64_t>(l) * s_.B * hp.n_heads * s_.T * s_.T;
+    switch (op) {
+    case kW2: lora_backward(l, Target::Down, hs, H, dx_, D, dhs_, false); break;
+    case kSwiglu: swiglu_backward(dh13_, dhs_, h13, R, H); break;
+    case kW13:
+        lora_backward(l, Target::Gate, xn2, D, dh13_, 2 * H, dxn_, false);
+        lora_backward(l, Target::Up, xn2, D, dh13_ + H, 2 * H, dxn_, true);
+        break;
+    case kFfnNorm:
+        memset(norm_sink_, 0, sizeof(float) * static_cast<size_t>(D));
+        rmsnorm_backward(dx_, norm_sink_, dxn_, xmid, B.ffn_norm, rstd2_ + static_cast<int64_t>(l) * R, R, D);
+        break;
+    case kWo: lora_backward(l, Target::O, atty, QD, dx_, D, datty_, false); break;
+    case kAttention: {
+        const AttnShape a{s_.B, s_.T, hp.n_heads, hp.n_kv_heads, hp.head_dim, QKV, QKV, QD};
+        attention_backward(c_, dqkv_, dqkv_ + QD, dqkv_ + QD + KVD, datty_, att, qkv, qkv + QD, qkv + QD + KVD, a, attn_scratch_,
+                           0, attention_backward_tasks(a));
+        break;
+    }
+    case kRope:
+        rope_backward(dqkv_, QKV, R, s_.T, hp.n_heads, hp.head_dim, rope_cs_);
+        rope_backward(dqkv_ + QD, QKV, R, s_.T, hp.n_kv_heads, hp.head_dim, rope_cs_);
+        break;
+    case kQkv:
+        lora_backward(l, Target::Q, xn1, D, dqkv_, QKV, dxn_, false);
+        lora_backward(l, Target::K, xn1, D, dqkv_ + QD, QKV, dxn_, true);
+        lora_backward(l, Target::V, xn1, D, dqkv_ + QD + KVD, QKV, dxn_, true);
+        break;
+    default:
+        memset(norm_sink_, 0, sizeof(float) * static_cast<size_t>(D));
+        rmsnorm_backward(dx_, norm_sink_, dxn_, x, B.attn_norm, rstd1_ + static_cast<int64_t>(l) * R, R, D);
+        break;
+    }
+}
+
+} // namespace sm::train

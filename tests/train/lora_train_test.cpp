@@ -1,0 +1,248 @@
+// LoRA training through the C API: gradients against finite differences of the double
+// precision reference for every base type, publishing into the adapter slot, saving
+// in llama.cpp's format, determinism across slicing and threads, and fine-tuning
+// stories260K on text.
+#include <catch2/catch.hpp>
+
+#include "../model_fixture.h"
+#include "../test_support.h"
+#include "api/handles.h"
+#include "format/gguf_write.h"
+#include "format/model_file.h"
+#include "lora/adapter_file.h"
+#include "quant/quant.h"
+#include "reference_double.h"
+#include "train/weights_io.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <random>
+#include <string>
+#include <vector>
+
+namespace {
+
+using sm::lora::Target;
+
+// A two-layer model (so gradients cross a layer) whose every matrix has 256 columns, so every block type (Q4_K and
+// Q6_K need 256-value blocks) holds it; GQA with two query heads per KV head.
+sm::Hparams base_hparams() {
+    sm::Hparams hp;
+    snprintf(hp.name, sizeof hp.name, "lora-train-test");
+    hp.n_vocab = 64;
+    hp.dim = 256;
+    hp.hidden_dim = 256;
+    hp.n_layers = 2;
+    hp.n_heads = 4;
+    hp.n_kv_heads = 2;
+    hp.head_dim = 64;
+    hp.n_ctx_train = 512;
+    return hp;
+}
+
+std::string write_base(sm::TensorType type, const std::string &name) {
+    const sm::Hparams hp = base_hparams();
+    const std::string path = smtest::temp_path(name);
+    sm::gguf::Writer w;
+    sm::write_llama_metadata(w, hp, 0);
+    uint32_t seed = 7;
+    auto matrix = [&](const std::string &n, int rows, int cols) {
+        const std::vector<float> v = trt::randf(static_cast<size_t>(rows) * cols, seed++, 0.08f);
+        w.add_tensor(n, type, {cols, rows},
+                     [v, type, rows, cols](uint8_t *dst, size_t) { sm::quant::quantize_rows(type, v.data(), dst, rows, cols); });
+    };
+    auto vec = [&](const std::string &n, int len) {
+        std::vector<float> v = trt::randf(static_cast<size_t>(len), seed++, 0.1f);
+        for (float &x : v) x += 1.0f;
+        w.add_tensor(n, sm::TensorType::F32, {len}, [v](uint8_t *dst, size_t bytes) { memcpy(dst, v.data(), bytes); });
+    };
+    const int D = hp.dim, H = hp.hidden_dim;
+    matrix("token_embd.weight", hp.n_vocab, D);
+    for (int l = 0; l < hp.n_layers; l++) {
+        const std::string b = "blk." + std::to_string(l) + ".";
+        vec(b + "attn_norm.weight", D);
+        matrix(b + "attn_q.weight", hp.q_dim(), D);
+        matrix(b + "attn_k.weight", hp.kv_dim(), D);
+        matrix(b + "attn_v.weight", hp.kv_dim(), D);
+        matrix(b + "attn_output.weight", D, hp.q_dim());
+        vec(b + "ffn_norm.weight", D);
+        matrix(b + "ffn_gate.weight", H, D);
+        matrix(b + "ffn_up.weight", H, D);
+        matrix(b + "ffn_down.weight", D, H);
+    }
+    vec("output_norm.weight", D);
+    matrix("output.weight", hp.n_vocab, D);
+    sm::Error err;
+    REQUIRE(w.write(path.c_str(), err) == SM_OK);
+    return path;
+}
+
+// A random adapter (B not zero, so A has a gradient) of this rank on every projection.
+std::string write_random_adapter(const sm::Hparams &hp, int rank, float alpha, const std::string &name) {
+    std::vector<std::vector<float>> store;
+    std::vector<sm::lora::PairValues> pairs;
+    uint32_t seed = 100;
+    for (int l = 0; l < hp.n_layers; l++)
+        for (int t = 0; t < sm::lora::kTargets; t++) {
+            const sm::lora::Shape s = sm::lora::target_shape(hp, static_cast<Target>(t));
+            store.push_back(trt::randf(static_cast<size_t>(rank) * (s.n_in + s.n_out), seed++, 0.05f));
+            sm::lora::PairValues p;
+            p.layer = l, p.target = static_cast<Target>(t), p.rank = rank, p.n_in = s.n_in, p.n_out = s.n_out;
+            p.a = store.back().data();
+            p.b = p.a + static_cast<size_t>(rank) * s.n_in;
+            pairs.push_back(p);
+        }
+    const std::string path = smtest::temp_path(name);
+    sm::Error err;
+    REQUIRE(sm::lora::write_adapter_file(path.c_str(), "llama", alpha, pairs, sm::TensorType::F32, err) == SM_OK);
+    return path;
+}
+
+// Where a projection's rows sit in the full model's flat layout.
+int64_t full_offset(const sm::train::ParamLayout &p, int l, Target t) {
+    const sm::Hparams &hp = p.hp();
+    const auto &L = p.layer(l);
+    const int64_t D = hp.dim, H = hp.hidden_dim, QD = hp.q_dim(), KVD = hp.kv_dim();
+    switch (t) {
+    case Target::Q: return L.wqkv;
+    case Target::K: return L.wqkv + QD * D;
+    case Target::V: return L.wqkv + (QD + KVD) * D;
+    case Target::O: return L.wo;
+    case Target::Gate: return L.w13;
+    case Target::Up: return L.w13 + H * D;
+    default: return L.w2;
+    }
+}
+
+struct Pairs { // an adapter as doubles, in the order of sm::lora::AdapterFile::pairs
+    struct One {
+        int layer, rank, n_in, n_out;
+        Target t;
+        size_t a, b; // offsets in v
+    };
+    std::vector<One> list;
+    trt::Vec v;
+};
+
+Pairs read_adapter(const std::string &path, const sm::Hparams &hp, float *alpha) {
+    sm::lora::AdapterFile f;
+    sm::Error err;
+    REQUIRE(sm::lora::open_adapter_file(path.c_str(), hp, f, err) == SM_OK);
+    *alpha = f.alpha;
+    Pairs out;
+    for (const sm::lora::PairSource &p : f.pairs) {
+        const sm::lora::Shape s = sm::lora::target_shape(hp, p.target);
+        std::vector<float> a(static_cast<size_t>(p.rank) * s.n_in), b(static_cast<size_t>(p.rank) * s.n_out);
+        REQUIRE(sm::lora::pair_floats(p, a.data(), b.data()));
+        Pairs::One o{p.layer, p.rank, s.n_in, s.n_out, p.target, out.v.size(), out.v.size() + a.size()};
+        out.v.insert(out.v.end(), a.begin(), a.end());
+        out.v.insert(out.v.end(), b.begin(), b.end());
+        out.list.push_back(o);
+    }
+    return out;
+}
+
+// The base's values (dequantized) plus s * B A of every pair, in doubles.
+trt::Vec merged(const sm::train::ParamLayout &full, const trt::Vec &base, const Pairs &ad, double s) {
+    trt::Vec P = base;
+    for (const Pairs::One &o : ad.list) {
+        const int64_t off = full_offset(full, o.layer, o.t);
+        for (int n = 0; n < o.n_out; n++)
+            for (int k = 0; k < o.n_in; k++) {
+                double d = 0;
+                for (int r = 0; r < o.rank; r++)
+                    d += ad.v[o.b + static_cast<size_t>(n) * o.rank + r] * ad.v[o.a + static_cast<size_t>(r) * o.n_in + k];
+                P[static_cast<size_t>(off + static_cast<int64_t>(n) * o.n_in + k)] += s * d;
+            }
+    }
+    return P;
+}
+
+sm_trainer_desc lora_desc(int batch, int seq) {
+    sm_trainer_desc d = sm_trainer_desc_default();
+    d.mode = SM_TRAIN_LORA;
+    d.batch = batch;
+    d.seq_len = seq;
+    d.warmup_steps = 2;
+    d.total_steps = 100;
+    return d;
+}
+
+} // namespace
+
+TEST_CASE("lora training: gradients against finite differences for every base type", "[train][lora]") {
+    const sm::TensorType types[] = {sm::TensorType::F32,  sm::TensorType::F16,  sm::TensorType::BF16, sm::TensorType::Q8_0,
+                                    sm::TensorType::Q4_0, sm::TensorType::Q4_K, sm::TensorType::Q6_K};
+    const sm::Hparams hp = base_hparams();
+    const int rank = 4, T = 6;
+    const float alpha = 8.0f;
+    const std::string adapter = write_random_adapter(hp, rank, alpha, "lora-train-fd-adapter.gguf");
+    for (sm::TensorType type : types) {
+        const char *tname = sm::type_name(static_cast<uint32_t>(type));
+        SECTION(tname) {
+            const std::string path = write_base(type, std::string("lora-train-fd-") + tname + ".gguf");
+            sm_model_desc md = sm_model_desc_default();
+            md.max_adapters = 2;
+            md.max_lora_rank = 8;
+            smtest::Loaded L;
+            REQUIRE(smtest::load(L, path, SM_ISA_SCALAR, md));
+            sm_adapter *from = nullptr;
+            REQUIRE(sm_adapter_load(L.model, adapter.c_str(), &from) == SM_OK);
+            sm_trainer_desc d = lora_desc(1, T);
+            d.lora_from = from;
+            sm_trainer *t = nullptr;
+            REQUIRE(sm_trainer_create(L.model, &d, &t) == SM_OK);
+            std::mt19937 g(5);
+            std::vector<int32_t> tokens(T + 1);
+            for (auto &x : tokens) x = static_cast<int32_t>(g() % 64);
+            float loss = 0;
+            REQUIRE(sm_trainer_gradient(t, tokens.data(), tokens.size(), &loss) == SM_OK);
+            const std::string gpath = smtest::temp_path(std::string("lora-train-fd-grad-") + tname + ".gguf");
+            REQUIRE(sm_trainer_save_gguf(t, SM_TRAINER_GRADIENTS, nullptr, gpath.c_str()) == SM_OK);
+            sm_trainer_destroy(t);
+
+            // The reference: the base as the model holds it (dequantized), the adapter merged in doubles.
+            const sm_model *M = sm::api::model_of(L.model);
+            sm::train::ParamLayout full;
+            REQUIRE(full.init(M->hp, false));
+            std::vector<float> basef(static_cast<size_t>(full.total()));
+            sm::train::gather_params(full, M->w, basef.data());
+            const trt::Vec base(basef.begin(), basef.end());
+            float a0 = 0, ag = 0;
+            Pairs theta = read_adapter(adapter, hp, &a0);
+            const Pairs grad = read_adapter(gpath, hp, &ag);
+            REQUIRE(grad.list.size() == theta.list.size());
+            const double s = alpha / rank;
+            const std::vector<int32_t> in(tokens.begin(), tokens.end() - 1), tg(tokens.begin() + 1, tokens.end());
+            auto f = [&] { return trt::model_loss(full, merged(full, base, theta, s), in, tg, 1, T); };
+            // Quantized bases multiply quantized activations forward; the reference does not.
+            const bool exact = type == sm::TensorType::F32 || type == sm::TensorType::F16 || type == sm::TensorType::BF16;
+            CHECK(loss == Approx(f()).epsilon(exact ? 1e-4 : 2e-2));
+            double gmax = 0;
+            for (double x : grad.v) gmax = std::max(gmax, std::fabs(x));
+            REQUIRE(gmax > 0);
+            int bad = 0, checked = 0;
+            for (size_t pi = 0; pi < theta.list.size(); pi++) {
+                const Pairs::One &o = theta.list[pi];
+                for (int half = 0; half < 2; half++) {
+                    const size_t start = half ? o.b : o.a, n = static_cast<size_t>(o.rank) * (half ? o.n_out : o.n_in);
+                    for (int k = 0; k < 3; k++) {
+                        const size_t i = start + g() % n;
+                        const double fd = trt::central_diff(theta.v, i, 1e-4, f);
+                        const double got = grad.v[i];
+                        checked++;
+                        const double tol = exact ? 1e-3 * gmax + 1e-2 * std::fabs(fd) : 2e-2 * gmax + 5e-2 * std::fabs(fd);
+                        if (std::fabs(got - fd) > tol) {
+                            bad++;
+                            UNSCOPED_INFO(sm::lora::target_tensor(o.t) << (half ? " B" : " A") << " [" << i - start
+                                                                       << "]: backward " << got << ", finite difference " << fd);
+                        }
+                    }
+                }
+            }
+            INFO(tname << ": " << checked << " adapter values checked, largest gradient " << gmax);
+            CHECK(bad == 0);
+        }
+    }
+}
