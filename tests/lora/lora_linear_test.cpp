@@ -424,7 +424,13 @@ TEST_CASE("lora linear: bad input is refused with a message", "[lora][train]") {
 
     err.clear();
     sm::lora::Linear bad = l;
-    bad.rank = 0;
+    bad.rank = -1;
+    CHECK(sm::lora::linear_forward(k, nullptr, bad, c.x.data(), 64, 4, y.data(), 16, t.data(), r.ws, err) ==
+          SM_ERR_INVALID_ARGUMENT);
+    err.clear();
+    bad = l;
+    bad.rank = 3;
+    bad.b = nullptr;
     CHECK(sm::lora::linear_forward(k, nullptr, bad, c.x.data(), 64, 4, y.data(), 16, t.data(), r.ws, err) ==
           SM_ERR_INVALID_ARGUMENT);
 

@@ -246,3 +246,181 @@ TEST_CASE("lora training: gradients against finite differences for every base ty
         }
     }
 }
+
+namespace {
+
+std::vector<float> logits_of(sm_session *s, int32_t token, size_t vocab) {
+    REQUIRE(sm_session_reset(s) == SM_OK);
+    std::vector<float> l(vocab);
+    REQUIRE(sm_session_eval(s, &token, 1, l.data(), l.size()) == SM_OK);
+    return l;
+}
+
+float max_abs_diff(const std::vector<float> &a, const std::vector<float> &b) {
+    float m = 0;
+    for (size_t i = 0; i < a.size(); i++) m = std::max(m, std::fabs(a[i] - b[i]));
+    return m;
+}
+
+std::string fixture_text() {
+    const std::vector<uint8_t> b = smtest::read_fixture(smtest::fixture("finetune.txt"));
+    return std::string(b.begin(), b.end());
+}
+
+} // namespace
+
+TEST_CASE("lora training: sessions applying the adapter see it change at step ends only; the others keep the base",
+          "[train][lora][api]") {
+    sm_model_desc md = sm_model_desc_default();
+    md.max_adapters = 2;
+    md.max_sessions = 2;
+    smtest::Loaded L;
+    const std::string model = smtest::stories_path("gguf");
+    REQUIRE(smtest::load(L, model, SM_ISA_AUTO, md));
+    sm_session *other = nullptr;
+    REQUIRE(sm_session_create(L.model, nullptr, &other) == SM_OK);
+    const std::vector<float> base = logits_of(other, 1, 512);
+
+    sm_trainer_desc d = lora_desc(2, 32);
+    d.lr = 3e-3f;
+    sm_trainer *t = nullptr;
+    REQUIRE(sm_trainer_create(L.model, &d, &t) == SM_OK);
+    sm_adapter *a = nullptr;
+    REQUIRE(sm_trainer_get_adapter(t, &a) == SM_OK);
+    REQUIRE(a != nullptr);
+    CHECK(sm_adapter_unload(a) == SM_ERR_STATE); // the trainer publishes into it
+    REQUIRE(sm_session_set_adapters(L.session, &a, nullptr, 1) == SM_OK);
+    CHECK(logits_of(L.session, 1, 512) == base); // B starts at zero: the identity, exactly
+
+    const std::string text = fixture_text();
+    REQUIRE(sm_trainer_set_text(t, text.data(), text.size(), 0.2f) == SM_OK);
+    sm_train_result r{};
+    REQUIRE(sm_trainer_step(t, 1, &r) == SM_OK); // one unit: mid-step
+    CHECK(r.step_done == 0);
+    CHECK(logits_of(L.session, 1, 512) == base);
+    while (!r.step_done) REQUIRE(sm_trainer_step(t, 1, &r) == SM_OK);
+    const std::vector<float> after1 = logits_of(L.session, 1, 512);
+    CHECK(after1 != base);
+    CHECK(logits_of(other, 1, 512) == base); // a session without the adapter: the base model
+    for (int i = 0; i < 3; i++) REQUIRE(sm_trainer_step(t, 0, &r) == SM_OK);
+    CHECK(r.step == 4);
+    const std::vector<float> trained = logits_of(L.session, 1, 512);
+
+    // Saved by the trainer and from the slot: the same adapter; it outlives the trainer.
+    const std::string p1 = smtest::temp_path("lora-train-a.gguf"), p2 = smtest::temp_path("lora-train-b.gguf");
+    REQUIRE(sm_trainer_save_gguf(t, SM_TRAINER_WEIGHTS, nullptr, p1.c_str()) == SM_OK);
+    sm_trainer_destroy(t);
+    REQUIRE(sm_adapter_save(a, p2.c_str(), nullptr) == SM_OK);
+    CHECK(smtest::read_file(p1) == smtest::read_file(p2));
+    CHECK(logits_of(L.session, 1, 512) == trained);
+
+    // Read back into the other slot: the same logits; merged into the model: within 1e-4.
+    REQUIRE(sm_session_set_adapters(L.session, nullptr, nullptr, 0) == SM_OK);
+    REQUIRE(sm_adapter_unload(a) == SM_OK);
+    sm_adapter *b = nullptr;
+    REQUIRE(sm_adapter_load(L.model, p2.c_str(), &b) == SM_OK);
+    REQUIRE(sm_session_set_adapters(other, &b, nullptr, 1) == SM_OK);
+    CHECK(logits_of(other, 1, 512) == trained);
+    const std::string merged = smtest::temp_path("lora-train-merged.gguf");
+    const char *list[] = {p2.c_str()};
+    REQUIRE(sm_lora_merge(L.rt, model.c_str(), list, nullptr, 1, merged.c_str(), nullptr) == SM_OK);
+    smtest::Loaded M;
+    REQUIRE(smtest::load(M, merged, SM_ISA_AUTO, sm_model_desc_default()));
+    CHECK(max_abs_diff(logits_of(M.session, 1, 512), trained) < 1e-4f);
+}
+
+TEST_CASE("lora training: refusals name what is wrong", "[train][lora][api]") {
+    smtest::Loaded L;
+    REQUIRE(smtest::load(L, smtest::stories_path("gguf"), SM_ISA_AUTO, sm_model_desc_default()));
+    sm_trainer_desc d = lora_desc(1, 8);
+    sm_trainer *t = nullptr;
+    CHECK(sm_trainer_create(L.model, &d, &t) == SM_ERR_CAPACITY); // no adapter slot
+    CHECK(std::string(sm_last_error(L.rt)).find("max_adapters") != std::string::npos);
+    sm_model_desc md = sm_model_desc_default();
+    md.max_adapters = 1;
+    md.max_lora_rank = 4;
+    smtest::Loaded S;
+    REQUIRE(smtest::load(S, smtest::stories_path("gguf"), SM_ISA_AUTO, md));
+    d.lora_rank = 8;
+    CHECK(sm_trainer_create(S.model, &d, &t) == SM_ERR_CAPACITY);
+    CHECK(std::string(sm_last_error(S.rt)).find("max_lora_rank") != std::string::npos);
+    d.lora_rank = 4;
+    d.lora_targets = 0;
+    CHECK(sm_trainer_create(S.model, &d, &t) == SM_ERR_INVALID_ARGUMENT);
+    d.lora_targets = SM_LORA_Q | SM_LORA_V;
+    REQUIRE(sm_trainer_create(S.model, &d, &t) == SM_OK);
+    sm_trainer *t2 = nullptr;
+    CHECK(sm_trainer_create(S.model, &d, &t2) == SM_ERR_CAPACITY); // the one slot is taken
+    sm_trainer_info info;
+    REQUIRE(sm_trainer_get_info(t, &info) == SM_OK);
+    CHECK(info.n_params == 5 * 2 * 4 * (64 + 64) - 5 * 4 * (64 - 32)); // q: 64 -> 64, v: 64 -> 32 (GQA), rank 4, 5 layers
+    sm_trainer_destroy(t);
+    // the full trainer has no adapter
+    sm_trainer_desc f = sm_trainer_desc_default();
+    f.batch = 1;
+    f.seq_len = 8;
+    REQUIRE(sm_trainer_create(S.model, &f, &t) == SM_OK);
+    sm_adapter *a = nullptr;
+    CHECK(sm_trainer_get_adapter(t, &a) == SM_ERR_STATE);
+    sm_trainer_destroy(t);
+}
+
+TEST_CASE("lora training: the adapter after N steps is the same bytes for every step budget and thread count",
+          "[train][lora][determinism]") {
+    const std::string path = write_base(sm::TensorType::Q8_0, "lora-train-det-q8_0.gguf");
+    std::mt19937 g(9);
+    std::vector<int32_t> data(2000);
+    for (auto &x : data) x = static_cast<int32_t>(g() % 64);
+    auto run = [&](int threads, uint32_t budget) {
+        sm_model_desc md = sm_model_desc_default();
+        md.max_adapters = 1;
+        smtest::Loaded L;
+        REQUIRE(smtest::load(L, path, SM_ISA_AUTO, md, threads));
+        sm_trainer_desc d = lora_desc(2, 16);
+        d.lora_rank = 4;
+        d.seed = 3;
+        sm_trainer *t = nullptr;
+        REQUIRE(sm_trainer_create(L.model, &d, &t) == SM_OK);
+        REQUIRE(sm_trainer_set_tokens(t, data.data(), data.size(), 0.1f) == SM_OK);
+        sm_train_result r{};
+        while (r.step < 3) REQUIRE(sm_trainer_step(t, budget, &r) == SM_OK);
+        const std::string out = smtest::temp_path("lora-train-det-" + std::to_string(threads) + "-" + std::to_string(budget) +
+                                                  ".gguf");
+        REQUIRE(sm_trainer_save_gguf(t, SM_TRAINER_WEIGHTS, nullptr, out.c_str()) == SM_OK);
+        sm_trainer_destroy(t);
+        return smtest::read_file(out);
+    };
+    const std::vector<uint8_t> ref = run(1, 0);
+    for (int threads : {1, 2, 3})
+        for (uint32_t budget : {0u, 1u, 400u}) {
+            INFO(threads << " threads, budget " << budget << " us");
+            CHECK(run(threads, budget) == ref);
+        }
+}
+
+TEST_CASE("lora training: fine-tuning stories260K on a text lowers its held-out loss", "[train][lora]") {
+    sm_model_desc md = sm_model_desc_default();
+    md.max_adapters = 1;
+    smtest::Loaded L;
+    REQUIRE(smtest::load(L, smtest::stories_path("gguf"), SM_ISA_AUTO, md, 2));
+    sm_trainer_desc d = lora_desc(4, 32);
+    d.lr = 1e-2f;
+    d.lora_rank = 8;
+    d.weight_decay = 0.0f;
+    d.total_steps = 40;
+    sm_trainer *t = nullptr;
+    REQUIRE(sm_trainer_create(L.model, &d, &t) == SM_OK);
+    const std::string text = fixture_text();
+    REQUIRE(sm_trainer_set_text(t, text.data(), text.size(), 0.15f) == SM_OK);
+    float before = 0, after = 0;
+    REQUIRE(sm_trainer_eval(t, 0, &before) == SM_OK);
+    sm_train_result r{};
+    while (r.step < 40) REQUIRE(sm_trainer_step(t, 0, &r) == SM_OK);
+    REQUIRE(sm_trainer_eval(t, 0, &after) == SM_OK);
+    INFO("held-out loss " << before << " -> " << after << ", training loss " << r.loss);
+    CHECK(after < 0.8f * before);
+    sm_trainer_info info;
+    REQUIRE(sm_trainer_get_info(t, &info) == SM_OK);
+    CHECK(info.publishes == 1);
+    sm_trainer_destroy(t);
+}
