@@ -52,25 +52,6 @@ bool write_synth_adapter(const sm_model_info &info, const SynthAdapter &s, const
     return true;
 }
 
-namespace {
-bool parse_targets(const std::string &list, uint32_t *out) {
-    *out = 0;
-    size_t i = 0;
-    while (i <= list.size()) {
-        const size_t j = list.find(',', i);
-        const std::string t = list.substr(i, j == std::string::npos ? std::string::npos : j - i);
-        int found = -1;
-        for (int k = 0; k < sm::lora::kTargets; k++)
-            if (t == sm::lora::target_short(static_cast<sm::lora::Target>(k))) found = k;
-        if (found < 0) return false;
-        *out |= 1u << found;
-        if (j == std::string::npos) break;
-        i = j + 1;
-    }
-    return *out != 0;
-}
-} // namespace
-
 int cmd_synth_adapter(int argc, char **argv) {
     Args a(argc, argv, 2);
     ModelOptions mo;
@@ -88,7 +69,8 @@ int cmd_synth_adapter(int argc, char **argv) {
     if (!a.finish("synth-adapter")) return 2;
     if (out.empty()) return usage_error("synth-adapter: --out is required");
     if (rank < 1 || rank > 1024) return usage_error("synth-adapter: --rank must be in [1, 1024]");
-    if (!parse_targets(targets, &s.targets)) return usage_error("synth-adapter: --targets is a list of q,k,v,o,gate,up,down");
+    if (!parse_lora_targets(targets, &s.targets))
+        return usage_error("synth-adapter: --targets is a list of q,k,v,o,gate,up,down");
     s.rank = static_cast<int32_t>(rank);
     s.seed = static_cast<uint64_t>(seed);
     Loaded L;

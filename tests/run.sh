@@ -254,6 +254,25 @@ if [ -x "$llama/llama-cli" ]; then
             bad "synth-adapter / export ($t)"
         fi
     done
+    # An adapter SmallMind trains (finetune on the text fixture): llama.cpp applies it and
+    # writes the same greedy text from a prompt of that text.
+    a="$log/finetuned.gguf"
+    if ./bin/release/smallmind finetune --data tests/data/finetune.txt --lora-rank 8 --steps 30 --batch 4 --seq 32 --lr 1e-2 \
+        --out "$a" >/dev/null 2>"$log/finetune.txt"; then
+        ours=$(./bin/release/smallmind generate --prompt "Pip the little robot" -n 40 --lora "$a" 2>/dev/null)
+        theirs=$("$llama/llama-cli" -m assets/stories260K.gguf --lora "$a" -p "Pip the little robot" -n 40 --temp 0 -no-cnv -ctk f32 -ctv f32 2>"$log/llama_finetuned.txt" </dev/null)
+        theirs="${theirs#"${theirs%%[![:space:]]*}"}"
+        base=$(./bin/release/smallmind generate --prompt "Pip the little robot" -n 40 2>/dev/null)
+        if [ "${ours:0:100}" = "${theirs:0:100}" ] && [ "$ours" != "$base" ]; then
+            ok "llama.cpp applies an adapter SmallMind fine-tuned (smallmind finetune): the same text as smallmind generate --lora"
+        else
+            bad "llama.cpp with the fine-tuned adapter: '${theirs:0:80}', SmallMind '${ours:0:80}', base '${base:0:80}'"
+            grep -i -E 'lora|error' "$log/llama_finetuned.txt" | tail -n 5
+        fi
+    else
+        bad "smallmind finetune"
+        tail -n 5 "$log/finetune.txt"
+    fi
 else
     echo "skipped: no $llama/llama-cli"
 fi

@@ -11,3 +11,4 @@ int cmd_detokenize(int argc, char **argv);
 int cmd_export(int argc, char **argv);
 int cmd_train(int argc, char **argv); // demo/cli/cmd_train.cpp
 int cmd_gradients(int argc, char **argv);
+int cmd_finetune(int argc, char **argv); // demo/cli/cmd_finetune.cpp

@@ -40,6 +40,10 @@ const Command kCommands[] = {
      "OUT.gguf\n"
      "            [--batch B] [--seq T] [--lr LR] [--warmup W] [--accum K] [--seed S] [--step-budget-us U] [--heldout F]\n"
      "            [--checkpoint FILE --checkpoint-every N] [--resume FILE] [--json]"},
+    {"finetune", cmd_finetune,
+     "--model M --data TEXT --lora-rank R [--lora-alpha A] [--lora-targets q,k,v,o,gate,up,down] [--rslora] --steps N\n"
+     "            [--batch B] [--seq T] [--lr LR] [--seed S] [--step-budget-us U] [--from A.gguf] [--type f32|f16|q8_0]\n"
+     "            [--json] --out ADAPTER.gguf: train a LoRA adapter on the frozen model"},
     {"gradients", cmd_gradients, "--model M --ids 1,2,3 --out G.gguf: mean next-token loss and its gradient per tensor"},
     {"bench-train", cmd_bench_train,
      "[--dim 288 --hidden 768 --layers 6 --heads 6 --vocab-size 512 --batch 4 --seq 64] [--threads N]\n"

@@ -186,3 +186,21 @@ bool load_model(const ModelOptions &o, Loaded &out) {
     }
     return true;
 }
+
+bool parse_lora_targets(const std::string &list, uint32_t *out) {
+    static const char *const names[] = {"q", "k", "v", "o", "gate", "up", "down"}; // SM_LORA_Q << i
+    *out = 0;
+    size_t i = 0;
+    while (i <= list.size()) {
+        const size_t j = list.find(',', i);
+        const std::string t = list.substr(i, j == std::string::npos ? std::string::npos : j - i);
+        int found = -1;
+        for (int k = 0; k < 7; k++)
+            if (t == names[k]) found = k;
+        if (found < 0) return false;
+        *out |= static_cast<uint32_t>(SM_LORA_Q) << found;
+        if (j == std::string::npos) break;
+        i = j + 1;
+    }
+    return *out != 0;
+}

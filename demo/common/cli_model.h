@@ -40,6 +40,9 @@ bool apply_adapters(const Loaded &L, sm_session *s);
 // "PATH[:SCALE]" -> path and scale (1 when absent); false for a bad scale.
 bool parse_lora_arg(const std::string &arg, std::string *path, float *scale);
 
+// "q,k,v,o,gate,up,down" (any subset) -> SM_LORA_* bits; false for an unknown name or none.
+bool parse_lora_targets(const std::string &list, uint32_t *out);
+
 // Prints the reason to stderr and returns false on failure.
 bool load_model(const ModelOptions &o, Loaded &out);
 int report(sm_runtime *rt, sm_status st, const char *what); // prints, returns exit code 1

@@ -74,3 +74,27 @@ TEST_CASE("cli: gradients of a llama2.c checkpoint and its GGUF conversion agree
     std::string bad;
     CHECK(run("gradients --model '" + smtest::stories_path("gguf") + "' --ids 1,99999 --out '" + g2 + "'", &bad) != 0);
 }
+
+TEST_CASE("cli: finetune trains an adapter that generate --lora applies; bad targets are a usage error", "[train][lora][cli]") {
+    if (access(cli().c_str(), X_OK) != 0) {
+        WARN("smallmind binary not built next to the tests: skipped");
+        return;
+    }
+    const std::string a = smtest::temp_path("cli_finetuned.gguf");
+    std::string out;
+    REQUIRE(run("finetune --data '" + smtest::fixture("finetune.txt") +
+                    "' --lora-rank 4 --lora-targets q,v,down --steps 30 --batch 4 --seq 32 --lr 1e-2 --heldout 0.15 "
+                    "--step-budget-us 300 --json --out '" +
+                    a + "'",
+                &out) == 0);
+    INFO(out);
+    CHECK(json_number(out, "steps") == 30);
+    CHECK(json_number(out, "heldout_loss") < 0.85 * json_number(out, "heldout_loss_first"));
+    std::string base, tuned;
+    REQUIRE(run("generate --prompt 'Pip the little robot' -n 24 --temp 0", &base) == 0);
+    REQUIRE(run("generate --prompt 'Pip the little robot' -n 24 --temp 0 --lora '" + a + "'", &tuned) == 0);
+    CHECK(tuned != base);
+    std::string bad;
+    CHECK(run("finetune --data '" + smtest::fixture("finetune.txt") + "' --lora-targets q,x --steps 2 --out '" + a + "'", &bad) ==
+          2);
+}
