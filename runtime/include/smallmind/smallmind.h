@@ -479,6 +479,9 @@ sm_trainer_desc sm_trainer_desc_default(void);
 /* Plans every byte (parameters, gradients, moments, activations) in the model's runtime
  * arena. A budget too small gives SM_ERR_BUDGET and a message with the bytes needed. */
 sm_status sm_trainer_create(sm_model *model, const sm_trainer_desc *desc, sm_trainer **out);
+/* The arena bytes sm_trainer_create would take for this desc (the token data not
+ * included: sm_trainer_set_* adds 4 bytes per token and per sequence), to size a budget. */
+sm_status sm_trainer_memory_required(sm_model *model, const sm_trainer_desc *desc, size_t *bytes);
 void sm_trainer_destroy(sm_trainer *t);
 
 typedef struct sm_trainer_info {

@@ -189,7 +189,7 @@ void copy_vocab_keys(gguf::Writer &w, const gguf::File &f) {
 }
 
 // SM_TRAIN_LORA: an adapter slot of the model, the frozen base, A/B as the parameters.
-sm_status create_lora(sm_model *m, const sm_trainer_desc &desc, sm_trainer **out) {
+sm_status create_lora(sm_model *m, const sm_trainer_desc &desc, sm_trainer **out, size_t *need_out) {
     sm_runtime *rt = m->rt;
     const sm_adapter *from = nullptr;
     if (desc.lora_from) {
@@ -246,6 +246,7 @@ sm_status create_lora(sm_model *m, const sm_trainer_desc &desc, sm_trainer **out
     const size_t alt_bytes = align_up(static_cast<size_t>(p.total()) * sizeof(float), kCacheLine);
     const size_t own_bytes = align_up(static_cast<size_t>(p.n_tensors()) * sizeof(float *), kCacheLine);
     const size_t need = head + sz.total + alt_bytes + own_bytes;
+    if (need_out) return *need_out = need, SM_OK;
     void *block = rt->arena.alloc(need);
     if (!block)
         return rt->fail(SM_ERR_BUDGET,
@@ -298,6 +299,8 @@ sm_status create_lora(sm_model *m, const sm_trainer_desc &desc, sm_trainer **out
     return SM_OK;
 }
 
+sm_status create_trainer(sm_model *m, const sm_trainer_desc *d, sm_trainer **out, size_t *need_out);
+
 } // namespace
 
 extern "C" {
@@ -325,12 +328,29 @@ sm_trainer_desc sm_trainer_desc_default(void) {
     return d;
 }
 
+sm_status sm_trainer_memory_required(sm_model *h, const sm_trainer_desc *d, size_t *bytes) {
+    sm_model *m = api::model_of(h);
+    if (!m) return SM_ERR_INVALID_ARGUMENT;
+    if (!bytes) return m->rt->fail(SM_ERR_INVALID_ARGUMENT, "bytes is NULL");
+    *bytes = 0;
+    return create_trainer(m, d, nullptr, bytes);
+}
+
 sm_status sm_trainer_create(sm_model *h, const sm_trainer_desc *d, sm_trainer **out) {
     sm_model *m = api::model_of(h);
     if (!m) return SM_ERR_INVALID_ARGUMENT;
-    sm_runtime *rt = m->rt;
-    if (!out) return rt->fail(SM_ERR_INVALID_ARGUMENT, "out is NULL");
+    if (!out) return m->rt->fail(SM_ERR_INVALID_ARGUMENT, "out is NULL");
     *out = nullptr;
+    return create_trainer(m, d, out, nullptr);
+}
+
+} // extern "C"
+
+namespace {
+
+// Plans the trainer; with need_out, only says how many arena bytes it takes.
+sm_status create_trainer(sm_model *m, const sm_trainer_desc *d, sm_trainer **out, size_t *need_out) {
+    sm_runtime *rt = m->rt;
     const sm_trainer_desc desc = d ? *d : sm_trainer_desc_default();
     if (desc.struct_size != sizeof(sm_trainer_desc))
         return rt->fail(SM_ERR_INVALID_ARGUMENT, "sm_trainer_desc.struct_size is %u, expected %zu", desc.struct_size,
@@ -338,7 +358,7 @@ sm_status sm_trainer_create(sm_model *h, const sm_trainer_desc *d, sm_trainer **
     if (desc.mode != SM_TRAIN_FULL && desc.mode != SM_TRAIN_LORA)
         return rt->fail(SM_ERR_INVALID_ARGUMENT, "mode %d is not a sm_train_mode", static_cast<int>(desc.mode));
     if (desc.recompute) return rt->fail(SM_ERR_UNSUPPORTED, "activation checkpointing (recompute) is not implemented");
-    if (desc.mode == SM_TRAIN_LORA) return create_lora(m, desc, out);
+    if (desc.mode == SM_TRAIN_LORA) return create_lora(m, desc, out, need_out);
     const bool tied = m->w.output.data == m->w.tok_embd.data;
     train::ParamLayout p;
     if (!p.init(m->hp, tied) || !train::weights_match(p, m->w))
@@ -354,6 +374,7 @@ sm_status sm_trainer_create(sm_model *h, const sm_trainer_desc *d, sm_trainer **
                                            align_up(static_cast<size_t>(p.n_tensors()) * sizeof(float *), kCacheLine)
                                      : 0;
     const size_t need = head + sz.total + staging;
+    if (need_out) return *need_out = need, SM_OK;
     void *block = rt->arena.alloc(need);
     if (!block)
         return rt->fail(SM_ERR_BUDGET,
@@ -386,6 +407,10 @@ sm_status sm_trainer_create(sm_model *h, const sm_trainer_desc *d, sm_trainer **
     *out = t;
     return SM_OK;
 }
+
+} // namespace
+
+extern "C" {
 
 void sm_trainer_destroy(sm_trainer *t) {
     if (!t) return;
