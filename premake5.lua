@@ -121,7 +121,8 @@ project "smallmind_chat"
 -- Catch2 v2 tests, mirroring runtime/src.
 project "smallmind_tests"
     kind "ConsoleApp"
-    files { "tests/**.h", "tests/**.cpp", "perf/alloc_counter.cpp" }
+    -- demo/common/plot_png: the one demo helper with unit tests of its own.
+    files { "tests/**.h", "tests/**.cpp", "perf/alloc_counter.cpp", "demo/common/plot_png.h", "demo/common/plot_png.cpp" }
     excludes { "tests/fuzz/**", "tests/cross/**" }
     includedirs { "tests", "." }
     runtime_links()

@@ -39,7 +39,7 @@ const Command kCommands[] = {
      "--data TEXT (--model M | --dim D --hidden H --layers L --heads NH [--kv-heads K] --vocab V.gguf|bytes) --steps N --out "
      "OUT.gguf\n"
      "            [--batch B] [--seq T] [--lr LR] [--warmup W] [--accum K] [--seed S] [--step-budget-us U] [--heldout F]\n"
-     "            [--checkpoint FILE --checkpoint-every N] [--resume FILE] [--json]"},
+     "            [--checkpoint FILE --checkpoint-every N] [--resume FILE] [--plot FILE.png] [--json]"},
     {"gradients", cmd_gradients, "--model M --ids 1,2,3 --out G.gguf: mean next-token loss and its gradient per tensor"},
     {"bench-train", cmd_bench_train,
      "[--dim 288 --hidden 768 --layers 6 --heads 6 --vocab-size 512 --batch 4 --seq 64] [--threads N]\n"
