@@ -98,7 +98,8 @@ end
 -- bare name. Dependencies run one way: demo/cli -> perf -> demo/common.
 
 -- The command-line tool (demo/cli) with the benchmarks it runs (perf/) and the helpers
--- both share (demo/common: flags, config file, model loading).
+-- both share (demo/common: flags, config file, model loading, loss plots: stb_image_write
+-- from libstb-dev, header only).
 project "smallmind_cli"
     kind "ConsoleApp"
     targetname "smallmind"
