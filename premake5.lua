@@ -98,7 +98,8 @@ end
 -- bare name. Dependencies run one way: demo/cli -> perf -> demo/common.
 
 -- The command-line tool (demo/cli) with the benchmarks it runs (perf/) and the helpers
--- both share (demo/common: flags, config file, model loading).
+-- both share (demo/common: flags, config file, model loading, loss plots: stb_image_write
+-- from libstb-dev, header only).
 project "smallmind_cli"
     kind "ConsoleApp"
     targetname "smallmind"
@@ -121,7 +122,8 @@ project "smallmind_chat"
 -- Catch2 v2 tests, mirroring runtime/src.
 project "smallmind_tests"
     kind "ConsoleApp"
-    files { "tests/**.h", "tests/**.cpp", "perf/alloc_counter.cpp" }
+    -- demo/common/plot_png: the one demo helper with unit tests of its own.
+    files { "tests/**.h", "tests/**.cpp", "perf/alloc_counter.cpp", "demo/common/plot_png.h", "demo/common/plot_png.cpp" }
     excludes { "tests/fuzz/**", "tests/cross/**" }
     includedirs { "tests", "." }
     runtime_links()

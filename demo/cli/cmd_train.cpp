@@ -4,6 +4,7 @@
 #include "commands.h"
 
 #include "demo/common/cli_model.h"
+#include "demo/common/plot_png.h"
 #include "perf/shape_model.h"
 
 #include <chrono>
@@ -46,7 +47,7 @@ int cmd_train(int argc, char **argv) {
     ModelOptions mo;
     read_model_options(a, mo);
     mo.path = model_arg;
-    std::string data_path, out_path, vocab, ckpt_path, resume_path;
+    std::string data_path, out_path, vocab, ckpt_path, resume_path, plot_path;
     int64_t dim = 0, hidden = 0, layers = 0, heads = 0, kv_heads = 0, steps = 0, seq = 64, warmup = -1, accum = 1;
     int64_t seed = 1, budget_us = 0, ckpt_every = 0, eval_every = 0, eval_seqs = 64;
     float lr = 1e-3f, lr_min = -1.0f, wd = 0.1f, heldout = 0.1f, clip = 1.0f;
@@ -74,6 +75,7 @@ int cmd_train(int argc, char **argv) {
     a.f32("--heldout", &heldout);
     a.i64("--eval-every", &eval_every);
     a.i64("--eval-sequences", &eval_seqs);
+    a.str("--plot", &plot_path);
     const bool json = a.flag("--json");
     if (!a.finish("train")) return 2;
     if (data_path.empty() || out_path.empty() || steps <= 0)
@@ -147,6 +149,10 @@ int cmd_train(int argc, char **argv) {
     if (eval_every <= 0) eval_every = steps / 10 > 0 ? steps / 10 : 1;
     float loss_first = -1, held = -1;
     sm_train_result r{};
+    // --plot: the losses by step (one entry per step, grown here, outside the runtime).
+    PlotSeries train_curve, held_curve;
+    train_curve.label = "training loss", train_curve.rgb = 0x1f77b4;
+    held_curve.label = "held-out loss", held_curve.rgb = 0xe8590c, held_curve.markers = true;
     const double t0 = seconds_now();
     int64_t start_step = -1;
     for (;;) {
@@ -155,6 +161,7 @@ int cmd_train(int argc, char **argv) {
         if (start_step < 0) start_step = r.step - (r.step_done ? 1 : 0);
         if (!r.step_done) continue;
         if (loss_first < 0) loss_first = r.loss;
+        if (!plot_path.empty()) train_curve.x.push_back(static_cast<double>(r.step)), train_curve.y.push_back(r.loss);
         const double el = seconds_now() - t0;
         const double eta = el / static_cast<double>(r.step - start_step) * static_cast<double>(steps - r.step);
         if (tty)
@@ -166,6 +173,7 @@ int cmd_train(int argc, char **argv) {
         if ((r.step % eval_every == 0 || r.step >= steps) && info.heldout_sequences > 0) {
             sm_trainer_eval(t, static_cast<int32_t>(eval_seqs), &held);
             fprintf(stderr, "%sstep %lld held-out loss %.4f\n", tty ? "\n" : "", static_cast<long long>(r.step), held);
+            if (!plot_path.empty()) held_curve.x.push_back(static_cast<double>(r.step)), held_curve.y.push_back(held);
         }
         if (!ckpt_path.empty() && r.step % ckpt_every == 0) {
             size_t n = 0;
@@ -181,6 +189,16 @@ int cmd_train(int argc, char **argv) {
     st = sm_trainer_save_gguf(t, SM_TRAINER_WEIGHTS, gguf_source ? model_file.c_str() : nullptr, out_path.c_str());
     if (st != SM_OK) return sm_trainer_destroy(t), cleanup(), report(L.rt, st, "save");
     fprintf(stderr, "train: wrote %s\n", out_path.c_str());
+    if (!plot_path.empty()) {
+        std::vector<PlotSeries> curves{train_curve};
+        if (!held_curve.x.empty()) curves.push_back(held_curve);
+        std::string error;
+        if (!write_plot_png(render_plot(curves, "step", "loss (nats/token)"), plot_path, &error)) {
+            fprintf(stderr, "error: --plot: %s\n", error.c_str());
+            return sm_trainer_destroy(t), cleanup(), 1;
+        }
+        fprintf(stderr, "train: wrote %s\n", plot_path.c_str());
+    }
     if (json)
         printf("{\"steps\": %lld, \"loss_first\": %.5f, \"loss_last\": %.5f, \"heldout_loss\": %.5f, \"tok_s\": %.1f}\n",
                static_cast<long long>(r.step), loss_first, r.loss, held, r.tok_s);

@@ -39,7 +39,7 @@ const Command kCommands[] = {
      "--data TEXT (--model M | --dim D --hidden H --layers L --heads NH [--kv-heads K] --vocab V.gguf|bytes) --steps N --out "
      "OUT.gguf\n"
      "            [--batch B] [--seq T] [--lr LR] [--warmup W] [--accum K] [--seed S] [--step-budget-us U] [--heldout F]\n"
-     "            [--checkpoint FILE --checkpoint-every N] [--resume FILE] [--json]"},
+     "            [--checkpoint FILE --checkpoint-every N] [--resume FILE] [--plot FILE.png] [--json]"},
     {"finetune", cmd_finetune,
      "--model M --data TEXT --lora-rank R [--lora-alpha A] [--lora-targets q,k,v,o,gate,up,down] [--rslora] --steps N\n"
      "            [--batch B] [--seq T] [--lr LR] [--seed S] [--step-budget-us U] [--from A.gguf] [--type f32|f16|q8_0]\n"

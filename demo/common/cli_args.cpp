@@ -20,7 +20,7 @@ Args::Args(int argc, char **argv, int first) {
     // The file's values go after the command line's, so take() finds the flags first.
     if (!config.empty()) {
         std::string error;
-        if (!read_config(config, &a_, &error)) {
+        if (!read_config(config, first > 1 ? argv[first - 1] : "", &a_, &error)) {
             fprintf(stderr, "error: --config %s\n", error.c_str());
             ok_ = false;
         }

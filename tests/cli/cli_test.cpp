@@ -321,3 +321,111 @@ TEST_CASE("cli: generate --lora and export give the same greedy text; bad adapte
     CHECK(bad.code == 1);
     CHECK(bad.err.find("adapter") != std::string::npos);
 }
+
+namespace {
+
+void write_text(const std::string &path, const std::string &text) {
+    smtest::write_file(path, std::vector<uint8_t>(text.begin(), text.end()));
+}
+
+// The line of `smallmind info` that starts with `key`, e.g. "heads         6 (kv 2, head size 8)".
+std::string info_line(const std::string &info, const std::string &key) {
+    std::istringstream in(info);
+    for (std::string line; std::getline(in, line);)
+        if (line.rfind(key + " ", 0) == 0) return line.substr(line.find_first_not_of(' ', key.size()));
+    return "";
+}
+
+} // namespace
+
+TEST_CASE("cli: train --config trains the TOML's shape and schedule, as the same flags do", "[cli][train]") {
+    if (!have_cli()) return;
+    std::string text;
+    for (int i = 0; i < 10; i++) text += smtest::Stories::get().text + "\n";
+    const std::string data = smtest::temp_path("cfg_train.txt"), cfg = smtest::temp_path("cfg_train.toml"),
+                      a = smtest::temp_path("cfg_a.gguf"), b = smtest::temp_path("cfg_b.gguf"),
+                      plot = smtest::temp_path("cfg_plot.png");
+    write_text(data, text);
+    // An lr with more digits than std::to_string keeps: the file's value must reach the
+    // trainer exactly, or the two models below differ.
+    write_text(cfg, "[runtime]\nthreads = 2\n[train]\ndata = \"" + data +
+                        "\"\nvocab = \"bytes\"\ndim = 48\nhidden = 80\nlayers = 3\nheads = 6\nkv_heads = 2\nseq = 24\n"
+                        "batch = 3\nsteps = 6\nlr = 1.2345678e-3\nwarmup = 2\nseed = 9\neval_every = 3\nplot = \"" +
+                        plot + "\"\njson = true\nout = \"" + a + "\"\n");
+    Run r = run("train --config '" + cfg + "'");
+    INFO(r.err);
+    REQUIRE(r.code == 0);
+    CHECK(r.out.find("\"steps\": 6,") != std::string::npos); // json = true
+    CHECK(access(plot.c_str(), R_OK) == 0);
+    Run i = run("info --model '" + a + "'");
+    REQUIRE(i.code == 0);
+    CHECK(info_line(i.out, "dim") == "48");
+    CHECK(info_line(i.out, "hidden") == "80");
+    CHECK(info_line(i.out, "layers") == "3");
+    CHECK(info_line(i.out, "heads") == "6 (kv 2, head size 8)");
+    CHECK(info_line(i.out, "tokenizer").rfind("gpt2 (256 tokens", 0) == 0);
+    CHECK(info_line(i.out, "context").rfind("trained 24,", 0) == 0);
+    // The same settings as flags give the same bytes.
+    Run f = run("train --data '" + data +
+                "' --vocab bytes --dim 48 --hidden 80 --layers 3 --heads 6 --kv-heads 2 --seq 24 --batch 3 --steps 6 "
+                "--lr 1.2345678e-3 --warmup 2 --seed 9 --eval-every 3 --threads 2 --out '" +
+                b + "'");
+    REQUIRE(f.code == 0);
+    CHECK(smtest::read_file(a) == smtest::read_file(b));
+    // Flags win over the file.
+    Run w = run("train --config '" + cfg + "' --steps 2 --out '" + b + "'");
+    CHECK(w.code == 0);
+    CHECK(w.out.find("\"steps\": 2,") != std::string::npos);
+    CHECK(smtest::read_file(a) != smtest::read_file(b));
+    // [train] is train's alone: generate ignores it (train.seed is not the sampler's seed).
+    Run g = run("generate --config '" + cfg + "' --model '" + a + "' --prompt Once -n 20 --temp 0.8");
+    CHECK(g.code == 0);
+    CHECK(g.out == run("generate --model '" + a + "' --prompt Once -n 20 --temp 0.8 --threads 2").out);
+    CHECK(g.out != run("generate --model '" + a + "' --prompt Once -n 20 --temp 0.8 --threads 2 --seed 9").out);
+}
+
+TEST_CASE("cli: train --config with the shipped demo/cli/train.toml", "[cli][train]") {
+    if (!have_cli()) return;
+    const std::string data = smtest::temp_path("cfg_shipped.txt"), out = smtest::temp_path("cfg_shipped.gguf");
+    std::string text;
+    for (int i = 0; i < 20; i++) text += smtest::Stories::get().text + "\n";
+    write_text(data, text);
+    Run r = run("train --config demo/cli/train.toml --data '" + data + "' --steps 1 --eval-every 1 --eval-sequences 2 --out '" +
+                out + "' --plot '" + smtest::temp_path("cfg_shipped.png") + "'");
+    INFO(r.err);
+    REQUIRE(r.code == 0);
+    Run i = run("info --model '" + out + "'");
+    CHECK(info_line(i.out, "dim") == "128");
+    CHECK(info_line(i.out, "layers") == "4");
+}
+
+TEST_CASE("cli: a bad value in train's TOML is an error naming the key, and a non-zero exit", "[cli][train]") {
+    if (!have_cli()) return;
+    const std::string data = smtest::temp_path("cfg_bad.txt"), cfg = smtest::temp_path("cfg_bad.toml");
+    write_text(data, smtest::Stories::get().text);
+    const std::string head = "[train]\ndata = \"" + data + "\"\nvocab = \"bytes\"\nsteps = 2\nout = \"" +
+                             smtest::temp_path("cfg_bad.gguf") + "\"\nhidden = 32\nlayers = 1\n";
+    struct Case {
+        const char *toml, *message;
+        int code;
+    } cases[] = {
+        {"dim = \"big\"\nheads = 2\n", "cfg_bad.toml:8: 'train.dim' must be an integer, not 'big'", 2},
+        {"dim = 16.5\nheads = 2\n", "'train.dim' must be an integer, not 16.5", 2},
+        {"dim = 16\nheads = 2\nlr = \"fast\"\n", "'train.lr' must be a number", 2},
+        {"dim = 16\nheads = 2\njson = 1\n", "'train.json' must be true or false", 2},
+        {"dim = 16\nheads = 2\nlayer = 2\n", "unknown key 'train.layer'", 2},
+        {"dim = 16\nheads = 2\n[train]\n", "cannot redefine existing table 'train' (line 10)", 2}, // TOML's own error
+        {"dim = 16\nheads = 3\n", "--heads", 1},                              // 16 is not a multiple of 3 heads
+        {"dim = 16\nheads = 2\nkv_heads = 3\n", "multiple of --kv-heads", 1}, // 2 heads in groups of 3
+        {"dim = -16\nheads = 2\n", "positive --dim", 1},
+        {"dim = 16\nheads = 2\nlr = -1.0\n", "lr > 0", 1},
+    };
+    for (const Case &c : cases) {
+        INFO(c.toml);
+        write_text(cfg, head + c.toml);
+        Run r = run("train --config '" + cfg + "'");
+        INFO(r.err);
+        CHECK(r.code == c.code);
+        CHECK(r.err.find(c.message) != std::string::npos);
+    }
+}
