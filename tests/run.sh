@@ -120,6 +120,19 @@ else
     bad "chat demo"
     tail -n 5 "$log/chat.txt"
 fi
+# Teach mode: "/teach SENTENCE" typed at frame 3 while the character writes a story; within
+# the frames run, the held-out loss on the sentence must fall below half its value before,
+# with no heap allocation in the frame loop.
+sentence="Pip the little robot keeps the lamp of the lighthouse bright for the boats."
+if SDL_VIDEODRIVER=dummy ./bin/release/smallmind_chat --screenshot "$log/teach.png" --frames 240 --teach "$sentence" \
+    >"$log/teach.txt" 2>&1 && grep -q "operator new in frames 10..239: 0" "$log/teach.txt" &&
+    awk '/^teach:/ { for (i = 1; i <= NF; i++) if ($i == "->") { before = $(i - 1); after = $(i + 1) } }
+         END { exit !(before + 0 > 0 && after + 0 < (before + 0) / 2) }' "$log/teach.txt"; then
+    ok "chat demo teaches a sentence while talking: $(grep '^teach:' "$log/teach.txt")"
+else
+    bad "chat demo teach mode"
+    tail -n 5 "$log/teach.txt"
+fi
 
 note "fuzz corpora replay (release)"
 for f in $fuzzer_names; do

@@ -69,6 +69,17 @@ bool ChatApp::init(const ChatOptions &o, ModelHost *host, SDL_Renderer *r, const
              mi.name[0] ? mi.name : "this model", budget_us_ / 1000.0);
     }
     note(Style::Note, "Esc stops it, F5 or Ctrl+L starts over, Ctrl +/- changes the budget, F1 the HUD.");
+    if (o.teach) {
+        if (!teacher_.init(host->model(), host->session(), host->start_adapter())) {
+            fprintf(stderr, "error: cannot start teach mode: %s\n", host->last_error());
+            return false;
+        }
+        hud_info_.teach = &teacher_.status();
+        note(Style::Note,
+             "/teach TEXT: the character learns TEXT while it talks (its LoRA adapter, %.1f ms of training per "
+             "frame); /save PATH keeps what it learned.",
+             budget_us_ / 1000.0);
+    }
     return true;
 }
 
@@ -126,8 +137,35 @@ void ChatApp::handle_event(const SDL_Event &e) {
     }
 }
 
+bool ChatApp::command() {
+    const char *t = input_.text();
+    const size_t n = input_.size();
+    auto is = [&](const char *c) { return n > strlen(c) && !strncmp(t, c, strlen(c)); };
+    if (is("/teach ")) {
+        const size_t k = strlen("/teach ");
+        if (teacher_.status().active) note(Style::Error, "a lesson is running: wait for it to end");
+        else if (!teacher_.status().ready) note(Style::Error, "teach mode is off (--no-teach)");
+        else if (!teacher_.teach(t + k, n - k)) note(Style::Error, "cannot teach: %s", host_->last_error());
+        else
+            note(Style::Note, "[teaching: %d steps; held-out loss on the text %.3f]", teacher_.status().steps,
+                 teacher_.status().loss_before);
+    } else if (is("/save ")) {
+        char path[256];
+        snprintf(path, sizeof path, "%.*s", static_cast<int>(n - 6), t + 6);
+        const sm_status st = teacher_.save(path);
+        if (st == SM_OK) note(Style::Note, "[adapter saved to %s: load it with --adapter]", path);
+        else note(Style::Error, "cannot save the adapter: %s (%s)", sm_status_string(st), host_->last_error());
+    } else {
+        return false;
+    }
+    input_.clear();
+    log_.scroll_to_end();
+    return true;
+}
+
 void ChatApp::send() {
     if (input_.size() == 0) return;
+    if (command()) return;
     if (busy_) {
         // Enter while the model writes interrupts it: cancel now, send when the cancel
         // lands (on_finish), since a session takes new input once its reply is over.
@@ -194,6 +232,12 @@ void ChatApp::step_model() {
         conv_.append_reply(r.text, r.text_len);
     }
     if (r.finish != SM_FINISH_NONE) on_finish(r.finish);
+    // The character's lesson gets its own slice of the same size.
+    if (teacher_.step(budget_us_)) {
+        const TeachStatus &ts = teacher_.status();
+        note(Style::Note, "[lesson learned: held-out loss on the text %.3f -> %.3f in %d steps]", ts.loss_before, ts.loss_after,
+             ts.step);
+    }
 }
 
 void ChatApp::on_finish(sm_finish_reason why) {

@@ -9,6 +9,7 @@
 #include "hud.h"
 #include "input_line.h"
 #include "model_host.h"
+#include "teacher.h"
 #include "text_render.h"
 
 class ChatApp {
@@ -27,9 +28,11 @@ public:
     void end_frame(uint64_t now_us, float frame_ms, float work_ms, bool paced, uint64_t frame_allocs, uint64_t loop_allocs);
 
     bool busy() const { return busy_; }
+    const TeachStatus &teach_status() const { return teacher_.status(); }
 
 private:
     void send();
+    bool command(); // a /teach or /save line: handled here, not sent to the model
     void on_finish(sm_finish_reason why);
     void reset_session();
     void change_budget(int dir);
@@ -42,6 +45,7 @@ private:
     ChatLog log_;
     InputLine input_;
     Conversation conv_;
+    Teacher teacher_;
     FrameStats stats_;
     Hud hud_;
     HudInfo hud_info_;

@@ -39,7 +39,7 @@ void print_usage(const char *argv0) {
     fprintf(stderr,
             "usage: %s [--model PATH] [--budget-us N] [--threads N] [--temp T] [--seed S]\n"
             "          [--max-tokens N] [--ctx N] [--mode auto|story|chat] [--no-hud] [--no-vsync]\n"
-            "          [--screenshot OUT.png [--frames N]]\n"
+            "          [--no-teach] [--adapter A.gguf] [--screenshot OUT.png [--frames N] [--teach TEXT]]\n"
             "\n"
             "  --model PATH       GGUF model (default assets/stories260K.gguf)\n"
             "  --budget-us N      model time per frame in microseconds (default 2000; +/- in the app)\n"
@@ -51,6 +51,13 @@ void print_usage(const char *argv0) {
             "                     auto (default): chat when the model has a template\n"
             "  --screenshot F     type \"Once upon a time\", run --frames frames (default 240),\n"
             "                     write the window to F as PNG and exit\n"
+            "  --teach TEXT       with --screenshot: type \"/teach TEXT\" first and print how the\n"
+            "                     held-out loss on TEXT changed\n"
+            "  --adapter A.gguf   the character's LoRA adapter (a /save file) to talk and learn with\n"
+            "  --no-teach         plan no trainer: no /teach, a smaller arena\n"
+            "\n"
+            "lines: /teach TEXT fine-tunes the character's adapter on TEXT a slice per frame while it\n"
+            "       talks; /save PATH writes the adapter (llama.cpp's GGUF LoRA format)\n"
             "\n"
             "keys: Enter send, Esc stop, F5 / Ctrl+L reset, F1 HUD, +/- budget,\n"
             "      PageUp/PageDown/wheel scroll, End follow\n",
@@ -78,6 +85,14 @@ bool parse_args(int argc, char **argv, ChatOptions *o) {
             o->hud = false;
         } else if (!strcmp(a, "--no-vsync")) {
             o->vsync = false;
+        } else if (!strcmp(a, "--no-teach")) {
+            o->teach = false;
+        } else if (!strcmp(a, "--adapter")) {
+            if (!value(&v)) return false;
+            o->adapter = v;
+        } else if (!strcmp(a, "--teach")) {
+            if (!value(&v)) return false;
+            o->teach_script = v;
         } else if (!strcmp(a, "--model")) {
             if (!value(&v)) return false;
             o->model = v;
@@ -119,8 +134,12 @@ bool parse_args(int argc, char **argv, ChatOptions *o) {
             return false;
         }
     }
-    if (frames_given && o->screenshot.empty()) {
-        fprintf(stderr, "error: --frames only applies with --screenshot\n");
+    if ((frames_given || !o->teach_script.empty()) && o->screenshot.empty()) {
+        fprintf(stderr, "error: --frames and --teach only apply with --screenshot\n");
+        return false;
+    }
+    if (!o->teach && (!o->teach_script.empty() || !o->adapter.empty())) {
+        fprintf(stderr, "error: --teach and --adapter need the trainer (drop --no-teach)\n");
         return false;
     }
     if (o->model.empty()) o->model = default_model_path();

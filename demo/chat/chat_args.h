@@ -16,6 +16,9 @@ struct ChatOptions {
     std::string screenshot;                                  // --screenshot OUT.png: scripted run, then save and exit
     int frames = 240;                                        // --frames N (with --screenshot)
     bool hud = true;                                         // --no-hud
+    bool teach = true;                                       // --no-teach: no trainer planned (no /teach)
+    std::string adapter;                                     // --adapter A.gguf: the character's adapter to start from
+    std::string teach_script;                                // --teach TEXT (with --screenshot): taught at frame 3
     bool vsync = true;                                       // --no-vsync (the 60 Hz pacer still runs)
     bool help = false;
 };

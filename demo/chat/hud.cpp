@@ -151,6 +151,22 @@ void Hud::draw(TextRenderer &t, float x, float y, float h, const FrameStats::Sum
         r.y = sgy + sgh + 8;
     }
 
+    // Teach mode: the character's adapter learning in the same frames.
+    if (in.teach && in.teach->ready) {
+        const TeachStatus &ts = *in.teach;
+        if (ts.active) {
+            snprintf(buf, sizeof buf, "step %d/%d  loss %.3f", ts.step, ts.steps, ts.train_loss);
+            r.row("teach", buf, kGood);
+            snprintf(buf, sizeof buf, "slice %.2f ms  max %.2f", ts.slice_us / 1000.0, ts.slice_max_us / 1000.0);
+            r.row("", buf, ts.slice_max_us > 1.5f * static_cast<float>(in.budget_us) ? kWarn : kValue);
+        } else if (ts.lessons) {
+            snprintf(buf, sizeof buf, "%d lesson%s: loss %.2f -> %.2f", ts.lessons, ts.lessons == 1 ? "" : "s", ts.loss_before,
+                     ts.loss_after);
+            r.row("teach", buf);
+        } else {
+            r.row("teach", "/teach TEXT: learn it", kKey);
+        }
+    }
     snprintf(buf, sizeof buf, "%.2f / %.2f MiB", mib(in.memory.used), mib(in.memory.budget));
     r.row("arena", buf);
     snprintf(buf, sizeof buf, "pos %lld  (ctx %d, %d sinks)", static_cast<long long>(in.session.n_past), m.n_ctx, m.n_sinks);

@@ -5,6 +5,7 @@
 #pragma once
 #include "frame_stats.h"
 #include "smallmind/smallmind.h"
+#include "teacher.h"
 #include "text_render.h"
 
 struct HudInfo {
@@ -20,6 +21,7 @@ struct HudInfo {
     int reply_tokens = 0;
     uint64_t frame_allocs = 0; // operator new calls during the last frame
     uint64_t loop_allocs = 0;  // since frame 10 (the first frames warm up the GPU driver)
+    const TeachStatus *teach = nullptr;
 };
 
 class Hud {

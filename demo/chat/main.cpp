@@ -12,6 +12,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstring>
+#include <string>
 #include <thread>
 
 namespace {
@@ -48,11 +49,17 @@ void push_key(SDL_Keycode k, SDL_Scancode sc) {
 // The --screenshot run types through SDL's event queue, so the test exercises the same
 // input path as a player: a story opening and Enter; then, a few frames before the
 // capture, a second opening, so the picture catches the model mid-stream with a live HUD.
-void script(int frame, int frames) {
+void script(int frame, int frames, const std::string &teach) {
     auto type_line = [](const char *s) {
         push_text(s);
         push_key(SDLK_RETURN, SDL_SCANCODE_RETURN);
     };
+    // SDL's text events hold 32 bytes: a longer line goes in pieces, Enter after the last.
+    if (frame == 3 && !teach.empty()) {
+        const std::string line = "/teach " + teach;
+        for (size_t at = 0; at < line.size(); at += 31) push_text(line.substr(at, 31).c_str());
+        push_key(SDLK_RETURN, SDL_SCANCODE_RETURN);
+    }
     if (frame == 5) type_line("Once upon a time");
     if (frames >= 60 && frame == frames - 8) type_line("Tom had a big red ball");
 }
@@ -100,7 +107,7 @@ int main(int argc, char **argv) {
             }
             break;
         }
-        if (shot) script(frame, opt.frames);
+        if (shot) script(frame, opt.frames, opt.teach_script);
 
         app.step_model();
         int w = kWindowW, h = kWindowH;
@@ -117,6 +124,12 @@ int main(int argc, char **argv) {
                 printf("wrote %s: %dx%d, %d frames, renderer %s, kv position %lld, operator new in frames %d..%d: %llu\n",
                        opt.screenshot.c_str(), w, h, opt.frames, video.renderer_name, static_cast<long long>(si.n_past),
                        kWarmupFrames, frame, static_cast<unsigned long long>(loop_allocs));
+                const TeachStatus &ts = app.teach_status();
+                if (!opt.teach_script.empty())
+                    printf("teach: %d lesson%s, step %d of %d, held-out loss on the taught text %.4f -> %.4f, slice max "
+                           "%.2f ms\n",
+                           ts.lessons, ts.lessons == 1 ? "" : "s", ts.step, ts.steps, ts.loss_before, ts.loss_after,
+                           ts.slice_max_us / 1000.0);
             }
             break;
         }
