@@ -287,15 +287,28 @@ sm_status linear_backward(const kern::Kernels &k, const Parallel *par, const Lin
     // added in ascending order, then u A.
     if (g.dx) {
         const bool rows8_ok = kern::wants_rows8(k, TensorType::F32, K, kTileRows);
+        const bool f32_rows8 = l.w.type == TensorType::F32 && l.w.layout == kern::Layout::Rows8;
         split(par, task_count(par, ws.max_tasks, chunks), chunks, [&](int task, int c0, int c1) {
             float *rows = slot(task), *tile = rows + static_cast<int64_t>(K) * kTileRows,
                   *o = tile + static_cast<int64_t>(K) * kTileRows;
             const int mb = c0 * kChunkRows, me = c1 * kChunkRows < M ? c1 * kChunkRows : M;
             for (int n0 = 0; n0 < N; n0 += kTileRows) {
                 const int nb = N - n0 < kTileRows ? N - n0 : kTileRows;
-                const bool r8 = rows8_ok && kern::wants_rows8(k, TensorType::F32, K, nb);
-                for (int r = 0; r < nb; r++) k.get_row(l.w, n0 + r, rows + static_cast<int64_t>(r) * K);
-                pack_wt(rows, nb, K, r8, tile);
+                bool r8 = rows8_ok && kern::wants_rows8(k, TensorType::F32, K, nb);
+                if (f32_rows8 && nb % 8 == 0) {
+                    // An F32 Rows8 group is its 8 rows transposed (K x 8): W^T's columns
+                    // come 8 at a time, no dequantization.
+                    r8 = false;
+                    for (int g = 0; g < nb / 8; g++) {
+                        const float *src = static_cast<const float *>(l.w.data) + static_cast<int64_t>(n0 / 8 + g) * 8 * K;
+                        for (int kk = 0; kk < K; kk++)
+                            memcpy(tile + static_cast<int64_t>(kk) * nb + 8 * g, src + static_cast<int64_t>(kk) * 8,
+                                   8 * sizeof(float));
+                    }
+                } else {
+                    for (int r = 0; r < nb; r++) k.get_row(l.w, n0 + r, rows + static_cast<int64_t>(r) * K);
+                    pack_wt(rows, nb, K, r8, tile);
+                }
                 kern::Matrix WT = f32_matrix(tile, K, nb);
                 if (r8) WT.layout = kern::Layout::Rows8;
                 const bool direct = n0 == 0 && !g.dx_accumulate;

@@ -62,7 +62,7 @@ void TrainModel::init_lora(const FrozenBase &base, Bump &a) {
     norm_sink_ = a.take_n<float>(static_cast<size_t>(hp.dim));
     // The workspace: the largest any product needs (the classifier and untargeted
     // projections run with rank 0).
-    size_t ws = lora::workspace_bytes(*base.k, base.w->output.type, R, hp.n_vocab, hp.dim, 0, base.max_tasks);
+    size_t ws = lora::workspace_bytes(*base.k, base.w->output.type, lora_head_rows(s_), hp.n_vocab, hp.dim, 0, base.max_tasks);
     for (int l = 0; l < hp.n_layers; l++)
         for (int t = 0; t < lora::kTargets; t++) {
             const Target tt = static_cast<Target>(t);
@@ -92,45 +92,79 @@ lora::Linear TrainModel::lora_linear(int l, Target t) const {
     return lin;
 }
 
-void TrainModel::lora_forward(int l, Target t, const float *x, int64_t ldx, float *y, int64_t ldy) {
+void TrainModel::lora_forward(int l, Target t, const float *x, int64_t ldx, float *y, int64_t ldy, int m0, int m1) {
     const lora::Workspace ws{lora_ws_, lora_ws_bytes_, base_.max_tasks};
     Error err;
-    const sm_status st = lora::linear_forward(*base_.k, c_.par, lora_linear(l, t), x, ldx, s_.rows(), y, ldy, lora_t(l, t), ws,
-                                              err);
+    const int rank = p_.lora_rank();
+    const sm_status st = lora::linear_forward(*base_.k, c_.par, lora_linear(l, t), x + m0 * ldx, ldx, m1 - m0, y + m0 * ldy, ldy,
+                                              lora_t(l, t) + static_cast<int64_t>(m0) * rank, ws, err);
     if (st != SM_OK && status_ == SM_OK) status_ = st;
 }
 
 void TrainModel::lora_backward(int l, Target t, const float *x, int64_t ldx, const float *dy, int64_t lddy, float *dx,
-                               bool dx_accumulate) {
+                               bool dx_accumulate, int m0, int m1) {
     const lora::Workspace ws{lora_ws_, lora_ws_bytes_, base_.max_tasks};
     lora::LinearGrads g;
     const int64_t a = p_.lora_a(l, t);
-    if (a >= 0) {
+    if (a >= 0) { // accumulated over the parts, in part order
         g.da = G(a);
         g.db = G(p_.lora_b(l, t));
     }
-    g.dx = dx;
     g.lddx = base_matrix(*base_.w, l, t).cols;
+    g.dx = dx + m0 * g.lddx;
     g.dx_accumulate = dx_accumulate;
     Error err;
-    const sm_status st = lora::linear_backward(*base_.k, c_.par, lora_linear(l, t), x, ldx, lora_t(l, t), dy, lddy, s_.rows(), g,
+    const int rank = p_.lora_rank();
+    const sm_status st = lora::linear_backward(*base_.k, c_.par, lora_linear(l, t), x + m0 * ldx, ldx,
+                                               lora_t(l, t) + static_cast<int64_t>(m0) * rank, dy + m0 * lddy, lddy, m1 - m0, g,
                                                ws, err);
     if (st != SM_OK && status_ == SM_OK) status_ = st;
 }
 
-void TrainModel::lora_run(int u) {
+namespace {
+
+// Part `part` of n_parts of [0, rows), in whole 16-row blocks.
+void row_range(int rows, int part, int n_parts, int &m0, int &m1) {
+    const int blocks = (rows + 15) / 16;
+    m0 = static_cast<int>(static_cast<int64_t>(blocks) * part / n_parts) * 16;
+    m1 = static_cast<int>(static_cast<int64_t>(blocks) * (part + 1) / n_parts) * 16;
+    if (m0 > rows) m0 = rows;
+    if (m1 > rows) m1 = rows;
+}
+
+} // namespace
+
+int TrainModel::lora_parts(int u) const {
+    const int L = p_.hp().n_layers, R = s_.rows();
+    if (u == 0) return 1;
+    u -= 1;
+    int op = -1;
+    if (u < kLayerOps * L) op = u % kLayerOps;
+    else if (u - kLayerOps * L < kHeadOps)
+        return u - kLayerOps * L == kClassifier ? (R + lora_head_rows(s_) - 1) / lora_head_rows(s_) : 1;
+    else if (u - kLayerOps * L - kHeadOps < kLayerOps * L) op = kLayerOps - 1 - (u - kLayerOps * L - kHeadOps) % kLayerOps;
+    if (op != kQkv && op != kWo && op != kW13 && op != kW2) return 1;
+    const int most = (R + 15) / 16;
+    int k = static_cast<int>(unit_flops(u + 1) / kLoraPartFlops + 0.5);
+    k = k < 1 ? 1 : k;
+    return k < most ? k : most;
+}
+
+void TrainModel::lora_run(int u, int part, int n_parts) {
     const int L = p_.hp().n_layers;
     if (u == 0) { // the adapters' gradients are all added to: zero them for a new step
-        if (first_micro_) memset(grads_, 0, sizeof(float) * static_cast<size_t>(p_.total()));
+        if (first_micro_ && !forward_only_) memset(grads_, 0, sizeof(float) * static_cast<size_t>(p_.total()));
         lora_embedding_forward();
         return;
     }
     u -= 1;
-    if (u < kLayerOps * L) return lora_layer_forward(u / kLayerOps, u % kLayerOps);
+    int m0 = 0, m1 = 0;
+    row_range(s_.rows(), part, n_parts, m0, m1);
+    if (u < kLayerOps * L) return lora_layer_forward(u / kLayerOps, u % kLayerOps, m0, m1);
     u -= kLayerOps * L;
-    if (u < kHeadOps) return lora_head(u);
+    if (u < kHeadOps) return u == kClassifier ? lora_head_chunk(part, n_parts) : lora_head(u);
     u -= kHeadOps;
-    if (u < kLayerOps * L) return lora_layer_backward(L - 1 - u / kLayerOps, kLayerOps - 1 - u % kLayerOps);
+    if (u < kLayerOps * L) return lora_layer_backward(L - 1 - u / kLayerOps, kLayerOps - 1 - u % kLayerOps, m0, m1);
     // the embedding is frozen: its backward has nothing to do
 }
 
@@ -139,7 +173,7 @@ void TrainModel::lora_embedding_forward() {
     for (int r = 0; r < s_.rows(); r++) base_.k->get_row(base_.w->tok_embd, tokens_[r], x_ + static_cast<int64_t>(r) * D);
 }
 
-void TrainModel::lora_layer_forward(int l, int op) {
+void TrainModel::lora_layer_forward(int l, int op, int m0, int m1) {
     const Hparams &hp = p_.hp();
     const LayerWeights &B = base_.w->layers[l];
     const int R = s_.rows(), D = hp.dim, H = hp.hidden_dim, QD = hp.q_dim(), KVD = hp.kv_dim(), QKV = p_.qkv_rows();
@@ -148,15 +182,15 @@ void TrainModel::lora_layer_forward(int l, int op) {
     float *qkv = qkv_ + static_cast<int64_t>(l) * R * QKV, *atty = atty_ + static_cast<int64_t>(l) * R * QD;
     float *h13 = h13_ + static_cast<int64_t>(l) * R * 2 * H, *hs = hs_ + static_cast<int64_t>(l) * R * H;
     float *att = att_ + static_cast<int64_t>(l) * s_.B * hp.n_heads * s_.T * s_.T;
-    auto add = [&](float *y, const float *a) {
-        for (int64_t i = 0; i < rd; i++) y[i] += a[i];
+    auto add_rows = [&](float *y, const float *a) { // the residual, this part's rows
+        for (int64_t i = static_cast<int64_t>(m0) * D; i < static_cast<int64_t>(m1) * D; i++) y[i] += a[i];
     };
     switch (op) {
     case kAttnNorm: rmsnorm_forward(xn1, rstd1_ + static_cast<int64_t>(l) * R, x, B.attn_norm, R, D, hp.norm_eps); break;
     case kQkv:
-        lora_forward(l, Target::Q, xn1, D, qkv, QKV);
-        lora_forward(l, Target::K, xn1, D, qkv + QD, QKV);
-        lora_forward(l, Target::V, xn1, D, qkv + QD + KVD, QKV);
+        lora_forward(l, Target::Q, xn1, D, qkv, QKV, m0, m1);
+        lora_forward(l, Target::K, xn1, D, qkv + QD, QKV, m0, m1);
+        lora_forward(l, Target::V, xn1, D, qkv + QD + KVD, QKV, m0, m1);
         break;
     case kRope:
         rope_forward(qkv, QKV, R, s_.T, hp.n_heads, hp.head_dim, rope_cs_);
@@ -168,54 +202,68 @@ void TrainModel::lora_layer_forward(int l, int op) {
         break;
     }
     case kWo:
-        lora_forward(l, Target::O, atty, QD, xmid, D);
-        add(xmid, x);
+        lora_forward(l, Target::O, atty, QD, xmid, D, m0, m1);
+        add_rows(xmid, x);
         break;
     case kFfnNorm: rmsnorm_forward(xn2, rstd2_ + static_cast<int64_t>(l) * R, xmid, B.ffn_norm, R, D, hp.norm_eps); break;
     case kW13:
-        lora_forward(l, Target::Gate, xn2, D, h13, 2 * H);
-        lora_forward(l, Target::Up, xn2, D, h13 + H, 2 * H);
+        lora_forward(l, Target::Gate, xn2, D, h13, 2 * H, m0, m1);
+        lora_forward(l, Target::Up, xn2, D, h13 + H, 2 * H, m0, m1);
         break;
     case kSwiglu: swiglu_forward(hs, h13, R, H); break;
     default:
-        lora_forward(l, Target::Down, hs, H, xout, D);
-        add(xout, xmid);
+        lora_forward(l, Target::Down, hs, H, xout, D, m0, m1);
+        add_rows(xout, xmid);
         break;
     }
 }
 
-void TrainModel::lora_head(int op) {
+// Rows [m0, m1) through the frozen classifier: logits for the chunk only, their loss
+// (summed in row order across the chunks), then, when training, the loss gradient and
+// dxn = dlogits W for those rows.
+void TrainModel::lora_head_chunk(int part, int n_parts) {
     const Hparams &hp = p_.hp();
-    const int R = s_.rows(), D = hp.dim, V = hp.n_vocab, L = hp.n_layers;
-    float *xl = x_ + static_cast<int64_t>(L) * R * D;
+    const int R = s_.rows(), D = hp.dim, V = hp.n_vocab, rows = lora_head_rows(s_);
+    const int m0 = part * rows, m1 = m0 + rows < R ? m0 + rows : R;
+    (void)n_parts;
     const lora::Workspace ws{lora_ws_, lora_ws_bytes_, base_.max_tasks};
     lora::Linear cls;
     cls.w = base_.w->output; // frozen: rank 0
     Error err;
-    sm_status st = SM_OK;
-    switch (op) {
-    case kFinalNorm: rmsnorm_forward(xnf_, rstdf_, xl, base_.w->output_norm, R, D, hp.norm_eps); break;
-    case kClassifier: st = lora::linear_forward(*base_.k, c_.par, cls, xnf_, D, R, logits_, V, nullptr, ws, err); break;
-    case kLoss: loss_sum_ = crossentropy_forward(logits_, losses_, targets_, R, V); break;
-    case kLossBackward: crossentropy_backward(logits_, targets_, R, V, loss_scale_); break;
-    case kClassifierBackward: {
+    if (part == 0) loss_sum_ = 0.0;
+    sm_status st = lora::linear_forward(*base_.k, c_.par, cls, xnf_ + static_cast<int64_t>(m0) * D, D, m1 - m0, logits_, V,
+                                        nullptr, ws, err);
+    loss_sum_ += crossentropy_forward(logits_, losses_ + m0, targets_ + m0, m1 - m0, V);
+    if (!forward_only_ && st == SM_OK) {
+        crossentropy_backward(logits_, targets_ + m0, m1 - m0, V, loss_scale_);
         lora::LinearGrads g;
-        g.dx = dxn_;
+        g.dx = dxn_ + static_cast<int64_t>(m0) * D;
         g.lddx = D;
-        st = lora::linear_backward(*base_.k, c_.par, cls, xnf_, D, nullptr, logits_, V, R, g, ws, err);
-        break;
-    }
-    default:
-        memset(dx_, 0, sizeof(float) * static_cast<size_t>(R) * static_cast<size_t>(D));
-        memset(norm_sink_, 0, sizeof(float) * static_cast<size_t>(D));
-        rmsnorm_backward(dx_, norm_sink_, dxn_, xl, base_.w->output_norm, rstdf_, R, D);
-        break;
+        st = lora::linear_backward(*base_.k, c_.par, cls, xnf_ + static_cast<int64_t>(m0) * D, D, nullptr, logits_, V, m1 - m0, g,
+                                   ws, err);
     }
     if (st != SM_OK && status_ == SM_OK) status_ = st;
 }
 
+// The head's other units: the final norm forward, and its backward (the classifier,
+// loss and their gradients ran fused in the chunks).
+void TrainModel::lora_head(int op) {
+    const Hparams &hp = p_.hp();
+    const int R = s_.rows(), D = hp.dim, L = hp.n_layers;
+    float *xl = x_ + static_cast<int64_t>(L) * R * D;
+    switch (op) {
+    case kFinalNorm: rmsnorm_forward(xnf_, rstdf_, xl, base_.w->output_norm, R, D, hp.norm_eps); break;
+    case kFinalNormBackward:
+        memset(dx_, 0, sizeof(float) * static_cast<size_t>(R) * static_cast<size_t>(D));
+        memset(norm_sink_, 0, sizeof(float) * static_cast<size_t>(D));
+        rmsnorm_backward(dx_, norm_sink_, dxn_, xl, base_.w->output_norm, rstdf_, R, D);
+        break;
+    default: break; // kLoss, kLossBackward, kClassifierBackward: in the chunks
+    }
+}
+
 // As layer_backward (model.cpp): dx_ carries dL/d(residual) through the layer.
-void TrainModel::lora_layer_backward(int l, int op) {
+void TrainModel::lora_layer_backward(int l, int op, int m0, int m1) {
     const Hparams &hp = p_.hp();
     const LayerWeights &B = base_.w->layers[l];
     const int R = s_.rows(), D = hp.dim, H = hp.hidden_dim, QD = hp.q_dim(), KVD = hp.kv_dim(), QKV = p_.qkv_rows();
@@ -225,17 +273,17 @@ void TrainModel::lora_layer_backward(int l, int op) {
     const float *h13 = h13_ + static_cast<int64_t>(l) * R * 2 * H, *hs = hs_ + static_cast<int64_t>(l) * R * H;
     const float *att = att_ + static_cast<int64_t>(l) * s_.B * hp.n_heads * s_.T * s_.T;
     switch (op) {
-    case kW2: lora_backward(l, Target::Down, hs, H, dx_, D, dhs_, false); break;
+    case kW2: lora_backward(l, Target::Down, hs, H, dx_, D, dhs_, false, m0, m1); break;
     case kSwiglu: swiglu_backward(dh13_, dhs_, h13, R, H); break;
     case kW13:
-        lora_backward(l, Target::Gate, xn2, D, dh13_, 2 * H, dxn_, false);
-        lora_backward(l, Target::Up, xn2, D, dh13_ + H, 2 * H, dxn_, true);
+        lora_backward(l, Target::Gate, xn2, D, dh13_, 2 * H, dxn_, false, m0, m1);
+        lora_backward(l, Target::Up, xn2, D, dh13_ + H, 2 * H, dxn_, true, m0, m1);
         break;
     case kFfnNorm:
         memset(norm_sink_, 0, sizeof(float) * static_cast<size_t>(D));
         rmsnorm_backward(dx_, norm_sink_, dxn_, xmid, B.ffn_norm, rstd2_ + static_cast<int64_t>(l) * R, R, D);
         break;
-    case kWo: lora_backward(l, Target::O, atty, QD, dx_, D, datty_, false); break;
+    case kWo: lora_backward(l, Target::O, atty, QD, dx_, D, datty_, false, m0, m1); break;
     case kAttention: {
         const AttnShape a{s_.B, s_.T, hp.n_heads, hp.n_kv_heads, hp.head_dim, QKV, QKV, QD};
         attention_backward(c_, dqkv_, dqkv_ + QD, dqkv_ + QD + KVD, datty_, att, qkv, qkv + QD, qkv + QD + KVD, a, attn_scratch_,
@@ -247,9 +295,9 @@ void TrainModel::lora_layer_backward(int l, int op) {
         rope_backward(dqkv_ + QD, QKV, R, s_.T, hp.n_kv_heads, hp.head_dim, rope_cs_);
         break;
     case kQkv:
-        lora_backward(l, Target::Q, xn1, D, dqkv_, QKV, dxn_, false);
-        lora_backward(l, Target::K, xn1, D, dqkv_ + QD, QKV, dxn_, true);
-        lora_backward(l, Target::V, xn1, D, dqkv_ + QD + KVD, QKV, dxn_, true);
+        lora_backward(l, Target::Q, xn1, D, dqkv_, QKV, dxn_, false, m0, m1);
+        lora_backward(l, Target::K, xn1, D, dqkv_ + QD, QKV, dxn_, true, m0, m1);
+        lora_backward(l, Target::V, xn1, D, dqkv_ + QD + KVD, QKV, dxn_, true, m0, m1);
         break;
     default:
         memset(norm_sink_, 0, sizeof(float) * static_cast<size_t>(D));

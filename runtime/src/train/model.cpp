@@ -149,7 +149,7 @@ void TrainModel::init(const ParamLayout &p, BatchShape s, Bump &a, const FrozenB
     hs_ = a.take_n<float>(L * R * H);
     xnf_ = a.take_n<float>(R * D);
     rstdf_ = a.take_n<float>(R);
-    logits_ = a.take_n<float>(R * V);
+    logits_ = a.take_n<float>((lora_ ? lora_head_rows(s) : R) * V); // LoRA mode: one chunk of rows at a time
     losses_ = a.take_n<float>(R);
     dx_ = a.take_n<float>(R * D);
     dxn_ = a.take_n<float>(R * D);
@@ -243,6 +243,7 @@ int TrainModel::split_size(int u, int *block) const {
 }
 
 int TrainModel::parts(int u) const {
+    if (lora_) return lora_parts(u);
     int block = 16;
     const int n = split_size(u, &block);
     if (n == 0) return 1;
@@ -256,7 +257,7 @@ void TrainModel::run_part(int u, int part) {
     const int L = p_.hp().n_layers;
     const int D = p_.hp().dim, R = s_.rows();
     const int n = parts(u);
-    if (lora_) return lora_run(u);
+    if (lora_) return lora_run(u, part, n);
     if (u == 0) {
         if (first_micro_) zero_fresh_grads();
         embedding_forward(x_, tokens_, W(p_.tok_embd()), R, D);

@@ -124,6 +124,8 @@ public:
     // gradient scale (1 / targets of the whole optimizer step) and whether gradients
     // start from zero (the first micro-batch) or accumulate. Copies the tokens.
     void set_batch(const int32_t *tokens, const int32_t *targets, float loss_scale, bool first_micro);
+    // Evaluation: LoRA mode's fused head then skips the loss gradient and dx.
+    void set_forward_only(bool f) { forward_only_ = f; }
     // Runs unit u of the micro-batch (0 <= u < units_per_micro()); a forward-only pass
     // (evaluation) runs units [0, forward_units()).
     void run_unit(int u) {
@@ -150,15 +152,23 @@ private:
     void layer_forward(int l, int op, int part, int n_parts);
     // LoRA mode (train/lora_model.cpp): the same ops over the frozen base and the adapters.
     void lora_embedding_forward();
-    void lora_layer_forward(int l, int op);
-    void lora_layer_backward(int l, int op);
+    void lora_layer_forward(int l, int op, int m0, int m1);
+    void lora_layer_backward(int l, int op, int m0, int m1);
     void lora_head(int op);
     void init_lora(const FrozenBase &base, Bump &a);
-    void lora_run(int u);
+    // LoRA units run as parts over ranges of rows (a fixed count per shape, so the bits
+    // never depend on the slicing); the head is fused per chunk of rows: classifier,
+    // loss, its gradient and dx in one part, so only a chunk's logits are ever held.
+    static constexpr double kLoraPartFlops = 60e6;
+    static int lora_head_rows(BatchShape s) { return s.rows() < 128 ? s.rows() : 128; }
+    int lora_parts(int u) const;
+    void lora_run(int u, int part, int n_parts);
+    void lora_head_chunk(int part, int n_parts);
     lora::Linear lora_linear(int l, lora::Target t) const;
-    void lora_forward(int l, lora::Target t, const float *x, int64_t ldx, float *y, int64_t ldy);
+    // Rows [m0, m1) of one projection (x, y, dy, dx point at row 0).
+    void lora_forward(int l, lora::Target t, const float *x, int64_t ldx, float *y, int64_t ldy, int m0, int m1);
     void lora_backward(int l, lora::Target t, const float *x, int64_t ldx, const float *dy, int64_t lddy, float *dx,
-                       bool dx_accumulate);
+                       bool dx_accumulate, int m0, int m1);
     float *lora_t(int l, lora::Target t) const; // the saved scaled A x of (layer, target)
     void layer_backward(int l, int op, int part, int n_parts);
     void head(int op, int part, int n_parts);
@@ -190,6 +200,7 @@ private:
     // LoRA mode
     FrozenBase base_;
     bool lora_ = false;
+    bool forward_only_ = false;
     float *lora_t_ = nullptr;    // [L][kTargets][rows][rank]
     float *norm_sink_ = nullptr; // the frozen norms' gradients go here, unread
     void *lora_ws_ = nullptr;    // the products' workspace

@@ -429,7 +429,9 @@ double Trainer::eval(int64_t max_sequences) {
             }
         }
         model_.set_batch(batch_tokens_, batch_targets_, 1.0f, true);
+        model_.set_forward_only(true);
         for (int u = 0; u < model_.forward_units(); u++) model_.run_unit(u);
+        model_.set_forward_only(false);
         sum += model_.loss_sum();
     }
     return count > 0 ? sum / static_cast<double>(count) : 0.0;
