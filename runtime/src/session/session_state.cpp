@@ -102,8 +102,12 @@ size_t Session::save(uint8_t *buf, size_t cap, uint64_t fingerprint) const {
         w.val<int32_t>(choice_len[i]);
         w.put(choices[i], static_cast<size_t>(choice_len[i]));
     }
+    // The pending UTF-8 bytes, zero padded: the stream's buffer beyond them holds leftovers
+    // of earlier text (a load or reset keeps them), and a save is a function of the state.
+    unsigned char pend[4] = {0, 0, 0, 0};
+    memcpy(pend, utf8.pending_bytes(), static_cast<size_t>(utf8.pending()));
     w.val<uint8_t>(static_cast<uint8_t>(utf8.pending()));
-    w.put(utf8.pending_bytes(), 4);
+    w.put(pend, 4);
     w.val<int32_t>(n_hold);
     w.put(hold, static_cast<size_t>(n_hold));
     w.val<int32_t>(n_gen_text);
