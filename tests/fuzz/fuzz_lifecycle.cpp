@@ -350,14 +350,14 @@ void op(State &S, Input &in) {
         break;
     }
     case 14: // destroy the model: refused while it has sessions; else reloaded (once per
-             // input, and only for the code of slot 0: a load builds the tokenizer, which
-             // costs as much as the rest of a run)
+             // input, and only for code 14 itself, model 0 slot 0: a load builds the
+             // tokenizer, which costs as much as the rest of a run)
         if (live_sessions(S, m) > 0) {
             st = sm_model_destroy(F.models[m]);
             EXPECT(st == SM_ERR_STATE, st);
             st = sm_runtime_destroy(F.rt);
             EXPECT(st == SM_ERR_STATE, st);
-        } else if (!S.reloaded && code >> 5 == 0) {
+        } else if (!S.reloaded && code == 14) {
             S.reloaded = true;
             sm_model *old = F.models[m];
             st = sm_model_destroy(old);
