@@ -5,11 +5,12 @@
 // not edits. Every load must either fail with a status or leave a session that generates
 // without fault (ASan and UBSan watch).
 //
-// The model is a tiny llama2.c checkpoint written once at start (dim 16, one layer, seeded
-// random weights) with the stories260K tokenizer (tests/data/tok512.bin): the field checks
-// do not depend on the weights, and a tiny model keeps the state small enough for the
-// 2-byte offset to reach all of it and each run to take well under a millisecond.
+// The model is tiny_model.h's llama2.c checkpoint, written once at start (dim 16, one layer,
+// seeded random weights), with the stories260K tokenizer (tests/data/tok512.bin): the field
+// checks do not depend on the weights, and a tiny model keeps the state small enough for
+// the 2-byte offset to reach all of it and each run to take well under a millisecond.
 #include "smallmind/smallmind.h"
+#include "fuzz/tiny_model.h"
 
 #include <cstdint>
 #include <cstdio>
@@ -28,41 +29,9 @@ struct Fixture {
     std::vector<uint8_t> state; // a real saved state, mid-generation
 };
 
-std::string repo_dir() {
-    char buf[4096];
-    ssize_t n = readlink("/proc/self/exe", buf, sizeof buf - 1);
-    std::string exe = n > 0 ? std::string(buf, static_cast<size_t>(n)) : "./bin/fuzz/x";
-    for (int up = 0; up < 3; up++) exe = exe.substr(0, exe.find_last_of('/')); // <repo>/bin/<config>/exe
-    return exe;
-}
-
 [[noreturn]] void fail(const Fixture &f, const char *what) {
     fprintf(stderr, "fuzz_session_state: %s: %s\n", what, f.rt ? sm_last_error(f.rt) : "no runtime");
     exit(1); // a broken fixture, not a finding: libFuzzer must not save an input for it
-}
-
-// A llama2.c legacy (version 0) checkpoint: 7 x i32 header, then every tensor in run.c's
-// order (shared classifier), RoPE tables last; weights uniform in +-0.5 from a fixed seed.
-std::string write_tiny_model() {
-    const int32_t dim = 16, hidden = 32, layers = 1, heads = 2, kv_heads = 1, vocab = 512, seq = 64;
-    const int64_t hd = dim / heads, kvd = kv_heads * hd;
-    const int64_t floats = vocab * dim + layers * (dim + dim * dim + 2 * dim * kvd + dim * dim + dim + 3 * dim * hidden) + dim +
-                           seq * hd;
-    const int32_t header[7] = {dim, hidden, layers, heads, kv_heads, vocab, seq};
-    std::vector<float> w(static_cast<size_t>(floats));
-    uint32_t x = 12345;
-    for (float &v : w) {
-        x ^= x << 13, x ^= x >> 17, x ^= x << 5;
-        v = static_cast<float>(x >> 8) / 16777216.0f - 0.5f;
-    }
-    char path[] = "/tmp/fuzz_session_state_XXXXXX";
-    const int fd = mkstemp(path);
-    if (fd < 0) return std::string();
-    const bool ok = write(fd, header, sizeof header) == static_cast<ssize_t>(sizeof header) &&
-                    write(fd, w.data(), w.size() * 4) == static_cast<ssize_t>(w.size() * 4);
-    close(fd);
-    if (!ok) unlink(path);
-    return ok ? path : std::string();
 }
 
 Fixture make() {
@@ -73,7 +42,7 @@ Fixture make() {
     sm_model_desc md = sm_model_desc_default();
     md.n_ctx = 64; // a small ring, so a state wraps it within a few dozen tokens
     md.max_batch = 16;
-    const std::string model = write_tiny_model(), tok = repo_dir() + "/tests/data/tok512.bin";
+    const std::string model = fuzz::write_tiny_model("fuzz_session_state"), tok = fuzz::tiny_tokenizer_path();
     if (model.empty()) fail(f, "cannot write the tiny model to /tmp");
     const sm_status st = sm_model_load(f.rt, model.c_str(), tok.c_str(), &md, &f.model);
     unlink(model.c_str());
