@@ -135,6 +135,36 @@ TEST_CASE("snapshot: a save mid-forward changes nothing and restores the token i
     }
 }
 
+// fuzz_lifecycle (regression submit-during-flight-then-save): a submit that landed while a
+// forward was in flight counted from that forward's end in the original (it sampled one
+// more token of the old generation) but from its start in a restored save, so the two
+// generated different tokens. Both now take it before the forward's sample.
+TEST_CASE("snapshot: a submit that lands while a forward is in flight restores exactly", "[session][save]") {
+    for (size_t extra : {size_t(0), size_t(3)}) {
+        World w, w2;
+        sm_model_desc md = sm_model_desc_default();
+        md.max_batch = 32;
+        REQUIRE(w.load(md));
+        REQUIRE(w2.load(md));
+        const auto sd = apitest::sampling(3, 2);
+        sm_session *a = w.session(&sd), *b = w2.session(&sd);
+        REQUIRE((a && b));
+        const auto p = prompt(20);
+        REQUIRE(sm_session_submit_tokens(a, p.data(), p.size()) == SM_OK);
+        sm_step_result r;
+        REQUIRE(sm_session_step(a, 1, &r) == SM_OK); // one unit: the prompt's forward is in flight
+        REQUIRE(r.finish == SM_FINISH_NONE);
+        const std::vector<int32_t> more = {5, 6, 7};
+        REQUIRE(sm_session_submit_tokens(a, more.data(), extra) == SM_OK);
+        const auto state = save(a);
+        REQUIRE(sm_session_load(b, state.data(), state.size()) == SM_OK);
+        const auto from_a = run(a, 0), from_b = run(b, 0);
+        INFO(extra << " tokens submitted mid-forward");
+        CHECK(from_a.size() == 2);
+        CHECK(from_b == from_a);
+    }
+}
+
 // Issue 18: more than 1024 queued tokens were counted but never written; the load refused.
 TEST_CASE("snapshot: 5000 queued tokens round-trip", "[session][save]") {
     World w;
