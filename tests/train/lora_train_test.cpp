@@ -12,6 +12,7 @@
 #include "lora/adapter_file.h"
 #include "quant/quant.h"
 #include "reference_double.h"
+#include "train/trainer.h"
 #include "train/weights_io.h"
 
 #include <algorithm>
@@ -424,4 +425,55 @@ TEST_CASE("lora training: fine-tuning stories260K on a text lowers its held-out 
     REQUIRE(sm_trainer_get_info(t, &info) == SM_OK);
     CHECK(info.publishes == 1);
     sm_trainer_destroy(t);
+}
+
+// The parts a LoRA unit runs as (rows of the products; vocabulary slices, loss rows and
+// dx slices of the head) are fixed by the shape; with tiny parts every split path runs
+// and the gradient must still be the whole's (sums regrouped: not bit for bit).
+TEST_CASE("lora training: products and the head split into many parts give the same gradient", "[train][lora]") {
+    sm_model_desc md = sm_model_desc_default();
+    smtest::Loaded L;
+    REQUIRE(smtest::load(L, smtest::stories_path("gguf"), SM_ISA_AUTO, md));
+    const sm_model *M = sm::api::model_of(L.model);
+    const bool tied = M->w.output.data == M->w.tok_embd.data;
+    sm::train::ParamLayout p;
+    REQUIRE(p.init_lora(M->hp, tied, 4, SM_LORA_ALL));
+    sm::train::TrainConfig c;
+    c.batch = 2;
+    c.seq_len = 40;
+    const std::vector<float> initial = trt::randf(static_cast<size_t>(p.total()), 31, 0.05f);
+    std::mt19937 g(8);
+    std::vector<int32_t> tokens(80), targets(80);
+    for (auto &x : tokens) x = static_cast<int32_t>(g() % 512);
+    for (auto &x : targets) x = static_cast<int32_t>(g() % 512);
+    auto gradient = [&](double part_flops, std::vector<float> *out) {
+        sm::train::FrozenBase b;
+        b.w = &M->w;
+        b.k = M->rt->kernels;
+        b.lora_scale = 2.0f;
+        b.part_flops = part_flops;
+        sm::train::TrainerSizes sz;
+        sm::Error err;
+        REQUIRE(sm::train::Trainer::plan(p, c, sz, err, &b));
+        void *block = aligned_alloc(64, (sz.total + 63) / 64 * 64);
+        sm::train::Trainer t;
+        const sm::train::Compute comp{M->rt->kernels, nullptr, sm::kern::train_kernels_for(M->rt->kernels->isa)};
+        t.init(p, c, comp, block, initial.data(), &b);
+        const double loss = t.gradient(tokens.data(), targets.data());
+        CHECK(t.status() == SM_OK);
+        out->assign(t.grads(), t.grads() + p.total());
+        free(block);
+        return loss;
+    };
+    std::vector<float> whole, split;
+    const double lw = gradient(0, &whole), ls = gradient(3e4, &split); // 3e4: 32 vocabulary slices, 80 loss parts
+    CHECK(ls == Approx(lw).epsilon(1e-6));
+    double gmax = 0, dmax = 0;
+    for (size_t i = 0; i < whole.size(); i++) {
+        gmax = std::max(gmax, std::fabs(static_cast<double>(whole[i])));
+        dmax = std::max(dmax, std::fabs(static_cast<double>(whole[i]) - split[i]));
+    }
+    INFO("largest gradient " << gmax << ", largest difference " << dmax);
+    CHECK(gmax > 0);
+    CHECK(dmax <= 1e-5 * gmax);
 }

@@ -62,7 +62,8 @@ void TrainModel::init_lora(const FrozenBase &base, Bump &a) {
     norm_sink_ = a.take_n<float>(static_cast<size_t>(hp.dim));
     // The workspace: the largest any product needs (the classifier and untargeted
     // projections run with rank 0).
-    size_t ws = lora::workspace_bytes(*base.k, base.w->output.type, lora_head_rows(s_), hp.n_vocab, hp.dim, 0, base.max_tasks);
+    const HeadSplit hs = head_split();
+    size_t ws = lora::workspace_bytes(*base.k, base.w->output.type, lora_head_rows(s_), hs.vocab_cols, hp.dim, 0, base.max_tasks);
     for (int l = 0; l < hp.n_layers; l++)
         for (int t = 0; t < lora::kTargets; t++) {
             const Target tt = static_cast<Target>(t);
@@ -132,6 +133,12 @@ void row_range(int rows, int part, int n_parts, int &m0, int &m1) {
     if (m1 > rows) m1 = rows;
 }
 
+// Part `part` of n_parts of [0, n) tasks.
+void task_range(int n, int part, int n_parts, int &t0, int &t1) {
+    t0 = static_cast<int>(static_cast<int64_t>(n) * part / n_parts);
+    t1 = static_cast<int>(static_cast<int64_t>(n) * (part + 1) / n_parts);
+}
+
 } // namespace
 
 int TrainModel::lora_parts(int u) const {
@@ -141,11 +148,22 @@ int TrainModel::lora_parts(int u) const {
     int op = -1;
     if (u < kLayerOps * L) op = u % kLayerOps;
     else if (u - kLayerOps * L < kHeadOps)
-        return u - kLayerOps * L == kClassifier ? (R + lora_head_rows(s_) - 1) / lora_head_rows(s_) : 1;
+        return u - kLayerOps * L == kClassifier ? (R + lora_head_rows(s_) - 1) / lora_head_rows(s_) * head_split().per_chunk()
+                                                : 1;
     else if (u - kLayerOps * L - kHeadOps < kLayerOps * L) op = kLayerOps - 1 - (u - kLayerOps * L - kHeadOps) % kLayerOps;
-    if (op != kQkv && op != kWo && op != kW13 && op != kW2) return 1;
-    const int most = (R + 15) / 16;
-    int k = static_cast<int>(unit_flops(u + 1) / kLoraPartFlops + 0.5);
+    if (op == kRope) return 1; // cheap, and its rows need their positions
+    const Hparams &hp = p_.hp();
+    const bool backward = u >= kLayerOps * L;
+    const int most = op == kAttention ? (backward ? s_.B * hp.n_kv_heads : s_.B * hp.n_heads) : (R + 15) / 16;
+    // Weights in product flops of the ops that are not products, so every part takes
+    // about as long: attention runs at about a quarter of the products' rate, and an
+    // element of SwiGLU (an exp) or of a norm costs what ~400 / ~60 product flops do
+    // (fitted to bench-train's per-unit times on the 24M model).
+    double work = unit_flops(u + 1);
+    if (op == kAttention) work *= 4;
+    else if (op == kSwiglu) work = 400.0 * R * hp.hidden_dim * (backward ? 2 : 1);
+    else if (op == kAttnNorm || op == kFfnNorm) work = 60.0 * R * hp.dim * (backward ? 2 : 1);
+    int k = static_cast<int>(work / part_flops() + 0.5);
     k = k < 1 ? 1 : k;
     return k < most ? k : most;
 }
@@ -158,13 +176,11 @@ void TrainModel::lora_run(int u, int part, int n_parts) {
         return;
     }
     u -= 1;
-    int m0 = 0, m1 = 0;
-    row_range(s_.rows(), part, n_parts, m0, m1);
-    if (u < kLayerOps * L) return lora_layer_forward(u / kLayerOps, u % kLayerOps, m0, m1);
+    if (u < kLayerOps * L) return lora_layer_forward(u / kLayerOps, u % kLayerOps, part, n_parts);
     u -= kLayerOps * L;
-    if (u < kHeadOps) return u == kClassifier ? lora_head_chunk(part, n_parts) : lora_head(u);
+    if (u < kHeadOps) return u == kClassifier ? lora_head_part(part) : lora_head(u);
     u -= kHeadOps;
-    if (u < kLayerOps * L) return lora_layer_backward(L - 1 - u / kLayerOps, kLayerOps - 1 - u % kLayerOps, m0, m1);
+    if (u < kLayerOps * L) return lora_layer_backward(L - 1 - u / kLayerOps, kLayerOps - 1 - u % kLayerOps, part, n_parts);
     // the embedding is frozen: its backward has nothing to do
 }
 
@@ -173,7 +189,9 @@ void TrainModel::lora_embedding_forward() {
     for (int r = 0; r < s_.rows(); r++) base_.k->get_row(base_.w->tok_embd, tokens_[r], x_ + static_cast<int64_t>(r) * D);
 }
 
-void TrainModel::lora_layer_forward(int l, int op, int m0, int m1) {
+void TrainModel::lora_layer_forward(int l, int op, int part, int n_parts) {
+    int m0 = 0, m1 = 0;
+    row_range(s_.rows(), part, n_parts, m0, m1);
     const Hparams &hp = p_.hp();
     const LayerWeights &B = base_.w->layers[l];
     const int R = s_.rows(), D = hp.dim, H = hp.hidden_dim, QD = hp.q_dim(), KVD = hp.kv_dim(), QKV = p_.qkv_rows();
@@ -186,7 +204,10 @@ void TrainModel::lora_layer_forward(int l, int op, int m0, int m1) {
         for (int64_t i = static_cast<int64_t>(m0) * D; i < static_cast<int64_t>(m1) * D; i++) y[i] += a[i];
     };
     switch (op) {
-    case kAttnNorm: rmsnorm_forward(xn1, rstd1_ + static_cast<int64_t>(l) * R, x, B.attn_norm, R, D, hp.norm_eps); break;
+    case kAttnNorm:
+        rmsnorm_forward(xn1 + m0 * D, rstd1_ + static_cast<int64_t>(l) * R + m0, x + m0 * D, B.attn_norm, m1 - m0, D,
+                        hp.norm_eps);
+        break;
     case kQkv:
         lora_forward(l, Target::Q, xn1, D, qkv, QKV, m0, m1);
         lora_forward(l, Target::K, xn1, D, qkv + QD, QKV, m0, m1);
@@ -196,21 +217,26 @@ void TrainModel::lora_layer_forward(int l, int op, int m0, int m1) {
         rope_forward(qkv, QKV, R, s_.T, hp.n_heads, hp.head_dim, rope_cs_);
         rope_forward(qkv + QD, QKV, R, s_.T, hp.n_kv_heads, hp.head_dim, rope_cs_);
         break;
-    case kAttention: {
+    case kAttention: { // parts over (sequence, head) tasks
         const AttnShape a{s_.B, s_.T, hp.n_heads, hp.n_kv_heads, hp.head_dim, QKV, QKV, QD};
-        attention_forward(c_, atty, att, qkv, qkv + QD, qkv + QD + KVD, a, 0, attention_forward_tasks(a));
+        int t0 = 0, t1 = 0;
+        task_range(attention_forward_tasks(a), part, n_parts, t0, t1);
+        attention_forward(c_, atty, att, qkv, qkv + QD, qkv + QD + KVD, a, t0, t1);
         break;
     }
     case kWo:
         lora_forward(l, Target::O, atty, QD, xmid, D, m0, m1);
         add_rows(xmid, x);
         break;
-    case kFfnNorm: rmsnorm_forward(xn2, rstd2_ + static_cast<int64_t>(l) * R, xmid, B.ffn_norm, R, D, hp.norm_eps); break;
+    case kFfnNorm:
+        rmsnorm_forward(xn2 + m0 * D, rstd2_ + static_cast<int64_t>(l) * R + m0, xmid + m0 * D, B.ffn_norm, m1 - m0, D,
+                        hp.norm_eps);
+        break;
     case kW13:
         lora_forward(l, Target::Gate, xn2, D, h13, 2 * H, m0, m1);
         lora_forward(l, Target::Up, xn2, D, h13 + H, 2 * H, m0, m1);
         break;
-    case kSwiglu: swiglu_forward(hs, h13, R, H); break;
+    case kSwiglu: swiglu_forward(hs + static_cast<int64_t>(m0) * H, h13 + static_cast<int64_t>(m0) * 2 * H, m1 - m0, H); break;
     default:
         lora_forward(l, Target::Down, hs, H, xout, D, m0, m1);
         add_rows(xout, xmid);
@@ -218,28 +244,67 @@ void TrainModel::lora_layer_forward(int l, int op, int m0, int m1) {
     }
 }
 
-// Rows [m0, m1) through the frozen classifier: logits for the chunk only, their loss
-// (summed in row order across the chunks), then, when training, the loss gradient and
-// dxn = dlogits W for those rows.
-void TrainModel::lora_head_chunk(int part, int n_parts) {
+TrainModel::HeadSplit TrainModel::head_split() const {
+    const Hparams &hp = p_.hp();
+    const int rows = lora_head_rows(s_), V = hp.n_vocab;
+    HeadSplit h;
+    int cols = static_cast<int>(part_flops() / (2.0 * rows * hp.dim)) / 16 * 16;
+    cols = cols < 16 ? 16 : cols;
+    h.vocab_cols = cols < V ? cols : V;
+    h.n_vocab_parts = (V + h.vocab_cols - 1) / h.vocab_cols;
+    // A logit's exp and sum (scalar code) weighs about 300 product flops: chosen so the
+    // loss parts take about as long as the slices in bench-train on the 24M model.
+    int lr = static_cast<int>(part_flops() / (300.0 * V));
+    lr = lr < 1 ? 1 : lr;
+    h.loss_rows = lr < rows ? lr : rows;
+    h.n_loss_parts = (rows + h.loss_rows - 1) / h.loss_rows;
+    return h;
+}
+
+// Part `part` of the head (see HeadSplit), for the chunk of rows it falls in:
+//   vocabulary slices: logits[:, v0:v1] = xnf W[v0:v1]^T;
+//   row slices: the loss of those rows (summed in row order), then their gradient;
+//   vocabulary slices again: dxn (+)= dlogits[:, v0:v1] W[v0:v1] (the first slice writes).
+void TrainModel::lora_head_part(int part) {
     const Hparams &hp = p_.hp();
     const int R = s_.rows(), D = hp.dim, V = hp.n_vocab, rows = lora_head_rows(s_);
-    const int m0 = part * rows, m1 = m0 + rows < R ? m0 + rows : R;
-    (void)n_parts;
+    const HeadSplit h = head_split();
+    const int chunk = part / h.per_chunk(), sub = part % h.per_chunk();
+    const int m0 = chunk * rows, m1 = m0 + rows < R ? m0 + rows : R, M = m1 - m0;
     const lora::Workspace ws{lora_ws_, lora_ws_bytes_, base_.max_tasks};
-    lora::Linear cls;
-    cls.w = base_.w->output; // frozen: rank 0
     Error err;
-    if (part == 0) loss_sum_ = 0.0;
-    sm_status st = lora::linear_forward(*base_.k, c_.par, cls, xnf_ + static_cast<int64_t>(m0) * D, D, m1 - m0, logits_, V,
-                                        nullptr, ws, err);
-    loss_sum_ += crossentropy_forward(logits_, losses_ + m0, targets_ + m0, m1 - m0, V);
-    if (!forward_only_ && st == SM_OK) {
-        crossentropy_backward(logits_, targets_ + m0, m1 - m0, V, loss_scale_);
+    sm_status st = SM_OK;
+    auto slice = [&](int i, int *v0) { // W's rows [v0, v0 + n) as a frozen linear
+        *v0 = i * h.vocab_cols;
+        const int v1 = *v0 + h.vocab_cols < V ? *v0 + h.vocab_cols : V;
+        lora::Linear cls;
+        cls.w = base_.w->output;
+        cls.w.rows = v1 - *v0;
+        cls.w.data = base_.w->output.row(*v0); // slices start on 16-row bounds: whole Rows8 groups
+        return cls;
+    };
+    if (sub < h.n_vocab_parts) {
+        if (chunk == 0 && sub == 0) loss_sum_ = 0.0;
+        int v0 = 0;
+        const lora::Linear cls = slice(sub, &v0);
+        st = lora::linear_forward(*base_.k, c_.par, cls, xnf_ + static_cast<int64_t>(m0) * D, D, M, logits_ + v0, V, nullptr, ws,
+                                  err);
+    } else if (sub < h.n_vocab_parts + h.n_loss_parts) {
+        const int r0 = (sub - h.n_vocab_parts) * h.loss_rows, r1 = r0 + h.loss_rows < M ? r0 + h.loss_rows : M;
+        if (r0 < r1) {
+            float *lg = logits_ + static_cast<int64_t>(r0) * V;
+            loss_sum_ += crossentropy_forward(lg, losses_ + m0 + r0, targets_ + m0 + r0, r1 - r0, V);
+            if (!forward_only_) crossentropy_backward(lg, targets_ + m0 + r0, r1 - r0, V, loss_scale_);
+        }
+    } else if (!forward_only_) {
+        const int i = sub - h.n_vocab_parts - h.n_loss_parts;
+        int v0 = 0;
+        const lora::Linear cls = slice(i, &v0);
         lora::LinearGrads g;
         g.dx = dxn_ + static_cast<int64_t>(m0) * D;
         g.lddx = D;
-        st = lora::linear_backward(*base_.k, c_.par, cls, xnf_ + static_cast<int64_t>(m0) * D, D, nullptr, logits_, V, m1 - m0, g,
+        g.dx_accumulate = i > 0;
+        st = lora::linear_backward(*base_.k, c_.par, cls, xnf_ + static_cast<int64_t>(m0) * D, D, nullptr, logits_ + v0, V, M, g,
                                    ws, err);
     }
     if (st != SM_OK && status_ == SM_OK) status_ = st;
@@ -263,7 +328,9 @@ void TrainModel::lora_head(int op) {
 }
 
 // As layer_backward (model.cpp): dx_ carries dL/d(residual) through the layer.
-void TrainModel::lora_layer_backward(int l, int op, int m0, int m1) {
+void TrainModel::lora_layer_backward(int l, int op, int part, int n_parts) {
+    int m0 = 0, m1 = 0;
+    row_range(s_.rows(), part, n_parts, m0, m1);
     const Hparams &hp = p_.hp();
     const LayerWeights &B = base_.w->layers[l];
     const int R = s_.rows(), D = hp.dim, H = hp.hidden_dim, QD = hp.q_dim(), KVD = hp.kv_dim(), QKV = p_.qkv_rows();
@@ -274,20 +341,26 @@ void TrainModel::lora_layer_backward(int l, int op, int m0, int m1) {
     const float *att = att_ + static_cast<int64_t>(l) * s_.B * hp.n_heads * s_.T * s_.T;
     switch (op) {
     case kW2: lora_backward(l, Target::Down, hs, H, dx_, D, dhs_, false, m0, m1); break;
-    case kSwiglu: swiglu_backward(dh13_, dhs_, h13, R, H); break;
+    case kSwiglu:
+        swiglu_backward(dh13_ + static_cast<int64_t>(m0) * 2 * H, dhs_ + static_cast<int64_t>(m0) * H,
+                        h13 + static_cast<int64_t>(m0) * 2 * H, m1 - m0, H);
+        break;
     case kW13:
         lora_backward(l, Target::Gate, xn2, D, dh13_, 2 * H, dxn_, false, m0, m1);
         lora_backward(l, Target::Up, xn2, D, dh13_ + H, 2 * H, dxn_, true, m0, m1);
         break;
     case kFfnNorm:
         memset(norm_sink_, 0, sizeof(float) * static_cast<size_t>(D));
-        rmsnorm_backward(dx_, norm_sink_, dxn_, xmid, B.ffn_norm, rstd2_ + static_cast<int64_t>(l) * R, R, D);
+        rmsnorm_backward(dx_ + m0 * D, norm_sink_, dxn_ + m0 * D, xmid + m0 * D, B.ffn_norm,
+                         rstd2_ + static_cast<int64_t>(l) * R + m0, m1 - m0, D);
         break;
     case kWo: lora_backward(l, Target::O, atty, QD, dx_, D, datty_, false, m0, m1); break;
-    case kAttention: {
+    case kAttention: { // parts over (sequence, KV head) tasks
         const AttnShape a{s_.B, s_.T, hp.n_heads, hp.n_kv_heads, hp.head_dim, QKV, QKV, QD};
+        int t0 = 0, t1 = 0;
+        task_range(attention_backward_tasks(a), part, n_parts, t0, t1);
         attention_backward(c_, dqkv_, dqkv_ + QD, dqkv_ + QD + KVD, datty_, att, qkv, qkv + QD, qkv + QD + KVD, a, attn_scratch_,
-                           0, attention_backward_tasks(a));
+                           t0, t1);
         break;
     }
     case kRope:
@@ -301,7 +374,8 @@ void TrainModel::lora_layer_backward(int l, int op, int m0, int m1) {
         break;
     default:
         memset(norm_sink_, 0, sizeof(float) * static_cast<size_t>(D));
-        rmsnorm_backward(dx_, norm_sink_, dxn_, x, B.attn_norm, rstd1_ + static_cast<int64_t>(l) * R, R, D);
+        rmsnorm_backward(dx_ + m0 * D, norm_sink_, dxn_ + m0 * D, x + m0 * D, B.attn_norm,
+                         rstd1_ + static_cast<int64_t>(l) * R + m0, m1 - m0, D);
         break;
     }
 }

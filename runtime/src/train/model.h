@@ -94,6 +94,7 @@ struct FrozenBase {
     const kern::Kernels *k = nullptr;
     int max_tasks = 1;       // of the thread pool: sizes the products' workspace
     float lora_scale = 1.0f; // s of W + s B A (alpha / rank, or alpha / sqrt(rank))
+    double part_flops = 0;   // work per part (0: TrainModel::kLoraPartFlops); tests make it small
 };
 
 struct BatchShape {
@@ -152,8 +153,8 @@ private:
     void layer_forward(int l, int op, int part, int n_parts);
     // LoRA mode (train/lora_model.cpp): the same ops over the frozen base and the adapters.
     void lora_embedding_forward();
-    void lora_layer_forward(int l, int op, int m0, int m1);
-    void lora_layer_backward(int l, int op, int m0, int m1);
+    void lora_layer_forward(int l, int op, int part, int n_parts);
+    void lora_layer_backward(int l, int op, int part, int n_parts);
     void lora_head(int op);
     void init_lora(const FrozenBase &base, Bump &a);
     // LoRA units run as parts over ranges of rows (a fixed count per shape, so the bits
@@ -161,9 +162,19 @@ private:
     // loss, its gradient and dx in one part, so only a chunk's logits are ever held.
     static constexpr double kLoraPartFlops = 60e6;
     static int lora_head_rows(BatchShape s) { return s.rows() < 128 ? s.rows() : 128; }
+    // A chunk of rows runs the head as parts too: the logits a slice of the vocabulary at
+    // a time, the loss (and its gradient) a few rows at a time, then dx added up over the
+    // same vocabulary slices in order.
+    struct HeadSplit {
+        int vocab_cols = 0, n_vocab_parts = 0; // columns per logits / dx part (whole 16s)
+        int loss_rows = 0, n_loss_parts = 0;   // rows per loss part
+        int per_chunk() const { return 2 * n_vocab_parts + n_loss_parts; }
+    };
+    HeadSplit head_split() const;
+    double part_flops() const { return base_.part_flops > 0 ? base_.part_flops : kLoraPartFlops; }
     int lora_parts(int u) const;
     void lora_run(int u, int part, int n_parts);
-    void lora_head_chunk(int part, int n_parts);
+    void lora_head_part(int part);
     lora::Linear lora_linear(int l, lora::Target t) const;
     // Rows [m0, m1) of one projection (x, y, dy, dx point at row 0).
     void lora_forward(int l, lora::Target t, const float *x, int64_t ldx, float *y, int64_t ldy, int m0, int m1);
