@@ -136,7 +136,7 @@ public:
     // The big units (products, attention) run as parts(u) pieces of about kPartFlops
     // each, over output columns or attention tasks, so a frame's slice can stop between
     // them; pieces of a product give the same bits as the whole. Fixed by the shape.
-    static constexpr double kPartFlops = 4e6;
+    static constexpr double kPartFlops = 20e6;
     int parts(int u) const;
     void run_part(int u, int part);
     int forward_units() const { return 1 + kLayerOps * p_.hp().n_layers + 3; }
