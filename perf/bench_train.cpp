@@ -54,6 +54,7 @@ int cmd_bench_train(int argc, char **argv) {
     a.i64("--warmup-steps", &warmup);
     a.i64("--frame-budget-us", &frame_budget);
     const bool json = a.flag("--json");
+    const bool recompute = a.flag("--recompute");
     if (!a.finish("bench-train")) return 2;
     if (steps < 1 || warmup < 0 || threads < 1) {
         fprintf(stderr, "error: --steps and --threads must be positive\n");
@@ -94,6 +95,7 @@ int cmd_bench_train(int argc, char **argv) {
     td.batch = static_cast<int>(batch);
     td.seq_len = static_cast<int>(seq);
     td.init_random = model_path.empty() ? 1 : 0;
+    td.recompute = recompute ? 1 : 0;
     if (lora_rank > 0) {
         md.max_adapters = 1;
         md.max_lora_rank = static_cast<int32_t>(lora_rank);

@@ -77,6 +77,7 @@ int cmd_train(int argc, char **argv) {
     a.i64("--eval-sequences", &eval_seqs);
     a.str("--plot", &plot_path);
     const bool json = a.flag("--json");
+    const bool recompute = a.flag("--recompute");
     if (!a.finish("train")) return 2;
     if (data_path.empty() || out_path.empty() || steps <= 0)
         return usage_error("train needs --data TEXT_FILE, --steps N and --out OUT.gguf");
@@ -125,6 +126,7 @@ int cmd_train(int argc, char **argv) {
     d.accum_steps = static_cast<int32_t>(accum);
     d.seed = static_cast<uint64_t>(seed);
     d.init_random = from_model ? 0 : 1;
+    d.recompute = recompute ? 1 : 0;
     sm_trainer *t = nullptr;
     sm_status st = sm_trainer_create(L.model, &d, &t);
     if (st != SM_OK) return cleanup(), report(L.rt, st, "trainer");

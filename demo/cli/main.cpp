@@ -39,7 +39,7 @@ const Command kCommands[] = {
      "--data TEXT (--model M | --dim D --hidden H --layers L --heads NH [--kv-heads K] --vocab V.gguf|bytes) --steps N --out "
      "OUT.gguf\n"
      "            [--batch B] [--seq T] [--lr LR] [--warmup W] [--accum K] [--seed S] [--step-budget-us U] [--heldout F]\n"
-     "            [--checkpoint FILE --checkpoint-every N] [--resume FILE] [--plot FILE.png] [--json]"},
+     "            [--checkpoint FILE --checkpoint-every N] [--resume FILE] [--plot FILE.png] [--recompute] [--json]"},
     {"finetune", cmd_finetune,
      "--model M --data TEXT --lora-rank R [--lora-alpha A] [--lora-targets q,k,v,o,gate,up,down] [--rslora] --steps N\n"
      "            [--batch B] [--seq T] [--lr LR] [--seed S] [--step-budget-us U] [--from A.gguf] [--type f32|f16|q8_0]\n"
@@ -47,7 +47,8 @@ const Command kCommands[] = {
     {"gradients", cmd_gradients, "--model M --ids 1,2,3 --out G.gguf: mean next-token loss and its gradient per tensor"},
     {"bench-train", cmd_bench_train,
      "[--dim 288 --hidden 768 --layers 6 --heads 6 --vocab-size 512 --batch 4 --seq 64] [--threads N]\n"
-     "            [--frame-budget-us U] [--json]: training tokens/s, GFLOP/s, allocations"},
+     "            [--frame-budget-us U] [--recompute] [--model M --lora-rank R [--lora-targets q,k,...]] [--json]:\n"
+     "            training tokens/s, GFLOP/s, allocations"},
     {"export", cmd_export, "--model PATH --lora A.gguf[:SCALE]... --out MERGED.gguf [--type f32|f16|q8_0|q4_0]: merge adapters"},
     {"synth-adapter", cmd_synth_adapter,
      "--model PATH --rank R [--alpha A] [--targets q,k,v,o,gate,up,down] [--b-std X] [--seed S] --out A.gguf"},

@@ -373,7 +373,7 @@ TEST_CASE("lora training: the adapter after N steps is the same bytes for every 
     std::mt19937 g(9);
     std::vector<int32_t> data(2000);
     for (auto &x : data) x = static_cast<int32_t>(g() % 64);
-    auto run = [&](int threads, uint32_t budget) {
+    auto run = [&](int threads, uint32_t budget, int recompute) {
         sm_model_desc md = sm_model_desc_default();
         md.max_adapters = 1;
         smtest::Loaded L;
@@ -381,6 +381,7 @@ TEST_CASE("lora training: the adapter after N steps is the same bytes for every 
         sm_trainer_desc d = lora_desc(2, 16);
         d.lora_rank = 4;
         d.seed = 3;
+        d.recompute = recompute;
         sm_trainer *t = nullptr;
         REQUIRE(sm_trainer_create(L.model, &d, &t) == SM_OK);
         REQUIRE(sm_trainer_set_tokens(t, data.data(), data.size(), 0.1f) == SM_OK);
@@ -392,12 +393,15 @@ TEST_CASE("lora training: the adapter after N steps is the same bytes for every 
         sm_trainer_destroy(t);
         return smtest::read_file(out);
     };
-    const std::vector<uint8_t> ref = run(1, 0);
+    const std::vector<uint8_t> ref = run(1, 0, 0);
     for (int threads : {1, 2, 3})
         for (uint32_t budget : {0u, 1u, 400u}) {
             INFO(threads << " threads, budget " << budget << " us");
-            CHECK(run(threads, budget) == ref);
+            CHECK(run(threads, budget, 0) == ref);
         }
+    // activation checkpointing: the forward again before each layer's backward, same bits
+    CHECK(run(1, 0, 1) == ref);
+    CHECK(run(2, 400, 1) == ref);
 }
 
 TEST_CASE("lora training: fine-tuning stories260K on a text lowers its held-out loss", "[train][lora]") {

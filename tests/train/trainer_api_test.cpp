@@ -47,8 +47,8 @@ TEST_CASE("trainer api: a budget too small fails at creation with the bytes need
     CHECK(t == nullptr);
     CHECK(std::string(sm_last_error(L.rt)).find("needs") != std::string::npos);
     d = small_desc();
-    d.recompute = 1;
-    CHECK(sm_trainer_create(L.model, &d, &t) == SM_ERR_UNSUPPORTED);
+    d.recompute = 2;
+    CHECK(sm_trainer_create(L.model, &d, &t) == SM_ERR_INVALID_ARGUMENT);
     d = small_desc();
     d.seq_len = 513;
     CHECK(sm_trainer_create(L.model, &d, &t) == SM_ERR_INVALID_ARGUMENT);
@@ -132,4 +132,35 @@ TEST_CASE("trainer api: resume from a checkpoint and save the model as GGUF", "[
     REQUIRE(sm_trainer_set_text(t, text.data(), text.size() / 2, 0.1f) == SM_OK);
     CHECK(sm_trainer_load(t, half.data(), half.size()) == SM_ERR_MISMATCH);
     sm_trainer_destroy(t);
+}
+
+// Activation checkpointing runs each layer's forward again before its backward: the same
+// operations in the same order, so the same bits, with one layer's activations held.
+TEST_CASE("trainer api: activation checkpointing trains the same bits in less memory", "[train][api][recompute]") {
+    const std::string text = story_text();
+    auto run = [&](int recompute, uint32_t budget, size_t *activation_bytes) {
+        smtest::Loaded L;
+        REQUIRE(smtest::load(L, smtest::stories_path("gguf"), SM_ISA_AUTO, sm_model_desc_default(), 2));
+        sm_trainer_desc d = small_desc();
+        d.recompute = recompute;
+        sm_trainer *t = nullptr;
+        REQUIRE(sm_trainer_create(L.model, &d, &t) == SM_OK);
+        sm_trainer_info info;
+        REQUIRE(sm_trainer_get_info(t, &info) == SM_OK);
+        *activation_bytes = info.activation_bytes;
+        REQUIRE(sm_trainer_set_text(t, text.data(), text.size(), 0.1f) == SM_OK);
+        sm_train_result r{};
+        while (r.step < 3) REQUIRE(sm_trainer_step(t, budget, &r) == SM_OK);
+        const std::string out = smtest::temp_path("recompute_" + std::to_string(recompute) + "_" + std::to_string(budget) +
+                                                  ".gguf");
+        REQUIRE(sm_trainer_save_gguf(t, SM_TRAINER_WEIGHTS, nullptr, out.c_str()) == SM_OK);
+        sm_trainer_destroy(t);
+        return smtest::read_file(out);
+    };
+    size_t kept = 0, recomputed = 0;
+    const std::vector<uint8_t> a = run(0, 0, &kept), b = run(1, 0, &recomputed), c = run(1, 300, &recomputed);
+    INFO("activations: " << kept << " bytes kept, " << recomputed << " with recompute");
+    CHECK(b == a);
+    CHECK(c == a);
+    CHECK(recomputed < kept / 2);
 }

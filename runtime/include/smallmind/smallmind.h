@@ -463,7 +463,10 @@ typedef struct sm_trainer_desc {
     int32_t batch, seq_len; /* sequences per micro-batch, tokens per sequence (<= 512) */
     int32_t accum_steps;    /* micro-batches per optimizer step */
     uint64_t seed;          /* weights (with init_random), shuffling */
-    int32_t recompute;      /* activation checkpointing: not implemented, must be 0 */
+    int32_t recompute;      /* 1: activation checkpointing: keep only each layer's input and run
+                               its forward again before its backward (about a third more
+                               compute, the same bits; sm_trainer_info.activation_bytes shows
+                               the saving) */
     int32_t init_random;    /* 1: fresh N(0, 0.02) weights (norms 1) in the model's shape */
     /* SM_TRAIN_LORA: A starts Kaiming-uniform and B at zero (the adapter starts as the
      * identity), or from lora_from's values (its targets and rank; the desc's are ignored). */

@@ -46,6 +46,7 @@ train::TrainConfig config_of(const sm_trainer_desc &d) {
     c.batch = d.batch, c.seq_len = d.seq_len, c.accum_steps = d.accum_steps;
     c.seed = d.seed;
     c.init_random = d.init_random != 0;
+    c.recompute = d.recompute != 0;
     return c;
 }
 
@@ -357,7 +358,7 @@ sm_status create_trainer(sm_model *m, const sm_trainer_desc *d, sm_trainer **out
                         sizeof(sm_trainer_desc));
     if (desc.mode != SM_TRAIN_FULL && desc.mode != SM_TRAIN_LORA)
         return rt->fail(SM_ERR_INVALID_ARGUMENT, "mode %d is not a sm_train_mode", static_cast<int>(desc.mode));
-    if (desc.recompute) return rt->fail(SM_ERR_UNSUPPORTED, "activation checkpointing (recompute) is not implemented");
+    if (desc.recompute != 0 && desc.recompute != 1) return rt->fail(SM_ERR_INVALID_ARGUMENT, "recompute must be 0 or 1");
     if (desc.mode == SM_TRAIN_LORA) return create_lora(m, desc, out, need_out);
     const bool tied = m->w.output.data == m->w.tok_embd.data;
     train::ParamLayout p;

@@ -57,7 +57,7 @@ void TrainModel::init_lora(const FrozenBase &base, Bump &a) {
     base_ = base;
     const Hparams &hp = p_.hp();
     const int R = s_.rows(), rank = p_.lora_rank();
-    lora_t_ = a.take_n<float>(static_cast<size_t>(hp.n_layers) * lora::kTargets * static_cast<size_t>(R) *
+    lora_t_ = a.take_n<float>(static_cast<size_t>(s_.recompute ? 1 : hp.n_layers) * lora::kTargets * static_cast<size_t>(R) *
                               static_cast<size_t>(rank));
     norm_sink_ = a.take_n<float>(static_cast<size_t>(hp.dim));
     // The workspace: the largest any product needs (the classifier and untargeted
@@ -77,7 +77,7 @@ void TrainModel::init_lora(const FrozenBase &base, Bump &a) {
 }
 
 float *TrainModel::lora_t(int l, Target t) const {
-    return lora_t_ + (static_cast<int64_t>(l) * lora::kTargets + static_cast<int>(t)) * s_.rows() * p_.lora_rank();
+    return lora_t_ + (slot(l) * lora::kTargets + static_cast<int>(t)) * s_.rows() * p_.lora_rank();
 }
 
 lora::Linear TrainModel::lora_linear(int l, Target t) const {
@@ -142,24 +142,21 @@ void task_range(int n, int part, int n_parts, int &t0, int &t1) {
 } // namespace
 
 int TrainModel::lora_parts(int u) const {
-    const int L = p_.hp().n_layers, R = s_.rows();
-    if (u == 0) return 1;
-    u -= 1;
-    int op = -1;
-    if (u < kLayerOps * L) op = u % kLayerOps;
-    else if (u - kLayerOps * L < kHeadOps)
-        return u - kLayerOps * L == kClassifier ? (R + lora_head_rows(s_) - 1) / lora_head_rows(s_) * head_split().per_chunk()
-                                                : 1;
-    else if (u - kLayerOps * L - kHeadOps < kLayerOps * L) op = kLayerOps - 1 - (u - kLayerOps * L - kHeadOps) % kLayerOps;
+    const int R = s_.rows();
+    const UnitPos at = unit_pos(u);
+    if (at.kind == UnitPos::Head)
+        return at.op == kClassifier ? (R + lora_head_rows(s_) - 1) / lora_head_rows(s_) * head_split().per_chunk() : 1;
+    if (at.kind == UnitPos::Embed || at.kind == UnitPos::EmbedBackward) return 1;
+    const int op = at.op;
     if (op == kRope) return 1; // cheap, and its rows need their positions
     const Hparams &hp = p_.hp();
-    const bool backward = u >= kLayerOps * L;
+    const bool backward = at.kind == UnitPos::Backward;
     const int most = op == kAttention ? (backward ? s_.B * hp.n_kv_heads : s_.B * hp.n_heads) : (R + 15) / 16;
     // Weights in product flops of the ops that are not products, so every part takes
     // about as long: attention runs at about a quarter of the products' rate, and an
     // element of SwiGLU (an exp) or of a norm costs what ~400 / ~60 product flops do
     // (fitted to bench-train's per-unit times on the 24M model).
-    double work = unit_flops(u + 1);
+    double work = unit_flops(u);
     if (op == kAttention) work *= 4;
     else if (op == kSwiglu) work = 400.0 * R * hp.hidden_dim * (backward ? 2 : 1);
     else if (op == kAttnNorm || op == kFfnNorm) work = 60.0 * R * hp.dim * (backward ? 2 : 1);
@@ -169,19 +166,18 @@ int TrainModel::lora_parts(int u) const {
 }
 
 void TrainModel::lora_run(int u, int part, int n_parts) {
-    const int L = p_.hp().n_layers;
-    if (u == 0) { // the adapters' gradients are all added to: zero them for a new step
+    const UnitPos at = unit_pos(u);
+    switch (at.kind) {
+    case UnitPos::Embed: // the adapters' gradients are all added to: zero them for a new step
         if (first_micro_ && !forward_only_) memset(grads_, 0, sizeof(float) * static_cast<size_t>(p_.total()));
         lora_embedding_forward();
         return;
+    case UnitPos::Forward:
+    case UnitPos::Recompute: return lora_layer_forward(at.layer, at.op, part, n_parts);
+    case UnitPos::Head: return at.op == kClassifier ? lora_head_part(part) : lora_head(at.op);
+    case UnitPos::Backward: return lora_layer_backward(at.layer, at.op, part, n_parts);
+    default: return; // the embedding is frozen: its backward has nothing to do
     }
-    u -= 1;
-    if (u < kLayerOps * L) return lora_layer_forward(u / kLayerOps, u % kLayerOps, part, n_parts);
-    u -= kLayerOps * L;
-    if (u < kHeadOps) return u == kClassifier ? lora_head_part(part) : lora_head(u);
-    u -= kHeadOps;
-    if (u < kLayerOps * L) return lora_layer_backward(L - 1 - u / kLayerOps, kLayerOps - 1 - u % kLayerOps, part, n_parts);
-    // the embedding is frozen: its backward has nothing to do
 }
 
 void TrainModel::lora_embedding_forward() {
@@ -196,17 +192,17 @@ void TrainModel::lora_layer_forward(int l, int op, int part, int n_parts) {
     const LayerWeights &B = base_.w->layers[l];
     const int R = s_.rows(), D = hp.dim, H = hp.hidden_dim, QD = hp.q_dim(), KVD = hp.kv_dim(), QKV = p_.qkv_rows();
     const int64_t rd = static_cast<int64_t>(R) * D;
-    float *x = x_ + l * rd, *xn1 = xn1_ + l * rd, *xmid = xmid_ + l * rd, *xn2 = xn2_ + l * rd, *xout = x_ + (l + 1) * rd;
-    float *qkv = qkv_ + static_cast<int64_t>(l) * R * QKV, *atty = atty_ + static_cast<int64_t>(l) * R * QD;
-    float *h13 = h13_ + static_cast<int64_t>(l) * R * 2 * H, *hs = hs_ + static_cast<int64_t>(l) * R * H;
-    float *att = att_ + static_cast<int64_t>(l) * s_.B * hp.n_heads * s_.T * s_.T;
+    const int64_t k = slot(l);
+    float *x = x_ + l * rd, *xn1 = xn1_ + k * rd, *xmid = xmid_ + k * rd, *xn2 = xn2_ + k * rd, *xout = x_ + (l + 1) * rd;
+    float *qkv = qkv_ + k * R * QKV, *atty = atty_ + k * R * QD;
+    float *h13 = h13_ + k * R * 2 * H, *hs = hs_ + k * R * H;
+    float *att = att_ + k * s_.B * hp.n_heads * s_.T * s_.T;
     auto add_rows = [&](float *y, const float *a) { // the residual, this part's rows
         for (int64_t i = static_cast<int64_t>(m0) * D; i < static_cast<int64_t>(m1) * D; i++) y[i] += a[i];
     };
     switch (op) {
     case kAttnNorm:
-        rmsnorm_forward(xn1 + m0 * D, rstd1_ + static_cast<int64_t>(l) * R + m0, x + m0 * D, B.attn_norm, m1 - m0, D,
-                        hp.norm_eps);
+        rmsnorm_forward(xn1 + m0 * D, rstd1_ + slot(l) * R + m0, x + m0 * D, B.attn_norm, m1 - m0, D, hp.norm_eps);
         break;
     case kQkv:
         lora_forward(l, Target::Q, xn1, D, qkv, QKV, m0, m1);
@@ -229,8 +225,7 @@ void TrainModel::lora_layer_forward(int l, int op, int part, int n_parts) {
         add_rows(xmid, x);
         break;
     case kFfnNorm:
-        rmsnorm_forward(xn2 + m0 * D, rstd2_ + static_cast<int64_t>(l) * R + m0, xmid + m0 * D, B.ffn_norm, m1 - m0, D,
-                        hp.norm_eps);
+        rmsnorm_forward(xn2 + m0 * D, rstd2_ + slot(l) * R + m0, xmid + m0 * D, B.ffn_norm, m1 - m0, D, hp.norm_eps);
         break;
     case kW13:
         lora_forward(l, Target::Gate, xn2, D, h13, 2 * H, m0, m1);
@@ -335,10 +330,11 @@ void TrainModel::lora_layer_backward(int l, int op, int part, int n_parts) {
     const LayerWeights &B = base_.w->layers[l];
     const int R = s_.rows(), D = hp.dim, H = hp.hidden_dim, QD = hp.q_dim(), KVD = hp.kv_dim(), QKV = p_.qkv_rows();
     const int64_t rd = static_cast<int64_t>(R) * D;
-    const float *x = x_ + l * rd, *xn1 = xn1_ + l * rd, *xmid = xmid_ + l * rd, *xn2 = xn2_ + l * rd;
-    const float *qkv = qkv_ + static_cast<int64_t>(l) * R * QKV, *atty = atty_ + static_cast<int64_t>(l) * R * QD;
-    const float *h13 = h13_ + static_cast<int64_t>(l) * R * 2 * H, *hs = hs_ + static_cast<int64_t>(l) * R * H;
-    const float *att = att_ + static_cast<int64_t>(l) * s_.B * hp.n_heads * s_.T * s_.T;
+    const int64_t k = slot(l);
+    const float *x = x_ + l * rd, *xn1 = xn1_ + k * rd, *xmid = xmid_ + k * rd, *xn2 = xn2_ + k * rd;
+    const float *qkv = qkv_ + k * R * QKV, *atty = atty_ + k * R * QD;
+    const float *h13 = h13_ + k * R * 2 * H, *hs = hs_ + k * R * H;
+    const float *att = att_ + k * s_.B * hp.n_heads * s_.T * s_.T;
     switch (op) {
     case kW2: lora_backward(l, Target::Down, hs, H, dx_, D, dhs_, false, m0, m1); break;
     case kSwiglu:
@@ -351,8 +347,8 @@ void TrainModel::lora_layer_backward(int l, int op, int part, int n_parts) {
         break;
     case kFfnNorm:
         memset(norm_sink_, 0, sizeof(float) * static_cast<size_t>(D));
-        rmsnorm_backward(dx_ + m0 * D, norm_sink_, dxn_ + m0 * D, xmid + m0 * D, B.ffn_norm,
-                         rstd2_ + static_cast<int64_t>(l) * R + m0, m1 - m0, D);
+        rmsnorm_backward(dx_ + m0 * D, norm_sink_, dxn_ + m0 * D, xmid + m0 * D, B.ffn_norm, rstd2_ + slot(l) * R + m0, m1 - m0,
+                         D);
         break;
     case kWo: lora_backward(l, Target::O, atty, QD, dx_, D, datty_, false, m0, m1); break;
     case kAttention: { // parts over (sequence, KV head) tasks
@@ -374,8 +370,7 @@ void TrainModel::lora_layer_backward(int l, int op, int part, int n_parts) {
         break;
     default:
         memset(norm_sink_, 0, sizeof(float) * static_cast<size_t>(D));
-        rmsnorm_backward(dx_ + m0 * D, norm_sink_, dxn_ + m0 * D, x + m0 * D, B.attn_norm,
-                         rstd1_ + static_cast<int64_t>(l) * R + m0, m1 - m0, D);
+        rmsnorm_backward(dx_ + m0 * D, norm_sink_, dxn_ + m0 * D, x + m0 * D, B.attn_norm, rstd1_ + slot(l) * R + m0, m1 - m0, D);
         break;
     }
 }

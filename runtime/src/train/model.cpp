@@ -130,23 +130,24 @@ void TrainModel::init(const ParamLayout &p, BatchShape s, Bump &a, const FrozenB
     lora_ = p.lora() && base && base->w;
     const Hparams &hp = p.hp();
     const size_t R = static_cast<size_t>(s.rows()), L = static_cast<size_t>(hp.n_layers);
+    const size_t LA = s.recompute ? 1 : L; // layers whose activations are held at once
     const size_t D = static_cast<size_t>(hp.dim), H = static_cast<size_t>(hp.hidden_dim), QD = static_cast<size_t>(hp.q_dim());
     const size_t QKV = static_cast<size_t>(p.qkv_rows()), V = static_cast<size_t>(hp.n_vocab);
     tokens_ = a.take_n<int32_t>(R);
     targets_ = a.take_n<int32_t>(R);
     rope_cs_ = a.take_n<float>(static_cast<size_t>(s.T) * static_cast<size_t>(hp.head_dim));
     x_ = a.take_n<float>((L + 1) * R * D);
-    xn1_ = a.take_n<float>(L * R * D);
-    rstd1_ = a.take_n<float>(L * R);
-    qkv_ = a.take_n<float>(L * R * QKV);
-    att_ = a.take_n<float>(L * static_cast<size_t>(s.B) * static_cast<size_t>(hp.n_heads) * static_cast<size_t>(s.T) *
+    xn1_ = a.take_n<float>(LA * R * D);
+    rstd1_ = a.take_n<float>(LA * R);
+    qkv_ = a.take_n<float>(LA * R * QKV);
+    att_ = a.take_n<float>(LA * static_cast<size_t>(s.B) * static_cast<size_t>(hp.n_heads) * static_cast<size_t>(s.T) *
                            static_cast<size_t>(s.T));
-    atty_ = a.take_n<float>(L * R * QD);
-    xmid_ = a.take_n<float>(L * R * D);
-    xn2_ = a.take_n<float>(L * R * D);
-    rstd2_ = a.take_n<float>(L * R);
-    h13_ = a.take_n<float>(L * R * 2 * H);
-    hs_ = a.take_n<float>(L * R * H);
+    atty_ = a.take_n<float>(LA * R * QD);
+    xmid_ = a.take_n<float>(LA * R * D);
+    xn2_ = a.take_n<float>(LA * R * D);
+    rstd2_ = a.take_n<float>(LA * R);
+    h13_ = a.take_n<float>(LA * R * 2 * H);
+    hs_ = a.take_n<float>(LA * R * H);
     xnf_ = a.take_n<float>(R * D);
     rstdf_ = a.take_n<float>(R);
     logits_ = a.take_n<float>((lora_ ? lora_head_rows(s) : R) * V); // LoRA mode: one chunk of rows at a time
@@ -209,15 +210,33 @@ void part_range(int n, int block, int part, int n_parts, int &c0, int &c1) {
 
 } // namespace
 
+TrainModel::UnitPos TrainModel::unit_pos(int u) const {
+    const int L = p_.hp().n_layers;
+    if (u == 0) return {UnitPos::Embed, -1, 0};
+    u -= 1;
+    if (u < kLayerOps * L) return {UnitPos::Forward, u / kLayerOps, u % kLayerOps};
+    u -= kLayerOps * L;
+    if (u < kHeadOps) return {UnitPos::Head, -1, u};
+    u -= kHeadOps;
+    const int block = (s_.recompute ? 2 : 1) * kLayerOps; // per layer, last layer first
+    if (u < block * L) {
+        const int l = L - 1 - u / block, w = u % block;
+        if (s_.recompute && w < kLayerOps) return {UnitPos::Recompute, l, w};
+        return {UnitPos::Backward, l, kLayerOps - 1 - (w - (s_.recompute ? kLayerOps : 0))};
+    }
+    return {UnitPos::EmbedBackward, -1, 0};
+}
+
 int TrainModel::split_size(int u, int *block) const {
     *block = 16;
-    if (lora_) return 0; // the LoRA products run whole, their tasks on the thread pool
+    if (lora_) return 0; // the LoRA units have their own parts (lora_parts)
     const Hparams &hp = p_.hp();
-    const int L = hp.n_layers, D = hp.dim, H = hp.hidden_dim;
-    if (u == 0) return 0;
-    u -= 1;
-    if (u < kLayerOps * L) {
-        switch (u % kLayerOps) {
+    const int D = hp.dim, H = hp.hidden_dim;
+    const UnitPos at = unit_pos(u);
+    switch (at.kind) {
+    case UnitPos::Forward:
+    case UnitPos::Recompute:
+        switch (at.op) {
         case kQkv: return p_.qkv_rows();
         case kAttention: return *block = 1, s_.B * hp.n_heads;
         case kWo: return D;
@@ -225,12 +244,9 @@ int TrainModel::split_size(int u, int *block) const {
         case kW2: return D;
         default: return 0;
         }
-    }
-    u -= kLayerOps * L;
-    if (u < kHeadOps) return u == kClassifier ? hp.n_vocab : u == kClassifierBackward ? D : 0;
-    u -= kHeadOps;
-    if (u < kLayerOps * L) {
-        switch (kLayerOps - 1 - u % kLayerOps) {
+    case UnitPos::Head: return at.op == kClassifier ? hp.n_vocab : at.op == kClassifierBackward ? D : 0;
+    case UnitPos::Backward:
+        switch (at.op) {
         case kQkv: return D;
         case kAttention: return *block = 1, s_.B * hp.n_kv_heads;
         case kWo: return hp.q_dim();
@@ -238,8 +254,8 @@ int TrainModel::split_size(int u, int *block) const {
         case kW2: return H;
         default: return 0;
         }
+    default: return 0;
     }
-    return 0;
 }
 
 int TrainModel::parts(int u) const {
@@ -254,22 +270,21 @@ int TrainModel::parts(int u) const {
 }
 
 void TrainModel::run_part(int u, int part) {
-    const int L = p_.hp().n_layers;
     const int D = p_.hp().dim, R = s_.rows();
     const int n = parts(u);
     if (lora_) return lora_run(u, part, n);
-    if (u == 0) {
+    const UnitPos at = unit_pos(u);
+    switch (at.kind) {
+    case UnitPos::Embed:
         if (first_micro_) zero_fresh_grads();
         embedding_forward(x_, tokens_, W(p_.tok_embd()), R, D);
         return;
+    case UnitPos::Forward: return layer_forward(at.layer, at.op, part, n);
+    case UnitPos::Recompute: return layer_forward(at.layer, at.op, part, n);
+    case UnitPos::Head: return head(at.op, part, n);
+    case UnitPos::Backward: return layer_backward(at.layer, at.op, part, n);
+    default: embedding_backward(G(p_.tok_embd()), tokens_, dx_, R, D);
     }
-    u -= 1;
-    if (u < kLayerOps * L) return layer_forward(u / kLayerOps, u % kLayerOps, part, n);
-    u -= kLayerOps * L;
-    if (u < kHeadOps) return head(u, part, n);
-    u -= kHeadOps;
-    if (u < kLayerOps * L) return layer_backward(L - 1 - u / kLayerOps, kLayerOps - 1 - u % kLayerOps, part, n);
-    embedding_backward(G(p_.tok_embd()), tokens_, dx_, R, D);
 }
 
 void TrainModel::layer_forward(int l, int op, int part, int n_parts) {
@@ -277,10 +292,11 @@ void TrainModel::layer_forward(int l, int op, int part, int n_parts) {
     const LayerParams &P = p_.layer(l);
     const int R = s_.rows(), D = hp.dim, H = hp.hidden_dim, QD = hp.q_dim(), KVD = hp.kv_dim(), QKV = p_.qkv_rows();
     const int64_t rd = static_cast<int64_t>(R) * D;
-    float *x = x_ + l * rd, *xn1 = xn1_ + l * rd, *xmid = xmid_ + l * rd, *xn2 = xn2_ + l * rd, *xout = x_ + (l + 1) * rd;
-    float *qkv = qkv_ + static_cast<int64_t>(l) * R * QKV, *atty = atty_ + static_cast<int64_t>(l) * R * QD;
-    float *h13 = h13_ + static_cast<int64_t>(l) * R * 2 * H, *hs = hs_ + static_cast<int64_t>(l) * R * H;
-    float *att = att_ + static_cast<int64_t>(l) * s_.B * hp.n_heads * s_.T * s_.T;
+    const int64_t k = slot(l);
+    float *x = x_ + l * rd, *xn1 = xn1_ + k * rd, *xmid = xmid_ + k * rd, *xn2 = xn2_ + k * rd, *xout = x_ + (l + 1) * rd;
+    float *qkv = qkv_ + k * R * QKV, *atty = atty_ + k * R * QD;
+    float *h13 = h13_ + k * R * 2 * H, *hs = hs_ + k * R * H;
+    float *att = att_ + k * s_.B * hp.n_heads * s_.T * s_.T;
     int c0 = 0, c1 = 0;
     auto cols = [&](int n) { part_range(n, 16, part, n_parts, c0, c1); };
     auto add_cols = [&](float *y, const float *x) { // residual over this part's columns
@@ -288,7 +304,7 @@ void TrainModel::layer_forward(int l, int op, int part, int n_parts) {
             for (int i = c0; i < c1; i++) y[static_cast<int64_t>(r) * D + i] += x[static_cast<int64_t>(r) * D + i];
     };
     switch (op) {
-    case kAttnNorm: rmsnorm_forward(xn1, rstd1_ + static_cast<int64_t>(l) * R, x, W(P.attn_norm), R, D, hp.norm_eps); break;
+    case kAttnNorm: rmsnorm_forward(xn1, rstd1_ + slot(l) * R, x, W(P.attn_norm), R, D, hp.norm_eps); break;
     case kQkv: cols(QKV), matmul_forward(c_, qkv, QKV, xn1, D, W(P.wqkv), R, QKV, D, c0, c1); break;
     case kRope:
         rope_forward(qkv, QKV, R, s_.T, hp.n_heads, hp.head_dim, rope_cs_);
@@ -307,7 +323,7 @@ void TrainModel::layer_forward(int l, int op, int part, int n_parts) {
         matmul_forward(c_, xmid, D, atty, QD, W(P.wo), R, D, QD, c0, c1);
         add_cols(xmid, x);
         break;
-    case kFfnNorm: rmsnorm_forward(xn2, rstd2_ + static_cast<int64_t>(l) * R, xmid, W(P.ffn_norm), R, D, hp.norm_eps); break;
+    case kFfnNorm: rmsnorm_forward(xn2, rstd2_ + slot(l) * R, xmid, W(P.ffn_norm), R, D, hp.norm_eps); break;
     case kW13: cols(2 * H), matmul_forward(c_, h13, 2 * H, xn2, D, W(P.w13), R, 2 * H, D, c0, c1); break;
     case kSwiglu: swiglu_forward(hs, h13, R, H); break;
     default:
@@ -350,10 +366,11 @@ void TrainModel::layer_backward(int l, int op, int part, int n_parts) {
     const LayerParams &P = p_.layer(l);
     const int R = s_.rows(), D = hp.dim, H = hp.hidden_dim, QD = hp.q_dim(), KVD = hp.kv_dim(), QKV = p_.qkv_rows();
     const int64_t rd = static_cast<int64_t>(R) * D;
-    const float *x = x_ + l * rd, *xn1 = xn1_ + l * rd, *xmid = xmid_ + l * rd, *xn2 = xn2_ + l * rd;
-    const float *qkv = qkv_ + static_cast<int64_t>(l) * R * QKV, *atty = atty_ + static_cast<int64_t>(l) * R * QD;
-    const float *h13 = h13_ + static_cast<int64_t>(l) * R * 2 * H, *hs = hs_ + static_cast<int64_t>(l) * R * H;
-    const float *att = att_ + static_cast<int64_t>(l) * s_.B * hp.n_heads * s_.T * s_.T;
+    const int64_t k = slot(l);
+    const float *x = x_ + l * rd, *xn1 = xn1_ + k * rd, *xmid = xmid_ + k * rd, *xn2 = xn2_ + k * rd;
+    const float *qkv = qkv_ + k * R * QKV, *atty = atty_ + k * R * QD;
+    const float *h13 = h13_ + k * R * 2 * H, *hs = hs_ + k * R * H;
+    const float *att = att_ + k * s_.B * hp.n_heads * s_.T * s_.T;
     const bool acc = !first_micro_;
     int c0 = 0, c1 = 0;
     auto cols = [&](int n) { part_range(n, 16, part, n_parts, c0, c1); };
@@ -363,9 +380,7 @@ void TrainModel::layer_backward(int l, int op, int part, int n_parts) {
     case kW13:
         cols(D), matmul_backward(c_, dxn_, D, G(P.w13), acc, dh13_, 2 * H, xn2, D, W(P.w13), R, 2 * H, D, ms_, c0, c1);
         break;
-    case kFfnNorm:
-        rmsnorm_backward(dx_, G(P.ffn_norm), dxn_, xmid, W(P.ffn_norm), rstd2_ + static_cast<int64_t>(l) * R, R, D);
-        break;
+    case kFfnNorm: rmsnorm_backward(dx_, G(P.ffn_norm), dxn_, xmid, W(P.ffn_norm), rstd2_ + slot(l) * R, R, D); break;
     case kWo: cols(QD), matmul_backward(c_, datty_, QD, G(P.wo), acc, dx_, D, atty, QD, W(P.wo), R, D, QD, ms_, c0, c1); break;
     case kAttention: {
         const AttnShape a{s_.B, s_.T, hp.n_heads, hp.n_kv_heads, hp.head_dim, QKV, QKV, QD};
@@ -383,7 +398,7 @@ void TrainModel::layer_backward(int l, int op, int part, int n_parts) {
     case kQkv:
         cols(D), matmul_backward(c_, dxn_, D, G(P.wqkv), acc, dqkv_, QKV, xn1, D, W(P.wqkv), R, QKV, D, ms_, c0, c1);
         break;
-    default: rmsnorm_backward(dx_, G(P.attn_norm), dxn_, x, W(P.attn_norm), rstd1_ + static_cast<int64_t>(l) * R, R, D); break;
+    default: rmsnorm_backward(dx_, G(P.attn_norm), dxn_, x, W(P.attn_norm), rstd1_ + slot(l) * R, R, D); break;
     }
 }
 
@@ -391,7 +406,6 @@ double TrainModel::unit_flops(int u) const {
     const Hparams &hp = p_.hp();
     const double R = s_.rows(), D = hp.dim, H = hp.hidden_dim, QD = hp.q_dim(), QKV = p_.qkv_rows(), V = hp.n_vocab;
     const double attn = 2.0 * s_.B * hp.n_heads * (s_.T * (s_.T + 1) / 2.0) * hp.head_dim;
-    const int L = hp.n_layers;
     auto layer_op = [&](int op, double mult) {
         switch (op) {
         case kQkv: return 2 * R * QKV * D * mult;
@@ -403,14 +417,14 @@ double TrainModel::unit_flops(int u) const {
         default: return 8 * R * D;
         }
     };
-    if (u == 0) return R * D;
-    u -= 1;
-    if (u < kLayerOps * L) return layer_op(u % kLayerOps, 1.0);
-    u -= kLayerOps * L;
-    if (u < kHeadOps) return u == kClassifier ? 2 * R * V * D : u == kClassifierBackward ? 4 * R * V * D : 8 * R * V;
-    u -= kHeadOps;
-    if (u < kLayerOps * L) return layer_op(kLayerOps - 1 - u % kLayerOps, 2.0);
-    return R * D;
+    const UnitPos at = unit_pos(u);
+    switch (at.kind) {
+    case UnitPos::Forward:
+    case UnitPos::Recompute: return layer_op(at.op, 1.0);
+    case UnitPos::Head: return at.op == kClassifier ? 2 * R * V * D : at.op == kClassifierBackward ? 4 * R * V * D : 8 * R * V;
+    case UnitPos::Backward: return layer_op(at.op, 2.0);
+    default: return R * D;
+    }
 }
 
 } // namespace sm::train

@@ -99,6 +99,9 @@ struct FrozenBase {
 
 struct BatchShape {
     int B = 1, T = 1;
+    // Activation checkpointing: only the layers' inputs are kept; each layer's backward
+    // first runs its forward again into one layer's worth of buffers.
+    bool recompute = false;
     int rows() const { return B * T; }
 };
 
@@ -106,8 +109,15 @@ class TrainModel {
 public:
     enum FwdOp { kAttnNorm, kQkv, kRope, kAttention, kWo, kFfnNorm, kW13, kSwiglu, kW2, kLayerOps };
     enum HeadOp { kFinalNorm, kClassifier, kLoss, kLossBackward, kClassifierBackward, kFinalNormBackward, kHeadOps };
-    // Units of one micro-batch: embedding, layers forward, head, layers backward, embedding backward.
-    int units_per_micro() const { return 2 + 2 * kLayerOps * p_.hp().n_layers + kHeadOps; }
+    // Units of one micro-batch: embedding, layers forward, head, layers backward (each
+    // after its forward again, with recompute), embedding backward.
+    int units_per_micro() const { return 2 + (s_.recompute ? 3 : 2) * kLayerOps * p_.hp().n_layers + kHeadOps; }
+    // What unit u of a micro-batch is.
+    struct UnitPos {
+        enum Kind { Embed, Forward, Head, Recompute, Backward, EmbedBackward } kind;
+        int layer, op; // op: FwdOp (Forward, Recompute, Backward) or HeadOp (Head)
+    };
+    UnitPos unit_pos(int u) const;
 
     // The activation memory for shape s (params and grads are the trainer's); in LoRA
     // mode (p.lora()) base is the frozen model.
@@ -186,6 +196,8 @@ private:
     int split_size(int u, int *block) const; // columns (block 16) or tasks (block 1) unit u splits over; 0: not split
     void zero_fresh_grads();
 
+    // The per-layer activation buffers a layer uses (one set for all with recompute).
+    int64_t slot(int l) const { return s_.recompute ? 0 : l; }
     const float *W(int64_t off) const { return params_ + off; }
     float *G(int64_t off) const { return grads_ + off; }
 

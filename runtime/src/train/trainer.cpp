@@ -36,7 +36,7 @@ Layout lay_out(const ParamLayout &p, const TrainConfig &c, const FrozenBase *bas
     L.v = static_cast<float *>(take(sz.adam_v, n * sizeof(float)));
     {
         const size_t before = a.used;
-        model.init(p, BatchShape{c.batch, c.seq_len}, a, base);
+        model.init(p, BatchShape{c.batch, c.seq_len, c.recompute}, a, base);
         sz.activations = a.used - before;
     }
     {
@@ -81,7 +81,7 @@ bool Trainer::plan(const ParamLayout &p, const TrainConfig &c, TrainerSizes &out
         return false;
     }
     TrainModel m;
-    m.init(p, BatchShape{c.batch, c.seq_len}, a, base);
+    m.init(p, BatchShape{c.batch, c.seq_len, c.recompute}, a, base);
     a = Bump::measuring();
     lay_out(p, c, base, m, a, out, t.n_chunks(), kinds(m));
     return true;
@@ -95,7 +95,7 @@ void Trainer::init(const ParamLayout &p, const TrainConfig &c, const Compute &co
     TrainModel probe;
     {
         Bump m = Bump::measuring();
-        probe.init(p, BatchShape{c.batch, c.seq_len}, m, base);
+        probe.init(p, BatchShape{c.batch, c.seq_len, c.recompute}, m, base);
     }
     Bump a = Bump::over(block, static_cast<size_t>(-1) / 2);
     const Layout L = lay_out(p, c, base, model_, a, sz_, n_chunks(), kinds(probe));

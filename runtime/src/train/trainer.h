@@ -30,6 +30,7 @@ struct TrainConfig {
     int batch = 4, seq_len = 64, accum_steps = 1;
     uint64_t seed = 1;
     bool init_random = false; // fresh weights (seeded) instead of the model's
+    bool recompute = false;   // activation checkpointing (see BatchShape::recompute)
 };
 
 // The trainer's memory, named: everything it takes from the arena at creation.
@@ -61,8 +62,7 @@ public:
 
     // Sizes for this shape; false (err set) on a bad configuration.
     // In LoRA mode (p.lora()) base is the frozen model the adapters train on.
-    static bool plan(const ParamLayout &p, const TrainConfig &c, TrainerSizes &out, Error &err,
-                     const FrozenBase *base = nullptr);
+    static bool plan(const ParamLayout &p, const TrainConfig &c, TrainerSizes &out, Error &err, const FrozenBase *base = nullptr);
     // Lays everything out in `block` (TrainerSizes::total bytes) and sets the parameters
     // from `initial` (a flat array in ParamLayout order) or, with c.init_random, from the seed.
     // In LoRA mode without `initial`: A Kaiming-uniform, B zero (seeded).
