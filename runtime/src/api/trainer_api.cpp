@@ -246,7 +246,8 @@ sm_status create_lora(sm_model *m, const sm_trainer_desc &desc, sm_trainer **out
     const size_t head = align_up(sizeof(sm_trainer), kCacheLine);
     const size_t alt_bytes = align_up(static_cast<size_t>(p.total()) * sizeof(float), kCacheLine);
     const size_t own_bytes = align_up(static_cast<size_t>(p.n_tensors()) * sizeof(float *), kCacheLine);
-    const size_t need = head + sz.total + alt_bytes + own_bytes;
+    const size_t plan = align_up(sz.total, kCacheLine); // the second buffer and pointer table start aligned
+    const size_t need = head + plan + alt_bytes + own_bytes;
     if (need_out) return *need_out = need, SM_OK;
     void *block = rt->arena.alloc(need);
     if (!block)
@@ -266,8 +267,8 @@ sm_status create_lora(sm_model *m, const sm_trainer_desc &desc, sm_trainer **out
     t->adapter = slot;
     m->trainers++;
     uint8_t *plan_mem = static_cast<uint8_t *>(block) + head;
-    t->lora_alt = reinterpret_cast<float *>(plan_mem + sz.total);
-    t->own = reinterpret_cast<float **>(plan_mem + sz.total + alt_bytes);
+    t->lora_alt = reinterpret_cast<float *>(plan_mem + plan);
+    t->own = reinterpret_cast<float **>(plan_mem + plan + alt_bytes);
     // The slot: this rank on the targets, nothing elsewhere; its own buffers recorded.
     lora::Adapter &a = slot->values;
     for (int i = 0; i < a.n_layers * lora::kTargets; i++) a.pairs[i].rank = 0;
@@ -374,7 +375,8 @@ sm_status create_trainer(sm_model *m, const sm_trainer_desc *d, sm_trainer **out
     const size_t staging = publishes ? align_up(static_cast<size_t>(p.total()) * sizeof(float), kCacheLine) +
                                            align_up(static_cast<size_t>(p.n_tensors()) * sizeof(float *), kCacheLine)
                                      : 0;
-    const size_t need = head + sz.total + staging;
+    const size_t plan = align_up(sz.total, kCacheLine); // the staging buffer and pointer table start aligned
+    const size_t need = head + plan + staging;
     if (need_out) return *need_out = need, SM_OK;
     void *block = rt->arena.alloc(need);
     if (!block)
@@ -395,7 +397,7 @@ sm_status create_trainer(sm_model *m, const sm_trainer_desc *d, sm_trainer **out
     t->tr.init(p, c, comp, plan_mem, c.init_random ? nullptr : params);
     t->publishes = publishes;
     if (publishes) {
-        uint8_t *st = plan_mem + sz.total;
+        uint8_t *st = plan_mem + plan;
         t->alt = reinterpret_cast<float **>(st + align_up(static_cast<size_t>(p.total()) * sizeof(float), kCacheLine));
         train::init_staging(p, reinterpret_cast<float *>(st), t->alt);
         train::Trainer::PublishHooks h;
@@ -456,7 +458,7 @@ sm_status sm_trainer_get_info(const sm_trainer *t, sm_trainer_info *out) {
     out->param_bytes = s.params + s.grads + s.adam_m + s.adam_v;
     out->activation_bytes = s.activations;
     out->data_bytes = t->data_bytes;
-    out->total_bytes = align_up(sizeof(sm_trainer), kCacheLine) + s.total + t->data_bytes +
+    out->total_bytes = align_up(sizeof(sm_trainer), kCacheLine) + align_up(s.total, kCacheLine) + t->data_bytes +
                        (t->publishes ? align_up(static_cast<size_t>(t->tr.layout().total()) * sizeof(float), kCacheLine) +
                                            align_up(static_cast<size_t>(t->tr.layout().n_tensors()) * sizeof(float *), kCacheLine)
                                      : 0);
