@@ -4,6 +4,7 @@
 #include "commands.h"
 
 #include "demo/common/cli_model.h"
+#include "demo/common/train_progress.h"
 
 #include <chrono>
 #include <cstdio>
@@ -118,15 +119,10 @@ int cmd_finetune(int argc, char **argv) {
         }
         if (loss_first < 0) loss_first = r.loss;
         const double eta = (seconds_now() - t0) / static_cast<double>(r.step) * static_cast<double>(steps - r.step);
-        if (tty)
-            fprintf(stderr, "\rstep %lld/%lld  loss %.4f  lr %.2e  %.0f tok/s  ETA %.0f s   ", static_cast<long long>(r.step),
-                    static_cast<long long>(steps), r.loss, r.lr, r.tok_s, eta);
-        else if (r.step % (eval_every < 10 ? eval_every : 10) == 0 || r.step == steps)
-            fprintf(stderr, "step %lld/%lld loss %.4f lr %.2e %.0f tok/s ETA %.0f s\n", static_cast<long long>(r.step),
-                    static_cast<long long>(steps), r.loss, r.lr, r.tok_s, eta);
+        print_train_progress(r, steps, eta, tty, eval_every);
         if ((r.step % eval_every == 0 || r.step >= steps) && info.heldout_sequences > 0) {
             sm_trainer_eval(t, static_cast<int32_t>(eval_seqs), &held);
-            fprintf(stderr, "%sstep %lld held-out loss %.4f\n", tty ? "\n" : "", static_cast<long long>(r.step), held);
+            print_heldout(r.step, held, tty);
         }
         if (r.step >= steps) break;
     }

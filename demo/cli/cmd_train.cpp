@@ -4,6 +4,7 @@
 #include "commands.h"
 
 #include "demo/common/cli_model.h"
+#include "demo/common/train_progress.h"
 #include "demo/common/plot_png.h"
 #include "perf/shape_model.h"
 
@@ -166,15 +167,10 @@ int cmd_train(int argc, char **argv) {
         if (!plot_path.empty()) train_curve.x.push_back(static_cast<double>(r.step)), train_curve.y.push_back(r.loss);
         const double el = seconds_now() - t0;
         const double eta = el / static_cast<double>(r.step - start_step) * static_cast<double>(steps - r.step);
-        if (tty)
-            fprintf(stderr, "\rstep %lld/%lld  loss %.4f  lr %.2e  %.0f tok/s  ETA %.0f s   ", static_cast<long long>(r.step),
-                    static_cast<long long>(steps), r.loss, r.lr, r.tok_s, eta);
-        else if (r.step % (eval_every < 10 ? eval_every : 10) == 0 || r.step == steps)
-            fprintf(stderr, "step %lld/%lld loss %.4f lr %.2e %.0f tok/s ETA %.0f s\n", static_cast<long long>(r.step),
-                    static_cast<long long>(steps), r.loss, r.lr, r.tok_s, eta);
+        print_train_progress(r, steps, eta, tty, eval_every);
         if ((r.step % eval_every == 0 || r.step >= steps) && info.heldout_sequences > 0) {
             sm_trainer_eval(t, static_cast<int32_t>(eval_seqs), &held);
-            fprintf(stderr, "%sstep %lld held-out loss %.4f\n", tty ? "\n" : "", static_cast<long long>(r.step), held);
+            print_heldout(r.step, held, tty);
             if (!plot_path.empty()) held_curve.x.push_back(static_cast<double>(r.step)), held_curve.y.push_back(held);
         }
         if (!ckpt_path.empty() && r.step % ckpt_every == 0) {
