@@ -18,6 +18,10 @@ int cmd_perplexity(int argc, char **argv);
 // and the max |difference| to the scalar reference on sampled rows.
 int cmd_bench_gemm(int argc, char **argv);
 
+// `smallmind bench-gemm-train`: GFLOP/s of the trainer's three products (y = x W^T,
+// dx = dy W, dW = dy^T x) at a model's linear shapes, with OpenBLAS side by side.
+int cmd_bench_gemm_train(int argc, char **argv);
+
 // `smallmind machine`: what this machine can do at most, to judge the kernels against
 // (see machine_limits.h).
 int cmd_machine(int argc, char **argv);

@@ -32,6 +32,8 @@ const Command kCommands[] = {
     {"perplexity", cmd_perplexity, "--model PATH (--file F | --tokens-file F | --generate N) [--ctx C] [--sinks S] [--skip N]"},
     {"bench-gemm", cmd_bench_gemm,
      "[--isa I] [--threads N] [--types f32,q8_0...] [--m 1,64] [--no-blas] [--json]: GEMM GFLOP/s vs OpenBLAS"},
+    {"bench-gemm-train", cmd_bench_gemm_train,
+     "[--dim 288 --hidden 768 --vocab-size 512 --rows 256] [--threads N] [--no-blas] [--json]: training products vs OpenBLAS"},
     {"machine", cmd_machine,
      "[--threads N] [--jitter-s S] [--json]: this machine's FMA peak, read bandwidths (L1..DRAM), timing jitter"},
     {"bench-tokenizer", cmd_bench_tokenizer, "[--vocab PATH]... [--file TEXT] [--reps R]: encode / decode MB/s"},

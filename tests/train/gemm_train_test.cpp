@@ -42,3 +42,36 @@ TEST_CASE("train kernels: gemm_nn and gemm_tn against double sums, any column sp
             CHECK(part == tn);
         }
 }
+
+TEST_CASE("train kernels: swiglu forward and backward against the scalar table, odd sizes, any row split", "[train][kernels]") {
+    const sm::CpuFeatures f = sm::detect_cpu();
+    std::vector<const sm::kern::TrainKernels *> tables;
+    if (f.avx2 && f.fma) tables.push_back(sm::kern::train_kernels_for(SM_ISA_AVX2));
+    if (f.avx512f) tables.push_back(sm::kern::train_kernels_for(SM_ISA_AVX512));
+    const sm::kern::TrainKernels &ref = sm::kern::kRefTrainKernels;
+    for (const sm::kern::TrainKernels *t : tables)
+        for (int H : {1, 3, 17, 63, 100}) {
+            const int rows = 5;
+            INFO(t->name << ", hidden = " << H);
+            // one float past the start: no row is aligned
+            std::vector<float> h13 = trt::randf(static_cast<size_t>(rows) * 2 * H + 1, 41, 6.0f),
+                               dout = trt::randf(static_cast<size_t>(rows) * H + 1, 42);
+            h13[1] = 100.0f, h13[2] = -100.0f; // far tails of the sigmoid
+            const float *h = h13.data() + 1, *d = dout.data() + 1;
+            std::vector<float> o(static_cast<size_t>(rows) * H + 1), ro(o.size()), part(o.size());
+            std::vector<float> dh(static_cast<size_t>(rows) * 2 * H + 1), rdh(dh.size()), dpart(dh.size());
+            t->swiglu_forward(o.data() + 1, h, rows, H);
+            ref.swiglu_forward(ro.data() + 1, h, rows, H);
+            t->swiglu_backward(dh.data() + 1, d, h, rows, H);
+            ref.swiglu_backward(rdh.data() + 1, d, h, rows, H);
+            for (size_t i = 1; i < o.size(); i++) CHECK(o[i] == Approx(ro[i]).epsilon(1e-6).margin(1e-6));
+            for (size_t i = 1; i < dh.size(); i++) CHECK(dh[i] == Approx(rdh[i]).epsilon(1e-6).margin(1e-6));
+            // rows in two pieces: the same bits
+            t->swiglu_forward(part.data() + 1, h, 2, H);
+            t->swiglu_forward(part.data() + 1 + 2 * H, h + 4 * H, rows - 2, H);
+            CHECK(part == o);
+            t->swiglu_backward(dpart.data() + 1, d, h, 3, H);
+            t->swiglu_backward(dpart.data() + 1 + 6 * H, d + 3 * H, h + 6 * H, rows - 3, H);
+            CHECK(dpart == dh);
+        }
+}

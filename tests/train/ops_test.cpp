@@ -4,7 +4,9 @@
 // random c, so the backward is run with dout = c.
 #include <catch2/catch.hpp>
 
+#include "core/cpu.h"
 #include "kernels/tables.h"
+#include "kernels/train_kernels.h"
 #include "reference_double.h"
 #include "train/ops.h"
 
@@ -154,18 +156,26 @@ TEST_CASE("train ops: grouped-query causal attention backward against finite dif
     }
 }
 
-TEST_CASE("train ops: swiglu backward against finite differences", "[train][ops]") {
-    for (int rows : {1, 17}) {
-        const int H = 23;
-        Vec h = trt::to_double(trt::randf(static_cast<size_t>(rows) * 2 * H, 13, 2.0f));
-        const std::vector<float> cw = trt::randf(static_cast<size_t>(rows) * H, 14);
-        std::vector<float> hf = to_float(h), out(cw.size()), dh(h.size());
-        swiglu_forward(out.data(), hf.data(), rows, H);
-        const Vec od = trt::swiglu(h, rows, H);
-        for (size_t i = 0; i < out.size(); i++) CHECK(out[i] == Approx(od[i]).margin(1e-5));
-        swiglu_backward(dh.data(), cw.data(), hf.data(), rows, H);
-        check_grad("dh", h, dh, [&] { return dot(trt::swiglu(h, rows, H), cw); });
-    }
+TEST_CASE("train ops: swiglu backward against finite differences, every train table", "[train][ops]") {
+    const sm::CpuFeatures f = sm::detect_cpu();
+    std::vector<const sm::kern::TrainKernels *> tables = {&sm::kern::kRefTrainKernels};
+    if (f.avx2 && f.fma) tables.push_back(sm::kern::train_kernels_for(SM_ISA_AVX2));
+    if (f.avx512f) tables.push_back(sm::kern::train_kernels_for(SM_ISA_AVX512));
+    for (const sm::kern::TrainKernels *t : tables)
+        for (int rows : {1, 17}) {
+            INFO(t->name << ", rows = " << rows);
+            Compute c;
+            c.tk = t;
+            const int H = 23;
+            Vec h = trt::to_double(trt::randf(static_cast<size_t>(rows) * 2 * H, 13, 2.0f));
+            const std::vector<float> cw = trt::randf(static_cast<size_t>(rows) * H, 14);
+            std::vector<float> hf = to_float(h), out(cw.size()), dh(h.size());
+            swiglu_forward(c, out.data(), hf.data(), rows, H);
+            const Vec od = trt::swiglu(h, rows, H);
+            for (size_t i = 0; i < out.size(); i++) CHECK(out[i] == Approx(od[i]).margin(1e-5));
+            swiglu_backward(c, dh.data(), cw.data(), hf.data(), rows, H);
+            check_grad("dh", h, dh, [&] { return dot(trt::swiglu(h, rows, H), cw); });
+        }
 }
 
 TEST_CASE("train ops: cross-entropy backward against finite differences", "[train][ops]") {

@@ -17,10 +17,17 @@ namespace sm::kern {
 using TrainGemmFn = void (*)(const float *A, int64_t lda, int M, const float *B, int64_t ldb, int K, float *C, int64_t ldc,
                              int n0, int n1);
 
+// h13 rows are [gate | up] (2 x hidden floats): out = silu(gate) up, and its backward
+// (dh13 from dout). Each element's bits depend only on its inputs, whatever the row count.
+using SwigluForwardFn = void (*)(float *out, const float *h13, int rows, int hidden);
+using SwigluBackwardFn = void (*)(float *dh13, const float *dout, const float *h13, int rows, int hidden);
+
 struct TrainKernels {
     const char *name;
     TrainGemmFn gemm_nn;
     TrainGemmFn gemm_tn;
+    SwigluForwardFn swiglu_forward;
+    SwigluBackwardFn swiglu_backward;
 };
 
 extern const TrainKernels kRefTrainKernels; // scalar, every platform

@@ -231,7 +231,7 @@ void TrainModel::lora_layer_forward(int l, int op, int part, int n_parts) {
         lora_forward(l, Target::Gate, xn2, D, h13, 2 * H, m0, m1);
         lora_forward(l, Target::Up, xn2, D, h13 + H, 2 * H, m0, m1);
         break;
-    case kSwiglu: swiglu_forward(hs + static_cast<int64_t>(m0) * H, h13 + static_cast<int64_t>(m0) * 2 * H, m1 - m0, H); break;
+    case kSwiglu: swiglu_forward(c_, hs + static_cast<int64_t>(m0) * H, h13 + static_cast<int64_t>(m0) * 2 * H, m1 - m0, H); break;
     default:
         lora_forward(l, Target::Down, hs, H, xout, D, m0, m1);
         add_rows(xout, xmid);
@@ -338,7 +338,7 @@ void TrainModel::lora_layer_backward(int l, int op, int part, int n_parts) {
     switch (op) {
     case kW2: lora_backward(l, Target::Down, hs, H, dx_, D, dhs_, false, m0, m1); break;
     case kSwiglu:
-        swiglu_backward(dh13_ + static_cast<int64_t>(m0) * 2 * H, dhs_ + static_cast<int64_t>(m0) * H,
+        swiglu_backward(c_, dh13_ + static_cast<int64_t>(m0) * 2 * H, dhs_ + static_cast<int64_t>(m0) * H,
                         h13 + static_cast<int64_t>(m0) * 2 * H, m1 - m0, H);
         break;
     case kW13:

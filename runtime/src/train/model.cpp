@@ -325,7 +325,7 @@ void TrainModel::layer_forward(int l, int op, int part, int n_parts) {
         break;
     case kFfnNorm: rmsnorm_forward(xn2, rstd2_ + slot(l) * R, xmid, W(P.ffn_norm), R, D, hp.norm_eps); break;
     case kW13: cols(2 * H), matmul_forward(c_, h13, 2 * H, xn2, D, W(P.w13), R, 2 * H, D, c0, c1); break;
-    case kSwiglu: swiglu_forward(hs, h13, R, H); break;
+    case kSwiglu: swiglu_forward(c_, hs, h13, R, H); break;
     default:
         cols(D);
         matmul_forward(c_, xout, D, hs, H, W(P.w2), R, D, H, c0, c1);
@@ -376,7 +376,7 @@ void TrainModel::layer_backward(int l, int op, int part, int n_parts) {
     auto cols = [&](int n) { part_range(n, 16, part, n_parts, c0, c1); };
     switch (op) {
     case kW2: cols(H), matmul_backward(c_, dhs_, H, G(P.w2), acc, dx_, D, hs, H, W(P.w2), R, D, H, ms_, c0, c1); break;
-    case kSwiglu: swiglu_backward(dh13_, dhs_, h13, R, H); break;
+    case kSwiglu: swiglu_backward(c_, dh13_, dhs_, h13, R, H); break;
     case kW13:
         cols(D), matmul_backward(c_, dxn_, D, G(P.w13), acc, dh13_, 2 * H, xn2, D, W(P.w13), R, 2 * H, D, ms_, c0, c1);
         break;

@@ -236,30 +236,6 @@ void attention_backward(const Compute &c, float *dq, float *dk, float *dv, const
     run(c, attn_backward_task, &j, (t1 < 0 ? attention_backward_tasks(s) : t1) - t0);
 }
 
-// ---------------------------------------------------------------- SwiGLU
-
-void swiglu_forward(float *out, const float *h13, int rows, int hidden) {
-    for (int r = 0; r < rows; r++) {
-        const float *g = h13 + static_cast<int64_t>(r) * 2 * hidden, *u = g + hidden;
-        float *o = out + static_cast<int64_t>(r) * hidden;
-        for (int i = 0; i < hidden; i++) o[i] = g[i] / (1.0f + expf(-g[i])) * u[i];
-    }
-}
-
-// out = g sig(g) u:  d/du = g sig(g),  d/dg = u sig(g) (1 + g (1 - sig(g)))
-void swiglu_backward(float *dh13, const float *dout, const float *h13, int rows, int hidden) {
-    for (int r = 0; r < rows; r++) {
-        const float *g = h13 + static_cast<int64_t>(r) * 2 * hidden, *u = g + hidden;
-        const float *d = dout + static_cast<int64_t>(r) * hidden;
-        float *dg = dh13 + static_cast<int64_t>(r) * 2 * hidden, *du = dg + hidden;
-        for (int i = 0; i < hidden; i++) {
-            const float sg = 1.0f / (1.0f + expf(-g[i]));
-            du[i] = d[i] * g[i] * sg;
-            dg[i] = d[i] * u[i] * sg * (1.0f + g[i] * (1.0f - sg));
-        }
-    }
-}
-
 // ---------------------------------------------------------------- loss
 
 double crossentropy_forward(float *logits, float *losses, const int32_t *targets, int rows, int vocab) {

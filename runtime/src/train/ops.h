@@ -51,9 +51,14 @@ size_t attention_scratch_floats(const AttnShape &s);
 void attention_backward(const Compute &c, float *dq, float *dk, float *dv, const float *dout, const float *att, const float *q,
                         const float *k, const float *v, const AttnShape &s, float *scratch, int t0 = 0, int t1 = -1);
 
-// h13 rows are [gate (hidden) | up (hidden)]; out = silu(gate) * up
-void swiglu_forward(float *out, const float *h13, int rows, int hidden);
-void swiglu_backward(float *dh13, const float *dout, const float *h13, int rows, int hidden);
+// h13 rows are [gate (hidden) | up (hidden)]; out = silu(gate) * up (the train table's
+// kernels: element-wise, so rows may go in any split)
+inline void swiglu_forward(const Compute &c, float *out, const float *h13, int rows, int hidden) {
+    c.tk->swiglu_forward(out, h13, rows, hidden);
+}
+inline void swiglu_backward(const Compute &c, float *dh13, const float *dout, const float *h13, int rows, int hidden) {
+    c.tk->swiglu_backward(dh13, dout, h13, rows, hidden);
+}
 
 // Softmax cross-entropy of each row's logits against its target (target < 0: no loss,
 // zero gradient). logits become probabilities in place; losses[r] saved. Returns the

@@ -272,8 +272,30 @@ void norm_task(void *p, int task) {
     const int c = j.chunk0 + task;
     const int64_t i0 = static_cast<int64_t>(c) * Trainer::kOptChunk;
     const int64_t i1 = i0 + Trainer::kOptChunk < j.total ? i0 + Trainer::kOptChunk : j.total;
+    // Eight running sums (element i into sum i mod 8, from the chunk's start), added in
+    // order at the end: one chain of dependent adds was latency-bound (8 ms a step at 6M
+    // parameters), and the order is still fixed, whatever the ISA or thread count.
+    const float *g = j.grads;
+    int64_t i = i0;
+#if defined(__SSE2__)
+    __m128d a0 = _mm_setzero_pd(), a1 = a0, a2 = a0, a3 = a0;
+    for (; i + 8 <= i1; i += 8) {
+        const __m128 lo = _mm_loadu_ps(g + i), hi = _mm_loadu_ps(g + i + 4);
+        const __m128d d0 = _mm_cvtps_pd(lo), d1 = _mm_cvtps_pd(_mm_movehl_ps(lo, lo));
+        const __m128d d2 = _mm_cvtps_pd(hi), d3 = _mm_cvtps_pd(_mm_movehl_ps(hi, hi));
+        a0 = _mm_add_pd(a0, _mm_mul_pd(d0, d0)), a1 = _mm_add_pd(a1, _mm_mul_pd(d1, d1));
+        a2 = _mm_add_pd(a2, _mm_mul_pd(d2, d2)), a3 = _mm_add_pd(a3, _mm_mul_pd(d3, d3));
+    }
+    double acc[8];
+    _mm_storeu_pd(acc, a0), _mm_storeu_pd(acc + 2, a1), _mm_storeu_pd(acc + 4, a2), _mm_storeu_pd(acc + 6, a3);
+#else
+    double acc[8] = {};
+    for (; i + 8 <= i1; i += 8)
+        for (int l = 0; l < 8; l++) acc[l] += static_cast<double>(g[i + l]) * g[i + l];
+#endif
+    for (int l = 0; i < i1; i++, l++) acc[l] += static_cast<double>(g[i]) * g[i];
     double s = 0.0;
-    for (int64_t i = i0; i < i1; i++) s += static_cast<double>(j.grads[i]) * j.grads[i];
+    for (int l = 0; l < 8; l++) s += acc[l];
     j.partials[c] = s;
 }
 
