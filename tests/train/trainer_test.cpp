@@ -106,7 +106,7 @@ TEST_CASE("trainer: parameters are bit-identical for every step budget and threa
     const sm::kern::Kernels *k = trt::best_table();
     REQUIRE(k);
     const std::vector<float> ref = train_params(1, 0, 3, k);
-    for (int threads : {1, 2})
+    for (int threads : {1, 2, 3})
         for (uint32_t budget : {0u, 1u, 500u}) {
             INFO(threads << " threads, budget " << budget << " us");
             const std::vector<float> got = train_params(threads, budget, 3, k);

@@ -55,9 +55,13 @@ void gemm(const Compute &c, float *y, int64_t ldy, const float *x, int64_t ldx, 
     }
 }
 
-// The training kernels over output columns [0, N), in tasks of whole 16-column blocks.
+// The training kernels over output columns [c0, c1) in whole 16-column blocks, and over
+// rows when there are fewer blocks than tasks wanted: a backward part can be one block
+// wide (w13's dx and dW at dim 288), and column tasks alone left the second thread idle.
+// Every element is still one kernel chain, so the bits do not depend on the split.
 struct TrainGemmJob {
     kern::TrainGemmFn fn;
+    bool a_transposed; // A stored K x M (gemm_tn): rows of C are columns of A
     const float *A;
     int64_t lda;
     int M;
@@ -66,28 +70,41 @@ struct TrainGemmJob {
     int K;
     float *C;
     int64_t ldc;
-    int c0, c1, n_tasks, blocks;
+    int c0, c1, blocks, col_tasks, row_tasks;
 };
 
 void train_gemm_task(void *p, int t) {
     const TrainGemmJob &j = *static_cast<const TrainGemmJob *>(p);
-    const int b0 = static_cast<int>(static_cast<int64_t>(j.blocks) * t / j.n_tasks);
-    const int b1 = static_cast<int>(static_cast<int64_t>(j.blocks) * (t + 1) / j.n_tasks);
+    const int ct = t % j.col_tasks, rt = t / j.col_tasks;
+    const int b0 = static_cast<int>(static_cast<int64_t>(j.blocks) * ct / j.col_tasks);
+    const int b1 = static_cast<int>(static_cast<int64_t>(j.blocks) * (ct + 1) / j.col_tasks);
     const int n0 = j.c0 + b0 * 16, n1 = j.c0 + b1 * 16 < j.c1 ? j.c0 + b1 * 16 : j.c1;
-    if (n0 < n1) j.fn(j.A, j.lda, j.M, j.B, j.ldb, j.K, j.C, j.ldc, n0, n1);
+    // rows in multiples of 8 (whole register tiles of 4, 6 or 8 rows mostly)
+    const int units = (j.M + 7) / 8;
+    const int m0 = static_cast<int>(static_cast<int64_t>(units) * rt / j.row_tasks) * 8;
+    int m1 = static_cast<int>(static_cast<int64_t>(units) * (rt + 1) / j.row_tasks) * 8;
+    if (m1 > j.M) m1 = j.M;
+    if (n0 >= n1 || m0 >= m1) return;
+    const float *A = j.a_transposed ? j.A + m0 : j.A + static_cast<int64_t>(m0) * j.lda;
+    j.fn(A, j.lda, m1 - m0, j.B, j.ldb, j.K, j.C + static_cast<int64_t>(m0) * j.ldc, j.ldc, n0, n1);
 }
 
-void train_gemm(const Compute &c, kern::TrainGemmFn fn, const float *A, int64_t lda, int M, const float *B, int64_t ldb, int K,
-                float *C, int64_t ldc, int c0, int c1) {
-    TrainGemmJob j{fn, A, lda, M, B, ldb, K, C, ldc, c0, c1, 1, (c1 - c0 + 15) / 16};
+void train_gemm(const Compute &c, kern::TrainGemmFn fn, bool a_transposed, const float *A, int64_t lda, int M, const float *B,
+                int64_t ldb, int K, float *C, int64_t ldc, int c0, int c1) {
+    TrainGemmJob j{fn, a_transposed, A, lda, M, B, ldb, K, C, ldc, c0, c1, (c1 - c0 + 15) / 16, 1, 1};
     const int width = c.par ? c.par->width() : 1;
-    int tasks = width > 1 ? width * 2 : 1;
-    if (tasks > j.blocks) tasks = j.blocks;
-    j.n_tasks = tasks;
-    if (tasks == 1 || !c.par) {
-        for (int t = 0; t < tasks; t++) train_gemm_task(&j, t);
+    if (width > 1) {
+        const int tasks = width * 2;
+        j.col_tasks = tasks < j.blocks ? tasks : j.blocks;
+        const int rows_wanted = tasks / j.col_tasks, most = (M + 31) / 32; // slices of at least 32 rows
+        j.row_tasks = rows_wanted < most ? rows_wanted : most;
+        if (j.row_tasks < 1) j.row_tasks = 1;
+    }
+    const int n = j.col_tasks * j.row_tasks;
+    if (n == 1 || !c.par) {
+        for (int t = 0; t < n; t++) train_gemm_task(&j, t);
     } else {
-        c.par->run(train_gemm_task, &j, tasks);
+        c.par->run(train_gemm_task, &j, n);
     }
 }
 
@@ -101,9 +118,9 @@ void matmul_forward(const Compute &c, float *y, int64_t ldy, const float *x, int
 void matmul_backward(const Compute &c, float *dx, int64_t lddx, float *dW, bool accumulate, const float *dy, int64_t lddy,
                      const float *x, int64_t ldx, const float *W, int M, int N, int K, const MatmulScratch &s, int k0, int k1) {
     if (k1 < 0) k1 = K;
-    if (dx) train_gemm(c, c.tk->gemm_nn, dy, lddy, M, W, K, N, dx, lddx, k0, k1);
+    if (dx) train_gemm(c, c.tk->gemm_nn, false, dy, lddy, M, W, K, N, dx, lddx, k0, k1);
     float *out = accumulate ? s.dw : dW;
-    train_gemm(c, c.tk->gemm_tn, dy, lddy, N, x, ldx, M, out, K, k0, k1);
+    train_gemm(c, c.tk->gemm_tn, true, dy, lddy, N, x, ldx, M, out, K, k0, k1);
     if (accumulate)
         for (int64_t n = 0; n < N; n++)
             for (int64_t k = k0; k < k1; k++) dW[n * K + k] += s.dw[n * K + k];
