@@ -173,6 +173,8 @@ void TrainModel::init(const ParamLayout &p, BatchShape s, Bump &a, const FrozenB
     widen(D, H);
     widen(V, D);
     ms_.dw = a.take_n<float>(maxNK);
+    norm_dw_ = a.take_n<float>(static_cast<size_t>(row_blocks()) * D);
+    loss_blocks_ = a.take_n<double>(static_cast<size_t>(row_blocks()));
     if (!a.is_measuring()) rope_table(rope_cs_, s.T, hp.head_dim, hp.rope_theta);
 }
 
@@ -209,6 +211,37 @@ void part_range(int n, int block, int part, int n_parts, int &c0, int &c1) {
 }
 
 } // namespace
+
+template <class F> void TrainModel::for_row_blocks(int block, F &&f) {
+    struct Job {
+        F *f;
+        int rows, block;
+    } j{&f, s_.rows(), block};
+    const int n = (j.rows + block - 1) / block;
+    auto task = [](void *p, int t) {
+        const Job &j = *static_cast<const Job *>(p);
+        const int r0 = t * j.block, r1 = r0 + j.block < j.rows ? r0 + j.block : j.rows;
+        (*j.f)(t, r0, r1);
+    };
+    if (c_.par && n > 1) c_.par->run(task, &j, n);
+    else
+        for (int t = 0; t < n; t++) task(&j, t);
+}
+
+// dx += the norm's input gradient (row by row); dw += its weight gradient, each row
+// block's sum first, then the blocks in order.
+void TrainModel::rmsnorm_backward_rows(float *dx, float *dw, const float *dout, const float *x, const float *w,
+                                       const float *rstd) {
+    const int D = p_.hp().dim;
+    for_row_blocks(kRowBlock, [&](int b, int r0, int r1) {
+        float *part = norm_dw_ + static_cast<int64_t>(b) * D;
+        memset(part, 0, sizeof(float) * static_cast<size_t>(D));
+        const int64_t o = static_cast<int64_t>(r0) * D;
+        rmsnorm_backward(dx + o, part, dout + o, x + o, w, rstd + r0, r1 - r0, D);
+    });
+    for (int b = 0; b < row_blocks(); b++)
+        for (int i = 0; i < D; i++) dw[i] += norm_dw_[static_cast<int64_t>(b) * D + i];
+}
 
 TrainModel::UnitPos TrainModel::unit_pos(int u) const {
     const int L = p_.hp().n_layers;
@@ -304,11 +337,19 @@ void TrainModel::layer_forward(int l, int op, int part, int n_parts) {
             for (int i = c0; i < c1; i++) y[static_cast<int64_t>(r) * D + i] += x[static_cast<int64_t>(r) * D + i];
     };
     switch (op) {
-    case kAttnNorm: rmsnorm_forward(xn1, rstd1_ + slot(l) * R, x, W(P.attn_norm), R, D, hp.norm_eps); break;
+    case kAttnNorm:
+        for_row_blocks(kRowBlock, [&](int, int r0, int r1) {
+            const int64_t o = static_cast<int64_t>(r0) * D;
+            rmsnorm_forward(xn1 + o, rstd1_ + slot(l) * R + r0, x + o, W(P.attn_norm), r1 - r0, D, hp.norm_eps);
+        });
+        break;
     case kQkv: cols(QKV), matmul_forward(c_, qkv, QKV, xn1, D, W(P.wqkv), R, QKV, D, c0, c1); break;
-    case kRope:
-        rope_forward(qkv, QKV, R, s_.T, hp.n_heads, hp.head_dim, rope_cs_);
-        rope_forward(qkv + QD, QKV, R, s_.T, hp.n_kv_heads, hp.head_dim, rope_cs_);
+    case kRope: // whole sequences: a row's position is its index mod T
+        for_row_blocks(s_.T, [&](int, int r0, int r1) {
+            float *q = qkv + static_cast<int64_t>(r0) * QKV;
+            rope_forward(q, QKV, r1 - r0, s_.T, hp.n_heads, hp.head_dim, rope_cs_);
+            rope_forward(q + QD, QKV, r1 - r0, s_.T, hp.n_kv_heads, hp.head_dim, rope_cs_);
+        });
         break;
     case kAttention: {
         const AttnShape a{s_.B, s_.T, hp.n_heads, hp.n_kv_heads, hp.head_dim, QKV, QKV, QD};
@@ -323,9 +364,18 @@ void TrainModel::layer_forward(int l, int op, int part, int n_parts) {
         matmul_forward(c_, xmid, D, atty, QD, W(P.wo), R, D, QD, c0, c1);
         add_cols(xmid, x);
         break;
-    case kFfnNorm: rmsnorm_forward(xn2, rstd2_ + slot(l) * R, xmid, W(P.ffn_norm), R, D, hp.norm_eps); break;
+    case kFfnNorm:
+        for_row_blocks(kRowBlock, [&](int, int r0, int r1) {
+            const int64_t o = static_cast<int64_t>(r0) * D;
+            rmsnorm_forward(xn2 + o, rstd2_ + slot(l) * R + r0, xmid + o, W(P.ffn_norm), r1 - r0, D, hp.norm_eps);
+        });
+        break;
     case kW13: cols(2 * H), matmul_forward(c_, h13, 2 * H, xn2, D, W(P.w13), R, 2 * H, D, c0, c1); break;
-    case kSwiglu: swiglu_forward(c_, hs, h13, R, H); break;
+    case kSwiglu:
+        for_row_blocks(kRowBlock, [&](int, int r0, int r1) {
+            swiglu_forward(c_, hs + static_cast<int64_t>(r0) * H, h13 + static_cast<int64_t>(r0) * 2 * H, r1 - r0, H);
+        });
+        break;
     default:
         cols(D);
         matmul_forward(c_, xout, D, hs, H, W(P.w2), R, D, H, c0, c1);
@@ -340,20 +390,36 @@ void TrainModel::head(int op, int part, int n_parts) {
     float *xl = x_ + static_cast<int64_t>(L) * R * D;
     int c0 = 0, c1 = 0;
     switch (op) {
-    case kFinalNorm: rmsnorm_forward(xnf_, rstdf_, xl, W(p_.output_norm()), R, D, hp.norm_eps); break;
+    case kFinalNorm:
+        for_row_blocks(kRowBlock, [&](int, int r0, int r1) {
+            const int64_t o = static_cast<int64_t>(r0) * D;
+            rmsnorm_forward(xnf_ + o, rstdf_ + r0, xl + o, W(p_.output_norm()), r1 - r0, D, hp.norm_eps);
+        });
+        break;
     case kClassifier:
         part_range(V, 16, part, n_parts, c0, c1);
         matmul_forward(c_, logits_, V, xnf_, D, W(p_.output()), R, V, D, c0, c1);
         break;
-    case kLoss: loss_sum_ = crossentropy_forward(logits_, losses_, targets_, R, V); break;
-    case kLossBackward: crossentropy_backward(logits_, targets_, R, V, loss_scale_); break;
+    case kLoss:
+        for_row_blocks(kRowBlock, [&](int b, int r0, int r1) {
+            loss_blocks_[b] = crossentropy_forward(logits_ + static_cast<int64_t>(r0) * V, losses_ + r0, targets_ + r0, r1 - r0,
+                                                   V);
+        });
+        loss_sum_ = 0.0;
+        for (int b = 0; b < row_blocks(); b++) loss_sum_ += loss_blocks_[b];
+        break;
+    case kLossBackward:
+        for_row_blocks(kRowBlock, [&](int, int r0, int r1) {
+            crossentropy_backward(logits_ + static_cast<int64_t>(r0) * V, targets_ + r0, r1 - r0, V, loss_scale_);
+        });
+        break;
     case kClassifierBackward:
         part_range(D, 16, part, n_parts, c0, c1);
         matmul_backward(c_, dxn_, D, G(p_.output()), !first_micro_, logits_, V, xnf_, D, W(p_.output()), R, V, D, ms_, c0, c1);
         break;
     default:
         memset(dx_, 0, sizeof(float) * static_cast<size_t>(R) * static_cast<size_t>(D));
-        rmsnorm_backward(dx_, G(p_.output_norm()), dxn_, xl, W(p_.output_norm()), rstdf_, R, D);
+        rmsnorm_backward_rows(dx_, G(p_.output_norm()), dxn_, xl, W(p_.output_norm()), rstdf_);
         break;
     }
 }
@@ -376,11 +442,16 @@ void TrainModel::layer_backward(int l, int op, int part, int n_parts) {
     auto cols = [&](int n) { part_range(n, 16, part, n_parts, c0, c1); };
     switch (op) {
     case kW2: cols(H), matmul_backward(c_, dhs_, H, G(P.w2), acc, dx_, D, hs, H, W(P.w2), R, D, H, ms_, c0, c1); break;
-    case kSwiglu: swiglu_backward(c_, dh13_, dhs_, h13, R, H); break;
+    case kSwiglu:
+        for_row_blocks(kRowBlock, [&](int, int r0, int r1) {
+            const int64_t o = static_cast<int64_t>(r0);
+            swiglu_backward(c_, dh13_ + o * 2 * H, dhs_ + o * H, h13 + o * 2 * H, r1 - r0, H);
+        });
+        break;
     case kW13:
         cols(D), matmul_backward(c_, dxn_, D, G(P.w13), acc, dh13_, 2 * H, xn2, D, W(P.w13), R, 2 * H, D, ms_, c0, c1);
         break;
-    case kFfnNorm: rmsnorm_backward(dx_, G(P.ffn_norm), dxn_, xmid, W(P.ffn_norm), rstd2_ + slot(l) * R, R, D); break;
+    case kFfnNorm: rmsnorm_backward_rows(dx_, G(P.ffn_norm), dxn_, xmid, W(P.ffn_norm), rstd2_ + slot(l) * R); break;
     case kWo: cols(QD), matmul_backward(c_, datty_, QD, G(P.wo), acc, dx_, D, atty, QD, W(P.wo), R, D, QD, ms_, c0, c1); break;
     case kAttention: {
         const AttnShape a{s_.B, s_.T, hp.n_heads, hp.n_kv_heads, hp.head_dim, QKV, QKV, QD};
@@ -392,13 +463,16 @@ void TrainModel::layer_backward(int l, int op, int part, int n_parts) {
         break;
     }
     case kRope:
-        rope_backward(dqkv_, QKV, R, s_.T, hp.n_heads, hp.head_dim, rope_cs_);
-        rope_backward(dqkv_ + QD, QKV, R, s_.T, hp.n_kv_heads, hp.head_dim, rope_cs_);
+        for_row_blocks(s_.T, [&](int, int r0, int r1) {
+            float *d = dqkv_ + static_cast<int64_t>(r0) * QKV;
+            rope_backward(d, QKV, r1 - r0, s_.T, hp.n_heads, hp.head_dim, rope_cs_);
+            rope_backward(d + QD, QKV, r1 - r0, s_.T, hp.n_kv_heads, hp.head_dim, rope_cs_);
+        });
         break;
     case kQkv:
         cols(D), matmul_backward(c_, dxn_, D, G(P.wqkv), acc, dqkv_, QKV, xn1, D, W(P.wqkv), R, QKV, D, ms_, c0, c1);
         break;
-    default: rmsnorm_backward(dx_, G(P.attn_norm), dxn_, x, W(P.attn_norm), rstd1_ + slot(l) * R, R, D); break;
+    default: rmsnorm_backward_rows(dx_, G(P.attn_norm), dxn_, x, W(P.attn_norm), rstd1_ + slot(l) * R); break;
     }
 }
 

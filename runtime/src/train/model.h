@@ -198,6 +198,12 @@ private:
 
     // The per-layer activation buffers a layer uses (one set for all with recompute).
     int64_t slot(int l) const { return s_.recompute ? 0 : l; }
+    // The row-wise ops (norms, RoPE, SwiGLU, the loss) as tasks of kRowBlock rows: the
+    // blocks are fixed by the shape, so sums over rows do not depend on the thread count.
+    static constexpr int kRowBlock = 32;
+    int row_blocks() const { return (s_.rows() + kRowBlock - 1) / kRowBlock; }
+    template <class F> void for_row_blocks(int block, F &&f);
+    void rmsnorm_backward_rows(float *dx, float *dw, const float *dout, const float *x, const float *w, const float *rstd);
     const float *W(int64_t off) const { return params_ + off; }
     float *G(int64_t off) const { return grads_ + off; }
 
@@ -220,6 +226,8 @@ private:
     float *attn_scratch_ = nullptr, *dx_ = nullptr, *dxn_ = nullptr, *dqkv_ = nullptr, *datty_ = nullptr, *dh13_ = nullptr,
           *dhs_ = nullptr;
     MatmulScratch ms_;
+    float *norm_dw_ = nullptr; // a norm weight's gradient per row block, summed in block order
+    double *loss_blocks_ = nullptr;
     // LoRA mode
     FrozenBase base_;
     bool lora_ = false;
