@@ -50,9 +50,9 @@ train::TrainConfig config_of(const sm_trainer_desc &d) {
     return c;
 }
 
-void stage(void *user, const float *params, int tensor) {
+void stage(void *user, const float *params, int tensor, int row0, int row1) {
     sm_trainer *t = static_cast<sm_trainer *>(user);
-    train::stage_tensor(t->tr.layout(), t->model->w, params, t->alt, tensor);
+    train::stage_tensor(t->tr.layout(), t->model->w, params, t->alt, tensor, row0, row1);
 }
 
 void swap(void *user) {
@@ -80,10 +80,12 @@ void lora_flip(sm_trainer *t) {
     t->swaps++;
 }
 
-void lora_stage(void *user, const float *params, int i) {
+void lora_stage(void *user, const float *params, int i, int row0, int row1) {
     sm_trainer *t = static_cast<sm_trainer *>(user);
     const train::TensorSlot s = t->tr.layout().tensor(i);
-    memcpy(lora_stage_dest(t, i), params + s.offset, sizeof(float) * static_cast<size_t>(s.rows) * static_cast<size_t>(s.cols));
+    const size_t first = static_cast<size_t>(row0) * static_cast<size_t>(s.cols);
+    memcpy(lora_stage_dest(t, i) + first, params + s.offset + first,
+           sizeof(float) * static_cast<size_t>(row1 - row0) * static_cast<size_t>(s.cols));
 }
 
 // A forward pass in flight may be reading the adapter: the flip waits for the next step.

@@ -143,7 +143,9 @@ void Trainer::init(const ParamLayout &p, const TrainConfig &c, const Compute &co
     const int nk = kinds(model_);
     for (int k = 0; k < model_.units_per_micro(); k++)
         unit_ns_[k] = model_.unit_flops(k) * 0.1 / model_.parts(k); // 10 GFLOP/s to start
-    for (int k = model_.units_per_micro(); k < nk; k++) unit_ns_[k] = 100000.0;
+    // per unit weight (unit_weight): a chunk of 32K floats, a staged element, the finish
+    for (int k = model_.units_per_micro(); k < nk; k++) unit_ns_[k] = 50000.0;
+    unit_ns_[model_.units_per_micro() + 2] = 1.0;
     rng_.seed(c.seed);
 }
 
@@ -221,6 +223,16 @@ int Trainer::unit_kind(int u) const {
     return upm + 3;
 }
 
+double Trainer::unit_weight(int u) const {
+    u -= c_.accum_steps * parts_per_micro();
+    if (u < 0) return 1.0;
+    const int chunks = n_chunks() - (u % opt_units()) * kChunksPerUnit;
+    if (u < 2 * opt_units()) return chunks < kChunksPerUnit ? chunks : kChunksPerUnit;
+    u -= 2 * opt_units();
+    if (u < stage_units()) return static_cast<double>(p_.tensor(u).rows) * static_cast<double>(p_.tensor(u).cols);
+    return 1.0;
+}
+
 void Trainer::load_batch(int micro) {
     const int T = c_.seq_len;
     for (int b = 0; b < c_.batch; b++) {
@@ -252,7 +264,7 @@ void Trainer::run_unit(int u) {
     u -= opt_units();
     if (u < opt_units()) return adam_unit(u);
     u -= opt_units();
-    if (u < stage_units()) return pub_.stage(pub_.user, params_, u);
+    if (u < stage_units()) return stage_unit(u);
     finish_unit();
 }
 
@@ -384,6 +396,31 @@ void Trainer::adam_unit(int i) {
     run_tasks(comp_, adam_task, &j, left < kChunksPerUnit ? left : kChunksPerUnit);
 }
 
+namespace {
+struct StageJob {
+    const Trainer::PublishHooks *pub;
+    const float *params;
+    int tensor, rows, n_tasks;
+};
+void stage_task(void *p, int task) {
+    const StageJob &j = *static_cast<const StageJob *>(p);
+    const int groups = (j.rows + 7) / 8; // whole groups of 8 rows (the Rows8 layout)
+    const int r0 = groups * task / j.n_tasks * 8, r1 = groups * (task + 1) / j.n_tasks * 8;
+    if (r0 < r1) j.pub->stage(j.pub->user, j.params, j.tensor, r0, r1 < j.rows ? r1 : j.rows);
+}
+} // namespace
+
+// One tensor into the model's staging buffer, its rows split among the threads (a copy
+// of 1-2 MB per matrix: serial, it was a tenth of a 2-thread step).
+void Trainer::stage_unit(int i) {
+    const int rows = p_.tensor(i).rows, width = comp_.par ? comp_.par->width() : 1;
+    int n = (rows + 63) / 64; // at least 64 rows a task
+    if (n > width * 2) n = width * 2;
+    if (n < 1) n = 1;
+    StageJob j{&pub_, params_, i, rows, n};
+    run_tasks(comp_, stage_task, &j, n);
+}
+
 void Trainer::finish_unit() {
     last_loss_ = static_cast<float>(loss_acc_ / (static_cast<double>(c_.batch) * c_.seq_len * c_.accum_steps));
     last_lr_ = lr_at(step_);
@@ -394,7 +431,7 @@ void Trainer::finish_unit() {
 
 void Trainer::publish_now() {
     if (!pub_.stage) return;
-    for (int i = 0; i < p_.n_tensors(); i++) pub_.stage(pub_.user, params_, i);
+    for (int i = 0; i < p_.n_tensors(); i++) pub_.stage(pub_.user, params_, i, 0, p_.tensor(i).rows);
     pub_.swap(pub_.user);
 }
 
@@ -405,11 +442,13 @@ void Trainer::step(uint32_t budget_us, TrainStepResult &out) {
     uint64_t t0 = start;
     for (;;) {
         const int kind = unit_kind(unit_);
-        if (out.units > 0 && budget_us > 0 && static_cast<double>(t0) + unit_ns_[kind] > static_cast<double>(deadline)) break;
+        const double weight = unit_weight(unit_);
+        if (out.units > 0 && budget_us > 0 && static_cast<double>(t0) + unit_ns_[kind] * weight > static_cast<double>(deadline))
+            break;
         run_unit(unit_);
         const uint64_t t1 = now_ns();
         const double took = static_cast<double>(t1 - t0);
-        unit_ns_[kind] = 0.75 * unit_ns_[kind] + 0.25 * took;
+        unit_ns_[kind] = 0.75 * unit_ns_[kind] + 0.25 * took / weight;
         busy_ns_ += took;
         t0 = t1;
         out.units++;

@@ -102,9 +102,11 @@ public:
     int64_t steps_done() const { return step_; }
 
     // Publishing to a model the sessions read: after AdamW, one unit per tensor stages
-    // it (stage(user, params, i)), and the finish unit swaps all of them in (swap(user)).
+    // it (stage(user, params, i, rows...), in tasks), and the finish unit swaps all of
+    // them in (swap(user)).
     struct PublishHooks {
-        void (*stage)(void *user, const float *params, int tensor) = nullptr;
+        // rows [row0, row1) of a tensor (a multiple of 8 from 0): tasks stage one tensor
+        void (*stage)(void *user, const float *params, int tensor, int row0, int row1) = nullptr;
         void (*swap)(void *user) = nullptr;
         void *user = nullptr;
     };
@@ -131,6 +133,10 @@ private:
     void shuffle();
     void norm_unit(int i);
     void adam_unit(int i);
+    void stage_unit(int i);
+    // What unit u weighs against the others of its kind (its cost is learned per weight):
+    // a staged tensor's elements, an optimizer unit's chunks, 1 for a model part.
+    double unit_weight(int u) const;
     void finish_unit();
     int n_chunks() const { return static_cast<int>((p_.total() + kOptChunk - 1) / kOptChunk); }
     int opt_units() const { return (n_chunks() + kChunksPerUnit - 1) / kChunksPerUnit; }

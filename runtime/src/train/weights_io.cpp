@@ -77,16 +77,17 @@ bool can_publish(const Weights &w) {
 
 namespace {
 
-// Tensor slot s of params into dst, in the layout of the model's matrix (or as a vector).
-void write_tensor(const TensorSlot &s, const Target &t, const float *params, float *dst) {
+// Rows [r0, r1) of tensor slot s of params into dst, in the layout of the model's matrix
+// (or as a vector). Rows8 ranges start on a group of 8 rows.
+void write_tensor(const TensorSlot &s, const Target &t, const float *params, float *dst, int64_t r0, int64_t r1) {
+    const int64_t cols = s.cols;
     const float *src = params + s.offset;
     if (t.vec || t.m->layout == kern::Layout::Rows) {
-        memcpy(dst, src, sizeof(float) * static_cast<size_t>(s.rows) * static_cast<size_t>(s.cols));
+        memcpy(dst + r0 * cols, src + r0 * cols, sizeof(float) * static_cast<size_t>((r1 - r0) * cols));
         return;
     }
     // Rows8 F32: row j of each 8-row group at element 8 * k + j of the group
-    const int64_t cols = s.cols;
-    for (int64_t r = 0; r < s.rows; r++) {
+    for (int64_t r = r0; r < r1; r++) {
         float *g = dst + (r / 8) * 8 * cols;
         const float *row = src + r * cols;
         for (int64_t k = 0; k < cols; k++) g[8 * k + r % 8] = row[k];
@@ -100,7 +101,7 @@ float *data_of(const Target &t) { return t.vec ? t.vec : static_cast<float *>(co
 void publish_params(const ParamLayout &p, Weights &w, const float *params) {
     for (int i = 0; i < p.n_tensors(); i++) {
         const Target t = target(w, p, i);
-        write_tensor(p.tensor(i), t, params, data_of(t));
+        write_tensor(p.tensor(i), t, params, data_of(t), 0, p.tensor(i).rows);
     }
 }
 
@@ -108,8 +109,9 @@ void init_staging(const ParamLayout &p, float *buffer, float **alt) {
     for (int i = 0; i < p.n_tensors(); i++) alt[i] = buffer + p.tensor(i).offset;
 }
 
-void stage_tensor(const ParamLayout &p, const Weights &w, const float *params, float *const *alt, int i) {
-    write_tensor(p.tensor(i), target(const_cast<Weights &>(w), p, i), params, alt[i]);
+void stage_tensor(const ParamLayout &p, const Weights &w, const float *params, float *const *alt, int i, int row0, int row1) {
+    const TensorSlot s = p.tensor(i);
+    write_tensor(s, target(const_cast<Weights &>(w), p, i), params, alt[i], row0, row1 < 0 ? s.rows : row1);
 }
 
 void swap_staged(const ParamLayout &p, Weights &w, float **alt) {
