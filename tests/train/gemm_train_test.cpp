@@ -8,15 +8,12 @@
 #include "kernels/train_kernels.h"
 #include "train/matmul.h"
 #include "reference_double.h"
+#include "train_tables.h"
 
 #include <vector>
 
 TEST_CASE("train kernels: gemm_nn and gemm_tn against double sums, any column split", "[train][kernels]") {
-    const sm::CpuFeatures f = sm::detect_cpu();
-    std::vector<const sm::kern::TrainKernels *> tables = {&sm::kern::kRefTrainKernels};
-    if (f.avx2 && f.fma) tables.push_back(sm::kern::train_kernels_for(SM_ISA_AVX2));
-    if (f.avx512f) tables.push_back(sm::kern::train_kernels_for(SM_ISA_AVX512));
-    for (const sm::kern::TrainKernels *t : tables)
+    for (const sm::kern::TrainKernels *t : trt::runnable_train_tables())
         for (int M : {1, 7, 13}) {
             const int K = 300, N = 37; // K past one 256-row block, N past two panels
             INFO(t->name << ", M = " << M);
@@ -47,10 +44,7 @@ TEST_CASE("train kernels: gemm_nn and gemm_tn against double sums, any column sp
 }
 
 TEST_CASE("train kernels: swiglu forward and backward against the scalar table, odd sizes, any row split", "[train][kernels]") {
-    const sm::CpuFeatures f = sm::detect_cpu();
-    std::vector<const sm::kern::TrainKernels *> tables;
-    if (f.avx2 && f.fma) tables.push_back(sm::kern::train_kernels_for(SM_ISA_AVX2));
-    if (f.avx512f) tables.push_back(sm::kern::train_kernels_for(SM_ISA_AVX512));
+    const std::vector<const sm::kern::TrainKernels *> tables = trt::runnable_train_tables(false);
     const sm::kern::TrainKernels &ref = sm::kern::kRefTrainKernels;
     for (const sm::kern::TrainKernels *t : tables)
         for (int H : {1, 3, 17, 63, 100}) {

@@ -8,6 +8,7 @@
 #include "kernels/tables.h"
 #include "kernels/train_kernels.h"
 #include "reference_double.h"
+#include "train_tables.h"
 #include "train/ops.h"
 
 #include <algorithm>
@@ -157,11 +158,7 @@ TEST_CASE("train ops: grouped-query causal attention backward against finite dif
 }
 
 TEST_CASE("train ops: swiglu backward against finite differences, every train table", "[train][ops]") {
-    const sm::CpuFeatures f = sm::detect_cpu();
-    std::vector<const sm::kern::TrainKernels *> tables = {&sm::kern::kRefTrainKernels};
-    if (f.avx2 && f.fma) tables.push_back(sm::kern::train_kernels_for(SM_ISA_AVX2));
-    if (f.avx512f) tables.push_back(sm::kern::train_kernels_for(SM_ISA_AVX512));
-    for (const sm::kern::TrainKernels *t : tables)
+    for (const sm::kern::TrainKernels *t : trt::runnable_train_tables())
         for (int rows : {1, 17}) {
             INFO(t->name << ", rows = " << rows);
             Compute c;
