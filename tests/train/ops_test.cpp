@@ -8,7 +8,7 @@
 #include "kernels/tables.h"
 #include "kernels/train_kernels.h"
 #include "reference_double.h"
-#include "train_tables.h"
+#include "../kernels/train_tables.h"
 #include "train/ops.h"
 
 #include <algorithm>

@@ -9,6 +9,9 @@ namespace sm::kern {
 extern const TrainKernels kAvx2TrainKernels;
 extern const TrainKernels kAvx512TrainKernels;
 #endif
+#if defined(__aarch64__)
+extern const TrainKernels kNeonTrainKernels;
+#endif
 
 namespace {
 
@@ -53,6 +56,9 @@ const TrainKernels *train_kernels_for(sm_isa isa) {
 #if defined(__x86_64__)
     case SM_ISA_AVX2: return &kAvx2TrainKernels;
     case SM_ISA_AVX512: return &kAvx512TrainKernels;
+#endif
+#if defined(__aarch64__)
+    case SM_ISA_NEON: return &kNeonTrainKernels;
 #endif
     default: return &kRefTrainKernels;
     }

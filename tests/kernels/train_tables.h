@@ -13,6 +13,7 @@ inline std::vector<const sm::kern::TrainKernels *> runnable_train_tables(bool wi
     if (with_scalar) tables.push_back(&sm::kern::kRefTrainKernels);
     if (f.avx2 && f.fma) tables.push_back(sm::kern::train_kernels_for(SM_ISA_AVX2));
     if (f.avx512f) tables.push_back(sm::kern::train_kernels_for(SM_ISA_AVX512));
+    if (f.neon) tables.push_back(sm::kern::train_kernels_for(SM_ISA_NEON));
     return tables;
 }
 
