@@ -21,19 +21,32 @@ size_t pow2_at_least(size_t n) {
 
 // Names llama.cpp recognises as end-of-turn / end-of-generation tokens (and forces to
 // CONTROL). The EOT list picks tokenizer.ggml.eot_token_id when the file has none.
-const char *const kEotNames[] = {
+constexpr std::string_view kEotNames[] = {
     "<|eot_id|>", "<|im_end|>", "<|end|>", "<end_of_turn>",         "<|endoftext|>",      "<|end_of_text|>",
     "<EOT>",      "_<EOT>",     "[EOT]",   "<｜end▁of▁sentence｜>", "<end_of_utterance>",
 };
-const char *const kEogNames[] = {
+constexpr std::string_view kEogNames[] = {
     "<|eot_id|>", "<|im_end|>", "<|end|>", "<|return|>", "<|call|>", "<end_of_turn>",   "<|endoftext|>",
     "<|eom_id|>", "<EOT>",      "_<EOT>",  "[EOT]",      "[EOS]",    "<|end_of_text|>", "<end_of_utterance>",
 };
 // gpt-oss: rendered like text (llama.cpp sets them USER_DEFINED).
-const char *const kUserDefinedNames[] = {"<|channel|>", "<|message|>", "<|start|>", "<|constrain|>"};
+constexpr std::string_view kUserDefinedNames[] = {"<|channel|>", "<|message|>", "<|start|>", "<|constrain|>"};
 
-template <size_t N> bool in_list(std::string_view s, const char *const (&list)[N]) {
-    for (const char *x : list)
+// Every name above is at least 5 bytes and starts with '<', '[' or '_' (checked below):
+// nearly every piece of a vocabulary fails that at once, instead of being compared with
+// each name (a model load matches all its pieces against these lists three times).
+constexpr bool may_be_name(std::string_view s) { return s.size() >= 5 && (s[0] == '<' || s[0] == '[' || s[0] == '_'); }
+template <size_t N> constexpr bool all_may_be_names(const std::string_view (&list)[N]) {
+    for (std::string_view x : list)
+        if (!may_be_name(x)) return false;
+    return true;
+}
+static_assert(all_may_be_names(kEotNames) && all_may_be_names(kEogNames) && all_may_be_names(kUserDefinedNames),
+              "a name the may_be_name() filter would miss");
+
+template <size_t N> bool in_list(std::string_view s, const std::string_view (&list)[N]) {
+    if (!may_be_name(s)) return false;
+    for (std::string_view x : list)
         if (s == x) return true;
     return false;
 }
