@@ -4,6 +4,10 @@ namespace sm::train {
 
 namespace {
 
+// Tasks per thread of a product: the pool hands them out as threads come free, so more
+// than one each evens out a late thread; the tail of every part still waits on the last.
+constexpr int kTasksPerThread = 4;
+
 // Output columns go in tasks of whole 16-column blocks (the widest kernel panel).
 struct GemmJob {
     const kern::Kernels *k;
@@ -43,9 +47,10 @@ void gemm(const Compute &c, float *y, int64_t ldy, const float *x, int64_t ldx, 
     j.c0 = c0;
     j.c1 = c1;
     j.blocks = (c1 - c0 + 15) / 16;
+    if (j.blocks <= 0 || M <= 0) return;
     const int width = c.par ? c.par->width() : 1;
     // Enough tasks to balance, few enough that each still fills the kernel's tiles.
-    int tasks = width > 1 ? width * 2 : 1;
+    int tasks = width > 1 ? width * kTasksPerThread : 1;
     if (tasks > j.blocks) tasks = j.blocks;
     j.n_tasks = tasks;
     if (tasks == 1 || !c.par) {
@@ -91,10 +96,11 @@ void train_gemm_task(void *p, int t) {
 
 void train_gemm(const Compute &c, kern::TrainGemmFn fn, bool a_transposed, const float *A, int64_t lda, int M, const float *B,
                 int64_t ldb, int K, float *C, int64_t ldc, int c0, int c1) {
+    if (c1 <= c0 || M <= 0) return;
     TrainGemmJob j{fn, a_transposed, A, lda, M, B, ldb, K, C, ldc, c0, c1, (c1 - c0 + 15) / 16, 1, 1};
     const int width = c.par ? c.par->width() : 1;
     if (width > 1) {
-        const int tasks = width * 2;
+        const int tasks = width * kTasksPerThread;
         j.col_tasks = tasks < j.blocks ? tasks : j.blocks;
         const int rows_wanted = tasks / j.col_tasks, most = (M + 31) / 32; // slices of at least 32 rows
         j.row_tasks = rows_wanted < most ? rows_wanted : most;

@@ -297,7 +297,10 @@ int TrainModel::parts(int u) const {
     const int n = split_size(u, &block);
     if (n == 0) return 1;
     const int most = (n + block - 1) / block;
-    int k = static_cast<int>(unit_flops(u) / kPartFlops + 0.5);
+    // kPartFlops per thread: a part takes about as long at any width, with fewer
+    // hand-offs (each a wait on the slowest task) when there are more threads
+    const int width = c_.par ? c_.par->width() : 1;
+    int k = static_cast<int>(unit_flops(u) / (kPartFlops * width) + 0.5);
     if (k < 1) k = 1;
     return k < most ? k : most;
 }

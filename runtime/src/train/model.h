@@ -144,8 +144,9 @@ public:
         for (int p = 0; p < n; p++) run_part(u, p);
     }
     // The big units (products, attention) run as parts(u) pieces of about kPartFlops
-    // each, over output columns or attention tasks, so a frame's slice can stop between
-    // them; pieces of a product give the same bits as the whole. Fixed by the shape.
+    // per thread each, over output columns or attention tasks, so a frame's slice can
+    // stop between them; pieces of a product give the same bits as the whole. Fixed by
+    // the shape and the thread count.
     static constexpr double kPartFlops = 20e6;
     int parts(int u) const;
     void run_part(int u, int part);

@@ -102,9 +102,9 @@ void Trainer::init(const ParamLayout &p, const TrainConfig &c, const Compute &co
     params_ = L.params, grads_ = L.grads, m_ = L.m, v_ = L.v;
     batch_tokens_ = L.tokens, batch_targets_ = L.targets;
     norm_partials_ = L.partials, unit_ns_ = L.unit_ns, part_start_ = L.part_start;
+    model_.bind(comp_, params_, grads_); // first: a unit's part count depends on the thread count
     part_start_[0] = 0;
     for (int u = 0; u < model_.units_per_micro(); u++) part_start_[u + 1] = part_start_[u] + model_.parts(u);
-    model_.bind(comp_, params_, grads_);
     const size_t n = static_cast<size_t>(p.total());
     if (initial && !c.init_random) {
         memcpy(params_, initial, n * sizeof(float));
