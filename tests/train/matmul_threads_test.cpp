@@ -28,8 +28,14 @@ TEST_CASE("train matmul: backward parts one block wide split over rows, the same
         for (int k0 = 0; k0 < K; k0 += 16)
             sm::train::matmul_backward(c, dx.data(), K, dw.data(), false, dy.data(), N, x.data(), K, W.data(), M, N, K,
                                        sm::train::MatmulScratch{}, k0, k0 + 16 < K ? k0 + 16 : K);
+        // accumulating (a second micro-batch): dW += the same product, exactly twice it
+        std::vector<float> acc = dw, scratch(dw.size());
+        for (int k0 = 0; k0 < K; k0 += 16)
+            sm::train::matmul_backward(c, nullptr, K, acc.data(), true, dy.data(), N, x.data(), K, W.data(), M, N, K,
+                                       sm::train::MatmulScratch{scratch.data()}, k0, k0 + 16 < K ? k0 + 16 : K);
         pool.stop();
         INFO(threads << " threads");
+        for (size_t i = 0; i < dw.size(); i++) REQUIRE(acc[i] == 2.0f * dw[i]);
         if (threads == 1) {
             dx1 = dx, dw1 = dw;
             for (int t = 0; t < 8; t++) { // and right: sampled against double sums

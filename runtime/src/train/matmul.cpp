@@ -60,10 +60,6 @@ void gemm(const Compute &c, float *y, int64_t ldy, const float *x, int64_t ldx, 
     }
 }
 
-// The training kernels over output columns [c0, c1) in whole 16-column blocks, and over
-// rows when there are fewer blocks than tasks wanted: a backward part can be one block
-// wide (w13's dx and dW at dim 288), and column tasks alone left the second thread idle.
-// Every element is still one kernel chain, so the bits do not depend on the split.
 struct TrainGemmJob {
     kern::TrainGemmFn fn;
     bool a_transposed; // A stored K x M (gemm_tn): rows of C are columns of A
@@ -76,10 +72,11 @@ struct TrainGemmJob {
     float *C;
     int64_t ldc;
     int c0, c1, blocks, col_tasks, row_tasks;
+    float *add_to; // not null: then add_to += C over the task's block (gradient accumulation)
+    int tasks() const { return col_tasks * row_tasks; }
 };
 
-void train_gemm_task(void *p, int t) {
-    const TrainGemmJob &j = *static_cast<const TrainGemmJob *>(p);
+void train_gemm_task(const TrainGemmJob &j, int t) {
     const int ct = t % j.col_tasks, rt = t / j.col_tasks;
     const int b0 = static_cast<int>(static_cast<int64_t>(j.blocks) * ct / j.col_tasks);
     const int b1 = static_cast<int>(static_cast<int64_t>(j.blocks) * (ct + 1) / j.col_tasks);
@@ -92,26 +89,40 @@ void train_gemm_task(void *p, int t) {
     if (n0 >= n1 || m0 >= m1) return;
     const float *A = j.a_transposed ? j.A + m0 : j.A + static_cast<int64_t>(m0) * j.lda;
     j.fn(A, j.lda, m1 - m0, j.B, j.ldb, j.K, j.C + static_cast<int64_t>(m0) * j.ldc, j.ldc, n0, n1);
+    if (j.add_to)
+        for (int64_t m = m0; m < m1; m++)
+            for (int64_t n = n0; n < n1; n++) j.add_to[m * j.ldc + n] += j.C[m * j.ldc + n];
 }
 
-void train_gemm(const Compute &c, kern::TrainGemmFn fn, bool a_transposed, const float *A, int64_t lda, int M, const float *B,
-                int64_t ldb, int K, float *C, int64_t ldc, int c0, int c1) {
-    if (c1 <= c0 || M <= 0) return;
-    TrainGemmJob j{fn, a_transposed, A, lda, M, B, ldb, K, C, ldc, c0, c1, (c1 - c0 + 15) / 16, 1, 1};
+// Tasks of C[M][c0, c1): columns in whole 16-column blocks, and rows when there are
+// fewer blocks than tasks wanted (a backward part can be one block wide: w13's dx and
+// dW at dim 288, where column tasks alone left the second thread idle). Every element is
+// still one kernel chain, so the bits do not depend on the split.
+TrainGemmJob plan_gemm(const Compute &c, kern::TrainGemmFn fn, bool a_transposed, const float *A, int64_t lda, int M,
+                       const float *B, int64_t ldb, int K, float *C, int64_t ldc, int c0, int c1, float *add_to) {
+    TrainGemmJob j{fn, a_transposed, A, lda, M, B, ldb, K, C, ldc, c0, c1, (c1 - c0 + 15) / 16, 1, 1, add_to};
+    if (c1 <= c0 || M <= 0) j.blocks = j.col_tasks = j.row_tasks = 0; // nothing to do
     const int width = c.par ? c.par->width() : 1;
-    if (width > 1) {
+    if (width > 1 && j.blocks > 0) {
         const int tasks = width * kTasksPerThread;
         j.col_tasks = tasks < j.blocks ? tasks : j.blocks;
         const int rows_wanted = tasks / j.col_tasks, most = (M + 31) / 32; // slices of at least 32 rows
         j.row_tasks = rows_wanted < most ? rows_wanted : most;
         if (j.row_tasks < 1) j.row_tasks = 1;
     }
-    const int n = j.col_tasks * j.row_tasks;
-    if (n == 1 || !c.par) {
-        for (int t = 0; t < n; t++) train_gemm_task(&j, t);
-    } else {
-        c.par->run(train_gemm_task, &j, n);
-    }
+    return j;
+}
+
+// A backward's two products (dx, then dW) as one hand-off to the pool: one wait for the
+// slowest task instead of two.
+struct BackwardJob {
+    TrainGemmJob dx, dw;
+};
+
+void backward_task(void *p, int t) {
+    const BackwardJob &j = *static_cast<const BackwardJob *>(p);
+    if (t < j.dx.tasks()) train_gemm_task(j.dx, t);
+    else train_gemm_task(j.dw, t - j.dx.tasks());
 }
 
 } // namespace
@@ -124,12 +135,15 @@ void matmul_forward(const Compute &c, float *y, int64_t ldy, const float *x, int
 void matmul_backward(const Compute &c, float *dx, int64_t lddx, float *dW, bool accumulate, const float *dy, int64_t lddy,
                      const float *x, int64_t ldx, const float *W, int M, int N, int K, const MatmulScratch &s, int k0, int k1) {
     if (k1 < 0) k1 = K;
-    if (dx) train_gemm(c, c.tk->gemm_nn, false, dy, lddy, M, W, K, N, dx, lddx, k0, k1);
-    float *out = accumulate ? s.dw : dW;
-    train_gemm(c, c.tk->gemm_tn, true, dy, lddy, N, x, ldx, M, out, K, k0, k1);
-    if (accumulate)
-        for (int64_t n = 0; n < N; n++)
-            for (int64_t k = k0; k < k1; k++) dW[n * K + k] += s.dw[n * K + k];
+    BackwardJob j;
+    j.dx = plan_gemm(c, c.tk->gemm_nn, false, dy, lddy, M, W, K, N, dx, lddx, k0, dx ? k1 : k0, nullptr);
+    // accumulating: the product goes to scratch, and each task adds its block to dW
+    j.dw = plan_gemm(c, c.tk->gemm_tn, true, dy, lddy, N, x, ldx, M, accumulate ? s.dw : dW, K, k0, k1,
+                     accumulate ? dW : nullptr);
+    const int n = j.dx.tasks() + j.dw.tasks();
+    if (!c.par || n <= 1)
+        for (int t = 0; t < n; t++) backward_task(&j, t);
+    else c.par->run(backward_task, &j, n);
 }
 
 } // namespace sm::train
