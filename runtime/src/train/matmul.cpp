@@ -18,6 +18,7 @@ struct GemmJob {
     float *y;
     int64_t ldy;
     int n_tasks, blocks, c0, c1; // columns [c0, c1) in blocks of 16 from c0
+    const float *residual;       // not null: y += residual (row stride ldy) after the product
 };
 
 void gemm_task(void *p, int t) {
@@ -25,13 +26,18 @@ void gemm_task(void *p, int t) {
     const int b0 = static_cast<int>(static_cast<int64_t>(j.blocks) * t / j.n_tasks);
     const int b1 = static_cast<int>(static_cast<int64_t>(j.blocks) * (t + 1) / j.n_tasks);
     const int n0 = j.c0 + b0 * 16, n1 = j.c0 + b1 * 16 < j.c1 ? j.c0 + b1 * 16 : j.c1;
-    if (n0 < n1) j.k->matmul(j.w, j.x, static_cast<size_t>(j.ldx) * sizeof(float), j.M, j.y, j.ldy, n0, n1);
+    if (n0 >= n1) return;
+    j.k->matmul(j.w, j.x, static_cast<size_t>(j.ldx) * sizeof(float), j.M, j.y, j.ldy, n0, n1);
+    if (j.residual)
+        for (int64_t m = 0; m < j.M; m++)
+            for (int64_t n = n0; n < n1; n++) j.y[m * j.ldy + n] += j.residual[m * j.ldy + n];
 }
 
 // y[M][N] = x . Wm^T for Wm with N rows of K floats (row stride K).
 void gemm(const Compute &c, float *y, int64_t ldy, const float *x, int64_t ldx, const float *Wm, int M, int N, int K, int c0,
-          int c1) {
+          int c1, const float *residual) {
     GemmJob j;
+    j.residual = residual;
     j.k = c.k;
     j.w.type = TensorType::F32;
     j.w.layout = kern::Layout::Rows;
@@ -128,8 +134,8 @@ void backward_task(void *p, int t) {
 } // namespace
 
 void matmul_forward(const Compute &c, float *y, int64_t ldy, const float *x, int64_t ldx, const float *W, int M, int N, int K,
-                    int n0, int n1) {
-    gemm(c, y, ldy, x, ldx, W, M, N, K, n0, n1 < 0 ? N : n1);
+                    int n0, int n1, const float *residual) {
+    gemm(c, y, ldy, x, ldx, W, M, N, K, n0, n1 < 0 ? N : n1, residual);
 }
 
 void matmul_backward(const Compute &c, float *dx, int64_t lddx, float *dW, bool accumulate, const float *dy, int64_t lddy,

@@ -29,8 +29,9 @@ struct MatmulScratch {
 
 // y (row stride ldy) = x (row stride ldx) . W^T, W: N rows of K floats; only output
 // columns [n0, n1) (n1 < 0: N), so a big product can run as several bounded units.
+// With a residual (row stride ldy), y = x . W^T + residual, added in the product's tasks.
 void matmul_forward(const Compute &c, float *y, int64_t ldy, const float *x, int64_t ldx, const float *W, int M, int N, int K,
-                    int n0 = 0, int n1 = -1);
+                    int n0 = 0, int n1 = -1, const float *residual = nullptr);
 
 // dx (M x K, stride ldx) = dy . W, when dx is not null; dW (N x K) = dy^T . x, or
 // dW += dy^T . x when accumulate (the product first, then one add per element); only

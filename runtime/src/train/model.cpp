@@ -335,10 +335,6 @@ void TrainModel::layer_forward(int l, int op, int part, int n_parts) {
     float *att = att_ + k * s_.B * hp.n_heads * s_.T * s_.T;
     int c0 = 0, c1 = 0;
     auto cols = [&](int n) { part_range(n, 16, part, n_parts, c0, c1); };
-    auto add_cols = [&](float *y, const float *x) { // residual over this part's columns
-        for (int r = 0; r < R; r++)
-            for (int i = c0; i < c1; i++) y[static_cast<int64_t>(r) * D + i] += x[static_cast<int64_t>(r) * D + i];
-    };
     switch (op) {
     case kAttnNorm:
         for_row_blocks(kRowBlock, [&](int, int r0, int r1) {
@@ -364,8 +360,7 @@ void TrainModel::layer_forward(int l, int op, int part, int n_parts) {
     }
     case kWo:
         cols(D);
-        matmul_forward(c_, xmid, D, atty, QD, W(P.wo), R, D, QD, c0, c1);
-        add_cols(xmid, x);
+        matmul_forward(c_, xmid, D, atty, QD, W(P.wo), R, D, QD, c0, c1, x); // + the residual
         break;
     case kFfnNorm:
         for_row_blocks(kRowBlock, [&](int, int r0, int r1) {
@@ -381,8 +376,7 @@ void TrainModel::layer_forward(int l, int op, int part, int n_parts) {
         break;
     default:
         cols(D);
-        matmul_forward(c_, xout, D, hs, H, W(P.w2), R, D, H, c0, c1);
-        add_cols(xout, xmid);
+        matmul_forward(c_, xout, D, hs, H, W(P.w2), R, D, H, c0, c1, xmid);
         break;
     }
 }
