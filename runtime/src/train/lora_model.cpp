@@ -191,19 +191,12 @@ void TrainModel::lora_layer_forward(int l, int op, int part, int n_parts) {
     const Hparams &hp = p_.hp();
     const LayerWeights &B = base_.w->layers[l];
     const int R = s_.rows(), D = hp.dim, H = hp.hidden_dim, QD = hp.q_dim(), KVD = hp.kv_dim(), QKV = p_.qkv_rows();
-    const int64_t rd = static_cast<int64_t>(R) * D;
-    const int64_t k = slot(l);
-    float *x = x_ + l * rd, *xn1 = xn1_ + k * rd, *xmid = xmid_ + k * rd, *xn2 = xn2_ + k * rd, *xout = x_ + (l + 1) * rd;
-    float *qkv = qkv_ + k * R * QKV, *atty = atty_ + k * R * QD;
-    float *h13 = h13_ + k * R * 2 * H, *hs = hs_ + k * R * H;
-    float *att = att_ + k * s_.B * hp.n_heads * s_.T * s_.T;
+    const auto [x, xn1, rstd1, qkv, att, atty, xmid, xn2, rstd2, h13, hs, xout] = acts(l);
     auto add_rows = [&](float *y, const float *a) { // the residual, this part's rows
         for (int64_t i = static_cast<int64_t>(m0) * D; i < static_cast<int64_t>(m1) * D; i++) y[i] += a[i];
     };
     switch (op) {
-    case kAttnNorm:
-        rmsnorm_forward(xn1 + m0 * D, rstd1_ + slot(l) * R + m0, x + m0 * D, B.attn_norm, m1 - m0, D, hp.norm_eps);
-        break;
+    case kAttnNorm: rmsnorm_forward(xn1 + m0 * D, rstd1 + m0, x + m0 * D, B.attn_norm, m1 - m0, D, hp.norm_eps); break;
     case kQkv:
         lora_forward(l, Target::Q, xn1, D, qkv, QKV, m0, m1);
         lora_forward(l, Target::K, xn1, D, qkv + QD, QKV, m0, m1);
@@ -224,14 +217,14 @@ void TrainModel::lora_layer_forward(int l, int op, int part, int n_parts) {
         lora_forward(l, Target::O, atty, QD, xmid, D, m0, m1);
         add_rows(xmid, x);
         break;
-    case kFfnNorm:
-        rmsnorm_forward(xn2 + m0 * D, rstd2_ + slot(l) * R + m0, xmid + m0 * D, B.ffn_norm, m1 - m0, D, hp.norm_eps);
-        break;
+    case kFfnNorm: rmsnorm_forward(xn2 + m0 * D, rstd2 + m0, xmid + m0 * D, B.ffn_norm, m1 - m0, D, hp.norm_eps); break;
     case kW13:
         lora_forward(l, Target::Gate, xn2, D, h13, 2 * H, m0, m1);
         lora_forward(l, Target::Up, xn2, D, h13 + H, 2 * H, m0, m1);
         break;
-    case kSwiglu: swiglu_forward(c_, hs + static_cast<int64_t>(m0) * H, h13 + static_cast<int64_t>(m0) * 2 * H, m1 - m0, H); break;
+    case kSwiglu:
+        swiglu_forward(c_, hs + static_cast<int64_t>(m0) * H, h13 + static_cast<int64_t>(m0) * 2 * H, m1 - m0, H);
+        break;
     default:
         lora_forward(l, Target::Down, hs, H, xout, D, m0, m1);
         add_rows(xout, xmid);
@@ -329,12 +322,7 @@ void TrainModel::lora_layer_backward(int l, int op, int part, int n_parts) {
     const Hparams &hp = p_.hp();
     const LayerWeights &B = base_.w->layers[l];
     const int R = s_.rows(), D = hp.dim, H = hp.hidden_dim, QD = hp.q_dim(), KVD = hp.kv_dim(), QKV = p_.qkv_rows();
-    const int64_t rd = static_cast<int64_t>(R) * D;
-    const int64_t k = slot(l);
-    const float *x = x_ + l * rd, *xn1 = xn1_ + k * rd, *xmid = xmid_ + k * rd, *xn2 = xn2_ + k * rd;
-    const float *qkv = qkv_ + k * R * QKV, *atty = atty_ + k * R * QD;
-    const float *h13 = h13_ + k * R * 2 * H, *hs = hs_ + k * R * H;
-    const float *att = att_ + k * s_.B * hp.n_heads * s_.T * s_.T;
+    const auto [x, xn1, rstd1, qkv, att, atty, xmid, xn2, rstd2, h13, hs, xout] = acts(l);
     switch (op) {
     case kW2: lora_backward(l, Target::Down, hs, H, dx_, D, dhs_, false, m0, m1); break;
     case kSwiglu:
@@ -347,8 +335,7 @@ void TrainModel::lora_layer_backward(int l, int op, int part, int n_parts) {
         break;
     case kFfnNorm:
         memset(norm_sink_, 0, sizeof(float) * static_cast<size_t>(D));
-        rmsnorm_backward(dx_ + m0 * D, norm_sink_, dxn_ + m0 * D, xmid + m0 * D, B.ffn_norm, rstd2_ + slot(l) * R + m0, m1 - m0,
-                         D);
+        rmsnorm_backward(dx_ + m0 * D, norm_sink_, dxn_ + m0 * D, xmid + m0 * D, B.ffn_norm, rstd2 + m0, m1 - m0, D);
         break;
     case kWo: lora_backward(l, Target::O, atty, QD, dx_, D, datty_, false, m0, m1); break;
     case kAttention: { // parts over (sequence, KV head) tasks
@@ -370,7 +357,7 @@ void TrainModel::lora_layer_backward(int l, int op, int part, int n_parts) {
         break;
     default:
         memset(norm_sink_, 0, sizeof(float) * static_cast<size_t>(D));
-        rmsnorm_backward(dx_ + m0 * D, norm_sink_, dxn_ + m0 * D, x + m0 * D, B.attn_norm, rstd1_ + slot(l) * R + m0, m1 - m0, D);
+        rmsnorm_backward(dx_ + m0 * D, norm_sink_, dxn_ + m0 * D, x + m0 * D, B.attn_norm, rstd1 + m0, m1 - m0, D);
         break;
     }
 }

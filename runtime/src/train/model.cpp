@@ -243,6 +243,23 @@ void TrainModel::rmsnorm_backward_rows(float *dx, float *dw, const float *dout, 
         for (int i = 0; i < D; i++) dw[i] += norm_dw_[static_cast<int64_t>(b) * D + i];
 }
 
+TrainModel::LayerActs TrainModel::acts(int l) const {
+    const Hparams &hp = p_.hp();
+    const int64_t R = s_.rows(), D = hp.dim, H = hp.hidden_dim, k = slot(l);
+    return LayerActs{x_ + l * R * D,
+                     xn1_ + k * R * D,
+                     rstd1_ + k * R,
+                     qkv_ + k * R * p_.qkv_rows(),
+                     att_ + k * s_.B * hp.n_heads * s_.T * s_.T,
+                     atty_ + k * R * hp.q_dim(),
+                     xmid_ + k * R * D,
+                     xn2_ + k * R * D,
+                     rstd2_ + k * R,
+                     h13_ + k * R * 2 * H,
+                     hs_ + k * R * H,
+                     x_ + (l + 1) * R * D};
+}
+
 TrainModel::UnitPos TrainModel::unit_pos(int u) const {
     const int L = p_.hp().n_layers;
     if (u == 0) return {UnitPos::Embed, -1, 0};
@@ -327,19 +344,14 @@ void TrainModel::layer_forward(int l, int op, int part, int n_parts) {
     const Hparams &hp = p_.hp();
     const LayerParams &P = p_.layer(l);
     const int R = s_.rows(), D = hp.dim, H = hp.hidden_dim, QD = hp.q_dim(), KVD = hp.kv_dim(), QKV = p_.qkv_rows();
-    const int64_t rd = static_cast<int64_t>(R) * D;
-    const int64_t k = slot(l);
-    float *x = x_ + l * rd, *xn1 = xn1_ + k * rd, *xmid = xmid_ + k * rd, *xn2 = xn2_ + k * rd, *xout = x_ + (l + 1) * rd;
-    float *qkv = qkv_ + k * R * QKV, *atty = atty_ + k * R * QD;
-    float *h13 = h13_ + k * R * 2 * H, *hs = hs_ + k * R * H;
-    float *att = att_ + k * s_.B * hp.n_heads * s_.T * s_.T;
+    const auto [x, xn1, rstd1, qkv, att, atty, xmid, xn2, rstd2, h13, hs, xout] = acts(l);
     int c0 = 0, c1 = 0;
     auto cols = [&](int n) { part_range(n, 16, part, n_parts, c0, c1); };
     switch (op) {
     case kAttnNorm:
         for_row_blocks(kRowBlock, [&](int, int r0, int r1) {
             const int64_t o = static_cast<int64_t>(r0) * D;
-            rmsnorm_forward(xn1 + o, rstd1_ + slot(l) * R + r0, x + o, W(P.attn_norm), r1 - r0, D, hp.norm_eps);
+            rmsnorm_forward(xn1 + o, rstd1 + r0, x + o, W(P.attn_norm), r1 - r0, D, hp.norm_eps);
         });
         break;
     case kQkv: cols(QKV), matmul_forward(c_, qkv, QKV, xn1, D, W(P.wqkv), R, QKV, D, c0, c1); break;
@@ -365,7 +377,7 @@ void TrainModel::layer_forward(int l, int op, int part, int n_parts) {
     case kFfnNorm:
         for_row_blocks(kRowBlock, [&](int, int r0, int r1) {
             const int64_t o = static_cast<int64_t>(r0) * D;
-            rmsnorm_forward(xn2 + o, rstd2_ + slot(l) * R + r0, xmid + o, W(P.ffn_norm), r1 - r0, D, hp.norm_eps);
+            rmsnorm_forward(xn2 + o, rstd2 + r0, xmid + o, W(P.ffn_norm), r1 - r0, D, hp.norm_eps);
         });
         break;
     case kW13: cols(2 * H), matmul_forward(c_, h13, 2 * H, xn2, D, W(P.w13), R, 2 * H, D, c0, c1); break;
@@ -428,12 +440,7 @@ void TrainModel::layer_backward(int l, int op, int part, int n_parts) {
     const Hparams &hp = p_.hp();
     const LayerParams &P = p_.layer(l);
     const int R = s_.rows(), D = hp.dim, H = hp.hidden_dim, QD = hp.q_dim(), KVD = hp.kv_dim(), QKV = p_.qkv_rows();
-    const int64_t rd = static_cast<int64_t>(R) * D;
-    const int64_t k = slot(l);
-    const float *x = x_ + l * rd, *xn1 = xn1_ + k * rd, *xmid = xmid_ + k * rd, *xn2 = xn2_ + k * rd;
-    const float *qkv = qkv_ + k * R * QKV, *atty = atty_ + k * R * QD;
-    const float *h13 = h13_ + k * R * 2 * H, *hs = hs_ + k * R * H;
-    const float *att = att_ + k * s_.B * hp.n_heads * s_.T * s_.T;
+    const auto [x, xn1, rstd1, qkv, att, atty, xmid, xn2, rstd2, h13, hs, xout] = acts(l);
     const bool acc = !first_micro_;
     int c0 = 0, c1 = 0;
     auto cols = [&](int n) { part_range(n, 16, part, n_parts, c0, c1); };
@@ -448,7 +455,7 @@ void TrainModel::layer_backward(int l, int op, int part, int n_parts) {
     case kW13:
         cols(D), matmul_backward(c_, dxn_, D, G(P.w13), acc, dh13_, 2 * H, xn2, D, W(P.w13), R, 2 * H, D, ms_, c0, c1);
         break;
-    case kFfnNorm: rmsnorm_backward_rows(dx_, G(P.ffn_norm), dxn_, xmid, W(P.ffn_norm), rstd2_ + slot(l) * R); break;
+    case kFfnNorm: rmsnorm_backward_rows(dx_, G(P.ffn_norm), dxn_, xmid, W(P.ffn_norm), rstd2); break;
     case kWo: cols(QD), matmul_backward(c_, datty_, QD, G(P.wo), acc, dx_, D, atty, QD, W(P.wo), R, D, QD, ms_, c0, c1); break;
     case kAttention: {
         const AttnShape a{s_.B, s_.T, hp.n_heads, hp.n_kv_heads, hp.head_dim, QKV, QKV, QD};
@@ -469,7 +476,7 @@ void TrainModel::layer_backward(int l, int op, int part, int n_parts) {
     case kQkv:
         cols(D), matmul_backward(c_, dxn_, D, G(P.wqkv), acc, dqkv_, QKV, xn1, D, W(P.wqkv), R, QKV, D, ms_, c0, c1);
         break;
-    default: rmsnorm_backward_rows(dx_, G(P.attn_norm), dxn_, x, W(P.attn_norm), rstd1_ + slot(l) * R); break;
+    default: rmsnorm_backward_rows(dx_, G(P.attn_norm), dxn_, x, W(P.attn_norm), rstd1); break;
     }
 }
 

@@ -199,6 +199,11 @@ private:
 
     // The per-layer activation buffers a layer uses (one set for all with recompute).
     int64_t slot(int l) const { return s_.recompute ? 0 : l; }
+    // Layer l's activations in its slot; x is the layer's input, xout its output (x_[l + 1]).
+    struct LayerActs {
+        float *x, *xn1, *rstd1, *qkv, *att, *atty, *xmid, *xn2, *rstd2, *h13, *hs, *xout;
+    };
+    LayerActs acts(int l) const;
     // The row-wise ops (norms, RoPE, SwiGLU, the loss) as tasks of kRowBlock rows: the
     // blocks are fixed by the shape, so sums over rows do not depend on the thread count.
     static constexpr int kRowBlock = 32;
