@@ -191,7 +191,9 @@ void TrainModel::lora_layer_forward(int l, int op, int part, int n_parts) {
     const Hparams &hp = p_.hp();
     const LayerWeights &B = base_.w->layers[l];
     const int R = s_.rows(), D = hp.dim, H = hp.hidden_dim, QD = hp.q_dim(), KVD = hp.kv_dim(), QKV = p_.qkv_rows();
-    const auto [x, xn1, rstd1, qkv, att, atty, xmid, xn2, rstd2, h13, hs, xout] = acts(l);
+    const LayerActs A = acts(l); // plain names: lambdas cannot capture structured bindings in C++17
+    float *x = A.x, *xn1 = A.xn1, *rstd1 = A.rstd1, *qkv = A.qkv, *att = A.att, *atty = A.atty, *xmid = A.xmid, *xn2 = A.xn2,
+          *rstd2 = A.rstd2, *h13 = A.h13, *hs = A.hs, *xout = A.xout;
     auto add_rows = [&](float *y, const float *a) { // the residual, this part's rows
         for (int64_t i = static_cast<int64_t>(m0) * D; i < static_cast<int64_t>(m1) * D; i++) y[i] += a[i];
     };
@@ -322,7 +324,9 @@ void TrainModel::lora_layer_backward(int l, int op, int part, int n_parts) {
     const Hparams &hp = p_.hp();
     const LayerWeights &B = base_.w->layers[l];
     const int R = s_.rows(), D = hp.dim, H = hp.hidden_dim, QD = hp.q_dim(), KVD = hp.kv_dim(), QKV = p_.qkv_rows();
-    const auto [x, xn1, rstd1, qkv, att, atty, xmid, xn2, rstd2, h13, hs, xout] = acts(l);
+    const LayerActs A = acts(l);
+    const float *x = A.x, *xn1 = A.xn1, *rstd1 = A.rstd1, *qkv = A.qkv, *att = A.att, *atty = A.atty, *xmid = A.xmid,
+                *xn2 = A.xn2, *rstd2 = A.rstd2, *h13 = A.h13, *hs = A.hs;
     switch (op) {
     case kW2: lora_backward(l, Target::Down, hs, H, dx_, D, dhs_, false, m0, m1); break;
     case kSwiglu:

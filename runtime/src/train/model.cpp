@@ -344,7 +344,9 @@ void TrainModel::layer_forward(int l, int op, int part, int n_parts) {
     const Hparams &hp = p_.hp();
     const LayerParams &P = p_.layer(l);
     const int R = s_.rows(), D = hp.dim, H = hp.hidden_dim, QD = hp.q_dim(), KVD = hp.kv_dim(), QKV = p_.qkv_rows();
-    const auto [x, xn1, rstd1, qkv, att, atty, xmid, xn2, rstd2, h13, hs, xout] = acts(l);
+    const LayerActs A = acts(l); // plain names: lambdas cannot capture structured bindings in C++17
+    float *x = A.x, *xn1 = A.xn1, *rstd1 = A.rstd1, *qkv = A.qkv, *att = A.att, *atty = A.atty, *xmid = A.xmid, *xn2 = A.xn2,
+          *rstd2 = A.rstd2, *h13 = A.h13, *hs = A.hs, *xout = A.xout;
     int c0 = 0, c1 = 0;
     auto cols = [&](int n) { part_range(n, 16, part, n_parts, c0, c1); };
     switch (op) {
@@ -440,7 +442,9 @@ void TrainModel::layer_backward(int l, int op, int part, int n_parts) {
     const Hparams &hp = p_.hp();
     const LayerParams &P = p_.layer(l);
     const int R = s_.rows(), D = hp.dim, H = hp.hidden_dim, QD = hp.q_dim(), KVD = hp.kv_dim(), QKV = p_.qkv_rows();
-    const auto [x, xn1, rstd1, qkv, att, atty, xmid, xn2, rstd2, h13, hs, xout] = acts(l);
+    const LayerActs A = acts(l);
+    const float *x = A.x, *xn1 = A.xn1, *rstd1 = A.rstd1, *qkv = A.qkv, *att = A.att, *atty = A.atty, *xmid = A.xmid,
+                *xn2 = A.xn2, *rstd2 = A.rstd2, *h13 = A.h13, *hs = A.hs;
     const bool acc = !first_micro_;
     int c0 = 0, c1 = 0;
     auto cols = [&](int n) { part_range(n, 16, part, n_parts, c0, c1); };
