@@ -190,7 +190,7 @@ void TrainModel::lora_layer_forward(int l, int op, int part, int n_parts) {
     row_range(s_.rows(), part, n_parts, m0, m1);
     const Hparams &hp = p_.hp();
     const LayerWeights &B = base_.w->layers[l];
-    const int R = s_.rows(), D = hp.dim, H = hp.hidden_dim, QD = hp.q_dim(), KVD = hp.kv_dim(), QKV = p_.qkv_rows();
+    const int D = hp.dim, H = hp.hidden_dim, QD = hp.q_dim(), KVD = hp.kv_dim(), QKV = p_.qkv_rows();
     const LayerActs A = acts(l); // plain names: lambdas cannot capture structured bindings in C++17
     float *x = A.x, *xn1 = A.xn1, *rstd1 = A.rstd1, *qkv = A.qkv, *att = A.att, *atty = A.atty, *xmid = A.xmid, *xn2 = A.xn2,
           *rstd2 = A.rstd2, *h13 = A.h13, *hs = A.hs, *xout = A.xout;
@@ -205,8 +205,11 @@ void TrainModel::lora_layer_forward(int l, int op, int part, int n_parts) {
         lora_forward(l, Target::V, xn1, D, qkv + QD + KVD, QKV, m0, m1);
         break;
     case kRope:
-        rope_forward(qkv, QKV, R, s_.T, hp.n_heads, hp.head_dim, rope_cs_);
-        rope_forward(qkv + QD, QKV, R, s_.T, hp.n_kv_heads, hp.head_dim, rope_cs_);
+        for_row_blocks(s_.T, [&](int, int r0, int r1) { // whole sequences, as tasks
+            float *q = qkv + static_cast<int64_t>(r0) * QKV;
+            rope_forward(q, QKV, r1 - r0, s_.T, hp.n_heads, hp.head_dim, rope_cs_);
+            rope_forward(q + QD, QKV, r1 - r0, s_.T, hp.n_kv_heads, hp.head_dim, rope_cs_);
+        });
         break;
     case kAttention: { // parts over (sequence, head) tasks
         const AttnShape a{s_.B, s_.T, hp.n_heads, hp.n_kv_heads, hp.head_dim, QKV, QKV, QD};
@@ -323,7 +326,7 @@ void TrainModel::lora_layer_backward(int l, int op, int part, int n_parts) {
     row_range(s_.rows(), part, n_parts, m0, m1);
     const Hparams &hp = p_.hp();
     const LayerWeights &B = base_.w->layers[l];
-    const int R = s_.rows(), D = hp.dim, H = hp.hidden_dim, QD = hp.q_dim(), KVD = hp.kv_dim(), QKV = p_.qkv_rows();
+    const int D = hp.dim, H = hp.hidden_dim, QD = hp.q_dim(), KVD = hp.kv_dim(), QKV = p_.qkv_rows();
     const LayerActs A = acts(l);
     const float *x = A.x, *xn1 = A.xn1, *rstd1 = A.rstd1, *qkv = A.qkv, *att = A.att, *atty = A.atty, *xmid = A.xmid,
                 *xn2 = A.xn2, *rstd2 = A.rstd2, *h13 = A.h13, *hs = A.hs;
@@ -351,8 +354,11 @@ void TrainModel::lora_layer_backward(int l, int op, int part, int n_parts) {
         break;
     }
     case kRope:
-        rope_backward(dqkv_, QKV, R, s_.T, hp.n_heads, hp.head_dim, rope_cs_);
-        rope_backward(dqkv_ + QD, QKV, R, s_.T, hp.n_kv_heads, hp.head_dim, rope_cs_);
+        for_row_blocks(s_.T, [&](int, int r0, int r1) {
+            float *d = dqkv_ + static_cast<int64_t>(r0) * QKV;
+            rope_backward(d, QKV, r1 - r0, s_.T, hp.n_heads, hp.head_dim, rope_cs_);
+            rope_backward(d + QD, QKV, r1 - r0, s_.T, hp.n_kv_heads, hp.head_dim, rope_cs_);
+        });
         break;
     case kQkv:
         lora_backward(l, Target::Q, xn1, D, dqkv_, QKV, dxn_, false, m0, m1);

@@ -212,22 +212,6 @@ void part_range(int n, int block, int part, int n_parts, int &c0, int &c1) {
 
 } // namespace
 
-template <class F> void TrainModel::for_row_blocks(int block, F &&f) {
-    struct Job {
-        F *f;
-        int rows, block;
-    } j{&f, s_.rows(), block};
-    const int n = (j.rows + block - 1) / block;
-    auto task = [](void *p, int t) {
-        const Job &j = *static_cast<const Job *>(p);
-        const int r0 = t * j.block, r1 = r0 + j.block < j.rows ? r0 + j.block : j.rows;
-        (*j.f)(t, r0, r1);
-    };
-    if (c_.par && n > 1) c_.par->run(task, &j, n);
-    else
-        for (int t = 0; t < n; t++) task(&j, t);
-}
-
 // dx += the norm's input gradient (row by row); dw += its weight gradient, each row
 // block's sum first, then the blocks in order.
 void TrainModel::rmsnorm_backward_rows(float *dx, float *dw, const float *dout, const float *x, const float *w,

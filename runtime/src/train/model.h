@@ -245,4 +245,20 @@ private:
     sm_status status_ = SM_OK;
 };
 
+template <class F> inline void TrainModel::for_row_blocks(int block, F &&f) {
+    struct Job {
+        F *f;
+        int rows, block;
+    } j{&f, s_.rows(), block};
+    const int n = (j.rows + block - 1) / block;
+    auto task = [](void *p, int t) {
+        const Job &j = *static_cast<const Job *>(p);
+        const int r0 = t * j.block, r1 = r0 + j.block < j.rows ? r0 + j.block : j.rows;
+        (*j.f)(t, r0, r1);
+    };
+    if (c_.par && n > 1) c_.par->run(task, &j, n);
+    else
+        for (int t = 0; t < n; t++) task(&j, t);
+}
+
 } // namespace sm::train
