@@ -133,12 +133,6 @@ void row_range(int rows, int part, int n_parts, int &m0, int &m1) {
     if (m1 > rows) m1 = rows;
 }
 
-// Part `part` of n_parts of [0, n) tasks.
-void task_range(int n, int part, int n_parts, int &t0, int &t1) {
-    t0 = static_cast<int>(static_cast<int64_t>(n) * part / n_parts);
-    t1 = static_cast<int>(static_cast<int64_t>(n) * (part + 1) / n_parts);
-}
-
 } // namespace
 
 int TrainModel::lora_parts(int u) const {
@@ -192,8 +186,8 @@ void TrainModel::lora_layer_forward(int l, int op, int part, int n_parts) {
     const LayerWeights &B = base_.w->layers[l];
     const int D = hp.dim, H = hp.hidden_dim, QD = hp.q_dim(), KVD = hp.kv_dim(), QKV = p_.qkv_rows();
     const LayerActs A = acts(l); // plain names: lambdas cannot capture structured bindings in C++17
-    float *x = A.x, *xn1 = A.xn1, *rstd1 = A.rstd1, *qkv = A.qkv, *att = A.att, *atty = A.atty, *xmid = A.xmid, *xn2 = A.xn2,
-          *rstd2 = A.rstd2, *h13 = A.h13, *hs = A.hs, *xout = A.xout;
+    float *x = A.x, *xn1 = A.xn1, *rstd1 = A.rstd1, *qkv = A.qkv, *atty = A.atty, *xmid = A.xmid, *xn2 = A.xn2, *rstd2 = A.rstd2,
+          *h13 = A.h13, *hs = A.hs, *xout = A.xout;
     auto add_rows = [&](float *y, const float *a) { // the residual, this part's rows
         for (int64_t i = static_cast<int64_t>(m0) * D; i < static_cast<int64_t>(m1) * D; i++) y[i] += a[i];
     };
@@ -204,20 +198,8 @@ void TrainModel::lora_layer_forward(int l, int op, int part, int n_parts) {
         lora_forward(l, Target::K, xn1, D, qkv + QD, QKV, m0, m1);
         lora_forward(l, Target::V, xn1, D, qkv + QD + KVD, QKV, m0, m1);
         break;
-    case kRope:
-        for_row_blocks(s_.T, [&](int, int r0, int r1) { // whole sequences, as tasks
-            float *q = qkv + static_cast<int64_t>(r0) * QKV;
-            rope_forward(q, QKV, r1 - r0, s_.T, hp.n_heads, hp.head_dim, rope_cs_);
-            rope_forward(q + QD, QKV, r1 - r0, s_.T, hp.n_kv_heads, hp.head_dim, rope_cs_);
-        });
-        break;
-    case kAttention: { // parts over (sequence, head) tasks
-        const AttnShape a{s_.B, s_.T, hp.n_heads, hp.n_kv_heads, hp.head_dim, QKV, QKV, QD};
-        int t0 = 0, t1 = 0;
-        task_range(attention_forward_tasks(a), part, n_parts, t0, t1);
-        attention_forward(c_, atty, att, qkv, qkv + QD, qkv + QD + KVD, a, t0, t1);
-        break;
-    }
+    case kRope: rope_qkv(qkv, false); break;
+    case kAttention: attention_part(A, false, part, n_parts); break;
     case kWo:
         lora_forward(l, Target::O, atty, QD, xmid, D, m0, m1);
         add_rows(xmid, x);
@@ -328,8 +310,8 @@ void TrainModel::lora_layer_backward(int l, int op, int part, int n_parts) {
     const LayerWeights &B = base_.w->layers[l];
     const int D = hp.dim, H = hp.hidden_dim, QD = hp.q_dim(), KVD = hp.kv_dim(), QKV = p_.qkv_rows();
     const LayerActs A = acts(l);
-    const float *x = A.x, *xn1 = A.xn1, *rstd1 = A.rstd1, *qkv = A.qkv, *att = A.att, *atty = A.atty, *xmid = A.xmid,
-                *xn2 = A.xn2, *rstd2 = A.rstd2, *h13 = A.h13, *hs = A.hs;
+    const float *x = A.x, *xn1 = A.xn1, *rstd1 = A.rstd1, *atty = A.atty, *xmid = A.xmid, *xn2 = A.xn2, *rstd2 = A.rstd2,
+                *h13 = A.h13, *hs = A.hs;
     switch (op) {
     case kW2: lora_backward(l, Target::Down, hs, H, dx_, D, dhs_, false, m0, m1); break;
     case kSwiglu:
@@ -345,21 +327,8 @@ void TrainModel::lora_layer_backward(int l, int op, int part, int n_parts) {
         rmsnorm_backward(dx_ + m0 * D, norm_sink_, dxn_ + m0 * D, xmid + m0 * D, B.ffn_norm, rstd2 + m0, m1 - m0, D);
         break;
     case kWo: lora_backward(l, Target::O, atty, QD, dx_, D, datty_, false, m0, m1); break;
-    case kAttention: { // parts over (sequence, KV head) tasks
-        const AttnShape a{s_.B, s_.T, hp.n_heads, hp.n_kv_heads, hp.head_dim, QKV, QKV, QD};
-        int t0 = 0, t1 = 0;
-        task_range(attention_backward_tasks(a), part, n_parts, t0, t1);
-        attention_backward(c_, dqkv_, dqkv_ + QD, dqkv_ + QD + KVD, datty_, att, qkv, qkv + QD, qkv + QD + KVD, a, attn_scratch_,
-                           t0, t1);
-        break;
-    }
-    case kRope:
-        for_row_blocks(s_.T, [&](int, int r0, int r1) {
-            float *d = dqkv_ + static_cast<int64_t>(r0) * QKV;
-            rope_backward(d, QKV, r1 - r0, s_.T, hp.n_heads, hp.head_dim, rope_cs_);
-            rope_backward(d + QD, QKV, r1 - r0, s_.T, hp.n_kv_heads, hp.head_dim, rope_cs_);
-        });
-        break;
+    case kAttention: attention_part(A, true, part, n_parts); break;
+    case kRope: rope_qkv(dqkv_, true); break;
     case kQkv:
         lora_backward(l, Target::Q, xn1, D, dqkv_, QKV, dxn_, false, m0, m1);
         lora_backward(l, Target::K, xn1, D, dqkv_ + QD, QKV, dxn_, true, m0, m1);

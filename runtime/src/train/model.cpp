@@ -244,6 +244,29 @@ TrainModel::LayerActs TrainModel::acts(int l) const {
                      x_ + (l + 1) * R * D};
 }
 
+void TrainModel::rope_qkv(float *qkv, bool backward) {
+    const Hparams &hp = p_.hp();
+    const int QKV = p_.qkv_rows(), QD = hp.q_dim();
+    auto rope = backward ? rope_backward : rope_forward;
+    for_row_blocks(s_.T, [&](int, int r0, int r1) { // whole sequences: a row's position is its index mod T
+        float *q = qkv + static_cast<int64_t>(r0) * QKV;
+        rope(q, QKV, r1 - r0, s_.T, hp.n_heads, hp.head_dim, rope_cs_);
+        rope(q + QD, QKV, r1 - r0, s_.T, hp.n_kv_heads, hp.head_dim, rope_cs_);
+    });
+}
+
+void TrainModel::attention_part(const LayerActs &la, bool backward, int part, int n_parts) {
+    const Hparams &hp = p_.hp();
+    const int QKV = p_.qkv_rows(), QD = hp.q_dim(), KVD = hp.kv_dim();
+    const AttnShape a{s_.B, s_.T, hp.n_heads, hp.n_kv_heads, hp.head_dim, QKV, QKV, QD};
+    const int n = backward ? attention_backward_tasks(a) : attention_forward_tasks(a);
+    const int t0 = static_cast<int>(static_cast<int64_t>(n) * part / n_parts),
+              t1 = static_cast<int>(static_cast<int64_t>(n) * (part + 1) / n_parts);
+    const float *q = la.qkv, *k = la.qkv + QD, *v = la.qkv + QD + KVD;
+    if (backward) attention_backward(c_, dqkv_, dqkv_ + QD, dqkv_ + QD + KVD, datty_, la.att, q, k, v, a, attn_scratch_, t0, t1);
+    else attention_forward(c_, la.atty, la.att, q, k, v, a, t0, t1);
+}
+
 TrainModel::UnitPos TrainModel::unit_pos(int u) const {
     const int L = p_.hp().n_layers;
     if (u == 0) return {UnitPos::Embed, -1, 0};
@@ -327,10 +350,10 @@ void TrainModel::run_part(int u, int part) {
 void TrainModel::layer_forward(int l, int op, int part, int n_parts) {
     const Hparams &hp = p_.hp();
     const LayerParams &P = p_.layer(l);
-    const int R = s_.rows(), D = hp.dim, H = hp.hidden_dim, QD = hp.q_dim(), KVD = hp.kv_dim(), QKV = p_.qkv_rows();
+    const int R = s_.rows(), D = hp.dim, H = hp.hidden_dim, QD = hp.q_dim(), QKV = p_.qkv_rows();
     const LayerActs A = acts(l); // plain names: lambdas cannot capture structured bindings in C++17
-    float *x = A.x, *xn1 = A.xn1, *rstd1 = A.rstd1, *qkv = A.qkv, *att = A.att, *atty = A.atty, *xmid = A.xmid, *xn2 = A.xn2,
-          *rstd2 = A.rstd2, *h13 = A.h13, *hs = A.hs, *xout = A.xout;
+    float *x = A.x, *xn1 = A.xn1, *rstd1 = A.rstd1, *qkv = A.qkv, *atty = A.atty, *xmid = A.xmid, *xn2 = A.xn2, *rstd2 = A.rstd2,
+          *h13 = A.h13, *hs = A.hs, *xout = A.xout;
     int c0 = 0, c1 = 0;
     auto cols = [&](int n) { part_range(n, 16, part, n_parts, c0, c1); };
     switch (op) {
@@ -341,21 +364,8 @@ void TrainModel::layer_forward(int l, int op, int part, int n_parts) {
         });
         break;
     case kQkv: cols(QKV), matmul_forward(c_, qkv, QKV, xn1, D, W(P.wqkv), R, QKV, D, c0, c1); break;
-    case kRope: // whole sequences: a row's position is its index mod T
-        for_row_blocks(s_.T, [&](int, int r0, int r1) {
-            float *q = qkv + static_cast<int64_t>(r0) * QKV;
-            rope_forward(q, QKV, r1 - r0, s_.T, hp.n_heads, hp.head_dim, rope_cs_);
-            rope_forward(q + QD, QKV, r1 - r0, s_.T, hp.n_kv_heads, hp.head_dim, rope_cs_);
-        });
-        break;
-    case kAttention: {
-        const AttnShape a{s_.B, s_.T, hp.n_heads, hp.n_kv_heads, hp.head_dim, QKV, QKV, QD};
-        const int n = attention_forward_tasks(a);
-        const int t0 = static_cast<int>(static_cast<int64_t>(n) * part / n_parts),
-                  t1 = static_cast<int>(static_cast<int64_t>(n) * (part + 1) / n_parts);
-        attention_forward(c_, atty, att, qkv, qkv + QD, qkv + QD + KVD, a, t0, t1);
-        break;
-    }
+    case kRope: rope_qkv(qkv, false); break;
+    case kAttention: attention_part(A, false, part, n_parts); break;
     case kWo:
         cols(D);
         matmul_forward(c_, xmid, D, atty, QD, W(P.wo), R, D, QD, c0, c1, x); // + the residual
@@ -425,10 +435,10 @@ void TrainModel::head(int op, int part, int n_parts) {
 void TrainModel::layer_backward(int l, int op, int part, int n_parts) {
     const Hparams &hp = p_.hp();
     const LayerParams &P = p_.layer(l);
-    const int R = s_.rows(), D = hp.dim, H = hp.hidden_dim, QD = hp.q_dim(), KVD = hp.kv_dim(), QKV = p_.qkv_rows();
+    const int R = s_.rows(), D = hp.dim, H = hp.hidden_dim, QD = hp.q_dim(), QKV = p_.qkv_rows();
     const LayerActs A = acts(l);
-    const float *x = A.x, *xn1 = A.xn1, *rstd1 = A.rstd1, *qkv = A.qkv, *att = A.att, *atty = A.atty, *xmid = A.xmid,
-                *xn2 = A.xn2, *rstd2 = A.rstd2, *h13 = A.h13, *hs = A.hs;
+    const float *x = A.x, *xn1 = A.xn1, *rstd1 = A.rstd1, *atty = A.atty, *xmid = A.xmid, *xn2 = A.xn2, *rstd2 = A.rstd2,
+                *h13 = A.h13, *hs = A.hs;
     const bool acc = !first_micro_;
     int c0 = 0, c1 = 0;
     auto cols = [&](int n) { part_range(n, 16, part, n_parts, c0, c1); };
@@ -445,22 +455,8 @@ void TrainModel::layer_backward(int l, int op, int part, int n_parts) {
         break;
     case kFfnNorm: rmsnorm_backward_rows(dx_, G(P.ffn_norm), dxn_, xmid, W(P.ffn_norm), rstd2); break;
     case kWo: cols(QD), matmul_backward(c_, datty_, QD, G(P.wo), acc, dx_, D, atty, QD, W(P.wo), R, D, QD, ms_, c0, c1); break;
-    case kAttention: {
-        const AttnShape a{s_.B, s_.T, hp.n_heads, hp.n_kv_heads, hp.head_dim, QKV, QKV, QD};
-        const int n = attention_backward_tasks(a);
-        const int t0 = static_cast<int>(static_cast<int64_t>(n) * part / n_parts),
-                  t1 = static_cast<int>(static_cast<int64_t>(n) * (part + 1) / n_parts);
-        attention_backward(c_, dqkv_, dqkv_ + QD, dqkv_ + QD + KVD, datty_, att, qkv, qkv + QD, qkv + QD + KVD, a, attn_scratch_,
-                           t0, t1);
-        break;
-    }
-    case kRope:
-        for_row_blocks(s_.T, [&](int, int r0, int r1) {
-            float *d = dqkv_ + static_cast<int64_t>(r0) * QKV;
-            rope_backward(d, QKV, r1 - r0, s_.T, hp.n_heads, hp.head_dim, rope_cs_);
-            rope_backward(d + QD, QKV, r1 - r0, s_.T, hp.n_kv_heads, hp.head_dim, rope_cs_);
-        });
-        break;
+    case kAttention: attention_part(A, true, part, n_parts); break;
+    case kRope: rope_qkv(dqkv_, true); break;
     case kQkv:
         cols(D), matmul_backward(c_, dxn_, D, G(P.wqkv), acc, dqkv_, QKV, xn1, D, W(P.wqkv), R, QKV, D, ms_, c0, c1);
         break;

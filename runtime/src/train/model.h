@@ -210,6 +210,11 @@ private:
     int row_blocks() const { return (s_.rows() + kRowBlock - 1) / kRowBlock; }
     template <class F> void for_row_blocks(int block, F &&f);
     void rmsnorm_backward_rows(float *dx, float *dw, const float *dout, const float *x, const float *w, const float *rstd);
+    // The units the full and LoRA models share: RoPE over the q and k columns of a
+    // qkv-shaped buffer (as tasks over whole sequences; backward: the inverse rotation), and
+    // part `part` of n_parts of a layer's attention (over its (sequence, head) tasks).
+    void rope_qkv(float *qkv, bool backward);
+    void attention_part(const LayerActs &a, bool backward, int part, int n_parts);
     const float *W(int64_t off) const { return params_ + off; }
     float *G(int64_t off) const { return grads_ + off; }
 
