@@ -242,15 +242,33 @@ sm_status Tokenizer::encode(std::string_view text, uint32_t flags, int32_t *out,
 
 namespace {
 
+// Where a token's bytes go (render_token below): put() returns false to stop early.
 struct ByteWriter {
     char *buf;
     size_t cap;
     size_t n = 0;
-    void put(const char *p, size_t k) {
+    bool put(const char *p, size_t k) {
         for (size_t i = 0; i < k; i++, n++)
             if (n < cap) buf[n] = p[i];
+        return true;
     }
-    void put(char c) { put(&c, 1); }
+    bool put(char c) { return put(&c, 1); }
+};
+
+// Keeps the first byte (past leading blanks when skip_space) and stops there.
+struct FirstByte {
+    bool skip_space;
+    int byte = -1;
+    bool put(char c) {
+        if (skip_space && (c == ' ' || c == '\n' || c == '\t')) return true;
+        byte = static_cast<uint8_t>(c);
+        return false;
+    }
+    bool put(const char *p, size_t k) {
+        for (size_t i = 0; i < k; i++)
+            if (!put(p[i])) return false;
+        return true;
+    }
 };
 
 int hex_value(char c) {
@@ -271,37 +289,34 @@ char byte_of_piece(std::string_view p) {
     return static_cast<char>(v);
 }
 
-} // namespace
-
-size_t Tokenizer::token_bytes(int32_t id, char *buf, size_t cap, bool render_control) const {
-    if (!impl_ || id < 0 || id >= impl_->n_vocab) return 0;
-    const TokenizerImpl &t = *impl_;
+// The bytes token id stands for, in order, into w (see token_bytes()). token_bytes() and
+// first_byte() share it, so the first byte one sees is exactly the other's.
+template <class Sink> void render_token(const TokenizerImpl &t, int32_t id, bool render_control, Sink &w) {
     const uint8_t a = t.attrs[id];
     const std::string_view p = t.piece(id);
-    ByteWriter w{buf, buf ? cap : 0};
     if (a & (kAttrUnknown | kAttrControl)) {
         if (render_control) w.put(p.data(), p.size());
-        return w.n;
+        return;
     }
     if (a & kAttrUserDefined || t.kind == TokenizerKind::None) {
         w.put(p.data(), p.size());
-        return w.n;
+        return;
     }
     if (a & kAttrByte) {
         w.put(byte_of_piece(p));
-        return w.n;
+        return;
     }
-    if (!(a & kAttrNormal)) return 0; // undefined / unused: llama.cpp renders nothing
+    if (!(a & kAttrNormal)) return; // undefined / unused: llama.cpp renders nothing
     if (t.kind == TokenizerKind::Spm) {
         for (size_t i = 0; i < p.size(); i++) {
             if (i + 2 < p.size() && p[i] == '\xE2' && p[i + 1] == '\x96' && p[i + 2] == '\x81') {
-                w.put(' ');
+                if (!w.put(' ')) return;
                 i += 2;
-            } else {
-                w.put(p[i]);
+            } else if (!w.put(p[i])) {
+                return;
             }
         }
-        return w.n;
+        return;
     }
     // GPT-2 characters back to bytes (llama_decode_text()); a character outside the
     // table renders as llama.cpp renders it.
@@ -311,21 +326,35 @@ size_t Tokenizer::token_bytes(int32_t id, char *buf, size_t cap, bool render_con
         uint32_t cp = decode_lenient(q + i, p.size() - i, &adv);
         int b = gpt2_cpt_to_byte(cp);
         if (b >= 0) {
-            w.put(static_cast<char>(b));
+            if (!w.put(static_cast<char>(b))) return;
         } else {
             char u[4], hex[4];
             size_t k = encode_utf8(cp, u);
-            w.put("[UNK_BYTE_0x", 12);
+            if (!w.put("[UNK_BYTE_0x", 12)) return;
             for (size_t j = 0; j < k; j++) {
                 snprintf(hex, sizeof hex, "%02x", static_cast<uint8_t>(u[j]));
-                w.put(hex, 2);
+                if (!w.put(hex, 2)) return;
             }
-            w.put(p.data(), p.size());
-            w.put(']');
+            if (!w.put(p.data(), p.size()) || !w.put(']')) return;
         }
         i += adv;
     }
+}
+
+} // namespace
+
+size_t Tokenizer::token_bytes(int32_t id, char *buf, size_t cap, bool render_control) const {
+    if (!impl_ || id < 0 || id >= impl_->n_vocab) return 0;
+    ByteWriter w{buf, buf ? cap : 0};
+    render_token(*impl_, id, render_control, w);
     return w.n;
+}
+
+int Tokenizer::first_byte(int32_t id, bool skip_space) const {
+    if (!impl_ || id < 0 || id >= impl_->n_vocab) return -1;
+    FirstByte f{skip_space};
+    render_token(*impl_, id, false, f);
+    return f.byte;
 }
 
 } // namespace sm::text
