@@ -5,6 +5,7 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <new>
 
 namespace sm::text {
@@ -49,9 +50,11 @@ void layout_scratch(const TokenizerImpl &t, size_t n, Bump &b, EncodeScratch &s)
 
 // --- plan / build ----------------------------------------------------------------------
 
-sm_status Tokenizer::plan(const VocabSource &v, int max_text_bytes, size_t *table_bytes, size_t *scratch_bytes, Error &err) {
+sm_status Tokenizer::plan(const VocabSource &v, int max_text_bytes, size_t *table_bytes, size_t *scratch_bytes, Error &err,
+                          TokenizerTrial *keep) {
     *table_bytes = 0;
     *scratch_bytes = 0;
+    if (keep) keep->reset();
     if (max_text_bytes < 0) return err.set(SM_ERR_INVALID_ARGUMENT, "tokenizer: max_text_bytes %d < 0", max_text_bytes);
     // A trial build into temporary memory gives the exact size (interning merges needs
     // the lookups a measuring pass cannot do) and fails exactly when build() would.
@@ -67,18 +70,71 @@ sm_status Tokenizer::plan(const VocabSource &v, int max_text_bytes, size_t *tabl
         EncodeScratch s;
         layout_scratch(*t, static_cast<size_t>(max_text_bytes), m, s);
         *scratch_bytes = m.used;
+        if (keep) {
+            keep->mem_ = mem;
+            keep->bytes_ = trial.used;
+            keep->impl_ = t;
+            keep->source_ = &v;
+            return SM_OK;
+        }
     }
     if (t) t->pre.release();
     free(mem);
     return st;
 }
 
-sm_status Tokenizer::build(const VocabSource &v, Bump &arena, Error &err) {
+void TokenizerTrial::reset() {
+    if (impl_) impl_->pre.release();
+    free(mem_);
+    mem_ = nullptr;
+    bytes_ = 0;
+    impl_ = nullptr;
+    source_ = nullptr;
+}
+
+namespace {
+
+// A trial build copied into the arena: the same bytes at a 64-aligned start (so every
+// alignment within holds), each pointer moved by the same offset, and the pre-tokenizer
+// compiled again into its copied region (PCRE2's code and JIT code cannot be moved).
+// A pointer field added to TokenizerImpl must be moved here too: tests/text/memory_test
+// frees the trial before using the copy, so ASan reports one left behind.
+sm_status copy_trial(const uint8_t *src, size_t bytes, TokenizerImpl *from, Bump &arena, TokenizerImpl **out, Error &err) {
+    uint8_t *dst = static_cast<uint8_t *>(arena.take(bytes, kCacheLine));
+    if (!dst) return err.set(SM_ERR_CAPACITY, "tokenizer: arena too small (%zu of %zu bytes used)", arena.used, arena.cap);
+    memcpy(dst, src, bytes);
+    auto moved = [&](auto *p) {
+        return p ? reinterpret_cast<decltype(p)>(dst + (reinterpret_cast<const uint8_t *>(p) - src)) : p;
+    };
+    TokenizerImpl &t = *moved(from);
+    t.blob = moved(t.blob);
+    t.offs = moved(t.offs);
+    t.scores = moved(t.scores);
+    t.attrs = moved(t.attrs);
+    t.slots = moved(t.slots);
+    t.special = moved(t.special);
+    t.eog = moved(t.eog);
+    t.merges = moved(t.merges);
+    if (!t.chat_template.empty()) t.chat_template = std::string_view(moved(t.chat_template.data()), t.chat_template.size());
+    t.pre = Pretokenizer{}; // the copy's code and region are the trial's
+    *out = &t;
+    if (from->pre.spec) SM_TRY(t.pre.compile(*from->pre.spec, moved(from->pre.region.base), from->pre.region.cap, err));
+    return SM_OK;
+}
+
+} // namespace
+
+sm_status Tokenizer::build(const VocabSource &v, Bump &arena, Error &err, TokenizerTrial *trial) {
     impl_ = nullptr;
     if (arena.is_measuring()) return err.set(SM_ERR_INVALID_ARGUMENT, "tokenizer: build() needs real arena memory");
     TokenizerImpl *t = nullptr;
     size_t mark = arena.used;
-    sm_status st = build_tables(v, arena, &t, err);
+    // The copy needs the arena's start 64-aligned, as the trial's was (else: build again).
+    const bool copy = trial && trial->impl_ && trial->source_ == &v &&
+                      (reinterpret_cast<uintptr_t>(arena.base) + align_up(arena.used, kCacheLine)) % kCacheLine == 0;
+    sm_status st = copy ? copy_trial(static_cast<const uint8_t *>(trial->mem_), trial->bytes_, trial->impl_, arena, &t, err)
+                        : build_tables(v, arena, &t, err);
+    if (trial) trial->reset();
     if (st != SM_OK) {
         if (t) t->pre.release();
         arena.used = mark;
