@@ -348,11 +348,12 @@ void Session::note_choices() {
 }
 
 bool Session::choice_allows(int32_t t) const {
-    if (!tok || tok->is_control(t) || tok->is_end_of_generation(t)) return false;
-    // The first byte (past the blanks skipped below) must continue a live choice; most
-    // tokens fail here, before their bytes are decoded.
+    if (!tok) return false;
+    // The first byte (past the blanks skipped below) must continue a live choice: most
+    // tokens fail on that table lookup, before anything else is asked of them.
     const int first = tok->first_byte(t, n_gen_text == 0);
     if (first < 0 || !((choice_next[first >> 6] >> (first & 63)) & 1)) return false;
+    if (tok->is_control(t) || tok->is_end_of_generation(t)) return false;
     char raw[kTokenBytesCap];
     size_t n = tok->token_bytes(t, raw, sizeof raw);
     if (n == 0 || n > sizeof raw) return false;

@@ -111,6 +111,7 @@ sm_status copy_trial(const uint8_t *src, size_t bytes, TokenizerImpl *from, Bump
     t.offs = moved(t.offs);
     t.scores = moved(t.scores);
     t.attrs = moved(t.attrs);
+    t.first_bytes = moved(t.first_bytes);
     t.slots = moved(t.slots);
     t.special = moved(t.special);
     t.eog = moved(t.eog);
@@ -406,11 +407,18 @@ size_t Tokenizer::token_bytes(int32_t id, char *buf, size_t cap, bool render_con
     return w.n;
 }
 
+void fill_first_bytes(const TokenizerImpl &t, int16_t *first) {
+    for (int32_t id = 0; id < t.n_vocab; id++)
+        for (int skip = 0; skip < 2; skip++) {
+            FirstByte f{skip != 0};
+            render_token(t, id, false, f);
+            first[2 * id + skip] = static_cast<int16_t>(f.byte);
+        }
+}
+
 int Tokenizer::first_byte(int32_t id, bool skip_space) const {
     if (!impl_ || id < 0 || id >= impl_->n_vocab) return -1;
-    FirstByte f{skip_space};
-    render_token(*impl_, id, false, f);
-    return f.byte;
+    return impl_->first_bytes[2 * id + (skip_space ? 1 : 0)];
 }
 
 } // namespace sm::text

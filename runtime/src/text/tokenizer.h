@@ -102,7 +102,7 @@ public:
     // writes at most cap bytes. No clean-up of spaces (llama.cpp's detokenize option).
     size_t token_bytes(int32_t id, char *buf, size_t cap, bool render_control = false) const;
     // token_bytes(id)'s first byte (0-255), past any leading ' ', '\n' and '\t' when
-    // skip_space; -1 when there is none. Reads only that far into the piece: a choice
+    // skip_space; -1 when there is none. A table lookup (build() fills it): a choice
     // constraint asks it of every token of the vocabulary at every sample.
     int first_byte(int32_t id, bool skip_space) const;
 
