@@ -8,6 +8,7 @@
 #include <cmath>
 #include <cstdint>
 #include <cstring>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -254,6 +255,29 @@ TEST_CASE("session: a choice constraint picks one of the given strings", "[sessi
         while (!t.empty() && t[0] == ' ') t.erase(0, 1);
         CHECK((t == "Tom" || t == "Sue" || t == "Ben"));
     }
+}
+
+TEST_CASE("session: choices that part mid-character are spelled byte by byte", "[session]") {
+    // The choices share the lead byte of their first character (and two of them their
+    // first character): stories260K spells these with byte tokens, so the constraint sees
+    // a generated text that ends inside a character and must allow only the bytes that
+    // continue a choice.
+    const char *choices[] = {"\xC3\xA9t\xC3\xA9", "\xC3\xA8re", "\xC3\xA9l\xC3\xA8ve"};
+    sm_session_desc sd = sampling(5, 20);
+    sd.sampler.temperature = 3.0f; // spread the draws over every allowed token
+    sd.choices = choices;
+    sd.n_choices = 3;
+    std::set<std::string> seen;
+    for (uint64_t seed = 1; seed <= 12; seed++) {
+        sd.sampler.seed = seed;
+        Output o = generate(smtest::stories_path("gguf"), SM_ISA_AUTO, 1, 0, sd, "Once upon a time, there was a");
+        CHECK(o.finish == SM_FINISH_CHOICE);
+        std::string t = o.text;
+        while (!t.empty() && t[0] == ' ') t.erase(0, 1);
+        CHECK((t == choices[0] || t == choices[1] || t == choices[2]));
+        seen.insert(t);
+    }
+    CHECK(seen.size() == 3);
 }
 
 TEST_CASE("session: many sessions on one model give each its own tokens", "[session][batch]") {

@@ -5,6 +5,7 @@
 #include "text/pretokenize.h"
 #include "text_fixture.h"
 
+#include <cstring>
 #include <random>
 
 using namespace sm;
@@ -170,4 +171,104 @@ TEST_CASE("memory: encode() makes no heap allocation", "[text]") {
             CHECK(allocs == 0);
         }
     }
+}
+
+TEST_CASE("memory: build() copying plan()'s trial build equals a fresh build, in the planned bytes", "[text]") {
+    auto check = [](const VocabSource &v, const std::string &what, const std::vector<std::string> &texts) {
+        INFO(what);
+        smtest::BuiltTokenizer fresh(v, 100);
+        REQUIRE(fresh.status == SM_OK);
+        // The trial is planned from a copy whose pieces are then dropped: a build that read
+        // the vocabulary again instead of copying the trial would fail on it.
+        VocabSource planned = v;
+        TokenizerTrial trial;
+        size_t tb = 0, sb = 0;
+        Error err;
+        REQUIRE(Tokenizer::plan(planned, 100, &tb, &sb, err, &trial) == SM_OK);
+        CHECK(tb == fresh.table_bytes);
+        CHECK(sb == fresh.scratch_bytes);
+        planned.tokens.clear();
+        planned.merges.clear();
+        smtest::AlignedBuf mem(tb);
+        Bump b = Bump::over(mem.p, tb);
+        Tokenizer t;
+        REQUIRE(t.build(planned, b, err, &trial) == SM_OK);
+        CHECK(b.used == tb);
+        // build() has freed the trial: a pointer the copy kept into it is a use after free
+        // below (ASan), or reads garbage.
+        CHECK(t.kind() == fresh.tok.kind());
+        CHECK(t.n_vocab() == fresh.tok.n_vocab());
+        CHECK(t.bos() == fresh.tok.bos());
+        CHECK(t.eos() == fresh.tok.eos());
+        CHECK(t.eot() == fresh.tok.eot());
+        CHECK(t.add_bos() == fresh.tok.add_bos());
+        CHECK(t.strips_leading_space() == fresh.tok.strips_leading_space());
+        CHECK(t.chat_template() == fresh.tok.chat_template());
+        int differ = 0;
+        for (int32_t id = 0; id < t.n_vocab(); id++) {
+            char a[512], c[512];
+            const size_t na = t.token_bytes(id, a, sizeof a, true), nc = fresh.tok.token_bytes(id, c, sizeof c, true);
+            if (t.piece(id) != fresh.tok.piece(id) || t.is_control(id) != fresh.tok.is_control(id) ||
+                t.is_end_of_generation(id) != fresh.tok.is_end_of_generation(id) || na != nc ||
+                memcmp(a, c, na < sizeof a ? na : sizeof a) != 0)
+                differ++;
+        }
+        CHECK(differ == 0);
+        for (const std::string &text : texts)
+            for (uint32_t flags : {0u, uint32_t(kAddBos | kParseSpecial)}) {
+                std::vector<int32_t> x(text.size() * 3 + 8), y(x.size());
+                size_t nx = 0, ny = 0;
+                Bump s1 = fresh.scratch_bump(), s2 = fresh.scratch_bump();
+                Error e1, e2;
+                REQUIRE(fresh.tok.encode(text, flags, x.data(), x.size(), &nx, s1, e1) == SM_OK);
+                REQUIRE(t.encode(text, flags, y.data(), y.size(), &ny, s2, e2) == SM_OK);
+                x.resize(nx);
+                y.resize(ny);
+                CHECK(x == y);
+            }
+        t.release();
+    };
+    const std::vector<std::string> texts = {"Hello world, how are you?", " \xC3\xA9t\xC3\xA9  caf\xC3\xA9\n\t12345 don't",
+                                            "<s>Once upon a time</s><|endoftext|>", "\xFF\xE2\x96\x81 x"};
+    for (const char *f : {"ggml-vocab-llama-spm.gguf", "ggml-vocab-gpt-2.gguf", "stories260K.gguf"}) {
+        smtest::GgufVocab gv(smtest::fixture(f));
+        REQUIRE(gv.ok);
+        check(gv.v, f, texts);
+        VocabSource v = gv.v;
+        v.chat_template = "{% for m in messages %}<|im_start|>{{ m.content }}<|im_end|>{% endfor %}";
+        check(v, std::string(f) + " with a chat template", texts);
+    }
+    smtest::GgufVocab gv(smtest::fixture("ggml-vocab-gpt-2.gguf"));
+    REQUIRE(gv.ok);
+    for (const char *pre : {"llama-bpe", "qwen2"}) { // ignore_merges; another set of expressions
+        VocabSource v = gv.v;
+        v.pre = pre;
+        check(v, pre, texts);
+    }
+    // A trial of another VocabSource object is not copied: build() builds from the one it
+    // is given (here llama-bpe's expressions split digits in threes, GPT-2's do not).
+    VocabSource other = gv.v;
+    other.pre = "llama-bpe";
+    TokenizerTrial trial;
+    size_t tb = 0, sb = 0;
+    Error err;
+    REQUIRE(Tokenizer::plan(other, 100, &tb, &sb, err, &trial) == SM_OK);
+    smtest::BuiltTokenizer fresh(gv.v, 100);
+    REQUIRE(fresh.status == SM_OK);
+    smtest::AlignedBuf mem(fresh.table_bytes);
+    Bump b = Bump::over(mem.p, fresh.table_bytes);
+    Tokenizer t;
+    REQUIRE(t.build(gv.v, b, err, &trial) == SM_OK);
+    CHECK(b.used == fresh.table_bytes);
+    smtest::BuiltTokenizer llama_bpe(other, 100);
+    REQUIRE(llama_bpe.status == SM_OK);
+    Bump s = fresh.scratch_bump();
+    const std::string digits = "1234567890123";
+    std::vector<int32_t> y(32);
+    size_t ny = 0;
+    REQUIRE(t.encode(digits, 0, y.data(), y.size(), &ny, s, err) == SM_OK);
+    y.resize(ny);
+    CHECK(y == fresh.encode(digits, 0));
+    CHECK(y != llama_bpe.encode(digits, 0));
+    t.release();
 }

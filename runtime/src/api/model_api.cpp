@@ -74,6 +74,7 @@ struct Prepared {
     ModelPlan plan;
     uint64_t fingerprint = 0;
     char tokenizer_name[16] = "none";
+    text::TokenizerTrial tok_trial; // planning's trial build: the load copies it
 };
 
 // Everything but the copying: open, validate, size each part.
@@ -90,7 +91,7 @@ sm_status prepare_model(sm_runtime *rt, const char *path, const char *tok_path, 
     if (P.desc.n_sinks >= P.desc.n_ctx)
         return err.set(SM_ERR_INVALID_ARGUMENT, "n_sinks %d must be below n_ctx %d", P.desc.n_sinks, P.desc.n_ctx);
     SM_TRY(plan_model(P.file, P.desc, *rt->kernels, HostObjectSizes{sizeof(sm_model), sizeof(sm_session), sizeof(sm_adapter)},
-                      path, P.plan, err));
+                      path, P.plan, err, &P.tok_trial));
     const text::VocabSource &v = P.file.vocab;
     if (P.plan.has_tokenizer) snprintf(P.tokenizer_name, sizeof P.tokenizer_name, "%.*s", (int)v.model.size(), v.model.data());
     uint64_t fp = 0xcbf29ce484222325ull;
@@ -103,9 +104,9 @@ sm_status prepare_model(sm_runtime *rt, const char *path, const char *tok_path, 
 }
 
 // The tokenizer's tables and scratch, then submit_text()'s token buffer.
-sm_status load_tokenizer(sm_model *m, const Prepared &P, Error &err) {
+sm_status load_tokenizer(sm_model *m, Prepared &P, Error &err) {
     Bump tables = m->plan.part(m->block, &ModelSizes::tokenizer_tables);
-    SM_TRY(m->tok.build(P.file.vocab, tables, err));
+    SM_TRY(m->tok.build(P.file.vocab, tables, err, &P.tok_trial));
     Bump scratch = m->plan.part(m->block, &ModelSizes::tokenizer_scratch);
     m->tok_scratch_bytes = m->plan.tokenize_scratch;
     m->tok_scratch = static_cast<uint8_t *>(scratch.take(m->tok_scratch_bytes));
@@ -142,7 +143,7 @@ sm_status load_sessions(sm_model *m, Error &err) {
 }
 
 // Fills the planned block part by part. On failure the caller destroys what was built.
-sm_status load_parts(sm_runtime *rt, sm_model *m, const Prepared &P, const char *path, Error &err) {
+sm_status load_parts(sm_runtime *rt, sm_model *m, Prepared &P, const char *path, Error &err) {
     const int S = m->desc.max_sessions;
     Bump head = m->plan.part(m->block, &ModelSizes::model);
     head.take(sizeof(sm_model)); // the model object itself, already placed

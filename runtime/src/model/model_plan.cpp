@@ -48,7 +48,7 @@ Bump ModelPlan::part(void *block, size_t ModelSizes::*which) const {
 }
 
 sm_status plan_model(const ModelFile &f, const sm_model_desc &d, const kern::Kernels &k, HostObjectSizes host, const char *path,
-                     ModelPlan &p, Error &err) {
+                     ModelPlan &p, Error &err, text::TokenizerTrial *tok_trial) {
     const Hparams &hp = f.hp;
     if (hp.head_dim > kMaxHeadDim) return err.set(SM_ERR_UNSUPPORTED, "head size %d exceeds %d", hp.head_dim, kMaxHeadDim);
     p = ModelPlan{};
@@ -59,7 +59,7 @@ sm_status plan_model(const ModelFile &f, const sm_model_desc &d, const kern::Ker
         if (v.tokens.size() > static_cast<size_t>(hp.n_vocab))
             return err.set(SM_ERR_FORMAT, "%s: the vocabulary has %zu tokens but the embedding only %d rows", path,
                            v.tokens.size(), hp.n_vocab);
-        if (text::Tokenizer::plan(v, d.max_text_bytes, &p.bytes.tokenizer_tables, &p.tokenize_scratch, err) != SM_OK)
+        if (text::Tokenizer::plan(v, d.max_text_bytes, &p.bytes.tokenizer_tables, &p.tokenize_scratch, err, tok_trial) != SM_OK)
             return err.wrap("%s: tokenizer", path);
         p.token_buf_cap = static_cast<size_t>(d.max_text_bytes) + 16;
         p.bytes.tokenizer_scratch = p.tokenize_scratch + p.token_buf_cap * sizeof(int32_t);

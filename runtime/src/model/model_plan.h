@@ -82,8 +82,9 @@ struct ModelPlan {
 
 // Sizes every part for `file` loaded with the resolved, validated `desc` on kernel table
 // `k`. Fails for a file the runtime cannot run (head size, vocabulary larger than the
-// embedding, a tokenizer it cannot build); `path` names the file in messages.
+// embedding, a tokenizer it cannot build); `path` names the file in messages. With
+// tok_trial, the tokenizer's trial build is kept there for the load to copy.
 sm_status plan_model(const ModelFile &file, const sm_model_desc &desc, const kern::Kernels &k, HostObjectSizes host,
-                     const char *path, ModelPlan &out, Error &err);
+                     const char *path, ModelPlan &out, Error &err, text::TokenizerTrial *tok_trial = nullptr);
 
 } // namespace sm

@@ -242,6 +242,7 @@ void Session::consume(const int32_t *tokens, int n_rows, const float *logits, in
         } else {
             const int64_t w = n_history < lim.history_cap ? n_history : lim.history_cap;
             TokenConstraint c{allows_cb, this};
+            if (n_choices) note_choices();
             const int32_t t = sampler.sample(last_logits, history + (n_history - w), static_cast<int>(w),
                                              n_choices ? &c : nullptr);
             if (t < 0) {
@@ -334,8 +335,25 @@ void Session::finish(sm_finish_reason why) {
 
 bool Session::allows_cb(const void *ctx, int32_t token) { return static_cast<const Session *>(ctx)->choice_allows(token); }
 
+void Session::note_choices() {
+    static_assert(SessionLimits::kMaxChoices <= 32, "choice_live has a bit per choice");
+    choice_live = 0;
+    for (uint64_t &w : choice_next) w = 0;
+    for (int i = 0; i < n_choices; i++) {
+        if (choice_len[i] <= n_gen_text || memcmp(choices[i], gen_text, static_cast<size_t>(n_gen_text)) != 0) continue;
+        choice_live |= uint32_t(1) << i;
+        const uint8_t c = static_cast<uint8_t>(choices[i][n_gen_text]);
+        choice_next[c >> 6] |= uint64_t(1) << (c & 63);
+    }
+}
+
 bool Session::choice_allows(int32_t t) const {
-    if (!tok || tok->is_control(t) || tok->is_end_of_generation(t)) return false;
+    if (!tok) return false;
+    // The first byte (past the blanks skipped below) must continue a live choice: most
+    // tokens fail on that table lookup, before anything else is asked of them.
+    const int first = tok->first_byte(t, n_gen_text == 0);
+    if (first < 0 || !((choice_next[first >> 6] >> (first & 63)) & 1)) return false;
+    if (tok->is_control(t) || tok->is_end_of_generation(t)) return false;
     char raw[kTokenBytesCap];
     size_t n = tok->token_bytes(t, raw, sizeof raw);
     if (n == 0 || n > sizeof raw) return false;
@@ -346,9 +364,8 @@ bool Session::choice_allows(int32_t t) const {
     }
     const size_t total = static_cast<size_t>(n_gen_text) + n;
     for (int i = 0; i < n_choices; i++) {
-        if (total > static_cast<size_t>(choice_len[i])) continue;
-        if (memcmp(choices[i], gen_text, static_cast<size_t>(n_gen_text)) == 0 && memcmp(choices[i] + n_gen_text, b, n) == 0)
-            return true;
+        if (!((choice_live >> i) & 1) || total > static_cast<size_t>(choice_len[i])) continue;
+        if (memcmp(choices[i] + n_gen_text, b, n) == 0) return true;
     }
     return false;
 }

@@ -91,6 +91,11 @@ struct Session {
     int n_hold = 0;
     char *gen_text = nullptr; // generated text so far (choice matching)
     int n_gen_text = 0;
+    // Set before each constrained sample (note_choices()): the choices gen_text is still a
+    // proper prefix of (bit i), and the bytes they go on with. choice_allows() rejects a
+    // token whose first byte is none of those without decoding it.
+    uint32_t choice_live = 0;
+    uint64_t choice_next[4] = {};
     Sampler sampler;
 
     // eval (teacher forcing): logits rows are copied out here
@@ -151,6 +156,7 @@ private:
     void record(int32_t token);
     void emit_token(int32_t token);
     void finish(sm_finish_reason why);
+    void note_choices();
     bool choice_allows(int32_t token) const;
     int choice_complete() const;
     static bool allows_cb(const void *ctx, int32_t token);

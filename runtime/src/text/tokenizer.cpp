@@ -5,6 +5,7 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <new>
 
 namespace sm::text {
@@ -49,9 +50,11 @@ void layout_scratch(const TokenizerImpl &t, size_t n, Bump &b, EncodeScratch &s)
 
 // --- plan / build ----------------------------------------------------------------------
 
-sm_status Tokenizer::plan(const VocabSource &v, int max_text_bytes, size_t *table_bytes, size_t *scratch_bytes, Error &err) {
+sm_status Tokenizer::plan(const VocabSource &v, int max_text_bytes, size_t *table_bytes, size_t *scratch_bytes, Error &err,
+                          TokenizerTrial *keep) {
     *table_bytes = 0;
     *scratch_bytes = 0;
+    if (keep) keep->reset();
     if (max_text_bytes < 0) return err.set(SM_ERR_INVALID_ARGUMENT, "tokenizer: max_text_bytes %d < 0", max_text_bytes);
     // A trial build into temporary memory gives the exact size (interning merges needs
     // the lookups a measuring pass cannot do) and fails exactly when build() would.
@@ -67,18 +70,72 @@ sm_status Tokenizer::plan(const VocabSource &v, int max_text_bytes, size_t *tabl
         EncodeScratch s;
         layout_scratch(*t, static_cast<size_t>(max_text_bytes), m, s);
         *scratch_bytes = m.used;
+        if (keep) {
+            keep->mem_ = mem;
+            keep->bytes_ = trial.used;
+            keep->impl_ = t;
+            keep->source_ = &v;
+            return SM_OK;
+        }
     }
     if (t) t->pre.release();
     free(mem);
     return st;
 }
 
-sm_status Tokenizer::build(const VocabSource &v, Bump &arena, Error &err) {
+void TokenizerTrial::reset() {
+    if (impl_) impl_->pre.release();
+    free(mem_);
+    mem_ = nullptr;
+    bytes_ = 0;
+    impl_ = nullptr;
+    source_ = nullptr;
+}
+
+namespace {
+
+// A trial build copied into the arena: the same bytes at a 64-aligned start (so every
+// alignment within holds), each pointer moved by the same offset, and the pre-tokenizer
+// compiled again into its copied region (PCRE2's code and JIT code cannot be moved).
+// A pointer field added to TokenizerImpl must be moved here too: tests/text/memory_test
+// frees the trial before using the copy, so ASan reports one left behind.
+sm_status copy_trial(const uint8_t *src, size_t bytes, TokenizerImpl *from, Bump &arena, TokenizerImpl **out, Error &err) {
+    uint8_t *dst = static_cast<uint8_t *>(arena.take(bytes, kCacheLine));
+    if (!dst) return err.set(SM_ERR_CAPACITY, "tokenizer: arena too small (%zu of %zu bytes used)", arena.used, arena.cap);
+    memcpy(dst, src, bytes);
+    auto moved = [&](auto *p) {
+        return p ? reinterpret_cast<decltype(p)>(dst + (reinterpret_cast<const uint8_t *>(p) - src)) : p;
+    };
+    TokenizerImpl &t = *moved(from);
+    t.blob = moved(t.blob);
+    t.offs = moved(t.offs);
+    t.scores = moved(t.scores);
+    t.attrs = moved(t.attrs);
+    t.first_bytes = moved(t.first_bytes);
+    t.slots = moved(t.slots);
+    t.special = moved(t.special);
+    t.eog = moved(t.eog);
+    t.merges = moved(t.merges);
+    if (!t.chat_template.empty()) t.chat_template = std::string_view(moved(t.chat_template.data()), t.chat_template.size());
+    t.pre = Pretokenizer{}; // the copy's code and region are the trial's
+    *out = &t;
+    if (from->pre.spec) SM_TRY(t.pre.compile(*from->pre.spec, moved(from->pre.region.base), from->pre.region.cap, err));
+    return SM_OK;
+}
+
+} // namespace
+
+sm_status Tokenizer::build(const VocabSource &v, Bump &arena, Error &err, TokenizerTrial *trial) {
     impl_ = nullptr;
     if (arena.is_measuring()) return err.set(SM_ERR_INVALID_ARGUMENT, "tokenizer: build() needs real arena memory");
     TokenizerImpl *t = nullptr;
     size_t mark = arena.used;
-    sm_status st = build_tables(v, arena, &t, err);
+    // The copy needs the arena's start 64-aligned, as the trial's was (else: build again).
+    const bool copy = trial && trial->impl_ && trial->source_ == &v &&
+                      (reinterpret_cast<uintptr_t>(arena.base) + align_up(arena.used, kCacheLine)) % kCacheLine == 0;
+    sm_status st = copy ? copy_trial(static_cast<const uint8_t *>(trial->mem_), trial->bytes_, trial->impl_, arena, &t, err)
+                        : build_tables(v, arena, &t, err);
+    if (trial) trial->reset();
     if (st != SM_OK) {
         if (t) t->pre.release();
         arena.used = mark;
@@ -242,15 +299,33 @@ sm_status Tokenizer::encode(std::string_view text, uint32_t flags, int32_t *out,
 
 namespace {
 
+// Where a token's bytes go (render_token below): put() returns false to stop early.
 struct ByteWriter {
     char *buf;
     size_t cap;
     size_t n = 0;
-    void put(const char *p, size_t k) {
+    bool put(const char *p, size_t k) {
         for (size_t i = 0; i < k; i++, n++)
             if (n < cap) buf[n] = p[i];
+        return true;
     }
-    void put(char c) { put(&c, 1); }
+    bool put(char c) { return put(&c, 1); }
+};
+
+// Keeps the first byte (past leading blanks when skip_space) and stops there.
+struct FirstByte {
+    bool skip_space;
+    int byte = -1;
+    bool put(char c) {
+        if (skip_space && (c == ' ' || c == '\n' || c == '\t')) return true;
+        byte = static_cast<uint8_t>(c);
+        return false;
+    }
+    bool put(const char *p, size_t k) {
+        for (size_t i = 0; i < k; i++)
+            if (!put(p[i])) return false;
+        return true;
+    }
 };
 
 int hex_value(char c) {
@@ -271,37 +346,34 @@ char byte_of_piece(std::string_view p) {
     return static_cast<char>(v);
 }
 
-} // namespace
-
-size_t Tokenizer::token_bytes(int32_t id, char *buf, size_t cap, bool render_control) const {
-    if (!impl_ || id < 0 || id >= impl_->n_vocab) return 0;
-    const TokenizerImpl &t = *impl_;
+// The bytes token id stands for, in order, into w (see token_bytes()). token_bytes() and
+// first_byte() share it, so the first byte one sees is exactly the other's.
+template <class Sink> void render_token(const TokenizerImpl &t, int32_t id, bool render_control, Sink &w) {
     const uint8_t a = t.attrs[id];
     const std::string_view p = t.piece(id);
-    ByteWriter w{buf, buf ? cap : 0};
     if (a & (kAttrUnknown | kAttrControl)) {
         if (render_control) w.put(p.data(), p.size());
-        return w.n;
+        return;
     }
     if (a & kAttrUserDefined || t.kind == TokenizerKind::None) {
         w.put(p.data(), p.size());
-        return w.n;
+        return;
     }
     if (a & kAttrByte) {
         w.put(byte_of_piece(p));
-        return w.n;
+        return;
     }
-    if (!(a & kAttrNormal)) return 0; // undefined / unused: llama.cpp renders nothing
+    if (!(a & kAttrNormal)) return; // undefined / unused: llama.cpp renders nothing
     if (t.kind == TokenizerKind::Spm) {
         for (size_t i = 0; i < p.size(); i++) {
             if (i + 2 < p.size() && p[i] == '\xE2' && p[i + 1] == '\x96' && p[i + 2] == '\x81') {
-                w.put(' ');
+                if (!w.put(' ')) return;
                 i += 2;
-            } else {
-                w.put(p[i]);
+            } else if (!w.put(p[i])) {
+                return;
             }
         }
-        return w.n;
+        return;
     }
     // GPT-2 characters back to bytes (llama_decode_text()); a character outside the
     // table renders as llama.cpp renders it.
@@ -311,21 +383,42 @@ size_t Tokenizer::token_bytes(int32_t id, char *buf, size_t cap, bool render_con
         uint32_t cp = decode_lenient(q + i, p.size() - i, &adv);
         int b = gpt2_cpt_to_byte(cp);
         if (b >= 0) {
-            w.put(static_cast<char>(b));
+            if (!w.put(static_cast<char>(b))) return;
         } else {
             char u[4], hex[4];
             size_t k = encode_utf8(cp, u);
-            w.put("[UNK_BYTE_0x", 12);
+            if (!w.put("[UNK_BYTE_0x", 12)) return;
             for (size_t j = 0; j < k; j++) {
                 snprintf(hex, sizeof hex, "%02x", static_cast<uint8_t>(u[j]));
-                w.put(hex, 2);
+                if (!w.put(hex, 2)) return;
             }
-            w.put(p.data(), p.size());
-            w.put(']');
+            if (!w.put(p.data(), p.size()) || !w.put(']')) return;
         }
         i += adv;
     }
+}
+
+} // namespace
+
+size_t Tokenizer::token_bytes(int32_t id, char *buf, size_t cap, bool render_control) const {
+    if (!impl_ || id < 0 || id >= impl_->n_vocab) return 0;
+    ByteWriter w{buf, buf ? cap : 0};
+    render_token(*impl_, id, render_control, w);
     return w.n;
+}
+
+void fill_first_bytes(const TokenizerImpl &t, int16_t *first) {
+    for (int32_t id = 0; id < t.n_vocab; id++)
+        for (int skip = 0; skip < 2; skip++) {
+            FirstByte f{skip != 0};
+            render_token(t, id, false, f);
+            first[2 * id + skip] = static_cast<int16_t>(f.byte);
+        }
+}
+
+int Tokenizer::first_byte(int32_t id, bool skip_space) const {
+    if (!impl_ || id < 0 || id >= impl_->n_vocab) return -1;
+    return impl_->first_bytes[2 * id + (skip_space ? 1 : 0)];
 }
 
 } // namespace sm::text

@@ -31,6 +31,24 @@ enum EncodeFlags : uint32_t {
 
 struct TokenizerImpl; // private to text/
 
+// The trial build plan() makes to size the tables, kept (in heap memory) for build() to
+// copy into the arena rather than build it again: a model load builds its tokenizer once.
+class TokenizerTrial {
+public:
+    TokenizerTrial() = default;
+    TokenizerTrial(const TokenizerTrial &) = delete;
+    TokenizerTrial &operator=(const TokenizerTrial &) = delete;
+    ~TokenizerTrial() { reset(); }
+    void reset(); // frees it (build() does once it has used it)
+
+private:
+    friend class Tokenizer;
+    void *mem_ = nullptr; // 64-aligned; the tables are its first bytes_ bytes
+    size_t bytes_ = 0;
+    TokenizerImpl *impl_ = nullptr;
+    const VocabSource *source_ = nullptr; // the vocabulary it was built from
+};
+
 class Tokenizer {
 public:
     // Arena bytes build() will take for this vocabulary, and the scratch one encode() of
@@ -39,11 +57,15 @@ public:
     // temporary heap memory (interning BPE merges needs lookups a measuring pass cannot
     // do), so it costs about what build() costs. Scratch is linear in max_text_bytes:
     // sized for the worst cases (invalid UTF-8), ~90 bytes per text byte for SPM, ~130
-    // for BPE.
+    // for BPE. With `keep`, the trial build is kept there for build().
     // tokenizer.ggml.model "" / "none" / "no_vocab" builds a tokenizer of kind None
     // (pieces only; encode() gives SM_ERR_UNSUPPORTED).
-    static sm_status plan(const VocabSource &v, int max_text_bytes, size_t *table_bytes, size_t *scratch_bytes, Error &err);
-    sm_status build(const VocabSource &v, Bump &arena, Error &err);
+    static sm_status plan(const VocabSource &v, int max_text_bytes, size_t *table_bytes, size_t *scratch_bytes, Error &err,
+                          TokenizerTrial *keep = nullptr);
+    // Builds into arena (table_bytes of it). Given plan()'s trial of the same VocabSource
+    // object, copies that instead of building again (same tables, same arena bytes),
+    // then frees the trial.
+    sm_status build(const VocabSource &v, Bump &arena, Error &err, TokenizerTrial *trial = nullptr);
     // Frees what lives outside the arena (compiled regexes); the tokenizer is unusable
     // afterwards. Safe to call twice or on a tokenizer that was never built.
     void release();
@@ -79,6 +101,10 @@ public:
     // (llama.cpp's token_to_piece). Out-of-range ids give "". Returns the length;
     // writes at most cap bytes. No clean-up of spaces (llama.cpp's detokenize option).
     size_t token_bytes(int32_t id, char *buf, size_t cap, bool render_control = false) const;
+    // token_bytes(id)'s first byte (0-255), past any leading ' ', '\n' and '\t' when
+    // skip_space; -1 when there is none. A table lookup (build() fills it): a choice
+    // constraint asks it of every token of the vocabulary at every sample.
+    int first_byte(int32_t id, bool skip_space) const;
 
 private:
     const TokenizerImpl *impl_ = nullptr;

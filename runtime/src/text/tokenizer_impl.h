@@ -60,6 +60,9 @@ struct TokenizerImpl {
     const uint32_t *offs = nullptr;
     const float *scores = nullptr;
     const uint8_t *attrs = nullptr;
+    // Per token: token_bytes()'s first byte, then its first past blanks (' ', '\n', '\t');
+    // -1 for none. A choice constraint tests every token of the vocabulary per sample.
+    const int16_t *first_bytes = nullptr;
     const int32_t *slots = nullptr; // piece -> id, open addressing, -1 = empty
     uint32_t slot_mask = 0;
     int32_t max_piece_len = 0;
@@ -176,6 +179,8 @@ namespace sm::text {
 // vocab_build.cpp: builds every table of t in arena (see Tokenizer::build), and a
 // generous upper bound of the bytes that takes, for plan()'s trial build.
 sm_status build_tables(const VocabSource &v, Bump &arena, TokenizerImpl **out, Error &err);
+// tokenizer.cpp: fills first (2 x n_vocab) for t.first_bytes, from t's other tables.
+void fill_first_bytes(const TokenizerImpl &t, int16_t *first);
 size_t build_bytes_upper_bound(const VocabSource &v);
 
 } // namespace sm::text

@@ -184,7 +184,8 @@ size_t build_bytes_upper_bound(const VocabSource &v) {
     const size_t n = v.tokens.size(), nm = v.merges.size();
     size_t bytes = 4096 + sizeof(TokenizerImpl) + v.chat_template.size();
     for (std::string_view s : v.tokens) bytes += s.empty() ? 24 : s.size();
-    bytes += (n + 1) * 4 + n * 4 + n + 4 * pow2_at_least(2 * n + 1) + 8 * n; // offs, scores, attrs, slots, lists
+    bytes += (n + 1) * 4 + n * 4 + n + 4 * pow2_at_least(2 * n + 1) + 8 * n + 4 * n +
+             2; // offs, scores, attrs, slots, lists, first bytes
     bytes += sizeof(MergeSlot) * pow2_at_least(nm + nm / 2 + 1) + sizeof(ExtraSlot) * pow2_at_least(4 * nm + 1);
     if (const PreSpec *s = find_pre_spec(v.pre)) bytes += pre_region_bytes(*s);
     return bytes + 16 * 64; // alignment of each take
@@ -417,6 +418,10 @@ sm_status build_tables(const VocabSource &v, Bump &arena, TokenizerImpl **out, E
     }
     if (kind == TokenizerKind::Spm) spm_byte_tables(t);
     if (kind == TokenizerKind::Bpe) SM_TRY(build_bpe_merges(v, arena, t, err));
+    int16_t *first;
+    SM_TAKE(first, int16_t, 2 * static_cast<size_t>(t.n_vocab) + 1);
+    fill_first_bytes(t, first);
+    t.first_bytes = first;
 
     if (!v.chat_template.empty()) {
         char *tmpl;
