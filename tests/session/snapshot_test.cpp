@@ -229,7 +229,10 @@ TEST_CASE("snapshot: a save while the async worker runs restores exactly", "[ses
     md.max_sessions = 3;
     md.async_worker = 1;
     REQUIRE(w.load(md));
-    const auto sd = apitest::sampling(11, 80);
+    // 400 tokens, about 20 ms of the worker's time: a save at token 20 must land while it
+    // still runs even when the host stalls this polling thread for a few milliseconds
+    // (with 80, one stall of the VM let the worker finish first and no save was made).
+    const auto sd = apitest::sampling(11, 400);
     sm_session *a = w.session(&sd), *other = w.session(&sd), *b = w.session(&sd);
     REQUIRE(sm_session_submit_text(a, "Once upon a time", 16) == SM_OK);
     REQUIRE(sm_session_submit_text(other, "The dog", 7) == SM_OK);
@@ -246,7 +249,7 @@ TEST_CASE("snapshot: a save while the async worker runs restores exactly", "[ses
         std::this_thread::sleep_for(std::chrono::microseconds(100));
     }
     REQUIRE(sm_model_stop_async(w.model) == SM_OK);
-    REQUIRE(all.size() == 80);
+    REQUIRE(all.size() == 400);
     REQUIRE(state_size > 0);
     REQUIRE(sm_session_load(b, state.data(), state_size) == SM_OK);
     const size_t g = static_cast<size_t>(info(b).n_generated);
