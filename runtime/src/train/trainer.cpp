@@ -226,8 +226,10 @@ int Trainer::unit_kind(int u) const {
 double Trainer::unit_weight(int u) const {
     u -= c_.accum_steps * parts_per_micro();
     if (u < 0) return 1.0;
-    const int chunks = n_chunks() - (u % opt_units()) * kChunksPerUnit;
-    if (u < 2 * opt_units()) return chunks < kChunksPerUnit ? chunks : kChunksPerUnit;
+    if (u < 2 * opt_units()) { // norm then AdamW units: chunks, the last unit maybe fewer
+        const int chunks = n_chunks() - (u % opt_units()) * kChunksPerUnit;
+        return chunks < kChunksPerUnit ? chunks : kChunksPerUnit;
+    }
     u -= 2 * opt_units();
     if (u < stage_units()) return static_cast<double>(p_.tensor(u).rows) * static_cast<double>(p_.tensor(u).cols);
     return 1.0;
@@ -285,8 +287,8 @@ void norm_task(void *p, int task) {
     const int64_t i0 = static_cast<int64_t>(c) * Trainer::kOptChunk;
     const int64_t i1 = i0 + Trainer::kOptChunk < j.total ? i0 + Trainer::kOptChunk : j.total;
     // Eight running sums (element i into sum i mod 8, from the chunk's start), added in
-    // order at the end: one chain of dependent adds was latency-bound (8 ms a step at 6M
-    // parameters), and the order is still fixed, whatever the ISA or thread count.
+    // order at the end: one chain of dependent adds was latency-bound, and the order is
+    // still fixed, whatever the ISA or thread count.
     const float *g = j.grads;
     int64_t i = i0;
 #if defined(__SSE2__)
@@ -410,8 +412,8 @@ void stage_task(void *p, int task) {
 }
 } // namespace
 
-// One tensor into the model's staging buffer, its rows split among the threads (a copy
-// of 1-2 MB per matrix: serial, it was a tenth of a 2-thread step).
+// One tensor into the model's staging buffer, its rows split among the threads (a matrix
+// is megabytes of copying, which left the other threads idle when done serially).
 void Trainer::stage_unit(int i) {
     const int rows = p_.tensor(i).rows, width = comp_.par ? comp_.par->width() : 1;
     int n = (rows + 63) / 64; // at least 64 rows a task
